@@ -1,0 +1,207 @@
+//! Writing a plan into the output folder.
+//!
+//! - Only files whose bytes changed are written, so unchanged files keep their
+//!   modification time (`git status`, editors and watchers stay calm).
+//! - Each file is written to a temporary file in the same folder and renamed
+//!   over the old one, so a run killed at any moment leaves every file either
+//!   whole-old or whole-new, never half-written.
+//! - Nothing is written through a symlink, and no path leaves the folder.
+//! - Files Paved generated earlier (they start with the generated header) that
+//!   the new plan no longer has are removed; any other file is never touched.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::{existing_generated, is_contained, Plan};
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stats {
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+/// An I/O problem with the output folder (exit code 2).
+#[derive(Debug)]
+pub struct WriteError(pub String);
+
+const TMP_MARK: &str = ".paved-tmp-";
+
+pub fn write(plan: &Plan, dir: &Path) -> Result<Stats, WriteError> {
+    prepare(dir)?;
+    clean_temporaries(dir);
+    let old = existing_generated(dir);
+    let mut stats = Stats::default();
+    for f in &plan.files {
+        if !is_contained(&f.path) {
+            return Err(WriteError(format!(
+                "refusing to write `{}`: the path leaves the output folder",
+                f.path
+            )));
+        }
+        let target = dir.join(&f.path);
+        ensure_parent(dir, &f.path)?;
+        match fs::symlink_metadata(&target) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(WriteError(format!(
+                    "refusing to write `{}`: it is a symlink, and Paved never writes through symlinks",
+                    target.display()
+                )));
+            }
+            Ok(m) if m.is_dir() => {
+                return Err(WriteError(format!(
+                    "cannot write `{}`: a folder of that name exists",
+                    target.display()
+                )));
+            }
+            Ok(_) => {
+                if fs::read(&target)
+                    .map(|b| b == f.content.as_bytes())
+                    .unwrap_or(false)
+                {
+                    stats.unchanged += 1;
+                    continue;
+                }
+            }
+            Err(_) => {}
+        }
+        atomic_write(&target, f.content.as_bytes())?;
+        stats.written += 1;
+    }
+    let keep: std::collections::HashSet<&str> =
+        plan.files.iter().map(|f| f.path.as_str()).collect();
+    for (rel, _) in old {
+        if keep.contains(rel.as_str()) || !is_contained(&rel) {
+            continue;
+        }
+        let path = dir.join(&rel);
+        fs::remove_file(&path)
+            .map_err(|e| WriteError(format!("cannot remove stale `{}`: {e}", path.display())))?;
+        stats.removed += 1;
+        remove_empty_parents(dir, &path);
+    }
+    Ok(stats)
+}
+
+/// The output folder must be a real folder (created if only it is missing) and writable.
+fn prepare(dir: &Path) -> Result<(), WriteError> {
+    match fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(m) if m.file_type().is_symlink() => {
+            // A symlinked output folder itself is the user's choice (e.g. into
+            // another checkout); what is refused is a symlink *inside* it.
+            if !dir.is_dir() {
+                return Err(WriteError(format!(
+                    "the output folder `{}` is a symlink to nothing",
+                    dir.display()
+                )));
+            }
+        }
+        Ok(_) => {
+            return Err(WriteError(format!(
+                "the output path `{}` exists and is not a folder",
+                dir.display()
+            )))
+        }
+        Err(_) => {
+            let parent = dir
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            if !parent.is_dir() {
+                return Err(WriteError(format!(
+                    "cannot create the output folder `{}`: its parent `{}` does not exist",
+                    dir.display(),
+                    parent.display()
+                )));
+            }
+            fs::create_dir(dir).map_err(|e| {
+                WriteError(format!(
+                    "cannot create the output folder `{}`: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+    }
+    let probe = dir.join(format!("{TMP_MARK}probe-{}", std::process::id()));
+    match fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(WriteError(format!(
+            "the output folder `{}` is not writable: {e}",
+            dir.display()
+        ))),
+    }
+}
+
+/// Creates the parent folders of `rel` inside `dir`, refusing symlinked ones.
+fn ensure_parent(dir: &Path, rel: &str) -> Result<(), WriteError> {
+    let mut cur = PathBuf::from(dir);
+    let parts: Vec<&str> = rel.split('/').collect();
+    for part in &parts[..parts.len() - 1] {
+        cur.push(part);
+        match fs::symlink_metadata(&cur) {
+            Ok(m) if m.is_dir() => {}
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(WriteError(format!(
+                    "refusing to write into `{}`: it is a symlink, and Paved never writes through symlinks",
+                    cur.display()
+                )))
+            }
+            Ok(_) => return Err(WriteError(format!("cannot create folder `{}`: a file of that name exists", cur.display()))),
+            Err(_) => fs::create_dir(&cur).map_err(|e| WriteError(format!("cannot create folder `{}`: {e}", cur.display())))?,
+        }
+    }
+    Ok(())
+}
+
+fn atomic_write(target: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = target.with_file_name(format!("{TMP_MARK}{}-{name}", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_data()?;
+        fs::rename(&tmp, target)
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        WriteError(format!("cannot write `{}`: {e}", target.display()))
+    })
+}
+
+/// Removes temporary files a killed run left behind.
+fn clean_temporaries(dir: &Path) {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .flatten()
+    {
+        if entry.file_type().is_file() && entry.file_name().to_string_lossy().starts_with(TMP_MARK)
+        {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn remove_empty_parents(dir: &Path, file: &Path) {
+    let mut cur = file.parent();
+    while let Some(p) = cur {
+        if p == dir || !p.starts_with(dir) {
+            break;
+        }
+        if fs::remove_dir(p).is_err() {
+            break;
+        }
+        cur = p.parent();
+    }
+}

@@ -1,0 +1,695 @@
+//! Loading YAML into a tree that remembers where every key and value came from.
+//!
+//! `serde_yaml` forgets positions, so Paved reads YAML through `saphyr-parser`'s
+//! event stream (which reports a span for every event) and builds its own small
+//! tree, [`Node`]. Every later stage that finds a problem in a value asks the
+//! tree where that value was (via a JSON pointer, see [`Node::pointer`]), which is
+//! how a schema error in `spec.ports[1].port` points at line 14, column 15.
+//!
+//! The tree is built iteratively (an explicit stack, no recursion), nesting is
+//! capped, and alias expansion is budgeted, so a hostile file (10 000 nested
+//! brackets, a "billion laughs" alias bomb) costs bounded time and memory and
+//! gets a diagnostic instead of a crash.
+//!
+//! Plain scalars are resolved with the YAML 1.2 core schema (`yes` and `on` are
+//! strings, as in every YAML 1.2 tool); quoted scalars are always strings.
+//!
+//! Architecture invariant: this module knows YAML and spans, nothing about
+//! platform specs, schemas or Kubernetes.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+
+use crate::diag::Diagnostic;
+use crate::source::{SourceRef, Span};
+
+/// The deepest nesting accepted. Real specs nest about 6 levels; rendered
+/// dashboards about 10.
+pub const MAX_DEPTH: usize = 64;
+/// The most values one file may hold after aliases are expanded.
+pub const MAX_NODES: usize = 200_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub span: Span,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+impl Node {
+    /// The YAML type name of this value, for messages ("a string", "a mapping").
+    pub fn type_name(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Finds the node at a JSON pointer (`/spec/ports/0/name`). Returns the node
+    /// and, when the last step was a mapping key, the key's span too.
+    pub fn pointer(&self, pointer: &str) -> Option<(&Node, Option<Span>)> {
+        let mut node = self;
+        let mut key_span = None;
+        if pointer.is_empty() {
+            return Some((node, None));
+        }
+        for raw in pointer.strip_prefix('/')?.split('/') {
+            let step = raw.replace("~1", "/").replace("~0", "~");
+            match &node.value {
+                Value::Map(entries) => {
+                    let e = entries.iter().find(|e| e.key == step)?;
+                    key_span = Some(e.key_span);
+                    node = &e.value;
+                }
+                Value::Seq(items) => {
+                    node = items.get(step.parse::<usize>().ok()?)?;
+                    key_span = None;
+                }
+                _ => return None,
+            }
+        }
+        Some((node, key_span))
+    }
+
+    /// Converts to JSON for schema validation and for the typed model.
+    /// Non-finite floats have no JSON form; they become strings, which the
+    /// schema then reports as the wrong type.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(J::Number)
+                .unwrap_or_else(|| J::String(f.to_string())),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn count(&self) -> usize {
+        match &self.value {
+            Value::Seq(items) => 1 + items.iter().map(Node::count).sum::<usize>(),
+            Value::Map(entries) => 1 + entries.iter().map(|e| 1 + e.value.count()).sum::<usize>(),
+            _ => 1,
+        }
+    }
+}
+
+/// What to do with several documents in one stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Documents {
+    /// An input file: exactly one document, a mapping.
+    One,
+    /// Rendered blueprint output: any number of documents, empty ones skipped.
+    Many,
+}
+
+/// Parses one input file that must hold exactly one mapping.
+pub fn load_mapping(src: &SourceRef, what: &str) -> (Option<Node>, Vec<Diagnostic>) {
+    let (mut docs, mut diags) = parse(src, Documents::One);
+    if !diags.is_empty() {
+        return (None, diags);
+    }
+    match docs.pop() {
+        None => {
+            diags.push(
+                Diagnostic::error("paved::yaml::empty", format!("{what} is empty"))
+                    .at(src, Span::point(0), "no document here")
+                    .help(format!(
+                        "a {what} starts with `apiVersion: paved.dev/v1`; `paved init NAME` writes one"
+                    )),
+            );
+            (None, diags)
+        }
+        Some(doc) if matches!(doc.value, Value::Map(_)) => (Some(doc), diags),
+        Some(doc) => {
+            let (code, msg) = if doc.value == Value::Null {
+                ("paved::yaml::empty", format!("{what} holds only `null`"))
+            } else {
+                (
+                    "paved::yaml::not-a-mapping",
+                    format!("{what} must be a mapping, found {}", doc.type_name()),
+                )
+            };
+            diags.push(
+                Diagnostic::error(code, msg)
+                    .at(src, doc.span, "expected `key: value` pairs here")
+                    .help("the file's top level holds `apiVersion`, `kind`, `metadata` and `spec`"),
+            );
+            (None, diags)
+        }
+    }
+}
+
+/// Parses a YAML stream into documents. Syntax errors stop the parse (YAML
+/// cannot be resynchronised reliably); structural findings (duplicate keys,
+/// depth) are all collected.
+pub fn parse(src: &SourceRef, docs_mode: Documents) -> (Vec<Node>, Vec<Diagnostic>) {
+    let mut b = Builder::new(src);
+    let mut parser = Parser::new_from_str(&src.text);
+    let mut documents: Vec<Node> = Vec::new();
+    let mut doc_starts: Vec<Span> = Vec::new();
+    loop {
+        let (event, span) = match parser.next_event() {
+            None => break,
+            Some(Ok(ev)) => ev,
+            Some(Err(e)) => {
+                b.diags.push(syntax_error(src, &b.offsets, &e));
+                break;
+            }
+        };
+        let span = b.offsets.span(&span);
+        match event {
+            Event::StreamStart | Event::Nothing | Event::DocumentEnd => {}
+            Event::StreamEnd => break,
+            Event::DocumentStart(_) => {
+                doc_starts.push(span);
+                b.anchors.clear();
+            }
+            Event::Alias(id) => b.alias(id, span),
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = match tag {
+                    Some(tag) if tag.handle == "tag:yaml.org,2002:" && tag.suffix == "str" => {
+                        Value::Str(text.into_owned())
+                    }
+                    Some(tag) => {
+                        b.diags.push(
+                            Diagnostic::error(
+                                "paved::yaml::tag",
+                                format!(
+                                    "YAML tags such as `{}{}` are not supported",
+                                    tag.handle, tag.suffix
+                                ),
+                            )
+                            .at(src, span, "tag used here")
+                            .help("remove the tag; quote the value if it must be a string"),
+                        );
+                        Value::Null
+                    }
+                    None => resolve_scalar(&text, style),
+                };
+                b.push(Node { span, value }, anchor);
+            }
+            Event::SequenceStart(anchor, _) => b.open(span, anchor, false),
+            Event::MappingStart(anchor, _) => b.open(span, anchor, true),
+            Event::SequenceEnd | Event::MappingEnd => b.close(span),
+        }
+        if let Some(doc) = b.finished.take() {
+            documents.push(doc);
+        }
+        if b.fatal {
+            break;
+        }
+    }
+    if docs_mode == Documents::One && documents.len() > 1 && b.diags.is_empty() {
+        let second = doc_starts.get(1).copied().unwrap_or(documents[1].span);
+        b.diags.push(
+            Diagnostic::error(
+                "paved::yaml::multiple-documents",
+                format!(
+                    "this file holds {} YAML documents; Paved reads one per file",
+                    documents.len()
+                ),
+            )
+            .at(src, second, "a second document starts here")
+            .help("put each service in its own folder with its own platform.yaml"),
+        );
+    }
+    if docs_mode == Documents::Many {
+        documents.retain(|d| d.value != Value::Null);
+    }
+    (documents, b.diags)
+}
+
+/// Builds nodes from events with an explicit stack.
+struct Builder<'a> {
+    src: &'a SourceRef,
+    offsets: Offsets<'a>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    finished: Option<Node>,
+    nodes: usize,
+    diags: Vec<Diagnostic>,
+    fatal: bool,
+}
+
+struct Frame {
+    span: Span,
+    anchor: usize,
+    is_map: bool,
+    items: Vec<Node>,
+    entries: Vec<Entry>,
+    /// A mapping's key waiting for its value.
+    pending_key: Option<(String, Span)>,
+    /// Keys seen so far, to report duplicates with both places.
+    seen: HashMap<String, Span>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(src: &'a SourceRef) -> Self {
+        Builder {
+            src,
+            offsets: Offsets::new(&src.text),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            finished: None,
+            nodes: 0,
+            diags: Vec::new(),
+            fatal: false,
+        }
+    }
+
+    fn open(&mut self, span: Span, anchor: usize, is_map: bool) {
+        if self.stack.len() >= MAX_DEPTH {
+            self.diags.push(
+                Diagnostic::error(
+                    "paved::yaml::too-deep",
+                    format!("this value is nested more than {MAX_DEPTH} levels deep"),
+                )
+                .at(self.src, span, "nesting limit reached here")
+                .help(
+                    "a platform spec never needs this much nesting; check for unbalanced brackets",
+                ),
+            );
+            self.fatal = true;
+            return;
+        }
+        self.stack.push(Frame {
+            span,
+            anchor,
+            is_map,
+            items: Vec::new(),
+            entries: Vec::new(),
+            pending_key: None,
+            seen: HashMap::new(),
+        });
+    }
+
+    fn close(&mut self, end: Span) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let span = Span::new(frame.span.start, end.end.max(frame.span.end));
+        let value = if frame.is_map {
+            Value::Map(frame.entries)
+        } else {
+            Value::Seq(frame.items)
+        };
+        self.push(Node { span, value }, frame.anchor);
+    }
+
+    fn alias(&mut self, id: usize, span: Span) {
+        let Some(target) = self.anchors.get(&id) else {
+            self.diags.push(
+                Diagnostic::error(
+                    "paved::yaml::syntax",
+                    "this alias refers to an unknown anchor",
+                )
+                .at(self.src, span, "unknown alias"),
+            );
+            self.fatal = true;
+            return;
+        };
+        let size = target.count();
+        let mut node = target.clone();
+        if self.budget(size, span) {
+            // The copy is reported where the alias is written, so a later error in
+            // it points at the place that brought it in.
+            node.span = span;
+            self.push(node, 0);
+        }
+    }
+
+    /// Charges `n` nodes against the file's budget; false when it is exhausted.
+    fn budget(&mut self, n: usize, span: Span) -> bool {
+        self.nodes += n;
+        if self.nodes > MAX_NODES {
+            self.diags.push(
+                Diagnostic::error(
+                    "paved::yaml::too-large",
+                    format!("this file expands to more than {MAX_NODES} values"),
+                )
+                .at(self.src, span, "expansion limit reached at this alias")
+                .help("aliases that refer to aliases multiply; write the values out or use fewer levels"),
+            );
+            self.fatal = true;
+            return false;
+        }
+        true
+    }
+
+    fn push(&mut self, node: Node, anchor: usize) {
+        if !matches!(node.value, Value::Seq(_) | Value::Map(_)) && !self.budget(1, node.span) {
+            return;
+        }
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            self.finished = Some(node);
+            return;
+        };
+        if !frame.is_map {
+            frame.items.push(node);
+            return;
+        }
+        match frame.pending_key.take() {
+            Some((key, key_span)) => {
+                if let Some(first) = frame.seen.get(&key) {
+                    self.diags.push(
+                        Diagnostic::error("paved::yaml::duplicate-key", format!("the key `{key}` appears twice in this mapping"))
+                            .at(self.src, key_span, "duplicate key")
+                            .also(self.src, *first, "first defined here")
+                            .help("YAML keys must be unique; remove one of them (Paved never lets the last one win silently)"),
+                    );
+                } else {
+                    frame.seen.insert(key.clone(), key_span);
+                }
+                frame.entries.push(Entry {
+                    key,
+                    key_span,
+                    value: node,
+                });
+            }
+            None => {
+                let key = match node.value {
+                    Value::Str(s) => s,
+                    Value::Null => self.src.text[node.span.start..node.span.end].to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Int(i) => i.to_string(),
+                    Value::Float(_) => self.src.text[node.span.start..node.span.end].to_string(),
+                    Value::Seq(_) | Value::Map(_) => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "paved::yaml::complex-key",
+                                "a mapping key must be a plain value, not a list or mapping",
+                            )
+                            .at(self.src, node.span, "complex key")
+                            .help("write the key as a plain string"),
+                        );
+                        String::new()
+                    }
+                };
+                frame.pending_key = Some((key, node.span));
+            }
+        }
+    }
+}
+
+/// Converts saphyr's character indices to byte offsets.
+struct Offsets<'a> {
+    text: &'a str,
+    /// Byte offset of every character, built only for non-ASCII text.
+    table: Option<Vec<usize>>,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(text: &'a str) -> Self {
+        let table = if text.is_ascii() {
+            None
+        } else {
+            Some(text.char_indices().map(|(i, _)| i).collect())
+        };
+        Offsets { text, table }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.table {
+            None => char_index.min(self.text.len()),
+            Some(t) => t.get(char_index).copied().unwrap_or(self.text.len()),
+        }
+    }
+
+    fn span(&self, s: &saphyr_parser::Span) -> Span {
+        Span::new(self.byte(s.start.index()), self.byte(s.end.index()))
+    }
+}
+
+fn syntax_error(src: &SourceRef, offsets: &Offsets, e: &ScanError) -> Diagnostic {
+    let at = offsets.byte(e.marker().index());
+    let (line, _) = src.line_col(at);
+    let line_text = src.line_text(line);
+    let info = e.info();
+    let indent: String = line_text
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    if info.contains("recursion limit") {
+        return Diagnostic::error(
+            "paved::yaml::too-deep",
+            format!("this value is nested too deeply (the limit is {MAX_DEPTH} levels)"),
+        )
+        .at(src, Span::point(at), "nesting limit reached here")
+        .help("a platform spec never needs this much nesting; check for unbalanced brackets");
+    }
+    let (message, help) = if indent.contains('\t') || info.contains("tab") {
+        (
+            "a tab character is used for indentation".to_string(),
+            Some("YAML indentation must use spaces; replace the tab with spaces".to_string()),
+        )
+    } else if info.contains("mapping values are not allowed") {
+        (
+            "a `:` followed by a space is not allowed in this value".to_string(),
+            Some(
+                "quote the value (`key: \"a: b\"`), or check the indentation of this line"
+                    .to_string(),
+            ),
+        )
+    } else if info.contains("did not find expected") || info.contains("while parsing") {
+        (
+            format!("YAML syntax error: {info}"),
+            Some("check the indentation and that every bracket and quote is closed".to_string()),
+        )
+    } else {
+        (format!("YAML syntax error: {info}"), None)
+    };
+    let end = (at + 1).min(src.text.len());
+    let span = if src.text.is_char_boundary(end) {
+        Span::new(at, end)
+    } else {
+        Span::point(at)
+    };
+    Diagnostic::error("paved::yaml::syntax", message)
+        .at(src, span, "the YAML reader stopped here")
+        .maybe_help(help)
+}
+
+/// YAML 1.2 core schema resolution of a scalar.
+fn resolve_scalar(text: &str, style: ScalarStyle) -> Value {
+    if style != ScalarStyle::Plain {
+        return Value::Str(text.to_string());
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY)
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let bytes = text.as_bytes();
+    let digits = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
+    if let Some(hex) = text.strip_prefix("0x") {
+        if digits(hex, 16) {
+            if let Ok(i) = i64::from_str_radix(hex, 16) {
+                return Value::Int(i);
+            }
+        }
+    }
+    if let Some(oct) = text.strip_prefix("0o") {
+        if digits(oct, 8) {
+            if let Ok(i) = i64::from_str_radix(oct, 8) {
+                return Value::Int(i);
+            }
+        }
+    }
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits(unsigned, 10) {
+        return match text.parse::<i64>() {
+            Ok(i) => Value::Int(i),
+            Err(_) => text
+                .parse::<f64>()
+                .map(Value::Float)
+                .unwrap_or(Value::Str(text.to_string())),
+        };
+    }
+    // [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?
+    if bytes.iter().any(u8::is_ascii_digit) && is_core_float(unsigned) {
+        if let Ok(f) = text.parse::<f64>() {
+            return Value::Float(f);
+        }
+    }
+    Value::Str(text.to_string())
+}
+
+fn is_core_float(s: &str) -> bool {
+    let (mantissa, exp) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            (int.chars().all(|c| c.is_ascii_digit()) && frac.chars().all(|c| c.is_ascii_digit()))
+                && !(int.is_empty() && frac.is_empty())
+        }
+        None => !mantissa.is_empty() && mantissa.chars().all(|c| c.is_ascii_digit()),
+    };
+    let exp_ok = match exp {
+        None => true,
+        Some(e) => {
+            let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+            !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+        }
+    };
+    mantissa_ok && exp_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Source;
+
+    fn load(text: &str) -> (Option<Node>, Vec<Diagnostic>) {
+        load_mapping(
+            &Source::virtual_file("t.yaml", text.to_string()),
+            "platform.yaml",
+        )
+    }
+
+    #[test]
+    fn scalars_follow_yaml_1_2() {
+        let (n, d) =
+            load("a: yes\nb: 08\nc: 0x1F\nd: 1.5\ne: ~\nf: 'true'\ng: .5\nh: 1e3\ni: 12:30\n");
+        assert!(d.is_empty(), "{d:?}");
+        let j = n.unwrap().to_json();
+        assert_eq!(j["a"], "yes");
+        assert_eq!(j["b"], 8);
+        assert_eq!(j["c"], 31);
+        assert_eq!(j["d"], 1.5);
+        assert!(j["e"].is_null());
+        assert_eq!(j["f"], "true");
+        assert_eq!(j["g"], 0.5);
+        assert_eq!(j["h"], 1000.0);
+        assert_eq!(j["i"], "12:30");
+    }
+
+    #[test]
+    fn pointer_finds_spans() {
+        let text = "spec:\n  ports:\n    - name: http\n      port: 80\n";
+        let src = Source::virtual_file("t.yaml", text.to_string());
+        let (n, _) = load_mapping(&src, "platform.yaml");
+        let n = n.unwrap();
+        let (node, key) = n.pointer("/spec/ports/0/port").unwrap();
+        assert_eq!(src.line_col(node.span.start), (4, 13));
+        assert_eq!(src.line_col(key.unwrap().start), (4, 7));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_with_both_places() {
+        let (_, d) = load("a: 1\nb: 2\na: 3\n");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "paved::yaml::duplicate-key");
+        assert_eq!(d[0].line_col(), (3, 1));
+        assert_eq!(d[0].secondary.len(), 1);
+    }
+
+    #[test]
+    fn crlf_and_unicode_positions() {
+        let (_, d) = load("é: 1\r\nb: 2\r\nb: 3\r\n");
+        assert_eq!(d[0].line_col(), (3, 1));
+    }
+
+    #[test]
+    fn alias_bomb_is_bounded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let (_, d) = load(&text);
+        assert_eq!(d[0].code, "paved::yaml::too-large");
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let text = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let (_, d) = load(&text);
+        assert_eq!(d[0].code, "paved::yaml::too-deep", "{:?}", d[0].message);
+    }
+
+    #[test]
+    fn several_documents_and_empty_and_scalars() {
+        assert_eq!(
+            load("a: 1\n---\nb: 2\n").1[0].code,
+            "paved::yaml::multiple-documents"
+        );
+        assert_eq!(load("").1[0].code, "paved::yaml::empty");
+        assert_eq!(load("null\n").1[0].code, "paved::yaml::empty");
+        assert_eq!(load("- a\n").1[0].code, "paved::yaml::not-a-mapping");
+    }
+
+    #[test]
+    fn tabs_are_explained() {
+        let (_, d) = load("a:\n\tb: 1\n");
+        assert_eq!(d[0].code, "paved::yaml::syntax");
+        assert!(
+            d[0].help.as_deref().unwrap_or("").contains("spaces"),
+            "{:?}",
+            d[0]
+        );
+    }
+}

@@ -1,0 +1,1402 @@
+//! The typed, defaulted model: what blueprints see.
+//!
+//! Input files are validated against their schemas before they reach this
+//! module, so deserialising them into the types below cannot fail on shape.
+//! This module then applies the platform's defaults and each environment's
+//! overrides and resolves the dependency graph, producing one [`Instance`] per
+//! service per environment. Blueprints receive `Instance`s (and the
+//! [`Platform`]), never raw YAML, so a template cannot see a value that was
+//! not validated.
+//!
+//! Architecture invariant: pure; no IO, no diagnostics about syntax. Semantic
+//! findings live in `validate::semantic`, which runs before `resolve`.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::load::Node;
+use crate::source::SourceRef;
+
+// ---------------------------------------------------------------------------
+// paved.yaml
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformFile {
+    pub metadata: PlatformMeta,
+    pub spec: Platform,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PlatformMeta {
+    pub name: String,
+}
+
+/// The platform configuration with every default filled in.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Platform {
+    #[serde(default)]
+    pub name: String,
+    pub environments: IndexMap<String, EnvironmentConfig>,
+    #[serde(default)]
+    pub gitops: GitOps,
+    #[serde(default)]
+    pub allowed_registries: Vec<String>,
+    #[serde(default = "default_required_labels")]
+    pub required_labels: Vec<String>,
+    #[serde(default = "default_sizes")]
+    pub sizes: IndexMap<String, Compute>,
+    #[serde(default)]
+    pub resource_policy: ResourcePolicy,
+    #[serde(default)]
+    pub autoscaling: AutoscalingDefaults,
+    #[serde(default)]
+    pub secret_store: SecretStore,
+    #[serde(default)]
+    pub ingress_classes: IngressClasses,
+    #[serde(default)]
+    pub ingress: IngressConfig,
+    #[serde(default)]
+    pub network_policy: NetworkPolicyConfig,
+    #[serde(default)]
+    pub waivers: WaiverConfig,
+    #[serde(default)]
+    pub crossplane: CrossplaneConfig,
+    #[serde(default)]
+    pub observability: ObservabilityConfig,
+    #[serde(default)]
+    pub limits: Limits,
+    /// The override folder as written in paved.yaml (resolved by `app`).
+    #[serde(default)]
+    pub blueprints: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentConfig {
+    #[serde(default)]
+    pub name: String,
+    pub cluster: String,
+    pub domain: String,
+    #[serde(default = "default_class")]
+    pub class: String,
+    #[serde(default)]
+    pub namespace_prefix: String,
+}
+
+fn default_class() -> String {
+    "standard".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GitOps {
+    pub repo_url: String,
+    pub target_revision: String,
+    pub path: String,
+    pub argocd_namespace: String,
+}
+
+impl Default for GitOps {
+    fn default() -> Self {
+        GitOps {
+            repo_url: String::new(),
+            target_revision: "main".into(),
+            path: "rendered".into(),
+            argocd_namespace: "argocd".into(),
+        }
+    }
+}
+
+fn default_required_labels() -> Vec<String> {
+    vec!["owner".into(), "cost-center".into()]
+}
+
+fn default_sizes() -> IndexMap<String, Compute> {
+    [
+        ("small", "100m", "128Mi"),
+        ("medium", "250m", "256Mi"),
+        ("large", "1", "1Gi"),
+    ]
+    .into_iter()
+    .map(|(n, c, m)| {
+        (
+            n.to_string(),
+            Compute {
+                cpu: Quantity::Str(c.into()),
+                memory: m.into(),
+            },
+        )
+    })
+    .collect()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ResourcePolicy {
+    pub cpu_limit_factor: f64,
+    pub memory_limit_factor: f64,
+}
+
+impl Default for ResourcePolicy {
+    fn default() -> Self {
+        ResourcePolicy {
+            cpu_limit_factor: 2.0,
+            memory_limit_factor: 1.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AutoscalingDefaults {
+    pub min: u32,
+    pub max: u32,
+    #[serde(rename = "targetCPUUtilization")]
+    pub target_cpu_utilization: u32,
+}
+
+impl Default for AutoscalingDefaults {
+    fn default() -> Self {
+        AutoscalingDefaults {
+            min: 2,
+            max: 10,
+            target_cpu_utilization: 70,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SecretStore {
+    pub kind: String,
+    pub name: String,
+    pub refresh_interval: String,
+}
+
+impl Default for SecretStore {
+    fn default() -> Self {
+        SecretStore {
+            kind: "ClusterSecretStore".into(),
+            name: "vault".into(),
+            refresh_interval: "1h".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct IngressClasses {
+    pub internal: String,
+    pub public: String,
+}
+
+impl Default for IngressClasses {
+    fn default() -> Self {
+        IngressClasses {
+            internal: "nginx-internal".into(),
+            public: "nginx-public".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct IngressConfig {
+    pub controller_namespace: String,
+    pub cluster_issuer: String,
+}
+
+impl Default for IngressConfig {
+    fn default() -> Self {
+        IngressConfig {
+            controller_namespace: "ingress-nginx".into(),
+            cluster_issuer: "letsencrypt".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NetworkPolicyConfig {
+    pub dns_namespace: String,
+    pub resources: BTreeMap<String, NetworkAllowance>,
+}
+
+impl Default for NetworkPolicyConfig {
+    fn default() -> Self {
+        let allow = |ports: &[u16]| NetworkAllowance {
+            cidrs: vec!["10.0.0.0/8".into()],
+            ports: ports.to_vec(),
+        };
+        NetworkPolicyConfig {
+            dns_namespace: "kube-system".into(),
+            resources: [
+                ("bucket".to_string(), allow(&[443])),
+                ("postgresql".to_string(), allow(&[5432])),
+                ("redis".to_string(), allow(&[6379])),
+            ]
+            .into_iter()
+            .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct NetworkAllowance {
+    pub cidrs: Vec<String>,
+    pub ports: Vec<u16>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct WaiverConfig {
+    pub forbid: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CrossplaneConfig {
+    pub api_group: String,
+}
+
+impl Default for CrossplaneConfig {
+    fn default() -> Self {
+        CrossplaneConfig {
+            api_group: "platform.paved.dev".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservabilityConfig {
+    pub dashboards: String,
+    pub grafana_instance_selector: BTreeMap<String, String>,
+    pub metrics: MetricNames,
+    pub error_rate_threshold: f64,
+    pub latency_p99_threshold_ms: u64,
+}
+
+impl Default for ObservabilityConfig {
+    fn default() -> Self {
+        ObservabilityConfig {
+            dashboards: "configmap".into(),
+            grafana_instance_selector: [("dashboards".to_string(), "grafana".to_string())]
+                .into_iter()
+                .collect(),
+            metrics: MetricNames::default(),
+            error_rate_threshold: 0.05,
+            latency_p99_threshold_ms: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MetricNames {
+    pub requests: String,
+    pub duration: String,
+    pub status_label: String,
+    pub service_label: String,
+}
+
+impl Default for MetricNames {
+    fn default() -> Self {
+        MetricNames {
+            requests: "http_server_request_duration_seconds_count".into(),
+            duration: "http_server_request_duration_seconds_bucket".into(),
+            status_label: "http_response_status_code".into(),
+            service_label: "service_name".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Limits {
+    pub max_file_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_size: 1024 * 1024,
+        }
+    }
+}
+
+impl Platform {
+    /// Builds the platform from a validated `paved.yaml` document.
+    pub fn from_json(json: serde_json::Value) -> Result<Platform, String> {
+        let file: PlatformFile = serde_json::from_value(json).map_err(|e| e.to_string())?;
+        let mut p = file.spec;
+        p.name = file.metadata.name;
+        for (name, env) in p.environments.iter_mut() {
+            env.name = name.clone();
+        }
+        Ok(p)
+    }
+
+    /// The size used when a service sets neither `size` nor `compute`.
+    pub fn default_size(&self) -> Option<&str> {
+        if self.sizes.contains_key("small") {
+            Some("small")
+        } else {
+            self.sizes.keys().next().map(String::as_str)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// platform.yaml
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppFile {
+    pub metadata: AppMeta,
+    pub spec: AppSpec,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppMeta {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub owner: String,
+    #[serde(default)]
+    pub cost_center: Option<String>,
+    #[serde(default = "default_lifecycle")]
+    pub lifecycle: String,
+    #[serde(default)]
+    pub system: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+fn default_lifecycle() -> String {
+    "experimental".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Link {
+    pub title: String,
+    pub url: String,
+    #[serde(default)]
+    pub icon: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceType {
+    Service,
+    Worker,
+    Cronjob,
+}
+
+impl ServiceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::Service => "service",
+            ServiceType::Worker => "worker",
+            ServiceType::Cronjob => "cronjob",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSpec {
+    #[serde(rename = "type", default = "default_type")]
+    pub kind: ServiceType,
+    pub image: String,
+    #[serde(default)]
+    pub schedule: Option<String>,
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub ports: Vec<Port>,
+    #[serde(default)]
+    pub replicas: Option<Replicas>,
+    #[serde(default)]
+    pub autoscaling: Option<AutoscalingSpec>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub compute: Option<Compute>,
+    #[serde(default)]
+    pub probes: Option<ProbesSpec>,
+    #[serde(default)]
+    pub env: IndexMap<String, EnvValue>,
+    #[serde(default)]
+    pub secrets: Vec<SecretSpec>,
+    #[serde(default)]
+    pub ingress: Option<IngressSpec>,
+    #[serde(default)]
+    pub provides_apis: Vec<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    #[serde(default)]
+    pub resources: IndexMap<String, ResourceSpec>,
+    #[serde(default)]
+    pub observability: Option<ObservabilitySpec>,
+    #[serde(default)]
+    pub security: Option<SecuritySpec>,
+    #[serde(default)]
+    pub environments: Option<IndexMap<String, EnvOverride>>,
+}
+
+fn default_type() -> ServiceType {
+    ServiceType::Service
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Port {
+    pub name: String,
+    pub port: u16,
+    #[serde(default = "default_protocol")]
+    pub protocol: String,
+}
+
+fn default_protocol() -> String {
+    "TCP".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Replicas {
+    Fixed(u32),
+    Auto(String),
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoscalingSpec {
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+    #[serde(rename = "targetCPUUtilization")]
+    pub target_cpu_utilization: Option<u32>,
+}
+
+/// A CPU quantity may be written as a number (`cpu: 1`) or a string (`500m`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Quantity {
+    Int(u64),
+    Float(f64),
+    Str(String),
+}
+
+impl Quantity {
+    pub fn as_string(&self) -> String {
+        match self {
+            Quantity::Int(i) => i.to_string(),
+            Quantity::Float(f) => format!("{}m", (f * 1000.0).round() as u64),
+            Quantity::Str(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Compute {
+    pub cpu: Quantity,
+    pub memory: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ProbesSpec {
+    #[serde(default)]
+    pub liveness: Option<ProbeOrOff>,
+    #[serde(default)]
+    pub readiness: Option<ProbeOrOff>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ProbeOrOff {
+    Off(bool),
+    Probe(ProbeSpec),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeSpec {
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub port: Option<PortRef>,
+    #[serde(default)]
+    pub initial_delay_seconds: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum PortRef {
+    Number(u16),
+    Name(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum EnvValue {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+impl EnvValue {
+    pub fn as_string(&self) -> String {
+        match self {
+            EnvValue::Bool(b) => b.to_string(),
+            EnvValue::Int(i) => i.to_string(),
+            EnvValue::Float(f) => f.to_string(),
+            EnvValue::Str(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SecretSpec {
+    pub env: String,
+    #[serde(rename = "ref")]
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngressSpec {
+    pub host: String,
+    #[serde(default = "default_path")]
+    pub path: String,
+    #[serde(default)]
+    pub public: bool,
+}
+
+fn default_path() -> String {
+    "/".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceSpec {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(rename = "storageGB", default)]
+    pub storage_gb: Option<u32>,
+    #[serde(default)]
+    pub class: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservabilitySpec {
+    #[serde(default = "default_dashboard")]
+    pub dashboard: String,
+    #[serde(default = "yes")]
+    pub alerts: bool,
+    #[serde(default)]
+    pub slo: Option<Slo>,
+}
+
+impl Default for ObservabilitySpec {
+    fn default() -> Self {
+        ObservabilitySpec {
+            dashboard: default_dashboard(),
+            alerts: true,
+            slo: None,
+        }
+    }
+}
+
+fn default_dashboard() -> String {
+    "standard".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Slo {
+    #[serde(default)]
+    pub availability: Option<f64>,
+    #[serde(rename = "latencyP99Ms", default)]
+    pub latency_p99_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecuritySpec {
+    #[serde(default)]
+    pub read_only_root_filesystem: Option<bool>,
+    #[serde(default)]
+    pub run_as_non_root: Option<bool>,
+    #[serde(default)]
+    pub run_as_user: Option<u32>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvOverride {
+    #[serde(default)]
+    pub promote: Option<String>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub replicas: Option<Replicas>,
+    #[serde(default)]
+    pub autoscaling: Option<AutoscalingSpec>,
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub compute: Option<Compute>,
+    #[serde(default)]
+    pub env: IndexMap<String, EnvValue>,
+    #[serde(default)]
+    pub ingress: Option<HostOverride>,
+    #[serde(default)]
+    pub resources: IndexMap<String, StorageOverride>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HostOverride {
+    pub host: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageOverride {
+    #[serde(rename = "storageGB")]
+    pub storage_gb: u32,
+}
+
+/// One validated `platform.yaml`, with its source and tree kept for diagnostics.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub source: SourceRef,
+    /// The spec's path relative to the project root: what generated headers name.
+    pub origin: String,
+    pub doc: Node,
+    pub meta: AppMeta,
+    pub spec: AppSpec,
+}
+
+impl Service {
+    pub fn from_json(
+        source: SourceRef,
+        doc: Node,
+        json: serde_json::Value,
+        origin: String,
+    ) -> Result<Service, String> {
+        let file: AppFile = serde_json::from_value(json).map_err(|e| e.to_string())?;
+        Ok(Service {
+            source,
+            origin,
+            doc,
+            meta: file.metadata,
+            spec: file.spec,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.meta.name
+    }
+
+    /// The environments this service runs in, in the platform's order.
+    pub fn environments<'p>(&self, platform: &'p Platform) -> Vec<&'p EnvironmentConfig> {
+        platform
+            .environments
+            .values()
+            .filter(|e| match &self.spec.environments {
+                None => true,
+                Some(envs) => envs.contains_key(&e.name),
+            })
+            .collect()
+    }
+
+    /// `component:NAME` entries of `dependsOn`, as names.
+    pub fn dependency_names(&self) -> impl Iterator<Item = &str> {
+        self.spec
+            .depends_on
+            .iter()
+            .filter_map(|d| d.strip_prefix("component:"))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Resolution: one Instance per service per environment
+// ---------------------------------------------------------------------------
+
+/// Everything a blueprint needs to render one service in one environment.
+/// Field names are the template API (`service.namespace`, `service.ports`...);
+/// docs/blueprints.md lists them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Instance {
+    pub name: String,
+    pub namespace: String,
+    pub description: String,
+    pub owner: String,
+    pub cost_center: Option<String>,
+    pub lifecycle: String,
+    pub system: Option<String>,
+    pub tags: Vec<String>,
+    pub links: Vec<Link>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub image: String,
+    pub schedule: Option<String>,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub ports: Vec<Port>,
+    /// A fixed replica count; `None` when an HPA owns it (and for cronjobs).
+    pub replicas: Option<u32>,
+    pub autoscaling: Option<ResolvedAutoscaling>,
+    /// The fewest pods that can be running by design (drives the PDB rule).
+    pub min_replicas: u32,
+    pub compute: ResolvedCompute,
+    pub probes: ResolvedProbes,
+    pub env: Vec<EnvVar>,
+    pub secrets: Vec<ResolvedSecret>,
+    pub secret_name: String,
+    pub ingress: Option<ResolvedIngress>,
+    pub provides_apis: Vec<String>,
+    pub dependencies: Vec<Peer>,
+    pub dependents: Vec<Peer>,
+    pub resources: Vec<ResolvedResource>,
+    pub observability: ObservabilitySpec,
+    pub security: ResolvedSecurity,
+    pub environment: ResolvedEnvironment,
+    /// Labels for every object of this instance (recommended + platform labels).
+    pub labels: IndexMap<String, String>,
+    /// The subset of labels that selects this instance's pods; stable across versions.
+    pub selector: IndexMap<String, String>,
+    /// The spec file, relative to the folder Paved was given.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedAutoscaling {
+    pub min: u32,
+    pub max: u32,
+    pub target_cpu_utilization: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Resources {
+    pub cpu: String,
+    pub memory: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedCompute {
+    pub requests: Resources,
+    pub limits: Resources,
+    /// The platform size it came from, if any.
+    pub size: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedProbe {
+    pub path: String,
+    /// A port name or number, as Kubernetes accepts either.
+    pub port: serde_json::Value,
+    pub initial_delay_seconds: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ResolvedProbes {
+    pub liveness: Option<ResolvedProbe>,
+    pub readiness: Option<ResolvedProbe>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretKeyRef {
+    pub name: String,
+    pub key: String,
+}
+
+/// One container environment variable: a literal `value` or a `secret` reference.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: Option<String>,
+    pub secret: Option<SecretKeyRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedSecret {
+    pub env: String,
+    /// The secret-store path (`payments/stripe`): remoteRef.key.
+    pub path: String,
+    /// The key inside it (`api-key`): remoteRef.property.
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedIngress {
+    pub host: String,
+    pub path: String,
+    pub public: bool,
+    pub class: String,
+    pub tls_secret: String,
+}
+
+/// Another service this one talks to, or that talks to it, in the same environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Peer {
+    pub name: String,
+    pub namespace: String,
+    pub ports: Vec<Port>,
+    pub selector: IndexMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedResource {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub version: Option<String>,
+    pub storage_gb: Option<u32>,
+    pub class: String,
+    /// The connection Secret the composition writes, and its keys.
+    pub secret: String,
+    pub keys: Vec<&'static str>,
+    pub network: NetworkAllowance,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiver {
+    pub field: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedSecurity {
+    pub read_only_root_filesystem: bool,
+    pub run_as_non_root: bool,
+    pub run_as_user: Option<u32>,
+    pub waivers: Vec<Waiver>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedEnvironment {
+    pub name: String,
+    pub cluster: String,
+    pub domain: String,
+    pub class: String,
+    pub promote: String,
+}
+
+/// Resolves every service in every environment it runs in, in a stable order:
+/// environments as the platform lists them, services by name.
+pub fn resolve(platform: &Platform, services: &[Service]) -> Vec<Instance> {
+    let mut sorted: Vec<&Service> = services.iter().collect();
+    sorted.sort_by(|a, b| a.name().cmp(b.name()));
+    let mut out = Vec::new();
+    for env in platform.environments.values() {
+        let here: Vec<&Service> = sorted
+            .iter()
+            .copied()
+            .filter(|s| s.environments(platform).iter().any(|e| e.name == env.name))
+            .collect();
+        for s in &here {
+            out.push(instance(platform, env, s, &here));
+        }
+    }
+    out
+}
+
+pub fn namespace_of(env: &EnvironmentConfig, service: &str) -> String {
+    format!("{}{service}", env.namespace_prefix)
+}
+
+fn selector_of(name: &str) -> IndexMap<String, String> {
+    [
+        ("app.kubernetes.io/name".to_string(), name.to_string()),
+        ("app.kubernetes.io/instance".to_string(), name.to_string()),
+    ]
+    .into_iter()
+    .collect()
+}
+
+fn peer(env: &EnvironmentConfig, s: &Service) -> Peer {
+    Peer {
+        name: s.name().to_string(),
+        namespace: namespace_of(env, s.name()),
+        ports: s.spec.ports.clone(),
+        selector: selector_of(s.name()),
+    }
+}
+
+fn instance(
+    platform: &Platform,
+    env: &EnvironmentConfig,
+    s: &Service,
+    here: &[&Service],
+) -> Instance {
+    let spec = &s.spec;
+    let ov = spec
+        .environments
+        .as_ref()
+        .and_then(|e| e.get(&env.name))
+        .cloned()
+        .unwrap_or_default();
+    let name = s.name().to_string();
+    let namespace = namespace_of(env, &name);
+    let image = ov.image.clone().unwrap_or_else(|| spec.image.clone());
+
+    // Replicas: an override of either replicas or autoscaling replaces the base.
+    let replicas_spec = ov.replicas.clone().or_else(|| spec.replicas.clone());
+    let auto = match (spec.kind, &replicas_spec) {
+        (ServiceType::Cronjob, _) => false,
+        (_, Some(Replicas::Auto(_))) => true,
+        (_, Some(Replicas::Fixed(_))) => false,
+        (ServiceType::Service, None) => true,
+        (ServiceType::Worker, None) => false,
+    };
+    let autoscaling = auto.then(|| {
+        let base = spec.autoscaling.clone().unwrap_or_default();
+        let o = ov.autoscaling.clone().unwrap_or_default();
+        let d = &platform.autoscaling;
+        let min = o.min.or(base.min).unwrap_or(d.min);
+        ResolvedAutoscaling {
+            min,
+            max: o.max.or(base.max).unwrap_or(d.max).max(min),
+            target_cpu_utilization: o
+                .target_cpu_utilization
+                .or(base.target_cpu_utilization)
+                .unwrap_or(d.target_cpu_utilization),
+        }
+    });
+    let replicas = match (spec.kind, &replicas_spec, auto) {
+        (ServiceType::Cronjob, _, _) | (_, _, true) => None,
+        (_, Some(Replicas::Fixed(n)), _) => Some(*n),
+        _ => Some(1),
+    };
+    let min_replicas = match (&autoscaling, replicas) {
+        (Some(a), _) => a.min,
+        (None, Some(n)) => n,
+        (None, None) => 1,
+    };
+
+    let compute = resolve_compute(platform, spec, &ov);
+    let probes = resolve_probes(spec);
+
+    // env: base then overrides merged per key, in first-seen order.
+    let mut env_map: IndexMap<String, EnvValue> = spec.env.clone();
+    for (k, v) in &ov.env {
+        env_map.insert(k.clone(), v.clone());
+    }
+    let mut env_vars: Vec<EnvVar> = env_map
+        .iter()
+        .map(|(k, v)| resolve_env(k, &v.as_string(), &name, env, spec))
+        .collect();
+    let secret_name = format!("{name}-secrets");
+    let secrets: Vec<ResolvedSecret> = spec
+        .secrets
+        .iter()
+        .map(|sec| {
+            let (path, key) = sec
+                .reference
+                .split_once('#')
+                .unwrap_or((&sec.reference, ""));
+            ResolvedSecret {
+                env: sec.env.clone(),
+                path: path.to_string(),
+                key: key.to_string(),
+            }
+        })
+        .collect();
+    for sec in &secrets {
+        env_vars.push(EnvVar {
+            name: sec.env.clone(),
+            value: None,
+            secret: Some(SecretKeyRef {
+                name: secret_name.clone(),
+                key: sec.env.clone(),
+            }),
+        });
+    }
+
+    let ingress = spec.ingress.as_ref().map(|i| {
+        let host = ov
+            .ingress
+            .as_ref()
+            .map(|h| h.host.clone())
+            .unwrap_or_else(|| i.host.clone());
+        let host = if host.contains('.') {
+            host
+        } else {
+            format!("{host}.{}", env.domain)
+        };
+        ResolvedIngress {
+            host,
+            path: i.path.clone(),
+            public: i.public,
+            class: if i.public {
+                platform.ingress_classes.public.clone()
+            } else {
+                platform.ingress_classes.internal.clone()
+            },
+            tls_secret: format!("{name}-tls"),
+        }
+    });
+
+    let dependencies: Vec<Peer> = s
+        .dependency_names()
+        .filter_map(|d| here.iter().find(|o| o.name() == d))
+        .map(|o| peer(env, o))
+        .collect();
+    let mut dependents: Vec<Peer> = here
+        .iter()
+        .filter(|o| o.name() != name && o.dependency_names().any(|d| d == name))
+        .map(|o| peer(env, o))
+        .collect();
+    dependents.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let resources = spec
+        .resources
+        .iter()
+        .map(|(rname, r)| ResolvedResource {
+            name: rname.clone(),
+            kind: r.kind.clone(),
+            version: r.version.clone(),
+            storage_gb: ov
+                .resources
+                .get(rname)
+                .map(|o| o.storage_gb)
+                .or(r.storage_gb),
+            class: r.class.clone().unwrap_or_else(|| env.class.clone()),
+            secret: crate::placeholder::connection_secret(rname),
+            keys: crate::placeholder::connection_keys(&r.kind).to_vec(),
+            network: platform
+                .network_policy
+                .resources
+                .get(&r.kind)
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .collect();
+
+    let security = resolve_security(spec);
+
+    let mut labels: IndexMap<String, String> = selector_of(&name);
+    if let Some(v) = image_tag(&image).filter(|t| is_label_value(t)) {
+        labels.insert("app.kubernetes.io/version".into(), v.to_string());
+    }
+    labels.insert(
+        "app.kubernetes.io/component".into(),
+        spec.kind.as_str().into(),
+    );
+    if let Some(sys) = &s.meta.system {
+        labels.insert("app.kubernetes.io/part-of".into(), sys.clone());
+    }
+    labels.insert("app.kubernetes.io/managed-by".into(), "paved".into());
+    labels.insert("owner".into(), s.meta.owner.clone());
+    if let Some(cc) = &s.meta.cost_center {
+        labels.insert("cost-center".into(), cc.clone());
+    }
+    labels.insert("paved.dev/environment".into(), env.name.clone());
+
+    Instance {
+        name: name.clone(),
+        namespace,
+        description: s.meta.description.clone(),
+        owner: s.meta.owner.clone(),
+        cost_center: s.meta.cost_center.clone(),
+        lifecycle: s.meta.lifecycle.clone(),
+        system: s.meta.system.clone(),
+        tags: s.meta.tags.clone(),
+        links: s.meta.links.clone(),
+        kind: spec.kind.as_str(),
+        image,
+        schedule: spec.schedule.clone(),
+        command: spec.command.clone(),
+        args: spec.args.clone(),
+        ports: spec.ports.clone(),
+        replicas,
+        autoscaling,
+        min_replicas,
+        compute,
+        probes,
+        env: env_vars,
+        secrets,
+        secret_name,
+        ingress,
+        provides_apis: spec.provides_apis.clone(),
+        dependencies,
+        dependents,
+        resources,
+        observability: spec.observability.clone().unwrap_or_default(),
+        security,
+        environment: ResolvedEnvironment {
+            name: env.name.clone(),
+            cluster: env.cluster.clone(),
+            domain: env.domain.clone(),
+            class: env.class.clone(),
+            promote: ov.promote.clone().unwrap_or_else(|| "auto".into()),
+        },
+        selector: selector_of(&name),
+        labels,
+        source: s.origin.clone(),
+    }
+}
+
+fn resolve_compute(platform: &Platform, spec: &AppSpec, ov: &EnvOverride) -> ResolvedCompute {
+    // An override of size or compute replaces both of the base's.
+    let (size, compute) = if ov.size.is_some() || ov.compute.is_some() {
+        (ov.size.clone(), ov.compute.clone())
+    } else {
+        (spec.size.clone(), spec.compute.clone())
+    };
+    let (size, requests) = match (size, compute) {
+        (_, Some(c)) => (None, c),
+        (Some(s), None) => {
+            let c = platform.sizes.get(&s).cloned();
+            (Some(s), c.unwrap_or_else(fallback_compute))
+        }
+        (None, None) => {
+            let s = platform.default_size().map(str::to_string);
+            let c = s.as_ref().and_then(|s| platform.sizes.get(s)).cloned();
+            (s, c.unwrap_or_else(fallback_compute))
+        }
+    };
+    let cpu = requests.cpu.as_string();
+    let policy = &platform.resource_policy;
+    ResolvedCompute {
+        limits: Resources {
+            cpu: scale_cpu(&cpu, policy.cpu_limit_factor),
+            memory: scale_memory(&requests.memory, policy.memory_limit_factor),
+        },
+        requests: Resources {
+            cpu,
+            memory: requests.memory.clone(),
+        },
+        size,
+    }
+}
+
+fn fallback_compute() -> Compute {
+    Compute {
+        cpu: Quantity::Str("100m".into()),
+        memory: "128Mi".into(),
+    }
+}
+
+/// `250m` × 2 → `500m`; `1` × 2 → `2`.
+pub fn scale_cpu(cpu: &str, factor: f64) -> String {
+    let milli = match cpu.strip_suffix('m') {
+        Some(m) => m.parse::<f64>().unwrap_or(0.0),
+        None => cpu.parse::<f64>().unwrap_or(0.0) * 1000.0,
+    };
+    let limit = (milli * factor).round() as u64;
+    if limit % 1000 == 0 {
+        (limit / 1000).to_string()
+    } else {
+        format!("{limit}m")
+    }
+}
+
+/// `256Mi` × 1 → `256Mi`; `256Mi` × 1.5 → `384Mi`.
+pub fn scale_memory(mem: &str, factor: f64) -> String {
+    if (factor - 1.0).abs() < f64::EPSILON {
+        return mem.to_string();
+    }
+    const UNITS: [(&str, u64); 8] = [
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("Ti", 1 << 40),
+        ("K", 1_000),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+        ("T", 1_000_000_000_000),
+    ];
+    let (num, mult) = UNITS
+        .iter()
+        .find_map(|(u, m)| mem.strip_suffix(u).map(|n| (n, *m)))
+        .unwrap_or((mem, 1));
+    let bytes = (num.parse::<f64>().unwrap_or(0.0) * mult as f64 * factor).round() as u64;
+    for (u, m) in [("Gi", 1u64 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
+        if bytes >= m && bytes % m == 0 {
+            return format!("{}{u}", bytes / m);
+        }
+    }
+    bytes.to_string()
+}
+
+fn resolve_probes(spec: &AppSpec) -> ResolvedProbes {
+    if spec.kind != ServiceType::Service || spec.ports.is_empty() {
+        return ResolvedProbes::default();
+    }
+    let first = serde_json::Value::String(spec.ports[0].name.clone());
+    let probes = spec.probes.clone().unwrap_or_default();
+    let one = |p: &Option<ProbeOrOff>, default_path: &str| -> Option<ResolvedProbe> {
+        match p {
+            Some(ProbeOrOff::Off(_)) => None,
+            Some(ProbeOrOff::Probe(p)) => Some(ResolvedProbe {
+                path: p.path.clone().unwrap_or_else(|| default_path.to_string()),
+                port: match &p.port {
+                    Some(PortRef::Number(n)) => serde_json::Value::from(*n),
+                    Some(PortRef::Name(n)) => serde_json::Value::String(n.clone()),
+                    None => first.clone(),
+                },
+                initial_delay_seconds: p.initial_delay_seconds.unwrap_or(0),
+            }),
+            None => Some(ResolvedProbe {
+                path: default_path.to_string(),
+                port: first.clone(),
+                initial_delay_seconds: 0,
+            }),
+        }
+    };
+    ResolvedProbes {
+        liveness: one(&probes.liveness, "/healthz"),
+        readiness: one(&probes.readiness, "/ready"),
+    }
+}
+
+/// Turns one `env` entry into a literal or a secret reference. Placeholders
+/// were checked by `validate::semantic`; anything unresolvable here is left
+/// as written.
+fn resolve_env(
+    name: &str,
+    raw: &str,
+    service: &str,
+    env: &EnvironmentConfig,
+    spec: &AppSpec,
+) -> EnvVar {
+    use crate::placeholder::{parse, Piece};
+    let Ok(pieces) = parse(raw) else {
+        return EnvVar {
+            name: name.into(),
+            value: Some(raw.into()),
+            secret: None,
+        };
+    };
+    if let [Piece::Ref { path, .. }] = pieces.as_slice() {
+        if path.len() == 3 && path[0] == "resources" && spec.resources.contains_key(&path[1]) {
+            return EnvVar {
+                name: name.into(),
+                value: None,
+                secret: Some(SecretKeyRef {
+                    name: crate::placeholder::connection_secret(&path[1]),
+                    key: path[2].clone(),
+                }),
+            };
+        }
+    }
+    let mut value = String::new();
+    for p in &pieces {
+        match p {
+            Piece::Text(t) => value.push_str(t),
+            Piece::Ref { path, start, end } => match path
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice()
+            {
+                ["metadata", "name"] => value.push_str(service),
+                ["environment", "name"] => value.push_str(&env.name),
+                ["environment", "domain"] => value.push_str(&env.domain),
+                _ => value.push_str(&raw[*start..*end]),
+            },
+        }
+    }
+    EnvVar {
+        name: name.into(),
+        value: Some(value),
+        secret: None,
+    }
+}
+
+fn resolve_security(spec: &AppSpec) -> ResolvedSecurity {
+    let sec = spec.security.clone().unwrap_or_default();
+    let mut waivers = Vec::new();
+    if let Some(v) = sec.read_only_root_filesystem {
+        if !v {
+            waivers.push(Waiver {
+                field: "readOnlyRootFilesystem",
+                value: "false".into(),
+                reason: sec.reason.clone(),
+            });
+        }
+    }
+    if let Some(v) = sec.run_as_non_root {
+        if !v {
+            waivers.push(Waiver {
+                field: "runAsNonRoot",
+                value: "false".into(),
+                reason: sec.reason.clone(),
+            });
+        }
+    }
+    if let Some(u) = sec.run_as_user {
+        waivers.push(Waiver {
+            field: "runAsUser",
+            value: u.to_string(),
+            reason: sec.reason.clone(),
+        });
+    }
+    ResolvedSecurity {
+        read_only_root_filesystem: sec.read_only_root_filesystem.unwrap_or(true),
+        run_as_non_root: sec.run_as_non_root.unwrap_or(true),
+        run_as_user: sec.run_as_user,
+        waivers,
+    }
+}
+
+/// The tag of an image reference (`ghcr.io/a/b:1.2` → `1.2`), if it has one.
+pub fn image_tag(image: &str) -> Option<&str> {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    last.split_once(':').map(|(_, t)| t)
+}
+
+/// A valid Kubernetes label value: at most 63 of `[A-Za-z0-9._-]`, alphanumeric at both ends.
+pub fn is_label_value(v: &str) -> bool {
+    v.len() <= 63
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && v.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
+        && v.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compute_policy_scales_limits() {
+        assert_eq!(scale_cpu("250m", 2.0), "500m");
+        assert_eq!(scale_cpu("1", 2.0), "2");
+        assert_eq!(scale_cpu("1.5", 1.0), "1500m");
+        assert_eq!(scale_memory("256Mi", 1.0), "256Mi");
+        assert_eq!(scale_memory("256Mi", 1.5), "384Mi");
+        assert_eq!(scale_memory("1Gi", 2.0), "2Gi");
+    }
+
+    #[test]
+    fn image_tags() {
+        assert_eq!(image_tag("ghcr.io/acme/a:1.4.2"), Some("1.4.2"));
+        assert_eq!(image_tag("localhost:5000/a"), None);
+        assert_eq!(image_tag("ghcr.io/a@sha256:abc"), None);
+        assert_eq!(image_tag("ghcr.io/a:1@sha256:abc"), Some("1"));
+    }
+}

@@ -1,0 +1,166 @@
+//! Source files and positions.
+//!
+//! Every span in Paved is a byte range into one [`Source`]. Lines and columns
+//! are computed only when a diagnostic is shown, so the hot path carries two
+//! integers per node. Columns are counted in characters (like rustc), and a
+//! `\r\n` line ending counts as one line break, so positions stay right in
+//! files saved on Windows.
+//!
+//! Architecture invariant: this module knows nothing about YAML or schemas.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A half-open byte range `[start, end)` into a [`Source`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start,
+            end: end.max(start),
+        }
+    }
+
+    /// A zero-width span at `at`.
+    pub fn point(at: usize) -> Span {
+        Span { start: at, end: at }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// One input file: its path as the user should see it, and its text.
+#[derive(Debug)]
+pub struct Source {
+    /// The path as it was found (used to read the file and in JSON output).
+    pub path: PathBuf,
+    /// The path as shown to users: relative to where Paved was run when it can be,
+    /// always with `/` separators so output is the same on every machine.
+    pub name: String,
+    /// The text, without a byte-order mark.
+    pub text: String,
+    /// Byte offsets at which lines start (the first is always 0).
+    line_starts: Vec<usize>,
+}
+
+/// A shared handle on a [`Source`]; diagnostics and nodes keep one.
+pub type SourceRef = Arc<Source>;
+
+impl Source {
+    pub fn new(path: impl Into<PathBuf>, name: impl Into<String>, text: String) -> SourceRef {
+        let line_starts = line_starts(&text);
+        Arc::new(Source {
+            path: path.into(),
+            name: name.into(),
+            text,
+            line_starts,
+        })
+    }
+
+    /// A source that exists only in memory (rendered blueprint output, tests).
+    pub fn virtual_file(name: &str, text: String) -> SourceRef {
+        Source::new(PathBuf::from(name), name.to_string(), text)
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line];
+        let mut end = offset;
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let col = self.text[start..end].chars().count() + 1;
+        (line + 1, col)
+    }
+
+    /// The text of the 1-based line `line`, without its line break.
+    pub fn line_text(&self, line: usize) -> &str {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    /// The byte offset of a 1-based line and column (in characters).
+    pub fn offset_of(&self, line: usize, col: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        rest.char_indices()
+            .nth(col.saturating_sub(1))
+            .map(|(i, _)| start + i)
+            .unwrap_or(self.text.len())
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => starts.push(i + 1),
+            // A lone `\r` is a line break in YAML too; `\r\n` is one break.
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    starts
+}
+
+/// Shows `path` relative to `base` when it is inside it, with `/` separators.
+pub fn display_path(path: &Path, base: &Path) -> String {
+    let shown = path.strip_prefix(base).unwrap_or(path);
+    let mut out = String::new();
+    for (i, part) in shown.components().enumerate() {
+        if i > 0 && !out.ends_with('/') {
+            out.push('/');
+        }
+        out.push_str(&part.as_os_str().to_string_lossy());
+    }
+    if out.is_empty() {
+        ".".to_string()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_and_crlf() {
+        let src = Source::virtual_file("x", "a: 1\r\nbé: 2\r\nc: 3\n".to_string());
+        assert_eq!(src.line_col(0), (1, 1));
+        let b = src.text.find("bé").unwrap();
+        assert_eq!(src.line_col(b), (2, 1));
+        let two = src.text.find('2').unwrap();
+        assert_eq!(src.line_col(two), (2, 5));
+        assert_eq!(src.line_text(2), "bé: 2");
+        assert_eq!(src.offset_of(2, 5), two);
+    }
+}

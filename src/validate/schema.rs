@@ -1,0 +1,612 @@
+//! JSON Schema validation, with errors translated into plain words.
+//!
+//! The schemas in `schemas/` are the contract for both file formats; they are
+//! embedded in the binary and compiled once per process. A raw validator error
+//! ("Additional properties are not allowed ('replica' was unexpected)") is never
+//! shown: each error kind is turned into a message that names the field the way
+//! the user wrote it (`spec.ports[0].port`), a label on the exact key or value,
+//! and help drawn from the schema itself: "did you mean `replicas`?" from the
+//! known property names, the allowed values of an enum, and the `x-paved-rule`
+//! text that every `pattern` carries in words.
+//!
+//! Architecture invariant: pure; knows JSON pointers and spans, not the model.
+
+use std::sync::OnceLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::Validator;
+use serde_json::Value as Json;
+
+use crate::diag::Diagnostic;
+use crate::load::Node;
+use crate::source::{SourceRef, Span};
+
+pub const PLATFORM_SCHEMA: &str = include_str!("../../schemas/platform.v1.schema.json");
+pub const PAVED_SCHEMA: &str = include_str!("../../schemas/paved.v1.schema.json");
+
+/// Which of the two file formats a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A service's `platform.yaml`.
+    Application,
+    /// The platform team's `paved.yaml`.
+    Platform,
+}
+
+struct Compiled {
+    schema: Json,
+    validator: Validator,
+}
+
+fn compiled(kind: Kind) -> &'static Compiled {
+    static APP: OnceLock<Compiled> = OnceLock::new();
+    static PLATFORM: OnceLock<Compiled> = OnceLock::new();
+    let (cell, text) = match kind {
+        Kind::Application => (&APP, PLATFORM_SCHEMA),
+        Kind::Platform => (&PLATFORM, PAVED_SCHEMA),
+    };
+    cell.get_or_init(|| {
+        // Both schemas are part of the binary and checked by tests, so a
+        // failure here is a bug in Paved, not something a user can cause.
+        let schema: Json = serde_json::from_str(text).expect("embedded schema is valid JSON");
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&schema)
+            .expect("embedded schema compiles");
+        Compiled { schema, validator }
+    })
+}
+
+/// The embedded schema of a file format, as JSON.
+pub fn schema_json(kind: Kind) -> &'static Json {
+    &compiled(kind).schema
+}
+
+/// Validates `doc` (already loaded from `src`) and returns its JSON form when valid.
+pub fn validate(kind: Kind, src: &SourceRef, doc: &Node) -> (Json, Vec<Diagnostic>) {
+    let json = doc.to_json();
+    let c = compiled(kind);
+    if c.validator.is_valid(&json) {
+        return (json, Vec::new());
+    }
+    let mut diags = Vec::new();
+    for err in c.validator.iter_errors(&json) {
+        let pointer = err.instance_path().as_str().to_string();
+        let schema_path = err.schema_path().as_str().to_string();
+        let ctx = Ctx {
+            src,
+            doc,
+            root: &c.schema,
+            pointer: &pointer,
+            schema_path: &schema_path,
+        };
+        ctx.translate(err.kind(), err.instance(), &mut diags);
+    }
+    (json, diags)
+}
+
+struct Ctx<'a> {
+    src: &'a SourceRef,
+    doc: &'a Node,
+    root: &'a Json,
+    pointer: &'a str,
+    schema_path: &'a str,
+}
+
+impl Ctx<'_> {
+    /// The span of the value at the pointer, or of the closest existing parent.
+    fn value_span(&self, pointer: &str) -> Span {
+        let mut p = pointer.to_string();
+        loop {
+            if let Some((node, _)) = self.doc.pointer(&p) {
+                return node.span;
+            }
+            match p.rfind('/') {
+                Some(i) => p.truncate(i),
+                None => return self.doc.span,
+            }
+        }
+    }
+
+    fn key_span(&self, pointer: &str) -> Span {
+        match self.doc.pointer(pointer) {
+            Some((_, Some(k))) => k,
+            Some((n, None)) => n.span,
+            None => self.value_span(pointer),
+        }
+    }
+
+    /// The schema object that holds the failing keyword.
+    fn keyword_parent(&self) -> Option<&Json> {
+        let mut segs: Vec<&str> = self.schema_path.split('/').skip(1).collect();
+        segs.pop();
+        walk_schema(self.root, &segs)
+    }
+
+    fn translate(&self, kind: &ValidationErrorKind, instance: &Json, out: &mut Vec<Diagnostic>) {
+        let field = field_path(self.pointer);
+        let src = self.src;
+        let span = self.value_span(self.pointer);
+        let parent = self.keyword_parent();
+        let rule = parent
+            .and_then(|s| s.get("x-paved-rule"))
+            .and_then(Json::as_str)
+            .map(str::to_string);
+        let d = match kind {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let known: Vec<&str> = parent
+                    .and_then(|s| s.get("properties"))
+                    .and_then(Json::as_object)
+                    .map(|m| m.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                let in_env_override = is_env_override(self.pointer);
+                for name in unexpected {
+                    let child = format!("{}/{}", self.pointer, escape(name));
+                    let key = self.key_span(&child);
+                    let d = if in_env_override {
+                        Diagnostic::error(
+                            "paved::schema::forbidden-override",
+                            format!("`{name}` cannot be overridden per environment"),
+                        )
+                        .at(src, key, "not allowed in an environment")
+                        .help(format!(
+                            "an environment may only set {}; set `{name}` once under `spec` instead",
+                            list_code(&known)
+                        ))
+                    } else {
+                        let where_ = if field.is_empty() {
+                            "the top level".to_string()
+                        } else {
+                            format!("`{field}`")
+                        };
+                        Diagnostic::error(
+                            "paved::schema::unknown-field",
+                            format!("unknown field `{name}` in {where_}"),
+                        )
+                        .at(src, key, "unknown field")
+                        .help(match did_you_mean(name, &known) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!("the fields allowed here are {}", list_code(&known)),
+                        })
+                    };
+                    out.push(d);
+                }
+                return;
+            }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                let about = parent
+                    .and_then(|s| s.get("properties"))
+                    .and_then(|p| p.get(name))
+                    .and_then(|p| resolve_ref(self.root, p))
+                    .and_then(|p| p.get("description"))
+                    .and_then(Json::as_str);
+                let where_ = if field.is_empty() {
+                    "the file".to_string()
+                } else {
+                    format!("`{field}`")
+                };
+                let span = if self.pointer.is_empty() {
+                    Span::point(self.doc.span.start)
+                } else {
+                    self.key_span(self.pointer)
+                };
+                Diagnostic::error(
+                    "paved::schema::missing-field",
+                    format!("missing required field `{name}` in {where_}"),
+                )
+                .at(src, span, format!("`{name}` is required here"))
+                .maybe_help(about.map(|a| format!("add `{name}`: {}", lower_first(a))))
+            }
+            ValidationErrorKind::Type { kind } => {
+                let expected = match kind {
+                    TypeKind::Single(t) => article(&t.to_string()),
+                    TypeKind::Multiple(ts) => ts
+                        .iter()
+                        .map(|t| article(&t.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                };
+                let found = self
+                    .doc
+                    .pointer(self.pointer)
+                    .map(|(n, _)| n.type_name())
+                    .unwrap_or("another type");
+                let yaml11 = matches!(
+                    instance.as_str(),
+                    Some(
+                        "yes"
+                            | "no"
+                            | "on"
+                            | "off"
+                            | "y"
+                            | "n"
+                            | "Yes"
+                            | "No"
+                            | "On"
+                            | "Off"
+                            | "YES"
+                            | "NO"
+                            | "ON"
+                            | "OFF"
+                    )
+                );
+                Diagnostic::error(
+                    "paved::schema::type",
+                    format!("`{field}` must be {expected}, found {found}"),
+                )
+                .at(src, span, format!("expected {expected}"))
+                .maybe_help(if yaml11 && expected.contains("boolean") {
+                    Some(
+                        "YAML 1.2 reads yes/no/on/off as strings; write `true` or `false`"
+                            .to_string(),
+                    )
+                } else if expected.contains("string") && !found.contains("string") {
+                    Some("put the value in quotes to make it a string".to_string())
+                } else {
+                    rule.clone()
+                })
+            }
+            ValidationErrorKind::Enum { options } => {
+                let allowed: Vec<String> = options
+                    .as_array()
+                    .map(|a| a.iter().map(json_inline).collect())
+                    .unwrap_or_default();
+                let got = json_inline(instance);
+                let refs: Vec<&str> = allowed.iter().map(String::as_str).collect();
+                Diagnostic::error(
+                    "paved::schema::enum",
+                    format!(
+                        "`{field}` must be one of {}, found `{got}`",
+                        list_code(&refs)
+                    ),
+                )
+                .at(src, span, "not an allowed value")
+                .maybe_help(did_you_mean(&got, &refs).map(|s| format!("did you mean `{s}`?")))
+            }
+            ValidationErrorKind::Constant { expected_value } => Diagnostic::error(
+                "paved::schema::const",
+                format!("`{field}` must be `{}`", json_inline(expected_value)),
+            )
+            .at(
+                src,
+                span,
+                format!("expected `{}`", json_inline(expected_value)),
+            )
+            .help(format!(
+                "write `{}: {}`",
+                last_segment(&field),
+                json_inline(expected_value)
+            )),
+            ValidationErrorKind::Pattern { .. } => Diagnostic::error(
+                "paved::schema::pattern",
+                format!(
+                    "`{}` is not a valid value for `{field}`",
+                    json_inline(instance)
+                ),
+            )
+            .at(src, span, "does not follow the rule for this field")
+            .maybe_help(
+                rule.clone()
+                    .map(|r| format!("`{}` must be: {r}", last_segment(&field))),
+            ),
+            ValidationErrorKind::PropertyNames { error } => {
+                let name = error.instance().as_str().unwrap_or_default().to_string();
+                let child = format!("{}/{}", self.pointer, escape(&name));
+                let key_rule = parent
+                    .and_then(|s| s.get("propertyNames"))
+                    .and_then(|p| resolve_ref(self.root, p))
+                    .and_then(|p| p.get("x-paved-rule"))
+                    .and_then(Json::as_str);
+                let allowed = parent
+                    .and_then(|s| s.get("propertyNames"))
+                    .and_then(|p| resolve_ref(self.root, p))
+                    .and_then(|p| p.get("enum"))
+                    .and_then(Json::as_array)
+                    .map(|a| a.iter().map(json_inline).collect::<Vec<_>>());
+                let help = match (key_rule, allowed) {
+                    (Some(r), _) => Some(format!("names here must be: {r}")),
+                    (None, Some(a)) => {
+                        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+                        Some(format!("the names allowed here are {}", list_code(&refs)))
+                    }
+                    _ => None,
+                };
+                Diagnostic::error(
+                    "paved::schema::invalid-name",
+                    format!("`{name}` is not a valid name in `{field}`"),
+                )
+                .at(src, self.key_span(&child), "invalid name")
+                .maybe_help(help)
+            }
+            ValidationErrorKind::Minimum { limit }
+            | ValidationErrorKind::ExclusiveMinimum { limit } => {
+                let strict = matches!(kind, ValidationErrorKind::ExclusiveMinimum { .. });
+                let bound = if strict {
+                    format!("greater than {limit}")
+                } else {
+                    format!("at least {limit}")
+                };
+                Diagnostic::error(
+                    "paved::schema::range",
+                    format!("`{field}` must be {bound}, found {instance}"),
+                )
+                .at(src, span, "too small")
+                .maybe_help(range_help(parent))
+            }
+            ValidationErrorKind::Maximum { limit }
+            | ValidationErrorKind::ExclusiveMaximum { limit } => {
+                let strict = matches!(kind, ValidationErrorKind::ExclusiveMaximum { .. });
+                let bound = if strict {
+                    format!("less than {limit}")
+                } else {
+                    format!("at most {limit}")
+                };
+                Diagnostic::error(
+                    "paved::schema::range",
+                    format!("`{field}` must be {bound}, found {instance}"),
+                )
+                .at(src, span, "too large")
+                .maybe_help(range_help(parent))
+            }
+            ValidationErrorKind::MinLength { limit } | ValidationErrorKind::MaxLength { limit } => {
+                let n = instance.as_str().map(|s| s.chars().count()).unwrap_or(0);
+                let (bound, label) = if matches!(kind, ValidationErrorKind::MinLength { .. }) {
+                    (format!("at least {limit}"), "too short")
+                } else {
+                    (format!("at most {limit}"), "too long")
+                };
+                Diagnostic::error(
+                    "paved::schema::length",
+                    format!("`{field}` must be {bound} characters long, found {n}"),
+                )
+                .at(src, span, label)
+                .maybe_help(rule.clone())
+            }
+            ValidationErrorKind::MinItems { limit } => Diagnostic::error(
+                "paved::schema::length",
+                format!(
+                    "`{field}` must have at least {limit} item{}",
+                    if *limit == 1 { "" } else { "s" }
+                ),
+            )
+            .at(src, span, "too few items"),
+            ValidationErrorKind::MaxItems { limit } => Diagnostic::error(
+                "paved::schema::length",
+                format!("`{field}` can have at most {limit} items"),
+            )
+            .at(src, span, "too many items"),
+            ValidationErrorKind::MinProperties { limit } => Diagnostic::error(
+                "paved::schema::length",
+                format!(
+                    "`{field}` must set at least {limit} field{}",
+                    if *limit == 1 { "" } else { "s" }
+                ),
+            )
+            .at(src, span, "too few fields")
+            .maybe_help(
+                parent
+                    .and_then(|s| s.get("properties"))
+                    .and_then(Json::as_object)
+                    .map(|m| {
+                        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+                        format!("the fields allowed here are {}", list_code(&keys))
+                    }),
+            ),
+            ValidationErrorKind::UniqueItems => {
+                let dup = instance.as_array().and_then(|a| {
+                    a.iter()
+                        .enumerate()
+                        .find_map(|(i, v)| a[..i].contains(v).then(|| (i, json_inline(v))))
+                });
+                let (at, what) = match dup {
+                    Some((i, v)) => (self.value_span(&format!("{}/{i}", self.pointer)), v),
+                    None => (span, String::new()),
+                };
+                Diagnostic::error(
+                    "paved::schema::duplicate-item",
+                    format!("`{field}` lists `{what}` more than once"),
+                )
+                .at(src, at, "repeated here")
+                .help("remove the repeated item")
+            }
+            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+                let rule = rule.or_else(|| {
+                    parent
+                        .and_then(|s| s.get("description"))
+                        .and_then(Json::as_str)
+                        .map(str::to_string)
+                });
+                Diagnostic::error(
+                    "paved::schema::invalid",
+                    format!(
+                        "`{}` is not a valid value for `{field}`",
+                        json_inline(instance)
+                    ),
+                )
+                .at(src, span, "not an allowed form")
+                .maybe_help(rule)
+            }
+            _ => Diagnostic::error(
+                "paved::schema::invalid",
+                format!("`{field}` is not valid here"),
+            )
+            .at(src, span, "invalid value")
+            .maybe_help(rule),
+        };
+        out.push(d);
+    }
+}
+
+/// Environment overrides live at `/spec/environments/<name>` (and their nested objects).
+fn is_env_override(pointer: &str) -> bool {
+    let segs: Vec<&str> = pointer.split('/').collect();
+    segs.len() >= 4 && segs[1] == "spec" && segs[2] == "environments"
+}
+
+fn range_help(parent: Option<&Json>) -> Option<String> {
+    let p = parent?;
+    let lo = p.get("minimum").or(p.get("exclusiveMinimum"));
+    let hi = p.get("maximum").or(p.get("exclusiveMaximum"));
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => Some(format!("allowed values are {lo} to {hi}")),
+        _ => None,
+    }
+}
+
+/// Follows a schema path (`properties/spec/$ref/properties/ports/...`) through local `$ref`s.
+fn walk_schema<'a>(root: &'a Json, segs: &[&str]) -> Option<&'a Json> {
+    let mut cur = root;
+    for seg in segs {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if seg == "$ref" {
+            cur = resolve_ref(root, cur)?;
+            continue;
+        }
+        cur = match cur {
+            Json::Object(m) => m.get(&seg)?,
+            Json::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    resolve_ref(root, cur)
+}
+
+/// Resolves a local `$ref` (`#/$defs/x`) if the schema has one.
+fn resolve_ref<'a>(root: &'a Json, schema: &'a Json) -> Option<&'a Json> {
+    let mut cur = schema;
+    for _ in 0..16 {
+        match cur.get("$ref").and_then(Json::as_str) {
+            Some(r) => cur = root.pointer(r.strip_prefix('#')?)?,
+            None => return Some(cur),
+        }
+    }
+    None
+}
+
+/// `/spec/ports/0/port` → `spec.ports[0].port`.
+pub fn field_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if seg.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    out
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn last_segment(field: &str) -> &str {
+    field.rsplit('.').next().unwrap_or(field)
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn article(t: &str) -> String {
+    match t {
+        "object" => "a mapping".into(),
+        "array" => "a list".into(),
+        "integer" => "an integer".into(),
+        "null" => "null".into(),
+        other => format!("a {other}"),
+    }
+}
+
+/// A JSON value as the user would have written it in YAML.
+fn json_inline(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn list_code(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.len() {
+        0 => "nothing".into(),
+        1 => quoted[0].clone(),
+        n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a typo.
+pub fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let got_l = got.to_lowercase();
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(&got_l, &c.to_lowercase()), *c))
+        .filter(|(d, c)| *d <= (c.len().max(got.len()) / 3).max(1))
+        .min_by_key(|(d, c)| (*d, *c))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::load_mapping;
+    use crate::source::Source;
+
+    fn check(text: &str) -> Vec<Diagnostic> {
+        let src = Source::virtual_file("platform.yaml", text.to_string());
+        let (doc, d) = load_mapping(&src, "platform.yaml");
+        assert!(d.is_empty(), "{d:?}");
+        validate(Kind::Application, &src, &doc.unwrap()).1
+    }
+
+    const OK: &str = "apiVersion: paved.dev/v1\nkind: Application\nmetadata:\n  name: orders\n  owner: team-a\nspec:\n  image: ghcr.io/acme/orders:1.0.0\n  ports:\n    - {name: http, port: 8080}\n";
+
+    #[test]
+    fn schemas_compile_and_accept_a_minimal_spec() {
+        assert!(check(OK).is_empty());
+        let _ = compiled(Kind::Platform);
+    }
+
+    #[test]
+    fn unknown_field_suggests_the_closest() {
+        let d = check(&format!("{OK}  replica: 2\n"));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, "paved::schema::unknown-field");
+        assert_eq!(d[0].line_col(), (10, 3));
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `replicas`?"));
+    }
+
+    #[test]
+    fn range_and_enum_and_pattern_speak_plainly() {
+        let d = check(
+            &OK.replace("port: 8080", "port: 0")
+                .replace("name: orders", "name: Orders"),
+        );
+        let codes: Vec<_> = d.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&"paved::schema::range"), "{d:?}");
+        assert!(codes.contains(&"paved::schema::pattern"), "{d:?}");
+        let p = d
+            .iter()
+            .find(|d| d.code == "paved::schema::pattern")
+            .unwrap();
+        assert!(p.help.as_deref().unwrap().contains("lower-case"), "{p:?}");
+        let d = check(&format!("{OK}  type: servce\n"));
+        assert_eq!(d[0].code, "paved::schema::enum");
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `service`?"));
+    }
+
+    #[test]
+    fn field_paths_read_like_yaml() {
+        assert_eq!(field_path("/spec/ports/0/port"), "spec.ports[0].port");
+        assert_eq!(field_path(""), "");
+    }
+}

@@ -1,0 +1,825 @@
+//! Semantic checks: rules a JSON Schema cannot express, across fields and files.
+//!
+//! Runs on services that passed their schema. Every finding points at the
+//! value it is about, through the loaded tree's spans. The `paved::policy::*`
+//! findings are the compile-time half of the Gatekeeper rules (see
+//! `docs/policies.md`): what admission would reject is caught here first.
+//!
+//! Architecture invariant: pure; reads the typed model and the trees, writes
+//! only diagnostics.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::diag::Diagnostic;
+use crate::model::{Platform, Replicas, Service, ServiceType};
+use crate::placeholder::{self, Piece};
+use crate::source::Span;
+use crate::validate::schema::did_you_mean;
+
+/// Env var names that hold credentials; a literal value there is refused.
+const SECRET_SUFFIXES: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "TOKEN",
+    "SECRET",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "ACCESS_KEY",
+    "SECRET_KEY",
+    "CREDENTIALS",
+    "CLIENT_SECRET",
+];
+
+pub fn check(platform: &Platform, services: &[Service]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    check_unique_names(services, &mut out);
+    let names: Vec<&str> = services.iter().map(Service::name).collect();
+    for s in services {
+        let c = Check {
+            s,
+            platform,
+            out: &mut out,
+        };
+        c.run(&names, services);
+    }
+    check_cycles(services, &mut out);
+    out
+}
+
+fn check_unique_names(services: &[Service], out: &mut Vec<Diagnostic>) {
+    let mut first: HashMap<&str, &Service> = HashMap::new();
+    let mut sorted: Vec<&Service> = services.iter().collect();
+    sorted.sort_by(|a, b| a.source.name.cmp(&b.source.name));
+    for s in sorted {
+        if let Some(prev) = first.get(s.name()) {
+            let (span, _) = at(s, "/metadata/name");
+            let (pspan, _) = at(prev, "/metadata/name");
+            out.push(
+                Diagnostic::error(
+                    "paved::semantic::duplicate-service",
+                    format!("two services are named `{}`", s.name()),
+                )
+                .at(&s.source, span, "this name is taken")
+                .also(&prev.source, pspan, "first used here")
+                .help("service names must be unique across the repository; rename one of them"),
+            );
+        } else {
+            first.insert(s.name(), s);
+        }
+    }
+}
+
+/// Dependency cycles are allowed (two services may call each other; the
+/// NetworkPolicies simply allow both directions) but are worth knowing about.
+fn check_cycles(services: &[Service], out: &mut Vec<Diagnostic>) {
+    let by_name: BTreeMap<&str, &Service> = services.iter().map(|s| (s.name(), s)).collect();
+    let mut reported: Vec<Vec<String>> = Vec::new();
+    for start in by_name.keys() {
+        // Depth-first search for a path back to `start`, iterative and bounded by the fleet size.
+        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start, vec![start])];
+        let mut seen = std::collections::HashSet::new();
+        while let Some((node, path)) = stack.pop() {
+            let Some(s) = by_name.get(node) else { continue };
+            for dep in s.dependency_names() {
+                if dep == *start && path.len() > 1 {
+                    let mut cycle: Vec<String> = path.iter().map(|p| p.to_string()).collect();
+                    let mut key = cycle.clone();
+                    key.sort();
+                    if !reported.contains(&key) {
+                        reported.push(key);
+                        cycle.push(start.to_string());
+                        let first = by_name[start];
+                        let (span, _) = dep_span(first, path[1]);
+                        out.push(
+                            Diagnostic::warning(
+                                "paved::semantic::dependency-cycle",
+                                format!("services depend on each other in a cycle: {}", cycle.join(" → ")),
+                            )
+                            .at(&first.source, span, "the cycle starts here")
+                            .help("a cycle is allowed (traffic is permitted both ways) but often means two services should be one, or talk through a queue"),
+                        );
+                    }
+                } else if dep != node && seen.insert((node, dep)) && path.len() < by_name.len() {
+                    let mut p = path.clone();
+                    p.push(dep);
+                    stack.push((dep, p));
+                }
+            }
+        }
+    }
+}
+
+fn dep_span(s: &Service, target: &str) -> (Span, Option<Span>) {
+    let i = s
+        .spec
+        .depends_on
+        .iter()
+        .position(|d| d.strip_prefix("component:") == Some(target))
+        .unwrap_or(0);
+    at(s, &format!("/spec/dependsOn/{i}"))
+}
+
+/// The value span (and key span) at a JSON pointer, falling back to parents.
+fn at(s: &Service, pointer: &str) -> (Span, Option<Span>) {
+    let mut p = pointer.to_string();
+    loop {
+        if let Some((n, k)) = s.doc.pointer(&p) {
+            return (n.span, k);
+        }
+        match p.rfind('/') {
+            Some(i) => p.truncate(i),
+            None => return (s.doc.span, None),
+        }
+    }
+}
+
+fn esc(k: &str) -> String {
+    k.replace('~', "~0").replace('/', "~1")
+}
+
+struct Check<'a> {
+    s: &'a Service,
+    platform: &'a Platform,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+impl Check<'_> {
+    fn span(&self, pointer: &str) -> Span {
+        at(self.s, pointer).0
+    }
+
+    fn key(&self, pointer: &str) -> Span {
+        let (v, k) = at(self.s, pointer);
+        k.unwrap_or(v)
+    }
+
+    fn err(&mut self, d: Diagnostic) {
+        self.out.push(d);
+    }
+
+    fn run(mut self, names: &[&str], services: &[Service]) {
+        self.required_labels();
+        self.type_rules();
+        self.ports();
+        self.images();
+        self.replicas(
+            "/spec",
+            self.s.spec.replicas.clone(),
+            self.s.spec.autoscaling.clone(),
+        );
+        self.sizes(
+            "/spec",
+            self.s.spec.size.as_deref(),
+            self.s.spec.compute.is_some(),
+        );
+        self.environments();
+        self.dependencies(names, services);
+        self.env(
+            "/spec/env",
+            &self.s.spec.env.keys().cloned().collect::<Vec<_>>(),
+        );
+        self.secrets();
+        self.waivers();
+    }
+
+    fn required_labels(&mut self) {
+        let s = self.s;
+        if self
+            .platform
+            .required_labels
+            .iter()
+            .any(|l| l == "cost-center")
+            && s.meta.cost_center.is_none()
+        {
+            let span = self.key("/metadata");
+            self.err(
+                Diagnostic::error(
+                    "paved::policy::required-labels",
+                    "`metadata.costCenter` is required by this platform",
+                )
+                .at(&s.source, span, "add `costCenter` here")
+                .help("the platform's `requiredLabels` includes `cost-center`, which Paved fills from `metadata.costCenter`, e.g. `costCenter: cc-1234`"),
+            );
+        }
+    }
+
+    fn type_rules(&mut self) {
+        let s = self.s;
+        let spec = &s.spec;
+        let kind = spec.kind.as_str();
+        let type_span = self.span("/spec/type");
+        match (spec.kind, &spec.schedule) {
+            (ServiceType::Cronjob, None) => {
+                let span = if s.doc.pointer("/spec/type").is_some() {
+                    type_span
+                } else {
+                    self.key("/spec")
+                };
+                self.err(
+                    Diagnostic::error("paved::semantic::missing-schedule", "a cronjob needs a `schedule`")
+                        .at(&s.source, span, "this is a cronjob")
+                        .help("add `schedule: \"*/5 * * * *\"` (minute hour day-of-month month day-of-week) under `spec`"),
+                );
+            }
+            (ServiceType::Service | ServiceType::Worker, Some(_)) => {
+                let span = self.key("/spec/schedule");
+                self.err(
+                    Diagnostic::error(
+                        "paved::semantic::not-for-type",
+                        format!("`schedule` is only for cronjobs, and this is a {kind}"),
+                    )
+                    .at(&s.source, span, "not used by this type")
+                    .help("remove `schedule`, or set `type: cronjob`"),
+                );
+            }
+            _ => {}
+        }
+        if spec.kind != ServiceType::Service {
+            for (field, present) in [
+                ("ports", !spec.ports.is_empty()),
+                ("ingress", spec.ingress.is_some()),
+                ("probes", spec.probes.is_some()),
+            ] {
+                if present {
+                    let span = self.key(&format!("/spec/{field}"));
+                    self.err(
+                        Diagnostic::error(
+                            "paved::semantic::not-for-type",
+                            format!("`{field}` is only for services, and this is a {kind}"),
+                        )
+                        .at(&s.source, span, format!("a {kind} does not serve traffic"))
+                        .help(format!("remove `{field}`, or set `type: service`")),
+                    );
+                }
+            }
+        } else if spec.ports.is_empty() {
+            let span = self.key("/spec");
+            self.err(
+                Diagnostic::error("paved::semantic::missing-ports", "a service needs at least one port")
+                    .at(&s.source, span, "no `ports` under this `spec`")
+                    .help("add `ports: [{name: http, port: 8080}]`, or set `type: worker` for a service that takes no traffic"),
+            );
+        }
+        if spec.kind == ServiceType::Cronjob {
+            for field in ["replicas", "autoscaling"] {
+                if s.doc.pointer(&format!("/spec/{field}")).is_some() {
+                    let span = self.key(&format!("/spec/{field}"));
+                    self.err(
+                        Diagnostic::error(
+                            "paved::semantic::not-for-type",
+                            format!("`{field}` is not used by cronjobs"),
+                        )
+                        .at(&s.source, span, "a cronjob runs one job per schedule")
+                        .help(format!("remove `{field}`")),
+                    );
+                }
+            }
+        }
+    }
+
+    fn ports(&mut self) {
+        let s = self.s;
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        let mut numbers: HashMap<u16, usize> = HashMap::new();
+        for (i, p) in s.spec.ports.iter().enumerate() {
+            if let Some(first) = names.insert(&p.name, i) {
+                let span = self.span(&format!("/spec/ports/{i}/name"));
+                let fspan = self.span(&format!("/spec/ports/{first}/name"));
+                self.err(
+                    Diagnostic::error(
+                        "paved::semantic::duplicate-port",
+                        format!("the port name `{}` is used twice", p.name),
+                    )
+                    .at(&s.source, span, "duplicate name")
+                    .also(&s.source, fspan, "first used here")
+                    .help("give each port its own name"),
+                );
+            }
+            if let Some(first) = numbers.insert(p.port, i) {
+                let span = self.span(&format!("/spec/ports/{i}/port"));
+                let fspan = self.span(&format!("/spec/ports/{first}/port"));
+                self.err(
+                    Diagnostic::error(
+                        "paved::semantic::duplicate-port",
+                        format!("the port number {} is used twice", p.port),
+                    )
+                    .at(&s.source, span, "duplicate port")
+                    .also(&s.source, fspan, "first used here")
+                    .help("each port needs its own number"),
+                );
+            }
+        }
+        let port_names: Vec<&str> = s.spec.ports.iter().map(|p| p.name.as_str()).collect();
+        for probe in ["liveness", "readiness"] {
+            let ptr = format!("/spec/probes/{probe}/port");
+            if let Some((node, _)) = s.doc.pointer(&ptr) {
+                if let Some(name) = node.as_str() {
+                    if !port_names.contains(&name) {
+                        self.err(
+                            Diagnostic::error(
+                                "paved::semantic::unknown-port",
+                                format!(
+                                    "the {probe} probe uses port `{name}`, which is not declared"
+                                ),
+                            )
+                            .at(&s.source, node.span, "no port with this name")
+                            .help(
+                                match did_you_mean(name, &port_names) {
+                                    Some(m) => format!("did you mean `{m}`?"),
+                                    None => format!("declared ports: {}", port_names.join(", ")),
+                                },
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn images(&mut self) {
+        let mut images = vec![("/spec/image".to_string(), self.s.spec.image.clone())];
+        if let Some(envs) = &self.s.spec.environments {
+            for (name, o) in envs {
+                if let Some(i) = &o.image {
+                    images.push((format!("/spec/environments/{}/image", esc(name)), i.clone()));
+                }
+            }
+        }
+        for (ptr, image) in images {
+            self.image(&ptr, &image);
+        }
+    }
+
+    fn image(&mut self, ptr: &str, image: &str) {
+        let s = self.s;
+        let span = self.span(ptr);
+        let has_digest = image.contains("@sha256:") || image.contains("@sha512:");
+        let tag = crate::model::image_tag(image);
+        match tag {
+            Some("latest") => self.err(
+                Diagnostic::error(
+                    "paved::policy::no-latest-tag",
+                    "the image tag `latest` is not allowed",
+                )
+                .at(
+                    &s.source,
+                    span,
+                    "`latest` moves; a deployment must name one build",
+                )
+                .help("pin a version (`:1.4.2`) or a digest (`@sha256:...`)"),
+            ),
+            None if !has_digest => self.err(
+                Diagnostic::error(
+                    "paved::policy::no-latest-tag",
+                    "the image has no tag or digest",
+                )
+                .at(
+                    &s.source,
+                    span,
+                    "without a tag, the registry serves `latest`",
+                )
+                .help(format!(
+                    "pin a version, e.g. `{image}:1.0.0`, or a digest (`@sha256:...`)"
+                )),
+            ),
+            _ => {}
+        }
+        let allowed = &self.platform.allowed_registries;
+        if !allowed.is_empty() && !allowed.iter().any(|r| image.starts_with(r.as_str())) {
+            self.err(
+                Diagnostic::error(
+                    "paved::policy::allowed-registries",
+                    "the image comes from a registry this platform does not allow",
+                )
+                .at(&s.source, span, "registry not allowed")
+                .help(format!(
+                    "images must start with {}",
+                    allowed
+                        .iter()
+                        .map(|r| format!("`{r}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )),
+            );
+        }
+    }
+
+    fn replicas(
+        &mut self,
+        base: &str,
+        replicas: Option<Replicas>,
+        autoscaling: Option<crate::model::AutoscalingSpec>,
+    ) {
+        let s = self.s;
+        if let Some(a) = &autoscaling {
+            if let (Some(min), Some(max)) = (a.min, a.max) {
+                if min > max {
+                    let span = self.span(&format!("{base}/autoscaling/min"));
+                    let mspan = self.span(&format!("{base}/autoscaling/max"));
+                    self.err(
+                        Diagnostic::error("paved::semantic::autoscaling-range", format!("`autoscaling.min` ({min}) is greater than `autoscaling.max` ({max})"))
+                            .at(&s.source, span, "minimum")
+                            .also(&s.source, mspan, "maximum")
+                            .help("set `min` at most `max`"),
+                    );
+                }
+            }
+            if let Some(Replicas::Fixed(n)) = replicas {
+                let span = self.key(&format!("{base}/autoscaling"));
+                let rspan = self.span(&format!("{base}/replicas"));
+                self.err(
+                    Diagnostic::error(
+                        "paved::semantic::autoscaling-without-auto",
+                        format!("`autoscaling` is set but `replicas` is fixed at {n}"),
+                    )
+                    .at(&s.source, span, "autoscaling needs `replicas: auto`")
+                    .also(&s.source, rspan, "fixed here")
+                    .help("set `replicas: auto` to autoscale, or remove `autoscaling`"),
+                );
+            }
+        }
+    }
+
+    fn sizes(&mut self, base: &str, size: Option<&str>, compute: bool) {
+        let s = self.s;
+        if size.is_some() && compute {
+            let span = self.key(&format!("{base}/compute"));
+            let sspan = self.key(&format!("{base}/size"));
+            self.err(
+                Diagnostic::error(
+                    "paved::semantic::size-and-compute",
+                    "`size` and `compute` are both set",
+                )
+                .at(&s.source, span, "explicit compute")
+                .also(&s.source, sspan, "a platform size")
+                .help("use one: a platform `size`, or explicit `compute: {cpu, memory}`"),
+            );
+        }
+        if let Some(size) = size {
+            if !self.platform.sizes.contains_key(size) {
+                let known: Vec<&str> = self.platform.sizes.keys().map(String::as_str).collect();
+                let span = self.span(&format!("{base}/size"));
+                self.err(
+                    Diagnostic::error(
+                        "paved::semantic::unknown-size",
+                        format!("this platform has no size `{size}`"),
+                    )
+                    .at(&s.source, span, "unknown size")
+                    .help(match did_you_mean(size, &known) {
+                        Some(m) => format!("did you mean `{m}`?"),
+                        None => format!("the platform's sizes are {}", known.join(", ")),
+                    }),
+                );
+            }
+        }
+    }
+
+    fn environments(&mut self) {
+        let s = self.s;
+        let Some(envs) = &s.spec.environments else {
+            return;
+        };
+        let known: Vec<&str> = self
+            .platform
+            .environments
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for (name, o) in envs {
+            let base = format!("/spec/environments/{}", esc(name));
+            if !self.platform.environments.contains_key(name) {
+                let span = self.key(&base);
+                self.err(
+                    Diagnostic::error(
+                        "paved::semantic::unknown-environment",
+                        format!("the platform has no environment `{name}`"),
+                    )
+                    .at(&s.source, span, "unknown environment")
+                    .help(match did_you_mean(name, &known) {
+                        Some(m) => format!("did you mean `{m}`?"),
+                        None => format!("the platform's environments are {}", known.join(", ")),
+                    }),
+                );
+            }
+            self.replicas(
+                &base,
+                o.replicas.clone().or(s.spec.replicas.clone()),
+                o.autoscaling.clone(),
+            );
+            if s.spec.kind == ServiceType::Cronjob
+                && (o.replicas.is_some() || o.autoscaling.is_some())
+            {
+                let span = self.key(&base);
+                self.err(
+                    Diagnostic::error(
+                        "paved::semantic::not-for-type",
+                        "`replicas` and `autoscaling` are not used by cronjobs",
+                    )
+                    .at(&s.source, span, "in this environment")
+                    .help("remove them from the environment"),
+                );
+            }
+            self.sizes(&base, o.size.as_deref(), o.compute.is_some());
+            if o.ingress.is_some() && s.spec.ingress.is_none() {
+                let span = self.key(&format!("{base}/ingress"));
+                self.err(
+                    Diagnostic::error("paved::semantic::override-without-base", "this environment overrides `ingress.host`, but the service has no `ingress`")
+                        .at(&s.source, span, "nothing to override")
+                        .help("declare `ingress` under `spec` first"),
+                );
+            }
+            for r in o.resources.keys() {
+                if !s.spec.resources.contains_key(r) {
+                    let declared: Vec<&str> = s.spec.resources.keys().map(String::as_str).collect();
+                    let span = self.key(&format!("{base}/resources/{}", esc(r)));
+                    self.err(
+                        Diagnostic::error(
+                            "paved::semantic::override-without-base",
+                            format!(
+                                "this environment overrides resource `{r}`, which is not declared"
+                            ),
+                        )
+                        .at(&s.source, span, "no such resource")
+                        .maybe_help(
+                            did_you_mean(r, &declared).map(|m| format!("did you mean `{m}`?")),
+                        ),
+                    );
+                }
+            }
+            let keys: Vec<String> = o.env.keys().cloned().collect();
+            self.env(&format!("{base}/env"), &keys);
+        }
+    }
+
+    fn dependencies(&mut self, names: &[&str], services: &[Service]) {
+        let s = self.s;
+        for (i, dep) in s.spec.depends_on.iter().enumerate() {
+            let Some(target) = dep.strip_prefix("component:") else {
+                continue;
+            };
+            let span = self.span(&format!("/spec/dependsOn/{i}"));
+            if target == s.name() {
+                self.err(
+                    Diagnostic::error(
+                        "paved::semantic::self-dependency",
+                        format!("`{target}` depends on itself"),
+                    )
+                    .at(&s.source, span, "this is the service's own name")
+                    .help("remove this entry; a service can always reach itself"),
+                );
+                continue;
+            }
+            let Some(other) = services.iter().find(|o| o.name() == target) else {
+                let others: Vec<&str> = names.iter().copied().filter(|n| *n != s.name()).collect();
+                self.err(
+                    Diagnostic::error("paved::semantic::unknown-dependency", format!("no service named `{target}` exists in this repository"))
+                        .at(&s.source, span, "unknown service")
+                        .help(match did_you_mean(target, &others) {
+                            Some(m) => format!("did you mean `component:{m}`?"),
+                            None => "`dependsOn` lists `component:NAME` where NAME is another service's `metadata.name`".to_string(),
+                        }),
+                );
+                continue;
+            };
+            if other.spec.kind != ServiceType::Service {
+                self.err(
+                    Diagnostic::error("paved::semantic::dependency-without-ports", format!("`{target}` is a {} and serves no traffic", other.spec.kind.as_str()))
+                        .at(&s.source, span, "nothing to connect to")
+                        .also(&other.source, other.doc.pointer("/spec/type").map(|(n, _)| n.span).unwrap_or(other.doc.span), "declared here")
+                        .help("`dependsOn` is for services this one calls; talk to workers through a queue or a resource"),
+                );
+                continue;
+            }
+            let mine: Vec<&str> = s
+                .environments(self.platform)
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            let theirs: Vec<&str> = other
+                .environments(self.platform)
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            let missing: Vec<&str> = mine
+                .iter()
+                .copied()
+                .filter(|e| !theirs.contains(e))
+                .collect();
+            if !missing.is_empty() {
+                self.err(
+                    Diagnostic::warning(
+                        "paved::semantic::dependency-not-in-environment",
+                        format!(
+                            "`{target}` does not run in {}, where `{}` runs",
+                            missing.join(", "),
+                            s.name()
+                        ),
+                    )
+                    .at(&s.source, span, "missing in some environments")
+                    .help(format!(
+                        "add those environments to `{target}`, or remove them from this service"
+                    )),
+                );
+            }
+        }
+    }
+
+    fn env(&mut self, base: &str, keys: &[String]) {
+        let s = self.s;
+        for key in keys {
+            let ptr = format!("{base}/{}", esc(key));
+            let Some((node, key_span)) = s.doc.pointer(&ptr) else {
+                continue;
+            };
+            let Some(value) = node.as_str() else {
+                if is_secret_name(key) && !matches!(node.value, crate::load::Value::Null) {
+                    self.literal_secret(key, node.span);
+                }
+                continue;
+            };
+            // Offsets inside the string map to the file when the scalar is written
+            // plainly or in quotes without escapes, which is how env values are written.
+            let raw = &s.source.text[node.span.start..node.span.end];
+            let shift = usize::from(raw.starts_with(['"', '\'']));
+            let inner = |a: usize, b: usize| {
+                Span::new(node.span.start + shift + a, node.span.start + shift + b)
+            };
+            let pieces = match placeholder::parse(value) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.err(
+                        Diagnostic::error("paved::placeholder::syntax", e.message)
+                            .at(&s.source, inner(e.start, e.end), "placeholder starts here")
+                            .help("placeholders look like `${resources.NAME.KEY}`, `${metadata.name}`, `${environment.name}` or `${environment.domain}`; write `$${` for a literal `${`"),
+                    );
+                    continue;
+                }
+            };
+            let whole = pieces.len() == 1;
+            let mut all_literal = true;
+            for p in &pieces {
+                let Piece::Ref { path, start, end } = p else {
+                    continue;
+                };
+                all_literal = false;
+                let span = inner(*start, *end);
+                let segs: Vec<&str> = path.iter().map(String::as_str).collect();
+                match segs.as_slice() {
+                    ["metadata", "name"] | ["environment", "name"] | ["environment", "domain"] => {}
+                    ["resources", rname, rkey] => {
+                        let Some(r) = s.spec.resources.get(*rname) else {
+                            let declared: Vec<&str> =
+                                s.spec.resources.keys().map(String::as_str).collect();
+                            self.err(
+                                Diagnostic::error("paved::placeholder::unknown-resource", format!("`{rname}` is not a resource of this service"))
+                                    .at(&s.source, span, "unknown resource")
+                                    .help(match did_you_mean(rname, &declared) {
+                                        Some(m) => format!("did you mean `{m}`?"),
+                                        None if declared.is_empty() => format!("declare it under `spec.resources`, e.g. `{rname}: {{type: postgresql}}`"),
+                                        None => format!("this service's resources are {}", declared.join(", ")),
+                                    }),
+                            );
+                            continue;
+                        };
+                        let keys = placeholder::connection_keys(&r.kind);
+                        if !keys.contains(rkey) {
+                            self.err(
+                                Diagnostic::error(
+                                    "paved::placeholder::unknown-key",
+                                    format!("a {} resource has no key `{rkey}`", r.kind),
+                                )
+                                .at(&s.source, span, "unknown key")
+                                .help(
+                                    match did_you_mean(rkey, keys) {
+                                        Some(m) => format!(
+                                            "did you mean `{m}`? a {} provides {}",
+                                            r.kind,
+                                            keys.join(", ")
+                                        ),
+                                        None => {
+                                            format!("a {} provides {}", r.kind, keys.join(", "))
+                                        }
+                                    },
+                                ),
+                            );
+                            continue;
+                        }
+                        if !whole {
+                            self.err(
+                                Diagnostic::error("paved::placeholder::partial", "a resource placeholder must be the whole value")
+                                    .at(&s.source, span, "read from a Secret, so it cannot be joined with text")
+                                    .help(if keys.contains(&"url") {
+                                        format!("use `${{resources.{rname}.url}}`, which holds the full connection string")
+                                    } else {
+                                        "give each key its own env variable".to_string()
+                                    }),
+                            );
+                        }
+                    }
+                    _ => {
+                        self.err(
+                            Diagnostic::error("paved::placeholder::unknown", format!("`${{{}}}` is not a known placeholder", path.join(".")))
+                                .at(&s.source, span, "unknown placeholder")
+                                .help("placeholders are `${resources.NAME.KEY}`, `${metadata.name}`, `${environment.name}` and `${environment.domain}`; write `$${` for a literal `${`"),
+                        );
+                    }
+                }
+            }
+            if all_literal && is_secret_name(key) && !value.is_empty() {
+                self.literal_secret(key, node.span);
+            }
+            let _ = key_span;
+        }
+    }
+
+    fn literal_secret(&mut self, key: &str, span: Span) {
+        let s = self.s;
+        self.err(
+            Diagnostic::error("paved::secrets::literal", format!("`{key}` looks like a secret but has a literal value"))
+                .at(&s.source, span, "a secret in plain text ends up in Git and in the cluster")
+                .help(format!(
+                    "read it from the platform's secret store instead:\n  secrets:\n    - {{env: {key}, ref: \"{}/{}#{}\"}}\nand remove it from `env`",
+                    s.name(),
+                    key.to_lowercase().replace('_', "-"),
+                    "value"
+                )),
+        );
+    }
+
+    fn secrets(&mut self) {
+        let s = self.s;
+        for (i, sec) in s.spec.secrets.iter().enumerate() {
+            if s.spec.env.contains_key(&sec.env) {
+                let span = self.span(&format!("/spec/secrets/{i}/env"));
+                let espan = self.key(&format!("/spec/env/{}", esc(&sec.env)));
+                self.err(
+                    Diagnostic::error(
+                        "paved::semantic::duplicate-env",
+                        format!("`{}` is set both in `env` and in `secrets`", sec.env),
+                    )
+                    .at(&s.source, span, "from the secret store")
+                    .also(&s.source, espan, "and as a value")
+                    .help("keep one of them"),
+                );
+            }
+            if let Some(j) = s.spec.secrets[..i].iter().position(|o| o.env == sec.env) {
+                let span = self.span(&format!("/spec/secrets/{i}/env"));
+                let fspan = self.span(&format!("/spec/secrets/{j}/env"));
+                self.err(
+                    Diagnostic::error(
+                        "paved::semantic::duplicate-env",
+                        format!("`{}` is listed twice in `secrets`", sec.env),
+                    )
+                    .at(&s.source, span, "again here")
+                    .also(&s.source, fspan, "first here")
+                    .help("keep one of them"),
+                );
+            }
+        }
+    }
+
+    fn waivers(&mut self) {
+        let s = self.s;
+        let Some(sec) = &s.spec.security else { return };
+        for (field, set) in [
+            (
+                "readOnlyRootFilesystem",
+                sec.read_only_root_filesystem.is_some(),
+            ),
+            ("runAsNonRoot", sec.run_as_non_root.is_some()),
+            ("runAsUser", sec.run_as_user.is_some()),
+        ] {
+            if set && self.platform.waivers.forbid.iter().any(|f| f == field) {
+                let span = self.key(&format!("/spec/security/{field}"));
+                self.err(
+                    Diagnostic::error("paved::policy::waiver-forbidden", format!("this platform does not allow waiving `{field}`"))
+                        .at(&s.source, span, "waiver forbidden by paved.yaml")
+                        .help("fix the image instead (see docs/resources.md for the hardening defaults), or ask the platform team"),
+                );
+            }
+        }
+    }
+}
+
+fn is_secret_name(key: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    SECRET_SUFFIXES
+        .iter()
+        .any(|s| upper == *s || upper.ends_with(&format!("_{s}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names() {
+        assert!(is_secret_name("DB_PASSWORD"));
+        assert!(is_secret_name("STRIPE_API_KEY"));
+        assert!(is_secret_name("token"));
+        assert!(!is_secret_name("TOKEN_TTL_SECONDS"));
+        assert!(!is_secret_name("LOG_LEVEL"));
+    }
+}

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Conformance checks: do the manifests Paved renders pass the tools that will
+# consume them (kustomize, checkov, promtool, Gatekeeper's Rego, Backstage)?
+#
+# The checks run on the committed golden trees, fixtures/*/expected/: a Rust
+# test guarantees they are byte-identical to what paved renders, so checking
+# them is checking paved's output, without building a release binary here.
+#
+# Each check is skipped, with a note, only while the files it reads do not
+# exist yet (the blueprints producing them land over time). A missing tool is
+# a failure, never a skip: .ci/run installs them all.
+#
+# Tools come from the venv at ${PAVED_CI_VENV:-$HOME/.cache/paved-ci/venv}
+# and from tests/conformance/node/node_modules, both set up by .ci/run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CONF="tests/conformance"
+VENV="${PAVED_CI_VENV:-$HOME/.cache/paved-ci/venv}"
+PY="$VENV/bin/python"
+export PATH="$VENV/bin:$PATH"
+# Importing rendered.py must not leave __pycache__ folders in the work tree.
+export PYTHONDONTWRITEBYTECODE=1
+cd "$ROOT"
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+
+shopt -s nullglob
+# Relative paths keep every message short and clickable from the repo root.
+TREES=(fixtures/*/expected)
+
+SKIP=200 # a check's return status meaning "nothing to check yet"
+
+# Use as `skip "why"; return` so the caller returns the skip status.
+skip() {
+    echo "skip: $*"
+    return "$SKIP"
+}
+
+# Fails (never skips) when a tool is missing.
+need() {
+    local tool ok=0
+    for tool in "$@"; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+            echo "FAIL: '$tool' is not installed (.ci/run installs it)"
+            ok=1
+        fi
+    done
+    return "$ok"
+}
+
+need_python() {
+    if [[ ! -x $PY ]]; then
+        echo "FAIL: no Python venv at $VENV (.ci/run creates it)"
+        return 1
+    fi
+    "$PY" -c "import $1" 2>/dev/null || {
+        echo "FAIL: Python module '$1' is missing from $VENV (.ci/run installs it)"
+        return 1
+    }
+}
+
+# find(1) over every tree, NUL-separated, in a stable order.
+find_in_trees() {
+    ((${#TREES[@]} == 0)) && return 0
+    find "${TREES[@]}" "$@" -print0 | sort -z
+}
+
+# The rendered Kubernetes YAML: everything but the Backstage catalog and the
+# kustomizations (which kustomize reads, but which never reach a cluster).
+k8s_files() {
+    find_in_trees -type f \( -name '*.yaml' -o -name '*.yml' \) \
+        -not -path '*/expected/catalog/*' -not -name 'kustomization.yaml'
+}
+
+# Note: the check_* functions run as `check_x || status=$?`, where bash
+# ignores `set -e`, so each one tracks its own failures in `rc`.
+
+check_kustomize() {
+    need kubectl || return 1
+    local files=() dir out rc=0
+    mapfile -d '' files < <(find_in_trees -type f -name kustomization.yaml)
+    ((${#files[@]})) || { skip "no kustomization.yaml rendered yet"; return; }
+    for dir in "${files[@]%/kustomization.yaml}"; do
+        if ! out="$(kubectl kustomize "$dir" 2>&1 >/dev/null)"; then
+            echo "FAIL: kubectl kustomize $dir"
+            echo "$out"
+            rc=1
+        fi
+    done
+    echo "kustomize: built ${#files[@]} folders"
+    return "$rc"
+}
+
+# IDs from checkov-allowlist.txt, comma-separated for --skip-check.
+checkov_skips() {
+    local line id ids=()
+    while IFS= read -r line || [[ -n $line ]]; do
+        id="${line%%#*}"
+        id="${id//[[:space:]]/}"
+        [[ -z $id ]] && continue
+        if [[ ! $id =~ ^CKV2?_K8S_[0-9]+$ ]]; then
+            echo "FAIL: $CONF/checkov-allowlist.txt: '$id' is not a checkov Kubernetes check ID" >&2
+            return 1
+        fi
+        ids+=("$id")
+    done <"$CONF/checkov-allowlist.txt"
+    (
+        IFS=,
+        echo "${ids[*]}"
+    )
+}
+
+check_checkov() {
+    need checkov || return 1
+    local files=() args=() f skips
+    mapfile -d '' files < <(k8s_files)
+    ((${#files[@]})) || { skip "no rendered Kubernetes YAML yet"; return; }
+    skips="$(checkov_skips)" || return 1
+    for f in "${files[@]}"; do args+=(-f "$f"); done
+    if [[ -n $skips ]]; then
+        args+=(--skip-check "$skips")
+        echo "checkov: allow-listed $skips"
+    fi
+    # Offline: --skip-download keeps checkov from fetching policies, and
+    # BC_SKIP_MAPPING from fetching its guideline mapping.
+    BC_SKIP_MAPPING=TRUE checkov --framework kubernetes --skip-download --compact --quiet "${args[@]}"
+}
+
+check_promtool() {
+    need promtool || return 1
+    need_python yaml || return 1
+    local status=0 rules=()
+    "$PY" "$CONF/promql_rules.py" "$TMP/promql" "${TREES[@]}" || status=$?
+    if ((status == 3)); then
+        skip "no PrometheusRule or Grafana dashboard rendered yet"
+        return
+    fi
+    rules=("$TMP"/promql/*.yaml)
+    if ((${#rules[@]})); then
+        promtool check rules "${rules[@]}" || status=1
+    fi
+    return "$status"
+}
+
+check_gatekeeper() {
+    need_python regopy || return 1
+    need_python jsonschema || return 1
+    local templates=()
+    mapfile -d '' templates < <(find_in_trees -path '*/expected/platform/gatekeeper/*.yaml')
+    ((${#templates[@]})) || { skip "nothing rendered under platform/gatekeeper/ yet"; return; }
+    "$PY" "$CONF/gatekeeper_check.py" --bad "$CONF/gatekeeper-bad" "${TREES[@]}"
+}
+
+check_backstage() {
+    need node || return 1
+    if [[ ! -d $CONF/node/node_modules/@backstage/catalog-model ]]; then
+        echo "FAIL: $CONF/node/node_modules is missing (.ci/run runs npm ci there)"
+        return 1
+    fi
+    local files=()
+    mapfile -d '' files < <(find_in_trees -path '*/expected/catalog/*.yaml')
+    ((${#files[@]})) || { skip "no catalog/*.yaml rendered yet"; return; }
+    node "$CONF/node/validate-catalog.mjs" "${files[@]}"
+}
+
+check_precommit() {
+    need pre-commit || return 1
+    [[ -f $CONF/precommit.sh ]] || { skip "$CONF/precommit.sh does not exist yet"; return; }
+    bash "$CONF/precommit.sh"
+}
+
+PASSED=0 FAILED=0 SKIPPED=0
+FAILED_CHECKS=()
+
+run_check() {
+    local name=$1 status=0 start=$SECONDS
+    echo
+    echo "== conformance: $name"
+    "check_$name" || status=$?
+    case $status in
+    0)
+        PASSED=$((PASSED + 1))
+        echo "-- $name: passed ($((SECONDS - start))s)"
+        ;;
+    "$SKIP") SKIPPED=$((SKIPPED + 1)) ;;
+    *)
+        FAILED=$((FAILED + 1))
+        FAILED_CHECKS+=("$name")
+        echo "-- $name: FAILED ($((SECONDS - start))s)"
+        ;;
+    esac
+}
+
+echo "conformance: ${#TREES[@]} rendered trees: ${TREES[*]:-none yet}"
+for check in kustomize checkov promtool gatekeeper backstage precommit; do
+    run_check "$check"
+done
+
+echo
+((FAILED == 0)) || echo "failed checks: ${FAILED_CHECKS[*]}"
+echo "conformance: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+((FAILED == 0))
