@@ -1,19 +1,6 @@
 //! `paved`: parse arguments, hand them to `app`, turn the outcome into an exit code.
 
-mod app;
 mod cli;
-mod diag;
-mod discover;
-mod emit;
-mod load;
-mod model;
-mod normalize;
-mod placeholder;
-mod render;
-mod render_fns;
-mod source;
-mod validate;
-mod yaml_emit;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -21,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, ColorArg, Command, FormatArg};
+use paved::{app, diag};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

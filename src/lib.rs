@@ -1,0 +1,31 @@
+//! Paved: an offline compiler from `platform.yaml` specs to platform manifests.
+//!
+//! The pipeline, one module per stage (each says what it must not know):
+//!
+//! ```text
+//! discover → load → validate::{schema, semantic} → model → render → normalize → emit::{write, check}
+//! ```
+//!
+//! - [`discover`] finds specs and the platform config; touches only directory listings.
+//! - [`load`] turns YAML text into a tree with a span on every key and value.
+//! - [`validate`] checks a tree against its JSON Schema, then the model against semantic rules.
+//! - [`model`] holds typed, defaulted data and resolves one `Instance` per service per environment.
+//! - [`render`] applies blueprints to instances; never reads files.
+//! - [`normalize`] parses rendered text back, checks objects, emits canonical YAML.
+//! - [`emit`] writes a plan (atomically), compares it with a folder, or diffs two renders.
+//! - [`app`] is the only module that calls the others, and decides exit codes.
+//! - [`diag`] holds findings as data and renders them (human, JSON, GitHub).
+
+pub mod app;
+pub mod diag;
+pub mod discover;
+pub mod emit;
+pub mod load;
+pub mod model;
+pub mod normalize;
+pub mod placeholder;
+pub mod render;
+pub mod render_fns;
+pub mod source;
+pub mod validate;
+pub mod yaml_emit;

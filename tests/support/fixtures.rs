@@ -1,0 +1,119 @@
+//! Fixture helpers shared by the integration tests.
+//!
+//! Layout (see fixtures/README.md):
+//! - `fixtures/<case>/input/` holds specs (and optionally `paved.yaml`);
+//!   `fixtures/<case>/expected/` is the committed render, compared byte for byte.
+//! - `fixtures/invalid/<case>/` holds a bad input and `expect.txt`, one expected
+//!   diagnostic per line: `<code> <line>:<col> <file>`; an optional `args` file
+//!   holds the command to run (default `validate .`), run inside the case folder.
+//!
+//! `PAVED_BLESS=1 cargo test` rewrites `expected/` trees and `expect.txt` files
+//! from the current output, for review in the diff.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn bless() -> bool {
+    std::env::var_os("PAVED_BLESS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+pub fn paved() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_paved"));
+    c.env("NO_COLOR", "1").env_remove("PAVED_BLESS");
+    c
+}
+
+/// Every golden case: `fixtures/<case>` folders that have an `input/` folder.
+pub fn golden_cases() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
+        .expect("fixtures folder")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("input").is_dir())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every bad-input case.
+pub fn invalid_cases() -> Vec<PathBuf> {
+    let dir = root().join("fixtures/invalid");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// All files under `dir` as relative path → bytes.
+pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    if !dir.exists() {
+        return out;
+    }
+    for e in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        if e.file_type().is_file() {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.insert(rel, std::fs::read(e.path()).unwrap());
+        }
+    }
+    out
+}
+
+/// Renders `input` into a fresh temporary folder and returns it.
+pub fn render(input: &Path) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let o = paved()
+        .args(["render", "--quiet"])
+        .arg(input)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "render of {} failed:\n{}{}",
+        input.display(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+/// Every YAML document of every rendered `.yaml` file, with its file path.
+pub fn documents(dir: &Path) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (path, bytes) in read_tree(dir) {
+        if !path.ends_with(".yaml") {
+            continue;
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            let v: serde_json::Value =
+                serde::Deserialize::deserialize(doc).unwrap_or_else(|e| panic!("{path}: {e}"));
+            if !v.is_null() {
+                out.push((path.clone(), v));
+            }
+        }
+    }
+    out
+}
