@@ -80,20 +80,43 @@ pub fn discover(
     };
     let root = match &config {
         Some(c) => c.parent().map(Path::to_path_buf).unwrap_or_default(),
-        None => {
-            let first = &paths[0];
-            if first.is_dir() {
-                first.clone()
-            } else {
-                first.parent().map(Path::to_path_buf).unwrap_or_default()
-            }
-        }
+        None => common_ancestor(&paths),
     };
     Ok(Discovered {
         specs,
         config,
         root,
     })
+}
+
+/// The deepest folder containing every given path, so generated headers name
+/// specs the same way whatever order the paths were given in.
+fn common_ancestor(paths: &[PathBuf]) -> PathBuf {
+    let dirs: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| {
+            let d = if p.is_dir() {
+                p.clone()
+            } else {
+                p.parent().map(Path::to_path_buf).unwrap_or_default()
+            };
+            let d = if d.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                d
+            };
+            d.canonicalize().unwrap_or(d)
+        })
+        .collect();
+    let mut common = dirs[0].clone();
+    for d in &dirs[1..] {
+        while !d.starts_with(&common) {
+            if !common.pop() {
+                return PathBuf::from("/");
+            }
+        }
+    }
+    common
 }
 
 /// Looks for `paved.yaml` in each given folder (or a given file's folder) and

@@ -642,10 +642,9 @@ impl Check<'_> {
             // Offsets inside the string map to the file when the scalar is written
             // plainly or in quotes without escapes, which is how env values are written.
             let raw = &s.source.text[node.span.start..node.span.end];
-            let shift = usize::from(raw.starts_with(['"', '\'']));
-            let inner = |a: usize, b: usize| {
-                Span::new(node.span.start + shift + a, node.span.start + shift + b)
-            };
+            let map = offset_map(raw);
+            let at = |i: usize| node.span.start + map.get(i).copied().unwrap_or(raw.len());
+            let inner = |a: usize, b: usize| Span::new(at(a), at(b));
             let pieces = match placeholder::parse(value) {
                 Ok(p) => p,
                 Err(e) => {
@@ -803,6 +802,53 @@ impl Check<'_> {
     }
 }
 
+/// Maps each byte offset of a scalar's value to its byte offset in the
+/// scalar's source text, through quotes and escapes, so a placeholder error
+/// points at the exact column even after `\n` or `''` in the string.
+fn offset_map(raw: &str) -> Vec<usize> {
+    let mut map = Vec::with_capacity(raw.len() + 1);
+    let Some(q) = raw.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+        map.extend(0..=raw.len());
+        return map;
+    };
+    let body = &raw[1..];
+    let mut chars = body.char_indices().peekable();
+    let push = |map: &mut Vec<usize>, src: usize, decoded_len: usize| {
+        for _ in 0..decoded_len {
+            map.push(1 + src);
+        }
+    };
+    while let Some((i, c)) = chars.next() {
+        if c == q && q == '\'' && chars.peek().map(|p| p.1) == Some('\'') {
+            chars.next();
+            push(&mut map, i, 1);
+        } else if c == q {
+            break;
+        } else if c == '\\' && q == '"' {
+            let Some((_, e)) = chars.next() else { break };
+            let decoded = match e {
+                'x' => char_from_hex(&mut chars, 2),
+                'u' => char_from_hex(&mut chars, 4),
+                'U' => char_from_hex(&mut chars, 8),
+                _ => '?',
+            };
+            push(&mut map, i, decoded.len_utf8());
+        } else {
+            push(&mut map, i, c.len_utf8());
+        }
+    }
+    map.push(raw.len().saturating_sub(1));
+    map
+}
+
+fn char_from_hex(chars: &mut std::iter::Peekable<std::str::CharIndices>, n: usize) -> char {
+    let hex: String = (0..n).filter_map(|_| chars.next().map(|c| c.1)).collect();
+    u32::from_str_radix(&hex, 16)
+        .ok()
+        .and_then(char::from_u32)
+        .unwrap_or('?')
+}
+
 fn is_secret_name(key: &str) -> bool {
     let upper = key.to_ascii_uppercase();
     SECRET_SUFFIXES
@@ -813,6 +859,14 @@ fn is_secret_name(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_follow_escapes() {
+        // value `a<LF>b${x}`: `$` is value byte 3, source byte 5 (after `"a\nb`).
+        assert_eq!(offset_map(r#""a\nb${x}""#)[3], 5);
+        assert_eq!(offset_map("'it''s ${x}'")[5], 7);
+        assert_eq!(offset_map("plain ${x}")[6], 6);
+    }
 
     #[test]
     fn secret_names() {
