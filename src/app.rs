@@ -10,7 +10,7 @@
 //! Faults of the environment (a missing path, an unwritable folder) are
 //! [`Fault`]s (exit 2). Success is exit 0.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -90,8 +90,9 @@ pub fn compile(inputs: &Inputs, render: bool) -> Result<Compiled, Fault> {
         }
     };
 
+    crate::progress::phase(format!("loading {}", plural(found.specs.len(), "spec")));
     let root = found.root.canonicalize().unwrap_or(found.root.clone());
-    let loaded: Vec<Result<(Option<Service>, Vec<Diagnostic>), Fault>> = found
+    let loaded: Vec<Result<Loaded, Fault>> = found
         .specs
         .par_iter()
         .map(|path| load_service(path, &root, &platform))
@@ -115,6 +116,11 @@ pub fn compile(inputs: &Inputs, render: bool) -> Result<Compiled, Fault> {
     }
 
     let instances = model::resolve(&platform, &services);
+    crate::progress::phase(format!(
+        "rendering {} × environments ({} instances)",
+        plural(services.len(), "service"),
+        instances.len()
+    ));
     let blueprints = Blueprints::new(overrides);
     let (files, render_diags) = render_all(&platform, &services, &instances, &blueprints);
     diags.extend(render_diags);
@@ -152,6 +158,19 @@ fn read_source(
         return Ok(None);
     }
     let bytes = std::fs::read(path).map_err(|e| Fault(format!("cannot read `{name}`: {e}")))?;
+    // Windows editors save "Unicode" as UTF-16; say so rather than "binary".
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        let src = Source::new(path, name, String::new());
+        diags.push(
+            Diagnostic::error(
+                "paved::load::invalid-utf8",
+                format!("{what} is encoded as UTF-16, not UTF-8"),
+            )
+            .in_file(&src)
+            .help("save the file as UTF-8 text (in most editors: \"Save with encoding\" → UTF-8)"),
+        );
+        return Ok(None);
+    }
     let (text, bom) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
         Some(rest) => (rest, true),
         None => (&bytes[..], false),
@@ -259,10 +278,15 @@ fn load_platform(
                 .pointer("/spec/blueprints")
                 .map(|(n, _)| n.span)
                 .unwrap_or(doc.span);
+            let problem = if folder.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
             diags.push(
                 Diagnostic::error(
                     "paved::config::blueprints-missing",
-                    format!("the blueprints folder `{dir}` does not exist"),
+                    format!("the blueprints folder `{dir}` {problem}"),
                 )
                 .at(
                     &src,
@@ -308,11 +332,10 @@ fn read_overrides(folder: &Path) -> Result<Overrides, Fault> {
     Ok(out)
 }
 
-fn load_service(
-    path: &Path,
-    root: &Path,
-    platform: &Platform,
-) -> Result<(Option<Service>, Vec<Diagnostic>), Fault> {
+/// One spec's service (when it loaded) and its findings.
+type Loaded = (Option<Service>, Vec<Diagnostic>);
+
+fn load_service(path: &Path, root: &Path, platform: &Platform) -> Result<Loaded, Fault> {
     let mut diags = Vec::new();
     let Some(src) = read_source(
         path,
@@ -386,11 +409,21 @@ fn render_all(
                 platform => platform_v.clone(),
             };
             let folder = format!("{}/{}", inst.environment.name, inst.name);
-            let (docs, d) = render_scope(bps, Scope::Service, &ctx, &what);
+            let (docs, mut d) = render_scope(bps, Scope::Service, &ctx, &what);
+            // The Gatekeeper rules at compile time; pointed at the spec or blueprint.
+            let rendered = services
+                .iter()
+                .find(|s| s.name() == inst.name)
+                .map(|service| crate::policy::Rendered {
+                    service,
+                    environment: &inst.environment.name,
+                });
+            let policy = crate::policy::check(platform, &docs, bps, rendered);
             let mut out = layout(&folder, &inst.source, docs);
             if d.is_empty() && !out.is_empty() {
                 out.push(kustomization(&folder, &inst.source, &out));
             }
+            d.extend(policy);
             (out, d)
         })
         .collect();
@@ -414,6 +447,7 @@ fn render_all(
         for bp in bps.of_scope(Scope::Environment) {
             let (docs, d) = render_one(bps, bp, &ctx, &what);
             diags.extend(d);
+            diags.extend(crate::policy::check(platform, &docs, bps, None));
             let folder = join(&env.name, &bp.sub_folder());
             files.extend(layout(&folder, "paved.yaml and every platform.yaml", docs));
         }
@@ -449,6 +483,7 @@ fn render_all(
     for bp in bps.of_scope(Scope::Platform) {
         let (docs, d) = render_one(bps, bp, &ctx, "the platform");
         diags.extend(d);
+        diags.extend(crate::policy::check(platform, &docs, bps, None));
         files.extend(layout(
             &join("platform", &bp.sub_folder()),
             "paved.yaml and every platform.yaml",
@@ -506,11 +541,39 @@ fn render_scope(
     ctx: &minijinja::Value,
     what: &str,
 ) -> (Vec<Doc>, Vec<Diagnostic>) {
-    let mut docs = Vec::new();
+    let mut docs: Vec<Doc> = Vec::new();
     let mut diags = Vec::new();
+    // Which blueprint produced each file name, so two blueprints writing the
+    // same file are both named (catalog documents all share one file).
+    let mut made_by: HashMap<String, &crate::render::Blueprint> = HashMap::new();
     for bp in bps.of_scope(scope) {
         let (d, e) = render_one(bps, bp, ctx, what);
-        docs.extend(d);
+        for doc in d {
+            if scope != Scope::Catalog {
+                if let Some(first) = made_by.insert(doc.file_name(), bp) {
+                    // Point at the platform team's file, which they can change.
+                    let (here, other) = if bp.source.name.starts_with("<built-in>") {
+                        (first, bp)
+                    } else {
+                        (bp, first)
+                    };
+                    diags.push(
+                        Diagnostic::error(
+                            "paved::render::duplicate-output",
+                            format!(
+                                "blueprints `{}` and `{}` both produce {} `{}` for {what}",
+                                first.name, bp.name, doc.kind, doc.name
+                            ),
+                        )
+                        .at(&here.source, Span::point(0), "this blueprint")
+                        .also(&other.source, Span::point(0), "and this one")
+                        .help("each object needs its own kind and name within a folder; an override replaces a built-in blueprint only when it has the same path"),
+                    );
+                    continue;
+                }
+            }
+            docs.push(doc);
+        }
         diags.extend(e);
     }
     (docs, diags)
@@ -561,13 +624,43 @@ fn kustomization(folder: &str, origin: &str, files: &[OutFile]) -> OutFile {
 
 /// Prints diagnostics: human reports on stderr, machine formats on stdout.
 pub fn report(diags: &[Diagnostic], out: &Output) {
+    // `--quiet` means errors only; machine formats always get everything,
+    // since their reader does its own filtering.
+    let errors_only: Vec<Diagnostic>;
+    let diags = if out.quiet && out.format == Format::Human {
+        errors_only = diags
+            .iter()
+            .filter(|d| d.severity == diag::Severity::Error)
+            .cloned()
+            .collect();
+        &errors_only[..]
+    } else {
+        diags
+    };
     if diags.is_empty() {
         return;
     }
     let text = diag::render(diags, out.format, out.color);
     match out.format {
         Format::Human => eprint!("{text}"),
-        Format::Json | Format::Github => print!("{text}"),
+        // The exit code already says the run failed; a reader that went away
+        // early has nothing more to be told.
+        Format::Json | Format::Github => {
+            let _ = print_stdout(&text);
+        }
+    }
+}
+
+/// Prints a command's product on stdout. A reader that closes the pipe early
+/// (`paved diff | head`) is not an error, and never a panic, as `print!` would make it.
+pub fn print_stdout(text: &str) -> Result<(), Fault> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Fault(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -577,29 +670,60 @@ pub fn status(out: &Output, line: &str) {
     }
 }
 
+/// A status line shown only with `--verbose`.
+pub fn status_verbose(out: &Output, line: &str) {
+    if out.verbose {
+        status(out, line);
+    }
+}
+
+/// A progress line for this run: only for humans, on a terminal, not `--quiet`.
+pub fn progress(out: &Output, first: &str) -> crate::progress::Progress {
+    use std::io::IsTerminal;
+    let enabled = !out.quiet && out.format == Format::Human && std::io::stderr().is_terminal();
+    crate::progress::Progress::start(enabled, first)
+}
+
+/// Reads and checks one platform config (`None`: the built-in one), for
+/// commands that need the platform without compiling specs (`paved init`).
+pub fn load_config(path: Option<&Path>) -> Result<(Option<Platform>, Vec<Diagnostic>), Fault> {
+    let mut diags = Vec::new();
+    let platform = load_platform(path, &mut diags)?.map(|(p, _)| p);
+    Ok((platform, diags))
+}
+
+/// `paved policy`: the rules of the platform config found for `inputs`, with
+/// their parameters, on stdout (`--format json`: one object per rule).
+pub fn policy(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
+    let found = discover::discover(&inputs.paths, inputs.config.as_deref(), None)
+        .map_err(|m| Fault(format!("no such file or folder: `{}`", m.0.display())))?;
+    let (platform, diags) = load_config(found.config.as_deref())?;
+    report(&diags, out);
+    let Some(platform) = platform else {
+        return Ok(false);
+    };
+    print_stdout(&crate::policy::listing(&platform, out.format))?;
+    Ok(true)
+}
+
 /// `paved validate`
 pub fn validate(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
     let start = Instant::now();
-    let c = compile(inputs, false)?;
+    let c = {
+        let _progress = progress(out, "validating");
+        compile(inputs, false)?
+    };
     report(&c.diags, out);
     if !c.failed() {
         if out.verbose {
             for s in &c.services {
+                status(out, &format!("ok: {} ({})", s.source.name, s.name()));
                 if let Some(sec) = &s.spec.security {
-                    for (field, set) in [
-                        (
-                            "readOnlyRootFilesystem",
-                            sec.read_only_root_filesystem.is_some(),
-                        ),
-                        ("runAsNonRoot", sec.run_as_non_root.is_some()),
-                        ("runAsUser", sec.run_as_user.is_some()),
-                    ] {
-                        if set {
-                            status(
-                                out,
-                                &format!("waiver: {} relaxes `{field}`: {}", s.name(), sec.reason),
-                            );
-                        }
+                    for field in sec.relaxed_fields() {
+                        status(
+                            out,
+                            &format!("waiver: {} relaxes `{field}`: {}", s.name(), sec.reason),
+                        );
                     }
                 }
             }
@@ -619,9 +743,11 @@ pub fn validate(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
 /// `paved render`
 pub fn render(inputs: &Inputs, out_dir: &Path, dry_run: bool, out: &Output) -> Result<bool, Fault> {
     let start = Instant::now();
+    let progress = progress(out, "discovering specs");
     let c = compile(inputs, true)?;
-    report(&c.diags, out);
     if c.failed() {
+        drop(progress);
+        report(&c.diags, out);
         return Ok(false);
     }
     let envs: std::collections::BTreeSet<&str> = c
@@ -629,106 +755,54 @@ pub fn render(inputs: &Inputs, out_dir: &Path, dry_run: bool, out: &Output) -> R
         .iter()
         .map(|i| i.environment.name.as_str())
         .collect();
+    let what = format!(
+        "{} in {}",
+        plural(c.services.len(), "service"),
+        plural(envs.len(), "environment")
+    );
     if dry_run {
+        drop(progress);
+        report(&c.diags, out);
+        for f in &c.plan.files {
+            status_verbose(
+                out,
+                &format!("would write {}/{}", out_dir.display(), f.path),
+            );
+        }
         status(
             out,
             &format!(
-                "Rendered {} in {} environments: {} (dry run, nothing written) in {:.2}s",
-                plural(c.services.len(), "service"),
-                envs.len(),
+                "Rendered {what}: {} (dry run, nothing written) in {:.2}s",
                 plural(c.plan.files.len(), "file"),
                 start.elapsed().as_secs_f64()
             ),
         );
         return Ok(true);
     }
-    let stats = crate::emit::write::write(&c.plan, out_dir).map_err(|e| Fault(e.0))?;
+    crate::progress::phase(format!("writing {}", plural(c.plan.files.len(), "file")));
+    let written = crate::emit::write::write(&c.plan, out_dir).map_err(|e| Fault(e.0));
+    drop(progress);
+    // Warnings are printed after the progress line is gone, never under it.
+    report(&c.diags, out);
+    let stats = written?;
+    for f in &stats.written_files {
+        status_verbose(out, &format!("wrote   {}/{f}", out_dir.display()));
+    }
+    for f in &stats.removed_files {
+        status_verbose(out, &format!("removed {}/{f}", out_dir.display()));
+    }
     status(
         out,
         &format!(
-        "Rendered {} in {} environments into {}: {} written, {} unchanged, {} removed in {:.2}s",
-        plural(c.services.len(), "service"),
-        envs.len(),
-        out_dir.display(),
-        stats.written,
-        stats.unchanged,
-        stats.removed,
-        start.elapsed().as_secs_f64()
-    ),
+            "Rendered {what} into {}: {} written, {} unchanged, {} removed in {:.2}s",
+            out_dir.display(),
+            stats.written,
+            stats.unchanged,
+            stats.removed,
+            start.elapsed().as_secs_f64()
+        ),
     );
     Ok(true)
-}
-
-/// `paved check`
-pub fn check(inputs: &Inputs, out_dir: &Path, out: &Output) -> Result<bool, Fault> {
-    let c = compile(inputs, true)?;
-    report(&c.diags, out);
-    if c.failed() {
-        return Ok(false);
-    }
-    let drift = crate::emit::check::check(&c.plan, out_dir);
-    if drift.is_empty() {
-        status(
-            out,
-            &format!(
-                "{} is up to date ({})",
-                out_dir.display(),
-                plural(c.plan.files.len(), "file")
-            ),
-        );
-        return Ok(true);
-    }
-    let mut text = String::new();
-    use crate::emit::check::Drift;
-    for d in &drift {
-        match d {
-            Drift::Missing(p) => text.push_str(&format!("missing: {p}\n")),
-            Drift::Extra(p) => text.push_str(&format!(
-                "extra:   {p} (its service or environment no longer exists)\n"
-            )),
-            Drift::Stale(p, diff) => {
-                text.push_str(&format!("stale:   {p}\n"));
-                for line in diff.lines().take(40) {
-                    text.push_str("    ");
-                    text.push_str(line);
-                    text.push('\n');
-                }
-            }
-        }
-    }
-    let paths: Vec<String> = inputs
-        .paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    text.push_str(&format!(
-        "\n{} out of date in {}. To fix it, run:\n    paved render {}--out {}\n",
-        plural(drift.len(), "file"),
-        out_dir.display(),
-        if paths.is_empty() {
-            String::new()
-        } else {
-            format!("{} ", paths.join(" "))
-        },
-        out_dir.display()
-    ));
-    if out.format == Format::Human {
-        eprint!("{text}");
-    } else {
-        for d in &drift {
-            let kind = match d {
-                Drift::Missing(_) => "missing",
-                Drift::Extra(_) => "extra",
-                Drift::Stale(..) => "stale",
-            };
-            let line = serde_json::json!({"file": format!("{}/{}", out_dir.display(), d.path()), "drift": kind, "code": "paved::check::drift"});
-            match out.format {
-                Format::Github => println!("::error file={}/{},title=paved%3A%3Acheck%3A%3Adrift::{kind}: run paved render to update it", out_dir.display(), d.path()),
-                _ => println!("{line}"),
-            }
-        }
-    }
-    Ok(false)
 }
 
 pub fn plural(n: usize, word: &str) -> String {

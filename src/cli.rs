@@ -20,8 +20,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// How to print diagnostics: human (graphical, on stderr), json (one object per line, on stdout)
-    /// or github (GitHub Actions annotations, on stdout)
+    /// Output format. Diagnostics: human (graphical, on stderr), json (one object per line, on
+    /// stdout) or github (GitHub Actions annotations, on stdout). `diff` also takes text (= human)
+    /// and markdown; `graph` takes mermaid (its default), dot and json; `explain` takes json
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
     pub format: FormatArg,
 
@@ -43,6 +44,28 @@ pub enum FormatArg {
     Human,
     Json,
     Github,
+    /// `diff`: plain text (the same as human)
+    Text,
+    /// `diff`: a pull-request comment
+    Markdown,
+    /// `graph`: a Mermaid flowchart
+    Mermaid,
+    /// `graph`: Graphviz DOT
+    Dot,
+}
+
+impl FormatArg {
+    pub fn name(self) -> &'static str {
+        match self {
+            FormatArg::Human => "human",
+            FormatArg::Json => "json",
+            FormatArg::Github => "github",
+            FormatArg::Text => "text",
+            FormatArg::Markdown => "markdown",
+            FormatArg::Mermaid => "mermaid",
+            FormatArg::Dot => "dot",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -88,4 +111,84 @@ pub enum Command {
         #[arg(long, short, value_name = "DIR", default_value = "rendered")]
         out: PathBuf,
     },
+    /// Compare rendered resources: two folders, or the specs now against a Git revision
+    #[command(after_help = "Examples:\n  \
+        paved diff old-render/ new-render/\n  \
+        paved diff --base origin/main services/\n  \
+        paved diff --base origin/main --format markdown > comment.md")]
+    Diff {
+        /// OLD_DIR NEW_DIR (two folders of manifests); with --base, the spec paths [default: .]
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Render the specs as they were at this Git revision and compare with the work tree
+        #[arg(long, value_name = "GIT_REF")]
+        base: Option<String>,
+        /// The platform config (with --base) [default: paved.yaml in the folder given or above it]
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Exit with 1 when anything changed (like `git diff --exit-code`)
+        #[arg(long)]
+        exit_code: bool,
+        /// Show the values of Secret data and credential-like fields instead of `<redacted>`
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// Write a commented platform.yaml for a new service (never overwrites)
+    Init {
+        /// The service name: lower-case letters, digits and '-'
+        name: String,
+        /// The kind of workload
+        #[arg(long = "type", value_enum, default_value_t = InitType::Service)]
+        kind: InitType,
+        /// The folder to write platform.yaml into (created if missing)
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Describe a field of platform.yaml (e.g. spec.ports) or a diagnostic code
+    #[command(after_help = "Examples:\n  \
+        paved explain spec.autoscaling\n  \
+        paved explain spec.resources.db.type\n  \
+        paved explain --platform spec.sizes\n  \
+        paved explain paved::schema::unknown-field")]
+    Explain {
+        /// A field path (spec.ports[0].port), a diagnostic code (paved::schema::unknown-field),
+        /// or nothing for the top level
+        topic: Option<String>,
+        /// Explain a field of paved.yaml (the platform config) instead of platform.yaml
+        #[arg(long)]
+        platform: bool,
+    },
+    /// Print the JSON Schema of platform.yaml (or of paved.yaml with --platform)
+    Schema {
+        /// The schema of paved.yaml, the platform config
+        #[arg(long)]
+        platform: bool,
+    },
+    /// Draw services, their dependencies and resources (Mermaid by default, or --format dot|json)
+    Graph {
+        #[command(flatten)]
+        sources: Sources,
+    },
+    /// List the platform's policies (Gatekeeper rules Paved also checks at render time) and their parameters
+    Policy {
+        #[command(flatten)]
+        sources: Sources,
+    },
+    /// Print a shell completion script
+    #[command(after_help = "Examples:\n  \
+        paved completions bash > ~/.local/share/bash-completion/completions/paved\n  \
+        paved completions zsh > \"${fpath[1]}/_paved\"\n  \
+        paved completions fish > ~/.config/fish/completions/paved.fish")]
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum InitType {
+    Service,
+    Worker,
+    Cronjob,
 }

@@ -200,11 +200,13 @@ struct Miette<'a> {
     labels: Vec<LabeledSpan>,
     related: Vec<Miette<'a>>,
     help: Option<String>,
+    /// A secondary label in another file, drawn as a note under the main report.
+    note: Option<String>,
 }
 
 impl std::fmt::Display for Miette<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.diag.message)
+        f.write_str(self.note.as_deref().unwrap_or(&self.diag.message))
     }
 }
 
@@ -212,9 +214,15 @@ impl std::error::Error for Miette<'_> {}
 
 impl miette::Diagnostic for Miette<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        if self.note.is_some() {
+            return None;
+        }
         Some(Box::new(self.diag.code))
     }
     fn severity(&self) -> Option<miette::Severity> {
+        if self.note.is_some() {
+            return Some(miette::Severity::Advice);
+        }
         Some(match self.diag.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
@@ -276,6 +284,7 @@ fn adapter(d: &Diagnostic) -> Miette<'_> {
                         )],
                         related: Vec::new(),
                         help: None,
+                        note: Some(format!("see also {}", s.source.name)),
                     });
                 }
             }
@@ -301,6 +310,7 @@ fn adapter(d: &Diagnostic) -> Miette<'_> {
         labels,
         related,
         help,
+        note: None,
     }
 }
 

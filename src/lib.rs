@@ -3,7 +3,7 @@
 //! The pipeline, one module per stage (each says what it must not know):
 //!
 //! ```text
-//! discover → load → validate::{schema, semantic} → model → render → normalize → emit::{write, check}
+//! discover → load → validate::{schema, semantic} → model → render → normalize → emit::{write, check, diff}
 //! ```
 //!
 //! - [`discover`] finds specs and the platform config; touches only directory listings.
@@ -12,11 +12,18 @@
 //! - [`model`] holds typed, defaulted data and resolves one `Instance` per service per environment.
 //! - [`render`] applies blueprints to instances; never reads files.
 //! - [`normalize`] parses rendered text back, checks objects, emits canonical YAML.
+//! - [`policy`] checks rendered objects against the platform's Gatekeeper rules at compile time.
 //! - [`emit`] writes a plan (atomically), compares it with a folder, or diffs two renders.
 //! - [`app`] is the only module that calls the others, and decides exit codes.
+//! - [`cmd`] holds the everyday commands built on `app::compile` (check, diff, init,
+//!   explain, schema, graph); they take plain settings, never clap types.
+//! - [`codes`] is the registry of diagnostic codes behind `paved explain CODE`.
+//! - [`progress`] draws the progress line of long runs on a terminal.
 //! - [`diag`] holds findings as data and renders them (human, JSON, GitHub).
 
 pub mod app;
+pub mod cmd;
+pub mod codes;
 pub mod diag;
 pub mod discover;
 pub mod emit;
@@ -24,6 +31,8 @@ pub mod load;
 pub mod model;
 pub mod normalize;
 pub mod placeholder;
+pub mod policy;
+pub mod progress;
 pub mod render;
 pub mod render_fns;
 pub mod source;

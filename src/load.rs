@@ -159,14 +159,21 @@ pub fn load_mapping(src: &SourceRef, what: &str) -> (Option<Node>, Vec<Diagnosti
     if !diags.is_empty() {
         return (None, diags);
     }
-    match docs.pop() {
+    // A document of only `---` is an implicit, zero-width null: "empty" too.
+    let doc = docs
+        .pop()
+        .filter(|d| !(d.value == Value::Null && d.span.is_empty()));
+    match doc {
         None => {
+            let help = if what == "platform.yaml" {
+                format!("a {what} starts with `apiVersion: paved.dev/v1`; `paved init NAME` writes one")
+            } else {
+                format!("a {what} starts with `apiVersion: paved.dev/v1`")
+            };
             diags.push(
                 Diagnostic::error("paved::yaml::empty", format!("{what} is empty"))
                     .at(src, Span::point(0), "no document here")
-                    .help(format!(
-                        "a {what} starts with `apiVersion: paved.dev/v1`; `paved init NAME` writes one"
-                    )),
+                    .help(help),
             );
             (None, diags)
         }
@@ -491,27 +498,21 @@ fn syntax_error(src: &SourceRef, offsets: &Offsets, e: &ScanError) -> Diagnostic
         .at(src, Span::point(at), "nesting limit reached here")
         .help("a platform spec never needs this much nesting; check for unbalanced brackets");
     }
-    let (message, help) = if indent.contains('\t') || info.contains("tab") {
-        (
-            "a tab character is used for indentation".to_string(),
-            Some("YAML indentation must use spaces; replace the tab with spaces".to_string()),
-        )
-    } else if info.contains("mapping values are not allowed") {
-        (
-            "a `:` followed by a space is not allowed in this value".to_string(),
-            Some(
-                "quote the value (`key: \"a: b\"`), or check the indentation of this line"
-                    .to_string(),
-            ),
-        )
-    } else if info.contains("did not find expected") || info.contains("while parsing") {
-        (
-            format!("YAML syntax error: {info}"),
-            Some("check the indentation and that every bracket and quote is closed".to_string()),
-        )
+    let tab = indent.contains('\t') || info.contains("tab");
+    // saphyr reports a tab where it gave up, which can be the start of the
+    // value before it; point at the tab itself: in this line's indentation,
+    // else the next tab after the marker.
+    let at = if tab {
+        let line_start = src.offset_of(line, 1);
+        if indent.contains('\t') {
+            line_start + indent.find('\t').unwrap_or(0)
+        } else {
+            src.text[at..].find('\t').map_or(at, |i| at + i)
+        }
     } else {
-        (format!("YAML syntax error: {info}"), None)
+        at
     };
+    let (message, help) = syntax_words(info, tab);
     let end = (at + 1).min(src.text.len());
     let span = if src.text.is_char_boundary(end) {
         Span::new(at, end)
@@ -521,6 +522,93 @@ fn syntax_error(src: &SourceRef, offsets: &Offsets, e: &ScanError) -> Diagnostic
     Diagnostic::error("paved::yaml::syntax", message)
         .at(src, span, "the YAML reader stopped here")
         .maybe_help(help)
+}
+
+/// Plain words for saphyr's messages: what is wrong, and how to fix it.
+/// Anything not listed keeps saphyr's own text after "YAML syntax error".
+fn syntax_words(info: &str, tab: bool) -> (String, Option<String>) {
+    let s = |m: &str, h: &str| (m.to_string(), Some(h.to_string()));
+    if tab {
+        return s(
+            "a tab character is used for indentation",
+            "YAML indentation must use spaces; replace the tab with spaces",
+        );
+    }
+    if info.contains("mapping values are not allowed") {
+        return s(
+            "a `:` followed by a space is not allowed in this value",
+            "quote the value (`key: \"a: b\"`), or check the indentation of this line",
+        );
+    }
+    if info.contains("simple key expect") {
+        return s(
+            "a line here is not `key: value`: a `:` is missing or the indentation is wrong",
+            "every line of a mapping is `key: value`; check this line and the one above it",
+        );
+    }
+    if info.contains("unknown anchor") {
+        return s(
+            "this alias refers to an anchor that is not defined",
+            "define the anchor with `&NAME` on a value above this line, or remove the `*`",
+        );
+    }
+    if info.contains("quoted scalar, found unexpected end of stream")
+        || info.contains("invalid indentation in quoted scalar")
+        || info.contains("quoted scalar, found unexpected document indicator")
+    {
+        return s(
+            "a quoted string is not closed",
+            "close the quote on the same line (`name: \"orders\"`); a quoted string that goes on over several lines must indent them",
+        );
+    }
+    if info.contains("invalid indentation in flow construct") {
+        return s(
+            "a `[` or `{` is not closed before the next line",
+            "close every `[` with `]` and every `{` with `}`; a list or mapping in brackets that goes on over several lines must indent them",
+        );
+    }
+    if info.contains("expected ',' or '}'") || info.contains("expected ',' or ']'") {
+        let (open, close) = if info.contains('}') {
+            ("{", "}")
+        } else {
+            ("[", "]")
+        };
+        return s(
+            &format!("a `{open}` is not closed: expected `,` or `{close}`"),
+            &format!("close the `{open}` with `{close}`, and separate items with `, `"),
+        );
+    }
+    if info.contains("escape") || info.contains("hexadecimal") {
+        return s(
+            &format!("YAML syntax error: {info}"),
+            "inside double quotes `\\` starts an escape (`\\n`, `\\t`, `\\\\`); use single quotes for text with backslashes",
+        );
+    }
+    if info.contains("misplaced bracket") {
+        return s(
+            "a closing bracket has no opening bracket",
+            "remove the extra `]` or `}`, or add the `[` or `{` it closes",
+        );
+    }
+    if info.contains("block sequence entries are not allowed") {
+        return s(
+            "a `- ` list item is not allowed here",
+            "list items go on their own lines under a key that has no value on its line; check the indentation",
+        );
+    }
+    if info.contains("unprintable character") {
+        return s(
+            "the file holds a control character YAML does not allow",
+            "remove it; if it is meant, write it as an escape inside double quotes (e.g. `\\x07`)",
+        );
+    }
+    if info.contains("did not find expected") || info.contains("while parsing") {
+        return s(
+            &format!("YAML syntax error: {info}"),
+            "check the indentation and that every bracket and quote is closed",
+        );
+    }
+    (format!("YAML syntax error: {info}"), None)
 }
 
 /// YAML 1.2 core schema resolution of a scalar.

@@ -5,10 +5,10 @@ mod cli;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
-use cli::{Cli, ColorArg, Command, FormatArg};
-use paved::{app, diag};
+use cli::{Cli, ColorArg, Command, FormatArg, InitType};
+use paved::{app, cmd, diag};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -20,32 +20,91 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color_on = |terminal: bool| match cli.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => terminal && !no_color,
+    };
     let out = app::Output {
+        // Formats of a command's own report (diff, graph) print diagnostics for humans.
         format: match cli.format {
-            FormatArg::Human => diag::Format::Human,
             FormatArg::Json => diag::Format::Json,
             FormatArg::Github => diag::Format::Github,
+            _ => diag::Format::Human,
         },
-        color: match cli.color {
-            ColorArg::Always => true,
-            ColorArg::Never => false,
-            ColorArg::Auto => {
-                std::io::stderr().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
-        },
+        color: color_on(std::io::stderr().is_terminal()),
         quiet: cli.quiet,
         verbose: cli.verbose,
     };
+    // A report printed on stdout is coloured when stdout is a terminal.
+    let stdout_color = color_on(std::io::stdout().is_terminal());
+    let format = cli.format;
+    use FormatArg::{Dot, Github, Human, Json, Markdown, Mermaid, Text};
     let result = match cli.command {
         Command::Render {
             sources,
             out: dir,
             dry_run,
-        } => app::render(&inputs(sources, Some(dir.clone())), &dir, dry_run, &out),
-        Command::Validate { sources } => app::validate(&inputs(sources, None), &out),
-        Command::Check { sources, out: dir } => {
-            app::check(&inputs(sources, Some(dir.clone())), &dir, &out)
+        } => allow("render", format, &[Human, Json, Github])
+            .and_then(|()| app::render(&inputs(sources, Some(dir.clone())), &dir, dry_run, &out)),
+        Command::Validate { sources } => allow("validate", format, &[Human, Json, Github])
+            .and_then(|()| app::validate(&inputs(sources, None), &out)),
+        Command::Check { sources, out: dir } => allow("check", format, &[Human, Json, Github])
+            .and_then(|()| cmd::check::run(&inputs(sources, Some(dir.clone())), &dir, &out)),
+        Command::Diff {
+            paths,
+            base,
+            config,
+            exit_code,
+            show_secrets,
+        } => allow("diff", format, &[Human, Text, Markdown, Json]).and_then(|()| {
+            let settings = cmd::diff::Settings {
+                paths,
+                base,
+                config,
+                format: match format {
+                    Markdown => cmd::diff::Format::Markdown,
+                    Json => cmd::diff::Format::Json,
+                    _ => cmd::diff::Format::Text,
+                },
+                exit_code,
+                show_secrets,
+            };
+            let out = app::Output {
+                color: stdout_color,
+                ..out.clone()
+            };
+            cmd::diff::run(&settings, &out)
+        }),
+        Command::Init { name, kind, dir } => allow("init", format, &[Human]).and_then(|()| {
+            let kind = match kind {
+                InitType::Service => cmd::init::Kind::Service,
+                InitType::Worker => cmd::init::Kind::Worker,
+                InitType::Cronjob => cmd::init::Kind::Cronjob,
+            };
+            cmd::init::run(&name, kind, &dir, &out)
+        }),
+        Command::Explain { topic, platform } => allow("explain", format, &[Human, Json])
+            .and_then(|()| cmd::explain::run(topic.as_deref(), platform, format == Json)),
+        Command::Schema { platform } => {
+            allow("schema", format, &[Human, Json]).and_then(|()| cmd::explain::schema(platform))
+        }
+        Command::Graph { sources } => allow("graph", format, &[Human, Mermaid, Dot, Json])
+            .and_then(|()| {
+                let f = match format {
+                    Dot => cmd::graph::Format::Dot,
+                    Json => cmd::graph::Format::Json,
+                    _ => cmd::graph::Format::Mermaid,
+                };
+                cmd::graph::run(&inputs(sources, None), f, &out)
+            }),
+        Command::Policy { sources } => allow("policy", format, &[Human, Json])
+            .and_then(|()| app::policy(&inputs(sources, None), &out)),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "paved", &mut script);
+            app::print_stdout(&String::from_utf8_lossy(&script)).map(|()| true)
         }
     };
     match result {
@@ -56,6 +115,19 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A `--format` a command does not produce is a usage error (exit 2).
+fn allow(command: &str, got: FormatArg, allowed: &[FormatArg]) -> Result<(), app::Fault> {
+    if allowed.contains(&got) {
+        return Ok(());
+    }
+    let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
+    Err(app::Fault(format!(
+        "`paved {command}` has no `--format {}`; use {}",
+        got.name(),
+        names.join(", ")
+    )))
 }
 
 fn inputs(sources: cli::Sources, out_dir: Option<std::path::PathBuf>) -> app::Inputs {

@@ -65,6 +65,8 @@ pub struct Platform {
     #[serde(default)]
     pub waivers: WaiverConfig,
     #[serde(default)]
+    pub policy: PolicyConfig,
+    #[serde(default)]
     pub crossplane: CrossplaneConfig,
     #[serde(default)]
     pub observability: ObservabilityConfig,
@@ -95,6 +97,8 @@ fn default_class() -> String {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct GitOps {
+    // camelCase would make it `repoUrl`; paved.yaml spells it `repoURL`.
+    #[serde(rename = "repoURL")]
     pub repo_url: String,
     pub target_revision: String,
     pub path: String,
@@ -259,6 +263,30 @@ pub struct WaiverConfig {
     pub forbid: Vec<String>,
 }
 
+/// How the Gatekeeper policies are enforced (docs/policies.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PolicyConfig {
+    pub enforcement_action: String,
+    pub excluded_namespaces: Vec<String>,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            enforcement_action: "deny".into(),
+            excluded_namespaces: [
+                "kube-system",
+                "kube-public",
+                "kube-node-lease",
+                "gatekeeper-system",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CrossplaneConfig {
@@ -281,6 +309,8 @@ pub struct ObservabilityConfig {
     pub metrics: MetricNames,
     pub error_rate_threshold: f64,
     pub latency_p99_threshold_ms: u64,
+    /// Where Prometheus runs: NetworkPolicies let it scrape the metrics port.
+    pub prometheus_namespace: String,
 }
 
 impl Default for ObservabilityConfig {
@@ -293,6 +323,7 @@ impl Default for ObservabilityConfig {
             metrics: MetricNames::default(),
             error_rate_threshold: 0.05,
             latency_p99_threshold_ms: 1000,
+            prometheus_namespace: "monitoring".into(),
         }
     }
 }
@@ -648,6 +679,25 @@ pub struct SecuritySpec {
     pub run_as_user: Option<u32>,
     #[serde(default)]
     pub reason: String,
+}
+
+impl SecuritySpec {
+    /// The `spec.security` fields that relax a hardening default: the waivers.
+    /// Restating a default (`readOnlyRootFilesystem: true`) relaxes nothing.
+    /// One rule for the model, `validate::semantic` and `paved validate --verbose`.
+    pub fn relaxed_fields(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.read_only_root_filesystem == Some(false) {
+            out.push("readOnlyRootFilesystem");
+        }
+        if self.run_as_non_root == Some(false) {
+            out.push("runAsNonRoot");
+        }
+        if self.run_as_user.is_some() {
+            out.push("runAsUser");
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -1328,32 +1378,18 @@ fn resolve_env(
 
 fn resolve_security(spec: &AppSpec) -> ResolvedSecurity {
     let sec = spec.security.clone().unwrap_or_default();
-    let mut waivers = Vec::new();
-    if let Some(v) = sec.read_only_root_filesystem {
-        if !v {
-            waivers.push(Waiver {
-                field: "readOnlyRootFilesystem",
-                value: "false".into(),
-                reason: sec.reason.clone(),
-            });
-        }
-    }
-    if let Some(v) = sec.run_as_non_root {
-        if !v {
-            waivers.push(Waiver {
-                field: "runAsNonRoot",
-                value: "false".into(),
-                reason: sec.reason.clone(),
-            });
-        }
-    }
-    if let Some(u) = sec.run_as_user {
-        waivers.push(Waiver {
-            field: "runAsUser",
-            value: u.to_string(),
+    let waivers = sec
+        .relaxed_fields()
+        .into_iter()
+        .map(|field| Waiver {
+            field,
+            value: match (field, sec.run_as_user) {
+                ("runAsUser", Some(u)) => u.to_string(),
+                _ => "false".into(),
+            },
             reason: sec.reason.clone(),
-        });
-    }
+        })
+        .collect();
     ResolvedSecurity {
         read_only_root_filesystem: sec.read_only_root_filesystem.unwrap_or(true),
         run_as_non_root: sec.run_as_non_root.unwrap_or(true),

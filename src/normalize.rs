@@ -25,6 +25,9 @@ pub struct Doc {
     pub name: String,
     pub namespace: Option<String>,
     pub value: Json,
+    /// The blueprint that rendered it (`service/deployment.yaml`), so a later
+    /// check (`policy`) can point at the blueprint.
+    pub blueprint: String,
 }
 
 impl Doc {
@@ -44,13 +47,16 @@ pub fn documents(text: &str, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, Vec
     if !diags.is_empty() {
         return Err(diags
             .into_iter()
-            .map(|d| Diagnostic {
-                code: "paved::blueprint::invalid-yaml",
-                message: format!("blueprint `{}` produced invalid YAML for {what}: {}", bp.name, d.message),
-                help: Some(
-                    "interpolate values with `{{ value }}` only where a whole YAML value goes (it is written as a quoted JSON string); join strings inside the tag: `{{ name ~ \"-tls\" }}`".into(),
-                ),
-                ..d
+            .map(|d| {
+                let d = Diagnostic {
+                    code: "paved::blueprint::invalid-yaml",
+                    message: format!("blueprint `{}` produced invalid YAML for {what}: {}", bp.name, d.message),
+                    help: Some(
+                        "interpolate values with `{{ value }}` only where a whole YAML value goes (it is written as a quoted JSON string); join strings inside the tag: `{{ name ~ \"-tls\" }}`".into(),
+                    ),
+                    ..d
+                };
+                in_blueprint(d, bp, |rendered| blueprint_line_like(&bp.source.text, rendered))
             })
             .collect());
     }
@@ -58,15 +64,20 @@ pub fn documents(text: &str, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, Vec
     let mut errs = Vec::new();
     for node in nodes {
         match check(&node.to_json()) {
-            Ok(doc) => out.push(doc),
-            Err(problem) => errs.push(
+            Ok(doc) => out.push(Doc {
+                blueprint: bp.name.clone(),
+                ..doc
+            }),
+            Err((field, problem)) => errs.push(in_blueprint(
                 Diagnostic::error(
                     "paved::blueprint::invalid-object",
                     format!("blueprint `{}` produced an invalid object for {what}: {problem}", bp.name),
                 )
                 .at(&src, Span::new(node.span.start, node.span.start.max(node.span.end.min(node.span.start + 1))), "this document")
                 .help("every document needs `apiVersion`, `kind` and `metadata.name` (a lower-case DNS name)"),
-            ),
+                bp,
+                |_| blueprint_field_line(&bp.source.text, field),
+            )),
         }
     }
     if errs.is_empty() {
@@ -76,35 +87,40 @@ pub fn documents(text: &str, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, Vec
     }
 }
 
-fn check(v: &Json) -> Result<Doc, String> {
+/// Checks one document. An error names the field at fault (`""` for the
+/// whole document) so the diagnostic can point at its line in the blueprint.
+fn check(v: &Json) -> Result<Doc, (&'static str, String)> {
     let Some(obj) = v.as_object() else {
-        return Err("a document must be a mapping".into());
+        return Err(("", "a document must be a mapping".into()));
     };
     let text = |k: &str| obj.get(k).and_then(Json::as_str).filter(|s| !s.is_empty());
-    let api_version = text("apiVersion").ok_or("`apiVersion` is missing")?;
-    let kind = text("kind").ok_or("`kind` is missing")?;
+    let missing = |field: &'static str| (field, format!("`{field}` is missing"));
+    let api_version = text("apiVersion").ok_or_else(|| missing("apiVersion"))?;
+    let kind = text("kind").ok_or_else(|| missing("kind"))?;
     if !kind.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(format!("`kind: {kind}` is not a valid kind"));
+        return Err(("kind", format!("`kind: {kind}` is not a valid kind")));
     }
     let meta = obj
         .get("metadata")
         .and_then(Json::as_object)
-        .ok_or("`metadata` is missing")?;
+        .ok_or_else(|| missing("metadata"))?;
     let name = meta
         .get("name")
         .and_then(Json::as_str)
-        .ok_or("`metadata.name` is missing")?;
+        .ok_or_else(|| missing("metadata.name"))?;
     if !is_dns_subdomain(name) {
-        return Err(format!(
-            "`metadata.name: {name}` is not a lower-case DNS name"
+        return Err((
+            "metadata.name",
+            format!("`metadata.name: {name}` is not a lower-case DNS name"),
         ));
     }
     let namespace = match meta.get("namespace") {
         None => None,
         Some(Json::String(ns)) if is_dns_label(ns) => Some(ns.clone()),
         Some(other) => {
-            return Err(format!(
-                "`metadata.namespace: {other}` is not a valid namespace"
+            return Err((
+                "metadata.namespace",
+                format!("`metadata.namespace: {other}` is not a valid namespace"),
             ))
         }
     };
@@ -114,7 +130,101 @@ fn check(v: &Json) -> Result<Doc, String> {
         name: name.to_string(),
         namespace,
         value: v.clone(),
+        blueprint: String::new(),
     })
+}
+
+/// Moves a finding about rendered text to the blueprint line that produced
+/// it, so the report (and a GitHub annotation) names the blueprint file and
+/// line; the rendered text stays attached as a second label. Rendered and
+/// blueprint lines do not correspond one to one (loops, includes), so the
+/// line is found by its text; when none matches, the finding stays on the
+/// rendered text, whose name also names the blueprint.
+fn in_blueprint(
+    mut d: Diagnostic,
+    bp: &Blueprint,
+    find: impl Fn(&str) -> Option<usize>,
+) -> Diagnostic {
+    let Some(primary) = d.primary.clone() else {
+        return d;
+    };
+    let (line, _) = primary.source.line_col(primary.span.start);
+    let Some(bp_line) = find(primary.source.line_text(line)) else {
+        return d;
+    };
+    let text = bp.source.line_text(bp_line);
+    let indent = text.len() - text.trim_start().len();
+    let start = bp.source.offset_of(bp_line, 1) + indent;
+    let span = Span::new(start, start + text.trim().len());
+    d.primary = Some(crate::diag::Label {
+        source: bp.source.clone(),
+        span,
+        text: "this blueprint line".into(),
+    });
+    d.secondary.insert(
+        0,
+        crate::diag::Label {
+            text: "rendered as this".into(),
+            ..primary
+        },
+    );
+    d
+}
+
+/// The blueprint line (1-based) whose literal start matches a rendered
+/// line: the text before the first `{{`/`{%`, at the same indentation when
+/// possible. `description: {{ x }} and: more` matches
+/// `description: "..." and: more`.
+fn blueprint_line_like(blueprint: &str, rendered: &str) -> Option<usize> {
+    let key = rendered.trim_start();
+    let key = match key.find(':') {
+        Some(i) if i > 0 => &key[..=i],
+        _ => key.get(..key.len().min(12))?,
+    };
+    if key.trim().is_empty() {
+        return None;
+    }
+    let indent = rendered.len() - rendered.trim_start().len();
+    let candidates: Vec<(usize, &str)> = blueprint
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with(key))
+        .collect();
+    candidates
+        .iter()
+        .find(|(_, l)| l.len() - l.trim_start().len() == indent)
+        .or(candidates.first())
+        .map(|(i, _)| i + 1)
+}
+
+/// The blueprint line (1-based) that sets a document field (`kind`,
+/// `metadata.name`, ...), or the closest line that should have: `metadata:`
+/// for a missing name, the first line for a missing `kind`.
+fn blueprint_field_line(blueprint: &str, field: &str) -> Option<usize> {
+    let lines: Vec<&str> = blueprint.lines().collect();
+    let find = |key: &str, from: usize| {
+        lines
+            .iter()
+            .enumerate()
+            .skip(from)
+            .find(|(_, l)| l.trim_start().starts_with(key))
+            .map(|(i, _)| i)
+    };
+    let first_content = lines
+        .iter()
+        .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with("{%") && !l.trim_start().starts_with('#'))
+        .unwrap_or(0);
+    let at = match field {
+        "apiVersion" => find("apiVersion:", 0),
+        "kind" => find("kind:", 0),
+        "metadata" => find("metadata:", 0),
+        "metadata.name" | "metadata.namespace" => {
+            let key = if field == "metadata.name" { "name:" } else { "namespace:" };
+            find("metadata:", 0).map(|m| find(key, m + 1).unwrap_or(m))
+        }
+        _ => None,
+    };
+    Some(at.unwrap_or(first_content) + 1)
 }
 
 /// RFC 1123 subdomain, as Kubernetes checks object names: this is also what

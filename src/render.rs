@@ -187,8 +187,11 @@ impl Blueprints {
             .env
             .get_template(&bp.name)
             .map_err(|e| self.error(bp, &e, what))?;
-        let out = tmpl.render(ctx).map_err(|e| self.error(bp, &e, what))?;
-        if out.len() > MAX_OUTPUT {
+        // Rendered into a capped buffer, so a runaway blueprint stops at the
+        // limit instead of first filling memory (fuel bounds time, not bytes).
+        let mut out = Capped::default();
+        let result = tmpl.render_captured_to(ctx, &mut out).map(drop);
+        if out.over {
             return Err(Diagnostic::error(
                 "paved::blueprint::too-large",
                 format!(
@@ -200,7 +203,10 @@ impl Blueprints {
             .at(&bp.source, Span::point(0), "this blueprint")
             .help("a blueprint renders a handful of documents; check for a loop that runs away"));
         }
-        Ok(out)
+        result.map_err(|e| self.error(bp, &e, what))?;
+        // Templates produce text; a lossy conversion cannot lose anything real.
+        Ok(String::from_utf8(out.buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
     /// Turns a template error into a diagnostic pointing into the blueprint.
@@ -227,10 +233,12 @@ impl Blueprints {
         };
         let detail = err.detail().unwrap_or("").to_string();
         let (code, message, help) = match err.kind() {
+            // The same for every service, so the service is named only in the
+            // help: identical messages are then reported once.
             ErrorKind::SyntaxError => (
                 "paved::blueprint::syntax",
                 format!("template syntax error in blueprint `{}`: {detail}", bp.name),
-                "check the `{{ }}` and `{% %}` tags of this line",
+                &*format!("check the `{{{{ }}}}` and `{{% %}}` tags of this line (found while rendering {what})"),
             ),
             ErrorKind::UndefinedError => (
                 "paved::blueprint::undefined",
@@ -244,12 +252,16 @@ impl Blueprints {
             ),
             ErrorKind::TemplateNotFound | ErrorKind::BadInclude => (
                 "paved::blueprint::include",
-                format!("blueprint `{}` includes a template that is not a blueprint{}", bp.name, suffix(&detail)),
+                format!("blueprint `{}` includes a template that is not a blueprint while rendering {what}{}", bp.name, suffix(&detail)),
                 "include or import other blueprint files by their path relative to the blueprints folder, e.g. `_helpers/labels.yaml`",
             ),
             _ => (
                 "paved::blueprint::error",
-                format!("blueprint `{}` failed while rendering {what}: {}", bp.name, err.kind()),
+                format!(
+                    "blueprint `{}` failed while rendering {what}: {}",
+                    bp.name,
+                    if detail.is_empty() { err.kind().to_string() } else { detail.clone() }
+                ),
                 "",
             ),
         };
@@ -266,6 +278,28 @@ impl Blueprints {
             d = d.help(help);
         }
         d
+    }
+}
+
+/// An output buffer that refuses to grow past [`MAX_OUTPUT`].
+#[derive(Default)]
+struct Capped {
+    buf: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + bytes.len() > MAX_OUTPUT {
+            self.over = true;
+            return Err(std::io::Error::other("blueprint output limit reached"));
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@
 //! and only inside the output folder.
 
 pub mod check;
+pub mod diff;
 pub mod write;
 
 use std::path::{Component, Path};

@@ -20,6 +20,9 @@ pub struct Stats {
     pub written: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// The paths behind `written` and `removed`, for `--verbose`.
+    pub written_files: Vec<String>,
+    pub removed_files: Vec<String>,
 }
 
 /// An I/O problem with the output folder (exit code 2).
@@ -32,6 +35,12 @@ pub fn write(plan: &Plan, dir: &Path) -> Result<Stats, WriteError> {
     prepare(dir)?;
     clean_temporaries(dir);
     let old = existing_generated(dir);
+    // Every refusal (a symlink, a folder or file in the way, a path that
+    // leaves DIR) is found before the first write, so a refused run leaves
+    // the folder exactly as it was rather than half old, half new.
+    for f in &plan.files {
+        preflight(dir, &f.path)?;
+    }
     let mut stats = Stats::default();
     for f in &plan.files {
         if !is_contained(&f.path) {
@@ -68,6 +77,7 @@ pub fn write(plan: &Plan, dir: &Path) -> Result<Stats, WriteError> {
         }
         atomic_write(&target, f.content.as_bytes())?;
         stats.written += 1;
+        stats.written_files.push(f.path.clone());
     }
     let keep: std::collections::HashSet<&str> =
         plan.files.iter().map(|f| f.path.as_str()).collect();
@@ -79,6 +89,7 @@ pub fn write(plan: &Plan, dir: &Path) -> Result<Stats, WriteError> {
         fs::remove_file(&path)
             .map_err(|e| WriteError(format!("cannot remove stale `{}`: {e}", path.display())))?;
         stats.removed += 1;
+        stats.removed_files.push(rel.clone());
         remove_empty_parents(dir, &path);
     }
     Ok(stats)
@@ -110,8 +121,13 @@ fn prepare(dir: &Path) -> Result<(), WriteError> {
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
             if !parent.is_dir() {
+                let problem = if parent.exists() {
+                    "is not a folder"
+                } else {
+                    "does not exist"
+                };
                 return Err(WriteError(format!(
-                    "cannot create the output folder `{}`: its parent `{}` does not exist",
+                    "cannot create the output folder `{}`: its parent `{}` {problem}",
                     dir.display(),
                     parent.display()
                 )));
@@ -135,6 +151,47 @@ fn prepare(dir: &Path) -> Result<(), WriteError> {
             dir.display()
         ))),
     }
+}
+
+/// Checks, without changing anything, that `rel` can be written inside `dir`:
+/// it stays inside, no existing folder on the way is a symlink or a file, and
+/// the target itself is not a symlink or a folder.
+fn preflight(dir: &Path, rel: &str) -> Result<(), WriteError> {
+    if !is_contained(rel) {
+        return Err(WriteError(format!(
+            "refusing to write `{rel}`: the path leaves the output folder"
+        )));
+    }
+    let mut cur = PathBuf::from(dir);
+    let parts: Vec<&str> = rel.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        cur.push(part);
+        let last = i + 1 == parts.len();
+        match fs::symlink_metadata(&cur) {
+            Err(_) => return Ok(()),
+            Ok(m) if m.file_type().is_symlink() => {
+                let what = if last { "write" } else { "write into" };
+                return Err(WriteError(format!(
+                    "refusing to {what} `{}`: it is a symlink, and Paved never writes through symlinks",
+                    cur.display()
+                )));
+            }
+            Ok(m) if last && m.is_dir() => {
+                return Err(WriteError(format!(
+                    "cannot write `{}`: a folder of that name exists",
+                    cur.display()
+                )))
+            }
+            Ok(m) if !last && !m.is_dir() => {
+                return Err(WriteError(format!(
+                    "cannot create folder `{}`: a file of that name exists",
+                    cur.display()
+                )))
+            }
+            Ok(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Creates the parent folders of `rel` inside `dir`, refusing symlinked ones.
@@ -170,7 +227,9 @@ fn atomic_write(target: &Path, bytes: &[u8]) -> Result<(), WriteError> {
             .create_new(true)
             .open(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_data()?;
+        // No fsync: the rename makes a killed run safe (the kernel keeps the
+        // written data); syncing every file would cost more than rendering
+        // and is only needed against power loss, which `git` recovers from.
         fs::rename(&tmp, target)
     })();
     result.map_err(|e| {

@@ -74,6 +74,7 @@ pub fn validate(kind: Kind, src: &SourceRef, doc: &Node) -> (Json, Vec<Diagnosti
         let pointer = err.instance_path().as_str().to_string();
         let schema_path = err.schema_path().as_str().to_string();
         let ctx = Ctx {
+            kind,
             src,
             doc,
             root: &c.schema,
@@ -86,6 +87,7 @@ pub fn validate(kind: Kind, src: &SourceRef, doc: &Node) -> (Json, Vec<Diagnosti
 }
 
 struct Ctx<'a> {
+    kind: Kind,
     src: &'a SourceRef,
     doc: &'a Node,
     root: &'a Json,
@@ -139,7 +141,9 @@ impl Ctx<'_> {
                     .and_then(Json::as_object)
                     .map(|m| m.keys().map(String::as_str).collect())
                     .unwrap_or_default();
-                let in_env_override = is_env_override(self.pointer);
+                // paved.yaml has `spec.environments` too, but those are not overrides.
+                let in_env_override =
+                    self.kind == Kind::Application && is_env_override(self.pointer);
                 for name in unexpected {
                     let child = format!("{}/{}", self.pointer, escape(name));
                     let key = self.key_span(&child);
@@ -165,6 +169,7 @@ impl Ctx<'_> {
                         )
                         .at(src, key, "unknown field")
                         .help(match did_you_mean(name, &known) {
+                            _ if name == "<<" => "YAML merge keys (`<<: *anchor`) are not supported: YAML 1.2 dropped them; write the fields out".to_string(),
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!("the fields allowed here are {}", list_code(&known)),
                         })
@@ -241,7 +246,9 @@ impl Ctx<'_> {
                         "YAML 1.2 reads yes/no/on/off as strings; write `true` or `false`"
                             .to_string(),
                     )
-                } else if expected.contains("string") && !found.contains("string") {
+                } else if expected.contains("string")
+                    && !matches!(found, "a string" | "a list" | "a mapping")
+                {
                     Some("put the value in quotes to make it a string".to_string())
                 } else {
                     rule.clone()
@@ -288,7 +295,14 @@ impl Ctx<'_> {
             .at(src, span, "does not follow the rule for this field")
             .maybe_help(
                 rule.clone()
-                    .map(|r| format!("`{}` must be: {r}", last_segment(&field))),
+                    .map(|r| format!("`{}` must be: {r}", last_segment(&field)))
+                    .map(|h| match instance.as_str().and_then(non_ascii) {
+                        Some(c) => format!(
+                            "{h}; `{c}` (U+{:04X}) is not an ASCII character, even if it looks like one",
+                            c as u32
+                        ),
+                        None => h,
+                    }),
             ),
             ValidationErrorKind::PropertyNames { error } => {
                 let name = error.instance().as_str().unwrap_or_default().to_string();
@@ -304,6 +318,9 @@ impl Ctx<'_> {
                     .and_then(|p| p.get("enum"))
                     .and_then(Json::as_array)
                     .map(|a| a.iter().map(json_inline).collect::<Vec<_>>());
+                // The error's schema path is the name schema's own keyword
+                // (`/$defs/envVarName/pattern`), so its rule is `rule`.
+                let key_rule = key_rule.or(rule.as_deref());
                 let help = match (key_rule, allowed) {
                     (Some(r), _) => Some(format!("names here must be: {r}")),
                     (None, Some(a)) => {
@@ -356,9 +373,10 @@ impl Ctx<'_> {
                 } else {
                     (format!("at most {limit}"), "too long")
                 };
+                let unit = if *limit == 1 { "character" } else { "characters" };
                 Diagnostic::error(
                     "paved::schema::length",
-                    format!("`{field}` must be {bound} characters long, found {n}"),
+                    format!("`{field}` must be {bound} {unit} long, found {n}"),
                 )
                 .at(src, span, label)
                 .maybe_help(rule.clone())
@@ -384,14 +402,15 @@ impl Ctx<'_> {
                 ),
             )
             .at(src, span, "too few fields")
-            .maybe_help(
+            .help(
                 parent
                     .and_then(|s| s.get("properties"))
                     .and_then(Json::as_object)
                     .map(|m| {
                         let keys: Vec<&str> = m.keys().map(String::as_str).collect();
                         format!("the fields allowed here are {}", list_code(&keys))
-                    }),
+                    })
+                    .unwrap_or_else(|| "add at least one entry".to_string()),
             ),
             ValidationErrorKind::UniqueItems => {
                 let dup = instance.as_array().and_then(|a| {
@@ -410,7 +429,35 @@ impl Ctx<'_> {
                 .at(src, at, "repeated here")
                 .help("remove the repeated item")
             }
-            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+            ValidationErrorKind::AnyOf { context }
+            | ValidationErrorKind::OneOfNotValid { context } => {
+                // When the value's type fits exactly one branch (`-1` fits
+                // `integer`, not `const: auto`), that branch's own errors say
+                // what is wrong ("must be at least 0"); report those instead.
+                let misfit = |e: &jsonschema::ValidationError| {
+                    e.instance_path().as_str() == self.pointer
+                        && matches!(
+                            e.kind(),
+                            ValidationErrorKind::Type { .. } | ValidationErrorKind::Constant { .. }
+                        )
+                };
+                let fitting: Vec<_> = context
+                    .iter()
+                    .filter(|errs| !errs.is_empty() && !errs.iter().any(misfit))
+                    .collect();
+                if let [branch] = fitting.as_slice() {
+                    for e in branch.iter() {
+                        let pointer = e.instance_path().as_str().to_string();
+                        let schema_path = e.schema_path().as_str().to_string();
+                        let inner = Ctx {
+                            pointer: &pointer,
+                            schema_path: &schema_path,
+                            ..*self
+                        };
+                        inner.translate(e.kind(), e.instance(), out);
+                    }
+                    return;
+                }
                 let rule = rule.or_else(|| {
                     parent
                         .and_then(|s| s.get("description"))
@@ -436,6 +483,12 @@ impl Ctx<'_> {
         };
         out.push(d);
     }
+}
+
+/// The first non-ASCII character of a name: a Cyrillic `о` in `оrders` looks
+/// right and is not, so the help names it.
+fn non_ascii(s: &str) -> Option<char> {
+    s.chars().find(|c| !c.is_ascii())
 }
 
 /// Environment overrides live at `/spec/environments/<name>` (and their nested objects).

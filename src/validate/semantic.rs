@@ -182,6 +182,7 @@ impl Check<'_> {
         );
         self.secrets();
         self.waivers();
+        self.resource_parameters();
     }
 
     fn required_labels(&mut self) {
@@ -542,9 +543,13 @@ impl Check<'_> {
                             ),
                         )
                         .at(&s.source, span, "no such resource")
-                        .maybe_help(
-                            did_you_mean(r, &declared).map(|m| format!("did you mean `{m}`?")),
-                        ),
+                        .help(match did_you_mean(r, &declared) {
+                            Some(m) => format!("did you mean `{m}`?"),
+                            None if declared.is_empty() => {
+                                "declare the resource under `spec.resources` first".to_string()
+                            }
+                            None => format!("this service's resources are {}", declared.join(", ")),
+                        }),
                     );
                 }
             }
@@ -643,8 +648,17 @@ impl Check<'_> {
             // plainly or in quotes without escapes, which is how env values are written.
             let raw = &s.source.text[node.span.start..node.span.end];
             let map = offset_map(raw);
+            // A form the map does not model (a block scalar) has a map of another
+            // length; then a finding points at the whole value, never at a wrong column.
+            let exact = map.len() == value.len() + 1;
             let at = |i: usize| node.span.start + map.get(i).copied().unwrap_or(raw.len());
-            let inner = |a: usize, b: usize| Span::new(at(a), at(b));
+            let inner = |a: usize, b: usize| {
+                if exact {
+                    Span::new(at(a), at(b))
+                } else {
+                    node.span
+                }
+            };
             let pieces = match placeholder::parse(value) {
                 Ok(p) => p,
                 Err(e) => {
@@ -779,18 +793,66 @@ impl Check<'_> {
         }
     }
 
+    fn resource_parameters(&mut self) {
+        let s = self.s;
+        let mut found: Vec<(String, &str, &str)> = Vec::new();
+        for (name, r) in &s.spec.resources {
+            for (field, set) in [
+                ("version", r.version.is_some()),
+                ("storageGB", r.storage_gb.is_some()),
+                ("class", r.class.is_some()),
+            ] {
+                if set {
+                    found.push((
+                        format!("/spec/resources/{}/{field}", esc(name)),
+                        field,
+                        &r.kind,
+                    ));
+                }
+            }
+        }
+        if let Some(envs) = &s.spec.environments {
+            for (env, o) in envs {
+                for name in o.resources.keys() {
+                    if let Some(r) = s.spec.resources.get(name) {
+                        found.push((
+                            format!(
+                                "/spec/environments/{}/resources/{}/storageGB",
+                                esc(env),
+                                esc(name)
+                            ),
+                            "storageGB",
+                            &r.kind,
+                        ));
+                    }
+                }
+            }
+        }
+        for (ptr, field, kind) in found {
+            let allowed = resource_parameters(kind);
+            if allowed.contains(&field) {
+                continue;
+            }
+            let span = self.key(&ptr);
+            self.err(
+                Diagnostic::error(
+                    "paved::semantic::not-for-resource-type",
+                    format!("`{field}` does not apply to a {kind} resource"),
+                )
+                .at(&s.source, span, format!("a {kind} has no {field}"))
+                .help(format!(
+                    "remove `{field}`; a {kind} takes {}",
+                    allowed.join(", ")
+                )),
+            );
+        }
+    }
+
     fn waivers(&mut self) {
         let s = self.s;
         let Some(sec) = &s.spec.security else { return };
-        for (field, set) in [
-            (
-                "readOnlyRootFilesystem",
-                sec.read_only_root_filesystem.is_some(),
-            ),
-            ("runAsNonRoot", sec.run_as_non_root.is_some()),
-            ("runAsUser", sec.run_as_user.is_some()),
-        ] {
-            if set && self.platform.waivers.forbid.iter().any(|f| f == field) {
+        for field in sec.relaxed_fields() {
+            if self.platform.waivers.forbid.iter().any(|f| f == field) {
                 let span = self.key(&format!("/spec/security/{field}"));
                 self.err(
                     Diagnostic::error("paved::policy::waiver-forbidden", format!("this platform does not allow waiving `{field}`"))
@@ -807,26 +869,73 @@ impl Check<'_> {
 /// points at the exact column even after `\n` or `''` in the string.
 fn offset_map(raw: &str) -> Vec<usize> {
     let mut map = Vec::with_capacity(raw.len() + 1);
-    let Some(q) = raw.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+    let quote = raw.chars().next().filter(|c| *c == '"' || *c == '\'');
+    if quote.is_none() && !raw.contains(['\n', '\r']) {
         map.extend(0..=raw.len());
         return map;
-    };
-    let body = &raw[1..];
+    }
+    // Quoted text starts after its quote; plain text at 0.
+    let skip = usize::from(quote.is_some());
+    let body = &raw[skip..];
     let mut chars = body.char_indices().peekable();
     let push = |map: &mut Vec<usize>, src: usize, decoded_len: usize| {
         for _ in 0..decoded_len {
-            map.push(1 + src);
+            map.push(skip + src);
+        }
+    };
+    // After a line break YAML folds: trailing blanks go, the next line's
+    // indentation goes, and the break becomes one space (or `\n` per empty line).
+    let fold = |map: &mut Vec<usize>,
+                chars: &mut std::iter::Peekable<std::str::CharIndices>,
+                at: usize| {
+        while map
+            .last()
+            .is_some_and(|&m| matches!(raw.as_bytes().get(m), Some(b' ' | b'\t')))
+        {
+            map.pop();
+        }
+        let mut empty_lines = 0;
+        while let Some(&(j, c)) = chars.peek() {
+            match c {
+                ' ' | '\t' | '\r' => {
+                    chars.next();
+                }
+                '\n' => {
+                    chars.next();
+                    push(map, j, 1);
+                    empty_lines += 1;
+                }
+                _ => break,
+            }
+        }
+        if empty_lines == 0 {
+            push(map, at, 1);
         }
     };
     while let Some((i, c)) = chars.next() {
-        if c == q && q == '\'' && chars.peek().map(|p| p.1) == Some('\'') {
+        if Some(c) == quote && c == '\'' && chars.peek().map(|p| p.1) == Some('\'') {
             chars.next();
             push(&mut map, i, 1);
-        } else if c == q {
+        } else if Some(c) == quote {
             break;
-        } else if c == '\\' && q == '"' {
+        } else if c == '\n' || c == '\r' {
+            if c == '\r' && chars.peek().map(|p| p.1) == Some('\n') {
+                chars.next();
+            }
+            fold(&mut map, &mut chars, i);
+        } else if c == '\\' && quote == Some('"') {
             let Some((_, e)) = chars.next() else { break };
             let decoded = match e {
+                // An escaped line break joins the lines with nothing between.
+                '\n' | '\r' => {
+                    while chars
+                        .peek()
+                        .is_some_and(|p| matches!(p.1, ' ' | '\t' | '\n' | '\r'))
+                    {
+                        chars.next();
+                    }
+                    continue;
+                }
                 'x' => char_from_hex(&mut chars, 2),
                 'u' => char_from_hex(&mut chars, 4),
                 'U' => char_from_hex(&mut chars, 8),
@@ -837,7 +946,7 @@ fn offset_map(raw: &str) -> Vec<usize> {
             push(&mut map, i, c.len_utf8());
         }
     }
-    map.push(raw.len().saturating_sub(1));
+    map.push(raw.len().saturating_sub(skip));
     map
 }
 
@@ -847,6 +956,19 @@ fn char_from_hex(chars: &mut std::iter::Peekable<std::str::CharIndices>, n: usiz
         .ok()
         .and_then(char::from_u32)
         .unwrap_or('?')
+}
+
+/// The `spec.resources` fields each resource type takes besides `type`: what
+/// its Crossplane XRD accepts (`blueprints/_partials/crossplane.yaml`; a test
+/// in tests/outputs.rs keeps the two in step). A bucket has no engine version
+/// and grows without a size, so those fields there are errors rather than
+/// values silently dropped.
+pub fn resource_parameters(resource_type: &str) -> &'static [&'static str] {
+    match resource_type {
+        "postgresql" | "redis" => &["version", "storageGB", "class"],
+        "bucket" => &["class"],
+        _ => &[],
+    }
 }
 
 fn is_secret_name(key: &str) -> bool {

@@ -159,10 +159,17 @@ check_backstage() {
         echo "FAIL: $CONF/node/node_modules is missing (.ci/run runs npm ci there)"
         return 1
     fi
-    local files=()
+    local files=() tree rc=0
     mapfile -d '' files < <(find_in_trees -path '*/expected/catalog/*.yaml')
     ((${#files[@]})) || { skip "no catalog/*.yaml rendered yet"; return; }
-    node "$CONF/node/validate-catalog.mjs" "${files[@]}"
+    # One catalog per tree: entity refs must be unique within a rendered
+    # tree (one catalog), while separate fixtures may reuse service names.
+    for tree in "${TREES[@]}"; do
+        files=("$tree"/catalog/*.yaml)
+        ((${#files[@]})) || continue
+        node "$CONF/node/validate-catalog.mjs" "${files[@]}" || rc=1
+    done
+    return "$rc"
 }
 
 check_precommit() {

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The Paved benchmark (see BENCHMARKS.md for results and what they mean).
+#
+#   bash bench/run.sh [SIZES...]        # default: 100 1000 5000
+#
+# For each fleet size N it generates N services (examples/gen-fleet.rs),
+# then measures, as medians of RUNS runs (default 5):
+#   - cold render into an empty folder: wall time and peak memory (GNU time),
+#     and in the same run the floor: `cp -r` of the rendered tree (which reads
+#     and writes every byte and creates every file), and the ratio of the two;
+#   - a re-render that changes nothing, and `paved check` on the up-to-date tree;
+#   - the in-memory pipeline (`render --dry-run`: load, validate, render,
+#     normalise, all checks; nothing written) in documents per second;
+# and once: `paved validate` of one file, process start included.
+#
+# Needs GNU time (/usr/bin/time, Debian package `time`) for peak memory.
+# Timed tests flake on shared 2-core machines; this is a benchmark: it
+# reports numbers, it does not assert them.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+RUNS=${RUNS:-5}
+SIZES=("$@")
+((${#SIZES[@]})) || SIZES=(100 1000 5000)
+WORK=${BENCH_DIR:-$(mktemp -d)}
+trap 'rm -rf "$WORK"' EXIT
+
+cargo build --release --locked --quiet --bin paved --example gen-fleet
+PAVED=$PWD/target/release/paved
+GEN=$PWD/target/release/examples/gen-fleet
+
+now() { date +%s.%N; }
+# median of the numbers on stdin
+median() { sort -g | awk '{a[NR]=$1} END {m=(NR+1)/2; if (NR%2) print a[m]; else print (a[m-0.5]+a[m+0.5])/2}'; }
+# seconds taken by "$@" (stdout/stderr discarded)
+calc() { awk "BEGIN { print $* }"; }
+timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>&1; t1=$(now); calc "$t1 - $t0"; }
+
+echo "# Paved benchmark"
+echo
+echo "- date: $(date -u +%Y-%m-%d)"
+echo "- machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB memory, $(uname -sr)"
+echo "- paved: $($PAVED --version)"
+echo "- runs per figure: $RUNS (medians)"
+echo
+echo "| services | files | documents | cold render (s) | floor cp -r (s) | render/floor | peak RSS (MB) | per service (ms) | no-change re-render (s) | check (s) | dry-run (s) | documents/s (in memory) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for n in "${SIZES[@]}"; do
+    fleet=$WORK/fleet-$n
+    out=$WORK/out-$n
+    "$GEN" "$n" "$fleet" 2>/dev/null
+    renders=() floors=() rss=() rerenders=() checks=() dries=()
+    for _ in $(seq "$RUNS"); do
+        rm -rf "$out" "$out.copy"
+        sync
+        t0=$(now)
+        /usr/bin/time -f '%M' -o "$WORK/rss" "$PAVED" render --quiet "$fleet" --out "$out"
+        t1=$(now)
+        renders+=("$(calc "$t1 - $t0")")
+        rss+=("$(cat "$WORK/rss")")
+        sync
+        floors+=("$(timed cp -r "$out" "$out.copy")")
+        rerenders+=("$(timed "$PAVED" render --quiet "$fleet" --out "$out")")
+        checks+=("$(timed "$PAVED" check --quiet "$fleet" --out "$out")")
+        dries+=("$(timed "$PAVED" render --quiet --dry-run "$fleet" --out "$out")")
+    done
+    files=$(find "$out" -type f | wc -l)
+    docs=$(grep -rh '^apiVersion:' "$out" | wc -l)
+    r=$(printf '%s\n' "${renders[@]}" | median)
+    f=$(printf '%s\n' "${floors[@]}" | median)
+    m=$(printf '%s\n' "${rss[@]}" | median)
+    rr=$(printf '%s\n' "${rerenders[@]}" | median)
+    c=$(printf '%s\n' "${checks[@]}" | median)
+    d=$(printf '%s\n' "${dries[@]}" | median)
+    printf '| %d | %d | %d | %.3f | %.3f | %.2f | %.0f | %.2f | %.3f | %.3f | %.3f | %.0f |\n' \
+        "$n" "$files" "$docs" "$r" "$f" "$(calc "$r / $f")" "$(calc "$m / 1024")" \
+        "$(calc "$r * 1000 / $n")" "$rr" "$c" "$d" "$(calc "$docs / $d")"
+done
+
+# validate of one file, process start included: median of 21 runs.
+one=$(find "$WORK/fleet-${SIZES[0]}/services" -name platform.yaml | sort | head -n1)
+vals=()
+for _ in $(seq 21); do vals+=("$(timed "$PAVED" validate --quiet "$one")"); done
+echo
+printf -- '- `paved validate` of one file (process start included): %.1f ms (median of 21)\n' \
+    "$(printf '%s\n' "${vals[@]}" | median | awk '{print $1 * 1000}')"

@@ -1,0 +1,123 @@
+//! The fuzz harness, shared by the libFuzzer target and the stable `replay`
+//! binary: bytes in, the whole pipeline (load → validate → render →
+//! normalize) run in memory on them, and Paved's promises checked.
+//!
+//! Input layout: up to three parts separated by a line `%%%%`:
+//!
+//! 1. `platform.yaml` (always),
+//! 2. `paved.yaml` (when present and not empty; else the built-in config),
+//! 3. a platform override blueprint `service/fuzz.yaml` (when present).
+//!
+//! So the fuzzer explores specs, platform configs and blueprints, and a
+//! plain spec (no separator) is a valid seed as it is.
+//!
+//! Promises checked on every input (a violation panics, which libFuzzer
+//! reports as a crash):
+//! - no panic anywhere in Paved;
+//! - a failed compile has at least one error, a successful one none;
+//! - every planned path stays inside the output folder;
+//! - every planned file starts with the generated header and reads back as
+//!   YAML with Paved's own reader.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use paved::app::{self, Inputs};
+use paved::diag::{count_errors, Severity};
+use paved::emit::is_contained;
+use paved::load::{self, Documents};
+use paved::source::Source;
+
+/// One scratch folder per process, reused by every run (the inputs are
+/// rewritten each time), so the harness reads files like the CLI does.
+fn scratch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("paved-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("svc")).expect("scratch folder");
+        dir
+    })
+}
+
+fn split(data: &[u8]) -> Vec<&[u8]> {
+    let sep = b"\n%%%%\n";
+    let mut parts = Vec::new();
+    let mut rest = data;
+    while parts.len() < 2 {
+        match rest.windows(sep.len()).position(|w| w == sep) {
+            Some(i) => {
+                parts.push(&rest[..i]);
+                rest = &rest[i + sep.len()..];
+            }
+            None => break,
+        }
+    }
+    parts.push(rest);
+    parts
+}
+
+/// Runs the pipeline on one input and checks the promises above.
+pub fn run(data: &[u8]) {
+    let dir = scratch();
+    let parts = split(data);
+    let spec = parts[0];
+    let config = parts.get(1).copied().filter(|c| !c.is_empty());
+    let blueprint = parts.get(2).copied();
+
+    std::fs::write(dir.join("svc/platform.yaml"), spec).expect("write spec");
+    let bp_dir = dir.join("blueprints/service");
+    let _ = std::fs::remove_dir_all(dir.join("blueprints"));
+    if let Some(bp) = blueprint {
+        std::fs::create_dir_all(&bp_dir).expect("blueprint folder");
+        std::fs::write(bp_dir.join("fuzz.yaml"), bp).expect("write blueprint");
+    }
+    let config_text: Vec<u8> = match (config, blueprint) {
+        (Some(c), _) => c.to_vec(),
+        (None, Some(_)) => format!("{}  blueprints: ./blueprints\n", app::DEFAULT_CONFIG).into_bytes(),
+        (None, None) => app::DEFAULT_CONFIG.as_bytes().to_vec(),
+    };
+    std::fs::write(dir.join("paved.yaml"), config_text).expect("write config");
+
+    let inputs = Inputs {
+        paths: vec![dir.to_path_buf()],
+        config: Some(dir.join("paved.yaml")),
+        out_dir: Some(dir.join("out")),
+    };
+    // A Fault is an environment problem (exit 2), e.g. a blueprint file that
+    // is not UTF-8; it must still be a value, not a panic.
+    let Ok(c) = app::compile(&inputs, true) else {
+        return;
+    };
+    let errors = count_errors(&c.diags);
+    assert_eq!(c.failed(), errors > 0);
+    for d in &c.diags {
+        assert!(!d.code.is_empty() && d.code.starts_with("paved::"), "bad code {:?}", d.code);
+        assert!(!d.message.is_empty(), "{}: empty message", d.code);
+        // Positions must be inside their file.
+        if let Some(l) = &d.primary {
+            assert!(l.span.start <= l.span.end && l.span.end <= l.source.text.len(), "{}: span out of its file", d.code);
+        }
+        let _ = d.severity == Severity::Warning;
+    }
+    if c.failed() {
+        assert!(c.plan.files.is_empty(), "a failed compile planned files");
+        return;
+    }
+    for f in &c.plan.files {
+        assert!(is_contained(&f.path), "planned path leaves DIR: {:?}", f.path);
+        assert!(
+            f.content.starts_with(paved::normalize::HEADER_MARK),
+            "{}: no header",
+            f.path
+        );
+        let src = Source::virtual_file(&f.path, f.content.clone());
+        let (_, diags) = load::parse(&src, Documents::Many);
+        assert!(
+            diags.is_empty(),
+            "{}: Paved cannot read its own output: {}\n{}",
+            f.path,
+            diags[0].message,
+            f.content
+        );
+    }
+}

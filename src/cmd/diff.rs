@@ -1,0 +1,211 @@
+//! `paved diff`: what a change does to the rendered resources.
+//!
+//! - `paved diff OLD_DIR NEW_DIR` compares two folders of manifests (two
+//!   renders, or any two folders of Kubernetes YAML).
+//! - `paved diff --base REF [PATH...]` renders the specs as they are in the
+//!   work tree and as they were at REF (see `git.rs`), both in memory, and
+//!   compares the two plans. Nothing is written.
+//!
+//! The comparison and its three formats live in `emit::diff`; this module
+//! only gathers the two sides and prints.
+
+use std::path::{Path, PathBuf};
+
+use crate::app::{self, Fault, Inputs, Output};
+use crate::emit::diff::{self as semantic, Options};
+use crate::emit::OutFile;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// OLD_DIR NEW_DIR, or with `base` the spec paths.
+    pub paths: Vec<PathBuf>,
+    pub base: Option<String>,
+    pub config: Option<PathBuf>,
+    pub format: Format,
+    /// Exit 1 when anything changed.
+    pub exit_code: bool,
+    pub show_secrets: bool,
+}
+
+pub fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
+    let (old, new) = match &s.base {
+        None => folders(s)?,
+        Some(reference) => {
+            match against_base(s, reference, out)? {
+                Some(sides) => sides,
+                // Diagnostics were printed.
+                None => return Ok(false),
+            }
+        }
+    };
+    let (old, d1) = semantic::parse(&old);
+    let (new, d2) = semantic::parse(&new);
+    let mut diags: Vec<_> = d1.into_iter().chain(d2).collect();
+    if !diags.is_empty() {
+        crate::diag::sort(&mut diags);
+        app::report(&diags, out);
+        return Ok(false);
+    }
+    let report = semantic::diff(
+        &old,
+        &new,
+        &Options {
+            show_secrets: s.show_secrets,
+            ..Options::default()
+        },
+    );
+    let text = match s.format {
+        Format::Text => semantic::text(&report, out.color),
+        Format::Markdown => semantic::markdown(&report, semantic::MARKDOWN_LIMIT),
+        Format::Json => semantic::json(&report),
+    };
+    app::print_stdout(&text)?;
+    Ok(!s.exit_code || report.is_empty())
+}
+
+/// The old and the new files.
+type Sides = (Vec<OutFile>, Vec<OutFile>);
+
+/// Both sides from two folders of manifests.
+fn folders(s: &Settings) -> Result<Sides, Fault> {
+    let [old, new] = s.paths.as_slice() else {
+        return Err(Fault(format!(
+            "`paved diff` takes two folders (OLD_DIR NEW_DIR), or `--base GIT_REF [PATH...]`; got {} path{}",
+            s.paths.len(),
+            if s.paths.len() == 1 { "" } else { "s" }
+        )));
+    };
+    Ok((read_manifests(old)?, read_manifests(new)?))
+}
+
+/// Every `.yaml`/`.yml` file under `dir`, as paths relative to it. Hidden
+/// folders are skipped and symlinks not followed, as in discovery.
+pub fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
+    let meta = std::fs::metadata(dir)
+        .map_err(|_| Fault(format!("no such file or folder: `{}`", dir.display())))?;
+    if !meta.is_dir() {
+        return Err(Fault(format!("`{}` is not a folder", dir.display())));
+    }
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+    {
+        let entry = entry.map_err(|e| Fault(format!("cannot read `{}`: {e}", dir.display())))?;
+        let name = entry.file_name().to_string_lossy();
+        if !entry.file_type().is_file() || !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        let content = std::fs::read_to_string(entry.path())
+            .map_err(|e| Fault(format!("cannot read `{}`: {e}", entry.path().display())))?;
+        out.push(OutFile { path: rel, content });
+    }
+    Ok(out)
+}
+
+/// Both sides rendered in memory: REF's tree and the work tree. `None` when
+/// either side has errors (printed).
+fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Sides>, Fault> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Fault(format!("cannot read the current folder: {e}")))?;
+    let paths: Vec<PathBuf> = if s.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        s.paths.clone()
+    };
+    for p in &paths {
+        if std::fs::metadata(p).is_err() {
+            return Err(Fault(format!("no such file or folder: `{}`", p.display())));
+        }
+    }
+    let top = super::git::toplevel(&cwd)?;
+    let top_real = top.canonicalize().unwrap_or(top.clone());
+    // A path as it is inside the repository, e.g. `services/orders`.
+    let in_repo = |p: &Path| -> Result<PathBuf, Fault> {
+        let real = p
+            .canonicalize()
+            .map_err(|_| Fault(format!("no such file or folder: `{}`", p.display())))?;
+        real.strip_prefix(&top_real)
+            .map(Path::to_path_buf)
+            .map_err(|_| {
+                Fault(format!(
+                    "`{}` is outside the Git repository at `{}`",
+                    p.display(),
+                    top.display()
+                ))
+            })
+    };
+    let rel_paths: Vec<PathBuf> = paths.iter().map(|p| in_repo(p)).collect::<Result<_, _>>()?;
+    let rel_config = s.config.as_deref().map(in_repo).transpose()?;
+    let extra: Vec<String> = rel_config
+        .iter()
+        .map(|c| crate::source::display_path(c, Path::new("")))
+        .collect();
+    app::status_verbose(
+        out,
+        &format!("diff: reading {reference} from {}", top.display()),
+    );
+    let _progress = app::progress(out, &format!("reading {reference}"));
+    let snap = super::git::snapshot(&top, reference, &extra)?;
+
+    let new = app::compile(
+        &Inputs {
+            paths: paths.clone(),
+            config: s.config.clone(),
+            out_dir: None,
+        },
+        true,
+    )?;
+    if new.failed() {
+        drop(_progress);
+        app::report(&new.diags, out);
+        return Ok(None);
+    }
+    // At REF, a path that did not exist yet renders nothing.
+    let old_paths: Vec<PathBuf> = rel_paths
+        .iter()
+        .map(|r| snap.dir.join(r))
+        .filter(|p| p.exists())
+        .collect();
+    let old_files = if old_paths.is_empty() {
+        Vec::new()
+    } else {
+        let old_config = rel_config.map(|c| snap.dir.join(c)).filter(|c| c.is_file());
+        let old = app::compile(
+            &Inputs {
+                paths: old_paths,
+                config: old_config,
+                out_dir: None,
+            },
+            true,
+        )?;
+        if old.failed() {
+            drop(_progress);
+            app::report(&old.diags, out);
+            eprintln!(
+                "paved: the specs at `{reference}` ({}) have errors, so there is nothing to compare with",
+                &snap.commit[..snap.commit.len().min(12)]
+            );
+            return Ok(None);
+        }
+        old.plan.files
+    };
+    Ok(Some((old_files, new.plan.files)))
+}

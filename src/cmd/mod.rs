@@ -1,0 +1,42 @@
+//! The everyday commands built on the pipeline: `check`, `diff`, `init`,
+//! `explain`, `schema` and `graph`. Each module has one `run` function that
+//! takes plain settings (never clap types) and returns what `main` turns into
+//! an exit code: `Ok(true)` 0, `Ok(false)` 1, `Err(Fault)` 2.
+//!
+//! Architecture invariant: commands call `app::compile` and the `emit`
+//! functions; they never reach into a stage's internals, and only `init`
+//! writes a file (its one new file, never over an existing one).
+
+pub mod check;
+pub mod diff;
+pub mod explain;
+pub mod git;
+pub mod graph;
+pub mod init;
+
+/// Quotes a command-line argument for a POSIX shell when it needs it, so a
+/// printed command can be pasted as is.
+pub fn shell_quote(arg: &str) -> String {
+    if !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn quotes_only_when_needed() {
+        assert_eq!(shell_quote("services/orders"), "services/orders");
+        assert_eq!(shell_quote("my dir"), "'my dir'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

@@ -1,0 +1,1271 @@
+//! Application delivery: what the Ingress, HPA, PDB, NetworkPolicy,
+//! ExternalSecret, Argo CD and workload blueprints mean, checked on freshly
+//! rendered output. The golden tests pin the bytes; these pin the behaviour
+//! (who may talk to whom, when a PDB exists, when Argo CD syncs by itself), so
+//! a blessed golden can never quietly accept a wrong manifest.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+use support::fixtures::{self, paved, root};
+
+/// Every rendered document with its path relative to the output folder.
+type Docs = Vec<(String, Value)>;
+
+fn render_fixture(case: &str) -> Docs {
+    let out = fixtures::render(&root().join("fixtures").join(case).join("input"));
+    fixtures::documents(out.path())
+}
+
+/// Renders specs written here: `(folder, platform.yaml text)`, plus an optional paved.yaml.
+fn render_specs(paved_yaml: Option<&str>, specs: &[(&str, &str)]) -> Docs {
+    let input = tempfile::tempdir().unwrap();
+    if let Some(p) = paved_yaml {
+        std::fs::write(input.path().join("paved.yaml"), p).unwrap();
+    }
+    for (folder, text) in specs {
+        let dir = input.path().join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("platform.yaml"), text).unwrap();
+    }
+    let out = fixtures::render(input.path());
+    fixtures::documents(out.path())
+}
+
+/// The fixtures whose inputs render (every golden case).
+fn golden_case_names() -> Vec<String> {
+    fixtures::golden_cases()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The input specs of a fixture, by service name.
+fn input_specs(case: &str) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(root().join("fixtures").join(case).join("input"))
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        if e.file_name() == "platform.yaml" {
+            let v: Value = serde_yaml::from_str(&std::fs::read_to_string(e.path()).unwrap())
+                .unwrap_or_else(|err| panic!("{}: {err}", e.path().display()));
+            let name = v["metadata"]["name"].as_str().unwrap().to_string();
+            out.insert(name, v);
+        }
+    }
+    out
+}
+
+fn kind<'a>(docs: &'a Docs, kind: &str) -> impl Iterator<Item = &'a (String, Value)> + 'a {
+    let kind = kind.to_string();
+    docs.iter().filter(move |(_, d)| d["kind"] == kind.as_str())
+}
+
+/// The one document of `kind` named `name` in the folder `dir` (e.g. `staging/web`).
+fn one<'a>(docs: &'a Docs, dir: &str, kind_: &str, name: &str) -> &'a Value {
+    let found: Vec<&Value> = kind(docs, kind_)
+        .filter(|(p, d)| p.starts_with(&format!("{dir}/")) && d["metadata"]["name"] == name)
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one {kind_} `{name}` in {dir}/"
+    );
+    found[0]
+}
+
+fn none_of(docs: &Docs, dir: &str, kind_: &str) {
+    let found: Vec<&String> = kind(docs, kind_)
+        .filter(|(p, _)| p.starts_with(&format!("{dir}/")))
+        .map(|(p, _)| p)
+        .collect();
+    assert!(found.is_empty(), "expected no {kind_} in {dir}/: {found:?}");
+}
+
+/// The environment a rendered file belongs to (`staging/web/x.yaml` → `staging`).
+fn env_of(path: &str) -> &str {
+    path.split('/').next().unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// NetworkPolicy semantics, as the Kubernetes API defines them
+// ---------------------------------------------------------------------------
+
+/// Something that sends or receives traffic: a pod (namespace + labels) or an
+/// address outside the cluster's pods.
+#[derive(Debug, Clone)]
+enum Endpoint {
+    Pod {
+        namespace: String,
+        labels: BTreeMap<String, String>,
+    },
+    Ip([u8; 4]),
+}
+
+fn pod(namespace: &str, labels: &[(&str, &str)]) -> Endpoint {
+    Endpoint::Pod {
+        namespace: namespace.into(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+fn ip(s: &str) -> Endpoint {
+    let parts: Vec<u8> = s.split('.').map(|p| p.parse().unwrap()).collect();
+    Endpoint::Ip([parts[0], parts[1], parts[2], parts[3]])
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    /// What the sending pod's policies allow out.
+    Egress,
+    /// What the receiving pod's policies allow in.
+    Ingress,
+}
+
+/// The NetworkPolicies of one cluster (one environment).
+struct Network<'a> {
+    policies: Vec<&'a Value>,
+}
+
+impl<'a> Network<'a> {
+    fn of_environment(docs: &'a Docs, env: &str) -> Network<'a> {
+        Network {
+            policies: kind(docs, "NetworkPolicy")
+                .filter(|(p, _)| env_of(p) == env)
+                .map(|(_, d)| d)
+                .collect(),
+        }
+    }
+
+    /// Whether a connection from `from` to `to` on `port`/`protocol` is allowed:
+    /// the sender's egress and the receiver's ingress must both allow it.
+    fn allows(&self, from: &Endpoint, to: &Endpoint, port: u16, protocol: &str) -> bool {
+        self.side(Direction::Egress, from, to, port, protocol)
+            && self.side(Direction::Ingress, to, from, port, protocol)
+    }
+
+    /// One side of a connection. A pod no policy of this type selects is
+    /// unrestricted; a selected pod is allowed what at least one rule of one
+    /// selecting policy allows (policies are additive).
+    fn side(
+        &self,
+        dir: Direction,
+        subject: &Endpoint,
+        peer: &Endpoint,
+        port: u16,
+        protocol: &str,
+    ) -> bool {
+        let (policy_type, rules_key, peers_key) = match dir {
+            Direction::Egress => ("Egress", "egress", "to"),
+            Direction::Ingress => ("Ingress", "ingress", "from"),
+        };
+        let Endpoint::Pod { namespace, labels } = subject else {
+            // Addresses outside the cluster's pods are not policed here.
+            return true;
+        };
+        let selecting: Vec<&&Value> = self
+            .policies
+            .iter()
+            .filter(|p| p["metadata"]["namespace"] == namespace.as_str())
+            .filter(|p| selector_matches(&p["spec"]["podSelector"], labels))
+            .filter(|p| {
+                p["spec"]["policyTypes"]
+                    .as_array()
+                    .expect("policyTypes is always written")
+                    .iter()
+                    .any(|t| t == policy_type)
+            })
+            .collect();
+        if selecting.is_empty() {
+            return true;
+        }
+        selecting.iter().any(|p| {
+            p["spec"][rules_key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|rule| {
+                    peers_match(&rule[peers_key], namespace, peer)
+                        && ports_match(&rule["ports"], port, protocol)
+                })
+        })
+    }
+}
+
+/// `matchLabels` only: Paved renders no `matchExpressions`, and an evaluator
+/// that silently ignored them would over-allow.
+fn selector_matches(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
+    assert!(
+        selector.get("matchExpressions").is_none(),
+        "matchExpressions are not modelled: {selector}"
+    );
+    selector["matchLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str())
+}
+
+/// An absent or empty peer list matches everything.
+fn peers_match(peers: &Value, policy_namespace: &str, ep: &Endpoint) -> bool {
+    match peers.as_array() {
+        None => true,
+        Some(list) if list.is_empty() => true,
+        Some(list) => list.iter().any(|p| peer_matches(p, policy_namespace, ep)),
+    }
+}
+
+fn peer_matches(peer: &Value, policy_namespace: &str, ep: &Endpoint) -> bool {
+    if let Some(block) = peer.get("ipBlock") {
+        let Endpoint::Ip(addr) = ep else { return false };
+        let excepted = block["except"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| cidr_contains(c.as_str().unwrap(), *addr));
+        return cidr_contains(block["cidr"].as_str().unwrap(), *addr) && !excepted;
+    }
+    let Endpoint::Pod { namespace, labels } = ep else {
+        return false;
+    };
+    let ns_ok = match peer.get("namespaceSelector") {
+        // Kubernetes labels every namespace with its own name.
+        Some(sel) => selector_matches(
+            sel,
+            &[("kubernetes.io/metadata.name".to_string(), namespace.clone())]
+                .into_iter()
+                .collect(),
+        ),
+        None => namespace == policy_namespace,
+    };
+    let pod_ok = match peer.get("podSelector") {
+        Some(sel) => selector_matches(sel, labels),
+        None => true,
+    };
+    ns_ok && pod_ok
+}
+
+fn ports_match(ports: &Value, port: u16, protocol: &str) -> bool {
+    match ports.as_array() {
+        None => true,
+        Some(list) if list.is_empty() => true,
+        Some(list) => list.iter().any(|p| {
+            let proto = p["protocol"].as_str().unwrap_or("TCP");
+            let from = p["port"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("Paved renders numeric ports: {p}"));
+            let to = p["endPort"].as_u64().unwrap_or(from);
+            proto == protocol && (from..=to).contains(&u64::from(port))
+        }),
+    }
+}
+
+fn cidr_contains(cidr: &str, addr: [u8; 4]) -> bool {
+    let (net, bits) = cidr.split_once('/').unwrap();
+    let bits: u32 = bits.parse().unwrap();
+    let net: Vec<u8> = net.split('.').map(|p| p.parse().unwrap()).collect();
+    let net = u32::from_be_bytes([net[0], net[1], net[2], net[3]]);
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
+    (u32::from_be_bytes(addr) & mask) == (net & mask)
+}
+
+/// The pods of every workload rendered in `env`, by service name, with the
+/// labels their templates really carry.
+fn workload_pods(docs: &Docs, env: &str) -> BTreeMap<String, Endpoint> {
+    let mut out = BTreeMap::new();
+    for (path, d) in docs.iter().filter(|(p, _)| env_of(p) == env) {
+        let template = match d["kind"].as_str() {
+            Some("Deployment") => &d["spec"]["template"],
+            Some("CronJob") => &d["spec"]["jobTemplate"]["spec"]["template"],
+            _ => continue,
+        };
+        let labels: BTreeMap<String, String> =
+            serde_json::from_value(template["metadata"]["labels"].clone()).unwrap();
+        let name = labels
+            .get("app.kubernetes.io/name")
+            .unwrap_or_else(|| panic!("{path}: no app.kubernetes.io/name"))
+            .clone();
+        let namespace = d["metadata"]["namespace"].as_str().unwrap().to_string();
+        out.insert(name, Endpoint::Pod { namespace, labels });
+    }
+    out
+}
+
+fn ports_of(spec: &Value) -> Vec<(u16, String)> {
+    spec["spec"]["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["port"].as_u64().unwrap() as u16,
+                p["protocol"].as_str().unwrap_or("TCP").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn depends_on(spec: &Value, other: &str) -> bool {
+    spec["spec"]["dependsOn"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|d| d.as_str() == Some(&format!("component:{other}")))
+}
+
+fn environments_of(docs: &Docs) -> BTreeSet<String> {
+    docs.iter()
+        .map(|(p, _)| env_of(p).to_string())
+        .filter(|e| e != "platform" && e != "catalog")
+        .collect()
+}
+
+#[test]
+fn network_policies_allow_exactly_the_dependency_graph_in_every_fixture() {
+    let outsider = pod("somewhere-else", &[("app.kubernetes.io/name", "intruder")]);
+    let mut checked = 0;
+    for case in golden_case_names() {
+        let docs = render_fixture(&case);
+        let specs = input_specs(&case);
+        for env in environments_of(&docs) {
+            let net = Network::of_environment(&docs, &env);
+            let pods = workload_pods(&docs, &env);
+            for (a, from) in &pods {
+                // Cluster DNS is always reachable; the rest of the world is not.
+                let dns_ns = dns_namespace(&case);
+                let dns = pod(&dns_ns, &[("k8s-app", "kube-dns")]);
+                assert!(
+                    net.allows(from, &dns, 53, "UDP"),
+                    "{case}/{env}: {a} → DNS/UDP"
+                );
+                assert!(
+                    net.allows(from, &dns, 53, "TCP"),
+                    "{case}/{env}: {a} → DNS/TCP"
+                );
+                assert!(
+                    !net.allows(from, &ip("203.0.113.7"), 443, "TCP"),
+                    "{case}/{env}: {a} may reach the internet"
+                );
+                for (b, to) in &pods {
+                    if a == b {
+                        continue;
+                    }
+                    let wanted = depends_on(&specs[a], b);
+                    for (port, proto) in ports_of(&specs[b]) {
+                        assert_eq!(
+                            net.allows(from, to, port, &proto),
+                            wanted,
+                            "{case}/{env}: {a} → {b}:{port}/{proto} should be {}",
+                            if wanted { "allowed" } else { "denied" }
+                        );
+                        checked += 1;
+                    }
+                    // A port the target does not declare is never open.
+                    assert!(
+                        !net.allows(from, to, 6553, "TCP"),
+                        "{case}/{env}: {a} → {b}:6553"
+                    );
+                }
+            }
+            for (b, to) in &pods {
+                let spec = &specs[b];
+                let ports = ports_of(spec);
+                let controller = pod(
+                    &controller_namespace(&case),
+                    &[("app.kubernetes.io/name", "ingress-nginx")],
+                );
+                for (i, (port, proto)) in ports.iter().enumerate() {
+                    assert!(
+                        !net.allows(&outsider, to, *port, proto),
+                        "{case}/{env}: an unrelated pod reaches {b}:{port}"
+                    );
+                    // The controller reaches the routed (first) port, only with an ingress.
+                    let routed = i == 0 && spec["spec"].get("ingress").is_some();
+                    assert_eq!(
+                        net.allows(&controller, to, *port, proto),
+                        routed,
+                        "{case}/{env}: ingress controller → {b}:{port}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "too few service pairs checked: {checked}");
+}
+
+fn paved_yaml(case: &str) -> Value {
+    let p = root().join("fixtures").join(case).join("input/paved.yaml");
+    match std::fs::read_to_string(p) {
+        Ok(t) => serde_yaml::from_str(&t).unwrap(),
+        Err(_) => json!({}),
+    }
+}
+
+fn dns_namespace(case: &str) -> String {
+    paved_yaml(case)["spec"]["networkPolicy"]["dnsNamespace"]
+        .as_str()
+        .unwrap_or("kube-system")
+        .to_string()
+}
+
+fn controller_namespace(case: &str) -> String {
+    paved_yaml(case)["spec"]["ingress"]["controllerNamespace"]
+        .as_str()
+        .unwrap_or("ingress-nginx")
+        .to_string()
+}
+
+#[test]
+fn storefront_traffic_follows_depends_on_one_way() {
+    let docs = render_fixture("storefront");
+    for (env, prefix) in [("staging", "stg-"), ("production", "")] {
+        let net = Network::of_environment(&docs, env);
+        let pods = workload_pods(&docs, env);
+        let (web, catalog, cart) = (&pods["web"], &pods["catalog"], &pods["cart"]);
+        // web dependsOn catalog and cart; cart dependsOn catalog.
+        assert!(net.allows(web, catalog, 8080, "TCP"));
+        assert!(net.allows(web, catalog, 9090, "TCP"));
+        assert!(net.allows(web, cart, 8443, "TCP"));
+        assert!(net.allows(cart, catalog, 8080, "TCP"));
+        // ...and never the other way round.
+        assert!(!net.allows(catalog, web, 8080, "TCP"));
+        assert!(!net.allows(cart, web, 8080, "TCP"));
+        assert!(!net.allows(catalog, cart, 8443, "TCP"));
+        // Ports are matched on protocol too.
+        assert!(!net.allows(web, catalog, 8080, "UDP"));
+        // The public ingress controller of this platform reaches only web.
+        let controller = pod("ingress-external", &[]);
+        assert!(net.allows(&controller, web, 8080, "TCP"));
+        assert!(!net.allows(&controller, catalog, 8080, "TCP"));
+        assert!(!net.allows(&controller, cart, 8443, "TCP"));
+        // A pod in the ingress-nginx default namespace is nobody here.
+        assert!(!net.allows(&pod("ingress-nginx", &[]), web, 8080, "TCP"));
+        // A pod with the right labels in the wrong namespace is not the caller.
+        let fake_web = pod(
+            &format!("{prefix}catalog"),
+            &[
+                ("app.kubernetes.io/name", "web"),
+                ("app.kubernetes.io/instance", "web"),
+            ],
+        );
+        assert!(!net.allows(&fake_web, cart, 8443, "TCP"));
+        // ...and that is the receiving side's doing, not only the sender's.
+        assert!(!net.side(Direction::Ingress, cart, &fake_web, 8443, "TCP"));
+        assert!(net.side(Direction::Ingress, cart, web, 8443, "TCP"));
+        // Resources: each workload reaches the networks of the types it declares.
+        assert!(net.allows(catalog, &ip("10.41.3.4"), 6379, "TCP"));
+        assert!(net.allows(catalog, &ip("10.42.0.9"), 6379, "TCP"));
+        assert!(!net.allows(catalog, &ip("10.41.3.4"), 6380, "TCP"));
+        assert!(!net.allows(catalog, &ip("10.40.1.1"), 5432, "TCP"));
+        assert!(net.allows(cart, &ip("10.40.1.1"), 5432, "TCP"));
+        assert!(!net.allows(cart, &ip("10.41.3.4"), 6379, "TCP"));
+        assert!(!net.allows(web, &ip("10.40.1.1"), 5432, "TCP"));
+    }
+    // Environments are separate graphs: staging web may not call production catalog.
+    let staging_web = &workload_pods(&docs, "staging")["web"];
+    let prod_catalog = &workload_pods(&docs, "production")["catalog"];
+    let prod = Network::of_environment(&docs, "production");
+    assert!(!prod.allows(staging_web, prod_catalog, 8080, "TCP"));
+}
+
+#[test]
+fn every_namespace_starts_from_default_deny() {
+    for case in golden_case_names() {
+        let docs = render_fixture(&case);
+        for (path, ns) in kind(&docs, "Namespace") {
+            let name = ns["metadata"]["name"].as_str().unwrap();
+            let dir = path.rsplit_once('/').unwrap().0;
+            let deny = one(&docs, dir, "NetworkPolicy", "default-deny");
+            assert_eq!(deny["metadata"]["namespace"], name, "{case}/{path}");
+            assert_eq!(deny["spec"]["podSelector"], json!({}), "{case}/{path}");
+            assert_eq!(
+                deny["spec"]["policyTypes"],
+                json!(["Ingress", "Egress"]),
+                "{case}/{path}"
+            );
+            assert!(deny["spec"].get("ingress").is_none() && deny["spec"].get("egress").is_none());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// PodDisruptionBudget and rollout
+// ---------------------------------------------------------------------------
+
+fn app(name: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: paved.dev/v1\nkind: Application\nmetadata:\n  name: {name}\n  owner: team-a\n  costCenter: cc-1\nspec:\n{spec}"
+    )
+}
+
+#[test]
+fn a_pdb_exists_only_when_two_replicas_are_always_wanted() {
+    let service = |extra: &str| {
+        format!(
+            "  image: ghcr.io/acme/x:1.0.0\n  ports:\n    - {{name: http, port: 8080}}\n{extra}"
+        )
+    };
+    let worker = |extra: &str| format!("  type: worker\n  image: ghcr.io/acme/x:1.0.0\n{extra}");
+    let specs = [
+        (
+            "auto-one",
+            app(
+                "auto-one",
+                &service("  replicas: auto\n  autoscaling: {min: 1, max: 4}\n"),
+            ),
+        ),
+        // The platform's default autoscaling minimum is 2.
+        ("auto-default", app("auto-default", &service(""))),
+        ("fixed-three", app("fixed-three", &worker("  replicas: 3\n"))),
+        ("fixed-one", app("fixed-one", &worker("  replicas: 1\n"))),
+        ("scaled-zero", app("scaled-zero", &worker("  replicas: 0\n"))),
+        ("default-worker", app("default-worker", &worker(""))),
+        (
+            "batch",
+            app(
+                "batch",
+                "  type: cronjob\n  schedule: \"0 * * * *\"\n  image: ghcr.io/acme/x:1.0.0\n",
+            ),
+        ),
+        (
+            "per-env",
+            app(
+                "per-env",
+                &worker("  replicas: 3\n  environments:\n    staging: {replicas: 1}\n    production: {}\n"),
+            ),
+        ),
+    ];
+    let specs: Vec<(&str, &str)> = specs.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    let docs = render_specs(None, &specs);
+
+    for env in ["staging", "production"] {
+        for name in [
+            "auto-one",
+            "fixed-one",
+            "scaled-zero",
+            "default-worker",
+            "batch",
+        ] {
+            none_of(&docs, &format!("{env}/{name}"), "PodDisruptionBudget");
+        }
+        for name in ["auto-default", "fixed-three"] {
+            assert_pdb(&docs, &format!("{env}/{name}"), name);
+        }
+    }
+    none_of(&docs, "staging/per-env", "PodDisruptionBudget");
+    assert_pdb(&docs, "production/per-env", "per-env");
+
+    // The HPA of `auto-one` may go down to one pod: the reason it has no PDB.
+    let hpa = one(
+        &docs,
+        "staging/auto-one",
+        "HorizontalPodAutoscaler",
+        "auto-one",
+    );
+    assert_eq!(hpa["spec"]["minReplicas"], 1);
+}
+
+fn assert_pdb(docs: &Docs, dir: &str, name: &str) {
+    let pdb = one(docs, dir, "PodDisruptionBudget", name);
+    let deploy = one(docs, dir, "Deployment", name);
+    assert_eq!(pdb["apiVersion"], "policy/v1");
+    assert_eq!(pdb["spec"]["maxUnavailable"], 1, "{dir}");
+    assert!(pdb["spec"].get("minAvailable").is_none(), "{dir}");
+    assert_eq!(pdb["spec"]["unhealthyPodEvictionPolicy"], "AlwaysAllow");
+    assert_eq!(pdb["spec"]["selector"], deploy["spec"]["selector"], "{dir}");
+}
+
+/// Across every fixture: a PDB guards exactly the Deployments that can never
+/// run fewer than two pods, and no rollout ever goes below the desired count.
+#[test]
+fn pdbs_and_rollouts_never_block_a_drain_in_any_fixture() {
+    for case in golden_case_names() {
+        let docs = render_fixture(&case);
+        for (path, d) in kind(&docs, "Deployment") {
+            let dir = path.rsplit_once('/').unwrap().0;
+            let name = d["metadata"]["name"].as_str().unwrap();
+            let hpa = kind(&docs, "HorizontalPodAutoscaler")
+                .find(|(p, h)| p.starts_with(&format!("{dir}/")) && h["metadata"]["name"] == name);
+            let min = match hpa {
+                Some((_, h)) => {
+                    assert!(
+                        d["spec"].get("replicas").is_none(),
+                        "{case}/{path}: both `replicas` and an HPA own the count"
+                    );
+                    assert_eq!(h["spec"]["scaleTargetRef"]["name"], name);
+                    assert_eq!(h["spec"]["scaleTargetRef"]["kind"], "Deployment");
+                    h["spec"]["minReplicas"].as_u64().unwrap()
+                }
+                None => d["spec"]["replicas"].as_u64().unwrap(),
+            };
+            let pdbs: Vec<&Value> = kind(&docs, "PodDisruptionBudget")
+                .filter(|(p, _)| p.starts_with(&format!("{dir}/")))
+                .map(|(_, p)| p)
+                .collect();
+            assert_eq!(
+                pdbs.len(),
+                usize::from(min >= 2),
+                "{case}/{path}: minimum {min} replicas"
+            );
+            if min >= 2 {
+                assert_pdb(&docs, dir, name);
+            }
+            let rolling = &d["spec"]["strategy"]["rollingUpdate"];
+            assert_eq!(rolling["maxUnavailable"], 0, "{case}/{path}");
+            assert_eq!(rolling["maxSurge"], 1, "{case}/{path}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Ingress, HPA, probes
+// ---------------------------------------------------------------------------
+
+#[test]
+fn ingress_host_class_and_tls_come_from_the_spec_and_platform() {
+    let docs = render_fixture("storefront");
+    for (env, host) in [
+        ("staging", "shop.staging.acme-shop.dev"),
+        ("production", "www.acme-shop.com"),
+    ] {
+        let ing = one(&docs, &format!("{env}/web"), "Ingress", "web");
+        assert_eq!(
+            ing["metadata"]["annotations"]["cert-manager.io/cluster-issuer"],
+            "letsencrypt-prod"
+        );
+        assert_eq!(ing["spec"]["ingressClassName"], "nginx-external");
+        assert_eq!(
+            ing["spec"]["tls"],
+            json!([{"hosts": [host], "secretName": "web-tls"}])
+        );
+        let rule = &ing["spec"]["rules"][0];
+        assert_eq!(rule["host"], host);
+        let path = &rule["http"]["paths"][0];
+        assert_eq!(path["path"], "/");
+        assert_eq!(path["pathType"], "Prefix");
+        assert_eq!(path["backend"]["service"]["name"], "web");
+        let svc = one(&docs, &format!("{env}/web"), "Service", "web");
+        assert_eq!(
+            path["backend"]["service"]["port"]["name"],
+            svc["spec"]["ports"][0]["name"]
+        );
+        for other in ["catalog", "cart"] {
+            none_of(&docs, &format!("{env}/{other}"), "Ingress");
+        }
+    }
+
+    // An internal ingress: the internal class, the environment domain, a sub-path.
+    let docs = render_fixture("secrets-and-placeholders");
+    let ing = one(&docs, "staging/order-api", "Ingress", "order-api");
+    assert_eq!(ing["spec"]["ingressClassName"], "nginx-internal");
+    assert_eq!(
+        ing["metadata"]["annotations"]["cert-manager.io/cluster-issuer"],
+        "letsencrypt"
+    );
+    assert_eq!(
+        ing["spec"]["rules"][0]["host"],
+        "orders.staging.example.dev"
+    );
+    assert_eq!(ing["spec"]["rules"][0]["http"]["paths"][0]["path"], "/api");
+}
+
+#[test]
+fn hpa_bounds_follow_spec_overrides_and_platform_defaults() {
+    let docs = render_fixture("storefront");
+    let hpa = |env: &str| {
+        one(
+            &docs,
+            &format!("{env}/web"),
+            "HorizontalPodAutoscaler",
+            "web",
+        )
+    };
+    let metric = json!([{"type": "Resource", "resource": {"name": "cpu",
+        "target": {"type": "Utilization", "averageUtilization": 75}}}]);
+    assert_eq!(hpa("production")["apiVersion"], "autoscaling/v2");
+    assert_eq!(hpa("production")["spec"]["minReplicas"], 3);
+    assert_eq!(hpa("production")["spec"]["maxReplicas"], 12);
+    assert_eq!(hpa("production")["spec"]["metrics"], metric);
+    assert_eq!(hpa("staging")["spec"]["minReplicas"], 1);
+    assert_eq!(hpa("staging")["spec"]["maxReplicas"], 3);
+    // Fixed replicas: no HPA, the count is on the Deployment.
+    none_of(&docs, "production/catalog", "HorizontalPodAutoscaler");
+    let catalog = one(&docs, "production/catalog", "Deployment", "catalog");
+    assert_eq!(catalog["spec"]["replicas"], 4);
+}
+
+/// CKV_K8S_8 and CKV_K8S_9 are allow-listed for workers only: every service
+/// must keep both probes unless its platform.yaml turns one off by name.
+#[test]
+fn every_service_has_probes_unless_its_spec_turns_them_off() {
+    let mut services = 0;
+    for case in golden_case_names() {
+        let docs = render_fixture(&case);
+        let specs = input_specs(&case);
+        for (path, d) in kind(&docs, "Deployment") {
+            let name = d["metadata"]["name"].as_str().unwrap();
+            let spec = &specs[name]["spec"];
+            let container = &d["spec"]["template"]["spec"]["containers"][0];
+            let is_service = spec["type"].as_str().unwrap_or("service") == "service";
+            for (probe, field) in [
+                ("liveness", "livenessProbe"),
+                ("readiness", "readinessProbe"),
+            ] {
+                let off = spec["probes"][probe] == json!(false);
+                assert_eq!(
+                    container.get(field).is_some(),
+                    is_service && !off,
+                    "{case}/{path}: {field}"
+                );
+            }
+            services += usize::from(is_service);
+        }
+    }
+    assert!(services > 5);
+}
+
+// ---------------------------------------------------------------------------
+// Argo CD
+// ---------------------------------------------------------------------------
+
+#[test]
+fn argo_cd_syncs_automatically_only_where_promote_is_auto() {
+    let docs = render_fixture("storefront");
+    let app = |env: &str, svc: &str| {
+        one(
+            &docs,
+            &format!("{env}/argocd"),
+            "Application",
+            &format!("{svc}-{env}"),
+        )
+    };
+
+    let staging = app("staging", "web");
+    assert_eq!(
+        staging["spec"]["syncPolicy"]["automated"],
+        json!({"prune": true, "selfHeal": true})
+    );
+    let production = app("production", "web");
+    assert!(production["spec"]["syncPolicy"].get("automated").is_none());
+    assert_eq!(production["metadata"]["namespace"], "argocd");
+    assert_eq!(
+        production["metadata"]["finalizers"],
+        json!(["resources-finalizer.argocd.argoproj.io"])
+    );
+    assert_eq!(production["spec"]["project"], "team-storefront");
+    assert_eq!(
+        production["spec"]["source"],
+        json!({"repoURL": "https://github.com/acme/deploy.git", "targetRevision": "main",
+               "path": "clusters/production/web"})
+    );
+    assert_eq!(
+        production["spec"]["destination"],
+        json!({"server": "https://prod.k8s.acme.internal", "namespace": "web"})
+    );
+    assert_eq!(
+        staging["spec"]["destination"],
+        json!({"server": "https://staging.k8s.acme.internal", "namespace": "stg-web"})
+    );
+
+    // Generally: `automated` iff promote is auto (the default), in every fixture.
+    for case in golden_case_names() {
+        let docs = render_fixture(&case);
+        let specs = input_specs(&case);
+        for (path, a) in kind(&docs, "Application") {
+            let env = env_of(path);
+            let svc = a["metadata"]["labels"]["app.kubernetes.io/name"]
+                .as_str()
+                .unwrap();
+            let promote = specs[svc]["spec"]["environments"][env]["promote"]
+                .as_str()
+                .unwrap_or("auto");
+            assert_eq!(
+                a["spec"]["syncPolicy"].get("automated").is_some(),
+                promote == "auto",
+                "{case}/{path}"
+            );
+            assert_eq!(
+                a["spec"]["source"]["path"].as_str().unwrap(),
+                format!(
+                    "{}/{env}/{svc}",
+                    paved_yaml(&case)["spec"]["gitops"]["path"]
+                        .as_str()
+                        .unwrap_or("rendered")
+                ),
+                "{case}/{path}: the path must be the service's own rendered folder"
+            );
+            assert!(path.starts_with(&format!("{env}/argocd/")), "{case}/{path}");
+        }
+    }
+}
+
+#[test]
+fn app_projects_confine_each_team_to_its_own_namespaces() {
+    for case in golden_case_names() {
+        let docs = render_fixture(&case);
+        let projects: BTreeMap<&str, &Value> = kind(&docs, "AppProject")
+            .map(|(p, d)| {
+                assert!(p.starts_with("platform/argocd/"), "{case}/{p}");
+                (d["metadata"]["name"].as_str().unwrap(), d)
+            })
+            .collect();
+        let mut wanted: BTreeMap<&str, BTreeSet<(String, String)>> = BTreeMap::new();
+        for (path, a) in kind(&docs, "Application") {
+            let project = a["spec"]["project"].as_str().unwrap();
+            let p = projects
+                .get(project)
+                .unwrap_or_else(|| panic!("{case}/{path}: no AppProject `{project}`"));
+            // Argo CD refuses an Application outside its project's repos and destinations.
+            assert!(p["spec"]["sourceRepos"]
+                .as_array()
+                .unwrap()
+                .contains(&a["spec"]["source"]["repoURL"]));
+            let dest = &a["spec"]["destination"];
+            wanted.entry(project).or_default().insert((
+                dest["server"].as_str().unwrap().into(),
+                dest["namespace"].as_str().unwrap().into(),
+            ));
+            assert_eq!(a["metadata"]["labels"]["owner"], project, "{case}/{path}");
+        }
+        assert_eq!(
+            projects.keys().copied().collect::<BTreeSet<_>>(),
+            wanted.keys().copied().collect::<BTreeSet<_>>(),
+            "{case}: one AppProject per owner team"
+        );
+        for (team, p) in &projects {
+            let got: BTreeSet<(String, String)> = p["spec"]["destinations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["server"].as_str().unwrap().into(),
+                        d["namespace"].as_str().unwrap().into(),
+                    )
+                })
+                .collect();
+            assert_eq!(&got, &wanted[team], "{case}: destinations of {team}");
+            assert_eq!(p["spec"]["sourceRepos"].as_array().unwrap().len(), 1);
+            assert_eq!(
+                p["spec"]["clusterResourceWhitelist"],
+                json!([{"group": "", "kind": "Namespace"}]),
+                "{case}: {team} may create no cluster-scoped kind but Namespace"
+            );
+        }
+    }
+
+    // `in-cluster` is Argo CD's own cluster.
+    let docs = render_fixture("cronjob");
+    let a = one(
+        &docs,
+        "production/argocd",
+        "Application",
+        "sales-report-production",
+    );
+    assert_eq!(
+        a["spec"]["destination"]["server"],
+        "https://kubernetes.default.svc"
+    );
+    assert_eq!(a["metadata"]["namespace"], "gitops");
+    assert_eq!(
+        a["spec"]["source"]["repoURL"],
+        "git@github.com:acme/analytics-deploy.git"
+    );
+    assert_eq!(a["spec"]["source"]["targetRevision"], "release");
+}
+
+#[test]
+fn without_a_gitops_repository_no_argo_cd_objects_are_rendered() {
+    let docs = render_fixture("worker");
+    let argo: Vec<&String> = docs
+        .iter()
+        .filter(|(_, d)| {
+            d["apiVersion"]
+                .as_str()
+                .unwrap()
+                .starts_with("argoproj.io/")
+        })
+        .map(|(p, _)| p)
+        .collect();
+    assert!(argo.is_empty(), "{argo:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Secrets and placeholders
+// ---------------------------------------------------------------------------
+
+fn env_map(container: &Value) -> BTreeMap<String, Value> {
+    container["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| (e["name"].as_str().unwrap().to_string(), e.clone()))
+        .collect()
+}
+
+fn secret_ref(name: &str, key: &str) -> Value {
+    json!({"secretKeyRef": {"name": name, "key": key}})
+}
+
+#[test]
+fn secrets_become_one_external_secret_read_through_secret_key_refs() {
+    let docs = render_fixture("secrets-and-placeholders");
+    for env in ["staging", "production"] {
+        let dir = format!("{env}/order-api");
+        let es = one(&docs, &dir, "ExternalSecret", "order-api-secrets");
+        assert_eq!(es["apiVersion"], "external-secrets.io/v1");
+        assert_eq!(es["metadata"]["namespace"], "order-api");
+        assert_eq!(es["metadata"]["labels"]["owner"], "team-orders");
+        assert_eq!(
+            es["spec"]["secretStoreRef"],
+            json!({"kind": "ClusterSecretStore", "name": "vault"})
+        );
+        assert_eq!(es["spec"]["refreshInterval"], "1h");
+        assert_eq!(es["spec"]["target"]["name"], "order-api-secrets");
+        assert_eq!(
+            es["spec"]["data"],
+            json!([
+                {"secretKey": "STRIPE_API_KEY", "remoteRef": {"key": "orders/stripe", "property": "api-key"}},
+                {"secretKey": "STRIPE_WEBHOOK_SECRET", "remoteRef": {"key": "orders/stripe", "property": "webhook-secret"}},
+                {"secretKey": "JWT_SIGNING_KEY", "remoteRef": {"key": "shared/auth", "property": "jwt-signing-key"}},
+            ])
+        );
+
+        let deploy = one(&docs, &dir, "Deployment", "order-api");
+        let env_vars = env_map(&deploy["spec"]["template"]["spec"]["containers"][0]);
+        for key in ["STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "JWT_SIGNING_KEY"] {
+            assert_eq!(
+                env_vars[key]["valueFrom"],
+                secret_ref("order-api-secrets", key)
+            );
+        }
+        // Resource placeholders read the connection secret Crossplane writes.
+        for (var, key) in [
+            ("DATABASE_URL", "url"),
+            ("DB_HOST", "host"),
+            ("DB_PORT", "port"),
+            ("DB_USER", "username"),
+            ("DB_PASSWORD", "password"),
+            ("DB_NAME", "database"),
+        ] {
+            assert_eq!(
+                env_vars[var]["valueFrom"],
+                secret_ref("orders-db-connection", key),
+                "{var}"
+            );
+            assert!(env_vars[var].get("value").is_none());
+        }
+        // Other placeholders are resolved in place; `$${` is a literal `${`.
+        let value = |k: &str| env_vars[k]["value"].as_str().unwrap().to_string();
+        assert_eq!(value("OTEL_SERVICE_NAME"), format!("order-api-{env}"));
+        let domain = if env == "staging" {
+            "staging.example.dev"
+        } else {
+            "example.dev"
+        };
+        assert_eq!(
+            value("CALLBACK_URL"),
+            format!("https://orders.{domain}/callback")
+        );
+        assert_eq!(value("TEMPLATE"), "Hello ${name}");
+        assert_eq!(value("FEATURE_FLAGS"), "no");
+        assert_eq!(value("CACHE_TTL_SECONDS"), "300");
+    }
+}
+
+/// Over every fixture: each `secretKeyRef` names a key that something will
+/// write: the service's ExternalSecret, or a declared resource's connection
+/// secret with a key of that resource type. And no Secret is ever rendered.
+#[test]
+fn every_secret_key_ref_is_backed_and_no_secret_is_rendered() {
+    for case in golden_case_names() {
+        let docs = render_fixture(&case);
+        let specs = input_specs(&case);
+        assert_eq!(
+            kind(&docs, "Secret").count(),
+            0,
+            "{case}: a Secret was rendered"
+        );
+        for (path, d) in docs.iter() {
+            let containers = match d["kind"].as_str() {
+                Some("Deployment") => &d["spec"]["template"]["spec"]["containers"],
+                Some("CronJob") => {
+                    &d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+                }
+                _ => continue,
+            };
+            let dir = path.rsplit_once('/').unwrap().0;
+            let svc = d["metadata"]["name"].as_str().unwrap();
+            for (var, e) in env_map(&containers[0]) {
+                let Some(r) = e["valueFrom"].get("secretKeyRef") else {
+                    continue;
+                };
+                let (name, key) = (r["name"].as_str().unwrap(), r["key"].as_str().unwrap());
+                if name == format!("{svc}-secrets") {
+                    let es = one(&docs, dir, "ExternalSecret", name);
+                    assert!(
+                        es["spec"]["data"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|d| d["secretKey"] == key),
+                        "{case}/{path}: {var} reads `{key}`, which {name} does not write"
+                    );
+                } else {
+                    let resource = name.strip_suffix("-connection").unwrap_or_else(|| {
+                        panic!("{case}/{path}: {var} reads unknown secret {name}")
+                    });
+                    let rtype = specs[svc]["spec"]["resources"][resource]["type"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{case}/{path}: {resource} is not declared"));
+                    assert!(
+                        paved::placeholder::connection_keys(rtype).contains(&key),
+                        "{case}/{path}: a {rtype} has no key {key}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn literal_secrets_are_refused_with_the_secrets_form_as_help() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("platform.yaml"),
+        app(
+            "orders",
+            "  image: ghcr.io/acme/orders:1.0.0\n  ports:\n    - {name: http, port: 8080}\n  env:\n    DB_PASSWORD: hunter2\n",
+        ),
+    )
+    .unwrap();
+    let out = paved()
+        .current_dir(dir.path())
+        .args(["validate", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let d: Value =
+        serde_json::from_str(stdout.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    assert_eq!(d["code"], "paved::secrets::literal");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(12), Some(18))
+    );
+    let help = d["help"].as_str().unwrap();
+    assert!(
+        help.contains("secrets:\n    - {env: DB_PASSWORD, ref: \"orders/db-password#value\"}"),
+        "{help}"
+    );
+    // The value itself is never echoed back in the message or help.
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+}
+
+// ---------------------------------------------------------------------------
+// Waivers
+// ---------------------------------------------------------------------------
+
+fn annotations(d: &Value) -> BTreeMap<String, String> {
+    d["metadata"]["annotations"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn waivers_are_annotated_on_the_workload_and_applied() {
+    let docs = render_fixture("waivers");
+    let reason = "the vendor image writes its cache to /var/cache/reports and runs as uid 1001";
+    let d = one(
+        &docs,
+        "production/legacy-reports",
+        "Deployment",
+        "legacy-reports",
+    );
+    assert_eq!(
+        annotations(d),
+        [
+            (
+                "paved.dev/waiver-readonlyrootfilesystem",
+                format!("false ({reason})")
+            ),
+            ("paved.dev/waiver-runasuser", format!("1001 ({reason})")),
+            (
+                "checkov.io/skip-ckv-k8s-22",
+                "CKV_K8S_22=waived in platform.yaml, see paved.dev/waiver-readonlyrootfilesystem"
+                    .into(),
+            ),
+            (
+                "checkov.io/skip-ckv-k8s-40",
+                "CKV_K8S_40=waived in platform.yaml, see paved.dev/waiver-runasuser".into(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    );
+    let pod = &d["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsUser"], 1001);
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let c = &pod["containers"][0]["securityContext"];
+    assert_eq!(c["readOnlyRootFilesystem"], false);
+    // Only the waived fields move; the rest of the hardening stays.
+    assert_eq!(c["allowPrivilegeEscalation"], false);
+    assert_eq!(c["capabilities"], json!({"drop": ["ALL"]}));
+
+    let d = one(&docs, "staging/mail-relay", "Deployment", "mail-relay");
+    let a = annotations(d);
+    assert!(a["paved.dev/waiver-runasnonroot"].starts_with("false ("));
+    assert_eq!(
+        a.keys()
+            .filter(|k| k.starts_with("checkov.io/"))
+            .collect::<Vec<_>>(),
+        ["checkov.io/skip-ckv-k8s-23", "checkov.io/skip-ckv-k8s-40"]
+    );
+    let pod = &d["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], false);
+    // The image's own user applies: no fixed UID overrides the waiver.
+    assert!(pod["securityContext"].get("runAsUser").is_none());
+    assert_eq!(
+        pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"],
+        true
+    );
+
+    // Without waivers, no workload carries waiver or scanner annotations.
+    for case in golden_case_names().into_iter().filter(|c| c != "waivers") {
+        let docs = render_fixture(&case);
+        for (path, d) in &docs {
+            let a = annotations(d);
+            assert!(
+                !a.keys()
+                    .any(|k| k.starts_with("paved.dev/waiver-") || k.starts_with("checkov.io/")),
+                "{case}/{path}: {a:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn validate_verbose_lists_every_waiver() {
+    let out = paved()
+        .args(["validate", "--verbose"])
+        .arg(root().join("fixtures/waivers/input"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let waivers: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("waiver:"))
+        .collect();
+    assert_eq!(
+        waivers,
+        [
+            "waiver: legacy-reports relaxes `readOnlyRootFilesystem`: the vendor image writes its cache to /var/cache/reports and runs as uid 1001",
+            "waiver: legacy-reports relaxes `runAsUser`: the vendor image writes its cache to /var/cache/reports and runs as uid 1001",
+            "waiver: mail-relay relaxes `runAsNonRoot`: the vendor image only runs as root and has no non-root build; replacement tracked in FIN-212",
+        ]
+    );
+}
+
+#[test]
+fn a_forbidden_waiver_is_an_error_but_restating_a_default_is_not() {
+    let paved_yaml = "apiVersion: paved.dev/v1\nkind: Platform\nmetadata:\n  name: strict\nspec:\n  environments:\n    production: {cluster: \"https://k.example\", domain: example.dev}\n  waivers:\n    forbid: [readOnlyRootFilesystem]\n";
+    let spec = |security: &str| {
+        app(
+            "orders",
+            &format!("  image: ghcr.io/acme/orders:1.0.0\n  ports:\n    - {{name: http, port: 8080}}\n  security:\n{security}    reason: legacy image\n"),
+        )
+    };
+    let run = |security: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("paved.yaml"), paved_yaml).unwrap();
+        std::fs::write(dir.path().join("platform.yaml"), spec(security)).unwrap();
+        let out = paved()
+            .current_dir(dir.path())
+            .args(["validate", ".", "--format", "json"])
+            .output()
+            .unwrap();
+        let codes: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["code"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        (out.status.code(), codes)
+    };
+    assert_eq!(
+        run("    readOnlyRootFilesystem: false\n"),
+        (Some(1), vec!["paved::policy::waiver-forbidden".to_string()])
+    );
+    assert_eq!(
+        run("    readOnlyRootFilesystem: true\n    runAsUser: 20000\n"),
+        (Some(0), vec![])
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Docs
+// ---------------------------------------------------------------------------
+
+/// docs/resources.md names every delivery kind Paved renders and the keys of
+/// every connection secret, as the code has them.
+#[test]
+fn the_resources_page_covers_every_kind_and_connection_key() {
+    let page = std::fs::read_to_string(root().join("docs/resources.md")).unwrap();
+    let delivery_groups = [
+        "v1",
+        "apps/v1",
+        "batch/v1",
+        "networking.k8s.io/v1",
+        "policy/v1",
+        "autoscaling/v2",
+        "external-secrets.io/v1",
+        "argoproj.io/v1alpha1",
+    ];
+    let mut kinds = BTreeSet::new();
+    for case in golden_case_names() {
+        for (_, d) in render_fixture(&case) {
+            if delivery_groups.contains(&d["apiVersion"].as_str().unwrap()) {
+                kinds.insert(d["kind"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    for k in &kinds {
+        assert!(
+            page.contains(&format!("`{k}`")),
+            "docs/resources.md does not mention `{k}`"
+        );
+    }
+    for t in ["postgresql", "redis", "bucket"] {
+        let keys = paved::placeholder::connection_keys(t)
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(
+            page.contains(&format!("| {t} | {keys} |")),
+            "docs/resources.md must list the {t} keys as `| {t} | {keys} |`"
+        );
+    }
+}

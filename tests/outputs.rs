@@ -1,0 +1,722 @@
+//! Infrastructure, governance, observability and portal outputs (issue 4):
+//! what the Crossplane, Gatekeeper, Grafana, Prometheus and Backstage
+//! blueprints mean, checked on freshly rendered output, and the compile-time
+//! policy twin checked against the same hand-made bad resources the Rego must
+//! reject. The golden tests pin the bytes; these pin the behaviour.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+use support::fixtures::{self, paved, root};
+use support::schemas::Schemas;
+
+/// Every rendered document with its path relative to the output folder.
+type Docs = Vec<(String, Value)>;
+
+fn render_fixture(case: &str) -> Docs {
+    let out = fixtures::render(&root().join("fixtures").join(case).join("input"));
+    fixtures::documents(out.path())
+}
+
+/// Renders specs written here: `(folder, platform.yaml text)`, plus an optional paved.yaml.
+fn render_specs(paved_yaml: Option<&str>, specs: &[(&str, &str)]) -> Docs {
+    let input = tempfile::tempdir().unwrap();
+    if let Some(p) = paved_yaml {
+        std::fs::write(input.path().join("paved.yaml"), p).unwrap();
+    }
+    for (folder, text) in specs {
+        let dir = input.path().join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("platform.yaml"), text).unwrap();
+    }
+    let out = fixtures::render(input.path());
+    fixtures::documents(out.path())
+}
+
+fn of_kind<'a>(docs: &'a Docs, kind: &str) -> Vec<&'a (String, Value)> {
+    docs.iter().filter(|(_, d)| d["kind"] == kind).collect()
+}
+
+fn one<'a>(docs: &'a Docs, path: &str) -> &'a Value {
+    docs.iter()
+        .find(|(p, _)| p == path)
+        .map(|(_, d)| d)
+        .unwrap_or_else(|| {
+            let paths: Vec<&String> = docs.iter().map(|(p, _)| p).collect();
+            panic!("{path} was not rendered; rendered: {paths:#?}")
+        })
+}
+
+/// The Grafana dashboard model carried by a ConfigMap or a GrafanaDashboard.
+fn dashboard_json(doc: &Value) -> Value {
+    let text = match doc["kind"].as_str() {
+        Some("ConfigMap") => doc["data"]
+            .as_object()
+            .and_then(|d| d.values().next())
+            .and_then(Value::as_str),
+        _ => doc["spec"]["json"].as_str(),
+    };
+    serde_json::from_str(text.expect("dashboard JSON")).expect("valid dashboard JSON")
+}
+
+const SERVICE: &str = "apiVersion: paved.dev/v1
+kind: Application
+metadata: {name: NAME, owner: team-a, costCenter: cc-1}
+spec:
+  image: ghcr.io/acme/app:1.0.0
+  ports: [{name: http, port: 8080}]
+";
+
+// ---------------------------------------------------------------- Crossplane
+
+#[test]
+fn every_resource_becomes_a_namespaced_xr_of_its_type_in_each_environment() {
+    let docs = render_fixture("commerce");
+    for (env, storage) in [("staging", 50), ("production", 200)] {
+        let db = one(
+            &docs,
+            &format!("{env}/checkout/postgresqlinstance-checkout-db.yaml"),
+        );
+        assert_eq!(db["apiVersion"], "platform.acme.dev/v1alpha1");
+        assert_eq!(db["metadata"]["namespace"], "checkout");
+        assert_eq!(db["spec"]["parameters"]["version"], "16");
+        // The production override of storageGB applies only there.
+        assert_eq!(db["spec"]["parameters"]["storageGB"], storage);
+        assert_eq!(
+            db["spec"]["writeConnectionSecretToRef"]["name"],
+            "checkout-db-connection"
+        );
+    }
+    // The class comes from the environment unless the resource sets its own.
+    let class = |path: &str| one(&docs, path)["spec"]["parameters"]["class"].clone();
+    assert_eq!(
+        class("staging/checkout/redisinstance-sessions.yaml"),
+        "small"
+    );
+    assert_eq!(
+        class("production/checkout/redisinstance-sessions.yaml"),
+        "standard"
+    );
+    assert_eq!(
+        class("staging/inventory/postgresqlinstance-inventory-db.yaml"),
+        "large"
+    );
+    // A bucket carries only its class; nightly-report runs in production only.
+    let bucket = one(&docs, "production/nightly-report/bucket-reports.yaml");
+    assert_eq!(bucket["spec"]["parameters"], json!({"class": "small"}));
+    assert!(!docs
+        .iter()
+        .any(|(p, _)| p.starts_with("staging/nightly-report/")));
+}
+
+#[test]
+fn xrds_cover_the_types_in_use_and_accept_exactly_what_paved_renders() {
+    let docs = render_fixture("commerce");
+    let xrds = of_kind(&docs, "CompositeResourceDefinition");
+    let kinds: BTreeSet<&str> = xrds
+        .iter()
+        .map(|(_, d)| d["spec"]["names"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["Bucket", "PostgreSQLInstance", "RedisInstance"])
+    );
+    for (path, xrd) in &xrds {
+        assert!(path.starts_with("platform/crossplane/"), "{path}");
+        assert_eq!(xrd["apiVersion"], "apiextensions.crossplane.io/v2");
+        assert_eq!(xrd["spec"]["scope"], "Namespaced");
+        assert!(xrd["spec"].get("claimNames").is_none());
+        // The parameters are the ones the spec allows for the type, no more.
+        let kind = xrd["spec"]["names"]["kind"].as_str().unwrap();
+        let rtype = match kind {
+            "PostgreSQLInstance" => "postgresql",
+            "RedisInstance" => "redis",
+            _ => "bucket",
+        };
+        let schema = &xrd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+        let params: BTreeSet<&str> = schema["properties"]["spec"]["properties"]["parameters"]
+            ["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let allowed: BTreeSet<&str> = paved::validate::semantic::resource_parameters(rtype)
+            .iter()
+            .copied()
+            .collect();
+        assert_eq!(params, allowed, "{kind}");
+        // The connection-secret contract names the keys the placeholders read.
+        let secret_doc = schema["properties"]["spec"]["properties"]["writeConnectionSecretToRef"]
+            ["description"]
+            .as_str()
+            .unwrap();
+        let keys = paved::placeholder::connection_keys(rtype).join(", ");
+        assert!(secret_doc.contains(&keys), "{kind}: {secret_doc}");
+    }
+
+    // Every XR validates against the XRD Paved rendered; one field more does not.
+    let mut schemas = Schemas::load();
+    for (_, d) in &docs {
+        schemas.register_rendered(d);
+    }
+    let mut xr = one(
+        &docs,
+        "production/checkout/postgresqlinstance-checkout-db.yaml",
+    )
+    .clone();
+    assert_eq!(schemas.validate(&xr), Ok(()));
+    xr["spec"]["parameters"]["iops"] = json!(3000);
+    assert!(
+        schemas.validate(&xr).is_err(),
+        "an unknown parameter must be refused"
+    );
+    let mut xr = one(&docs, "production/checkout/bucket-receipts.yaml").clone();
+    xr["spec"]["parameters"]["storageGB"] = json!(10);
+    assert!(
+        schemas.validate(&xr).is_err(),
+        "a bucket takes no storageGB"
+    );
+}
+
+// ---------------------------------------------------------------- Gatekeeper
+
+#[test]
+fn gatekeeper_constraints_are_the_policy_rules_with_paved_yaml_parameters() {
+    let docs = render_fixture("commerce");
+    let constraints: BTreeMap<&str, &Value> = docs
+        .iter()
+        .filter(|(_, d)| d["apiVersion"] == "constraints.gatekeeper.sh/v1beta1")
+        .map(|(_, d)| (d["kind"].as_str().unwrap(), d))
+        .collect();
+    let templates: BTreeSet<&str> = of_kind(&docs, "ConstraintTemplate")
+        .iter()
+        .map(|(_, d)| d["spec"]["crd"]["spec"]["names"]["kind"].as_str().unwrap())
+        .collect();
+    let rules: BTreeSet<&str> = paved::policy::RULES.iter().map(|r| r.kind).collect();
+    assert_eq!(constraints.keys().copied().collect::<BTreeSet<_>>(), rules);
+    assert_eq!(templates, rules);
+    assert_eq!(
+        constraints["PavedAllowedRegistries"]["spec"]["parameters"],
+        json!({"registries": ["ghcr.io/acme/"]})
+    );
+    assert_eq!(
+        constraints["PavedRequiredLabels"]["spec"]["parameters"],
+        json!({"labels": ["owner", "cost-center"]})
+    );
+    for c in constraints.values() {
+        assert_eq!(c["spec"]["enforcementAction"], "deny");
+        let excluded = c["spec"]["match"]["excludedNamespaces"].as_array().unwrap();
+        assert!(excluded.contains(&json!("crossplane-system")));
+    }
+    for (_, t) in of_kind(&docs, "ConstraintTemplate") {
+        let source = &t["spec"]["targets"][0]["code"][0]["source"];
+        assert_eq!(source["version"], "v1", "Rego v1 only");
+        assert!(t["spec"]["targets"][0].get("rego").is_none());
+    }
+}
+
+#[test]
+fn an_empty_registry_list_renders_no_registry_policy_and_dryrun_reaches_constraints() {
+    let docs = render_fixture("grafana-operator");
+    assert!(!docs
+        .iter()
+        .any(|(_, d)| d["kind"] == "PavedAllowedRegistries"
+            || d["spec"]["crd"]["spec"]["names"]["kind"] == "PavedAllowedRegistries"));
+    for (_, d) in docs
+        .iter()
+        .filter(|(_, d)| d["apiVersion"] == "constraints.gatekeeper.sh/v1beta1")
+    {
+        assert_eq!(d["spec"]["enforcementAction"], "dryrun");
+        assert_eq!(
+            d["spec"]["match"]["excludedNamespaces"],
+            json!(["kube-*", "gatekeeper-system"])
+        );
+    }
+}
+
+/// The same hand-made objects the Rego must reject (tests/conformance/gatekeeper-bad)
+/// break exactly the compile-time rule whose Constraint kind they name: the twin
+/// and the admission policy agree on them.
+#[test]
+fn the_compile_time_twin_rejects_the_gatekeeper_bad_corpus_by_the_same_rule() {
+    let platform = paved::model::Platform::from_json(json!({
+        "metadata": {"name": "t"},
+        "spec": {
+            "environments": {"staging": {"cluster": "in-cluster", "domain": "a.dev"}},
+            "allowedRegistries": ["ghcr.io/acme/"],
+            "requiredLabels": ["owner", "cost-center"],
+        }
+    }))
+    .unwrap();
+    let blueprints = paved::render::Blueprints::new(vec![]);
+    let dir = root().join("tests/conformance/gatekeeper-bad");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{}: no `# expect:` line", path.display()))
+            .trim();
+        let v: Value = serde_yaml::from_str(&text).unwrap();
+        let doc = paved::normalize::Doc {
+            api_version: v["apiVersion"].as_str().unwrap().into(),
+            kind: v["kind"].as_str().unwrap().into(),
+            name: v["metadata"]["name"].as_str().unwrap().into(),
+            namespace: v["metadata"]["namespace"].as_str().map(String::from),
+            blueprint: "hand-made".into(),
+            value: v,
+        };
+        let fired: BTreeSet<&str> =
+            paved::policy::check(&platform, std::slice::from_ref(&doc), &blueprints, None)
+                .iter()
+                .map(|d| {
+                    paved::policy::RULES
+                        .iter()
+                        .find(|r| r.code == d.code)
+                        .unwrap()
+                        .kind
+                })
+                .collect();
+        assert_eq!(
+            fired,
+            BTreeSet::from([expected]),
+            "{}: the compile-time rules that fire",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} bad resources");
+}
+
+#[test]
+fn paved_policy_lists_every_rule_with_its_parameters() {
+    let input = root().join("fixtures/commerce/input");
+    let out = paved()
+        .args(["policy", "--format", "json"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rules: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let want: Vec<&str> = paved::policy::RULES.iter().map(|r| r.id).collect();
+    assert_eq!(ids, want);
+    let registries = &rules[1];
+    assert_eq!(
+        registries["parameters"],
+        json!({"registries": ["ghcr.io/acme/"]})
+    );
+    assert_eq!(registries["enabled"], true);
+
+    // Human output names the platform's enforcement and marks rules that are off.
+    let out = paved()
+        .args(["policy"])
+        .arg(root().join("fixtures/grafana-operator/input"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("enforced by Gatekeeper (dryrun)"), "{text}");
+    assert!(text.contains("allowed-registries (off)"), "{text}");
+    assert!(text.contains("labels: [owner, cost-center]"), "{text}");
+
+    // A broken platform config is a finding (exit 1), a missing path a fault (exit 2).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("paved.yaml"),
+        "apiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: a}\nspec:\n  environments: {}\n  policy: {enforcementAction: block}\n",
+    )
+    .unwrap();
+    let out = paved().arg("policy").arg(dir.path()).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = paved().args(["policy", "no/such/folder"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+// ---------------------------------------------------------------- Grafana
+
+#[test]
+fn dashboards_have_stable_short_uids_and_a_deterministic_layout() {
+    // 45 characters: with "-production" past Grafana's 40.
+    let long = "a-service-with-a-name-long-enough-to-need-fit";
+    let docs = render_specs(None, &[(long, &SERVICE.replace("NAME", long))]);
+    let mut uids = BTreeSet::new();
+    for (path, d) in of_kind(&docs, "ConfigMap") {
+        assert_eq!(d["metadata"]["labels"]["grafana_dashboard"], "1", "{path}");
+        let dash = dashboard_json(d);
+        let uid = dash["uid"].as_str().unwrap();
+        assert!(uid.len() <= 40, "{uid}");
+        assert!(uid.starts_with("a-service-with-a-name"), "{uid}");
+        assert!(uids.insert(uid.to_string()), "uid {uid} is not unique");
+        let data_key = d["data"].as_object().unwrap().keys().next().unwrap();
+        assert_eq!(data_key, &format!("{uid}.json"));
+
+        // Ids count from 1 in layout order; panels tile the grid without overlap.
+        let panels = dash["panels"].as_array().unwrap();
+        let ids: Vec<u64> = panels.iter().map(|p| p["id"].as_u64().unwrap()).collect();
+        assert_eq!(ids, (1..=panels.len() as u64).collect::<Vec<_>>());
+        let mut cells = BTreeSet::new();
+        for p in panels {
+            let g = &p["gridPos"];
+            let (x, y, w, h) = (
+                g["x"].as_u64().unwrap(),
+                g["y"].as_u64().unwrap(),
+                g["w"].as_u64().unwrap(),
+                g["h"].as_u64().unwrap(),
+            );
+            assert!(x + w <= 24);
+            for cx in x..x + w {
+                for cy in y..y + h {
+                    assert!(
+                        cells.insert((cx, cy)),
+                        "panels overlap at {cx},{cy} in {path}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(uids.len(), 2, "one dashboard per environment");
+    // The same input renders the same uids again.
+    let again = render_specs(None, &[(long, &SERVICE.replace("NAME", long))]);
+    assert_eq!(docs, again);
+}
+
+#[test]
+fn dashboards_show_http_panels_only_for_services_and_a_panel_for_dependencies() {
+    let docs = render_fixture("commerce");
+    let titles = |path: &str| -> Vec<String> {
+        dashboard_json(one(&docs, path))["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        titles("production/checkout/configmap-checkout-dashboard.yaml"),
+        [
+            "Request rate",
+            "Error rate",
+            "Latency",
+            "CPU",
+            "Memory",
+            "Restarts",
+            "Dependencies: error rate"
+        ]
+    );
+    // A worker serves no requests, but its dependency's errors still matter.
+    assert_eq!(
+        titles("production/order-events/configmap-order-events-dashboard.yaml"),
+        ["CPU", "Memory", "Restarts", "Dependencies: error rate"]
+    );
+    // One target per dependency, selecting it by the configured service label.
+    let checkout = dashboard_json(one(
+        &docs,
+        "staging/checkout/configmap-checkout-dashboard.yaml",
+    ));
+    let deps = &checkout["panels"][6]["targets"];
+    let legends: Vec<&str> = deps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["legendFormat"].as_str().unwrap())
+        .collect();
+    assert_eq!(legends, ["inventory", "payments"]);
+    assert!(deps[0]["expr"]
+        .as_str()
+        .unwrap()
+        .contains(r#"service_name="inventory", namespace="inventory""#));
+    let latency: Vec<&str> = checkout["panels"][2]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["expr"].as_str().unwrap())
+        .collect();
+    assert!(latency[0].starts_with("histogram_quantile(0.5, "));
+    assert!(latency[2].starts_with("histogram_quantile(0.99, "));
+    // `dashboard: none` renders no dashboard.
+    assert!(!docs
+        .iter()
+        .any(|(p, d)| p.contains("/nightly-report/") && d["kind"] == "ConfigMap"));
+}
+
+#[test]
+fn the_grafana_operator_choice_renders_a_grafana_dashboard_with_custom_metric_names() {
+    let docs = render_fixture("grafana-operator");
+    assert!(of_kind(&docs, "ConfigMap").is_empty());
+    let d = one(&docs, "prod/search/grafanadashboard-search.yaml");
+    assert_eq!(
+        d["spec"]["instanceSelector"]["matchLabels"],
+        json!({"grafana": "shared"})
+    );
+    assert_eq!(d["spec"]["uid"], "search-prod");
+    let dash = dashboard_json(d);
+    assert_eq!(dash["uid"], "search-prod");
+    let rate = dash["panels"][0]["targets"][0]["expr"].as_str().unwrap();
+    assert_eq!(
+        rate,
+        r#"sum by (code) (rate(http_requests_total{app="search", namespace="search"}[$__rate_interval]))"#
+    );
+}
+
+// ---------------------------------------------------------------- Prometheus
+
+fn rules_of(docs: &Docs, path: &str) -> BTreeMap<String, Vec<Value>> {
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for g in one(docs, path)["spec"]["groups"].as_array().unwrap() {
+        for r in g["rules"].as_array().unwrap() {
+            let name = r["alert"].as_str().or(r["record"].as_str()).unwrap();
+            out.entry(name.to_string()).or_default().push(r.clone());
+        }
+    }
+    out
+}
+
+#[test]
+fn slo_alerts_are_the_workbook_multiwindow_multi_burn_rate_alerts() {
+    let docs = render_fixture("commerce");
+    let rules = rules_of(&docs, "production/checkout/prometheusrule-checkout.yaml");
+    for w in ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] {
+        assert!(
+            rules.contains_key(&format!("service:http_errors:ratio_rate{w}")),
+            "{w}"
+        );
+        assert!(
+            rules.contains_key(&format!("service:http_slow_requests:ratio_rate{w}")),
+            "{w}"
+        );
+    }
+    let burn = &rules["SLOAvailabilityBudgetBurn"];
+    let by_severity: BTreeMap<&str, &str> = burn
+        .iter()
+        .map(|r| {
+            (
+                r["labels"]["severity"].as_str().unwrap(),
+                r["expr"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // 99.9% leaves a budget of 0.001; page on 14.4x (1h & 5m) or 6x (6h & 30m),
+    // ticket on 3x (1d & 2h) or 1x (3d & 6h).
+    let page = by_severity["critical"];
+    for part in [
+        "ratio_rate1h{service_name=\"checkout\", namespace=\"checkout\"} > (14.4 * 0.001)",
+        "ratio_rate5m{service_name=\"checkout\", namespace=\"checkout\"} > (14.4 * 0.001)",
+        "ratio_rate6h{service_name=\"checkout\", namespace=\"checkout\"} > (6 * 0.001)",
+        "ratio_rate30m{service_name=\"checkout\", namespace=\"checkout\"} > (6 * 0.001)",
+    ] {
+        assert!(page.contains(part), "page alert lacks {part}:\n{page}");
+    }
+    let ticket = by_severity["warning"];
+    for part in [
+        "ratio_rate1d",
+        "ratio_rate2h",
+        "(3 * 0.001)",
+        "ratio_rate3d",
+        "ratio_rate6h",
+        "(1 * 0.001)",
+    ] {
+        assert!(
+            ticket.contains(part),
+            "ticket alert lacks {part}:\n{ticket}"
+        );
+    }
+    // The latency objective "p99 under 300ms" is "99% of requests in the 0.3 bucket".
+    let slow = rules["service:http_slow_requests:ratio_rate5m"][0]["expr"]
+        .as_str()
+        .unwrap();
+    assert!(slow.contains(r#"le="0.3""#), "{slow}");
+    assert!(rules["SLOLatencyBudgetBurn"][0]["expr"]
+        .as_str()
+        .unwrap()
+        .contains("(14.4 * 0.01)"));
+    // A whole-second threshold matches both `1` and Prometheus 3's `1.0`.
+    let payments = rules_of(&docs, "production/payments/prometheusrule-payments.yaml");
+    let slow = payments["service:http_slow_requests:ratio_rate1h"][0]["expr"]
+        .as_str()
+        .unwrap();
+    assert!(slow.contains(r"le=~`1(\.0)?`"), "{slow}");
+    // 99.95% leaves 0.0005.
+    assert!(payments["SLOAvailabilityBudgetBurn"][0]["expr"]
+        .as_str()
+        .unwrap()
+        .contains("(14.4 * 0.0005)"));
+}
+
+#[test]
+fn standard_alerts_follow_type_thresholds_and_the_alerts_switch() {
+    let docs = render_fixture("commerce");
+    let checkout = rules_of(&docs, "staging/checkout/prometheusrule-checkout.yaml");
+    // The platform's error threshold; the service's own latency SLO over the platform's default.
+    assert!(checkout["HighErrorRate"][0]["expr"]
+        .as_str()
+        .unwrap()
+        .ends_with("> 0.02"));
+    assert!(checkout["HighLatencyP99"][0]["expr"]
+        .as_str()
+        .unwrap()
+        .ends_with("> 0.3"));
+    assert_eq!(
+        checkout["HighErrorRate"][0]["annotations"]["runbook_url"],
+        "https://wiki.acme.dev/runbooks/checkout"
+    );
+    let inventory = rules_of(&docs, "staging/inventory/prometheusrule-inventory.yaml");
+    assert!(inventory["HighLatencyP99"][0]["expr"]
+        .as_str()
+        .unwrap()
+        .ends_with("> 0.8"));
+    assert!(
+        !inventory.contains_key("SLOLatencyBudgetBurn"),
+        "no latency SLO given"
+    );
+
+    // alerts: false drops the standard alerts, not the SLO the team asked for.
+    let payments = rules_of(&docs, "staging/payments/prometheusrule-payments.yaml");
+    assert!(!payments.contains_key("HighErrorRate") && !payments.contains_key("CrashLooping"));
+    assert!(payments.contains_key("SLOAvailabilityBudgetBurn"));
+
+    // No HTTP alerts for a worker or a cronjob; a failed run alerts for a cronjob.
+    let worker = rules_of(
+        &docs,
+        "staging/order-events/prometheusrule-order-events.yaml",
+    );
+    assert_eq!(worker.keys().collect::<Vec<_>>(), ["CrashLooping"]);
+    let cron = rules_of(
+        &docs,
+        "production/nightly-report/prometheusrule-nightly-report.yaml",
+    );
+    assert_eq!(
+        cron.keys().collect::<Vec<_>>(),
+        ["CrashLooping", "JobFailed"]
+    );
+
+    // An SLO on a worker has no request metrics to measure: skipped.
+    let worker = "apiVersion: paved.dev/v1
+kind: Application
+metadata: {name: mailer, owner: team-a, costCenter: cc-1}
+spec:
+  type: worker
+  image: ghcr.io/acme/mailer:1.0.0
+  observability: {slo: {availability: 99.9}}
+";
+    let docs = render_specs(None, &[("mailer", worker)]);
+    let rules = rules_of(&docs, "staging/mailer/prometheusrule-mailer.yaml");
+    assert_eq!(rules.keys().collect::<Vec<_>>(), ["CrashLooping"]);
+
+    // Nothing to alert on: no PrometheusRule at all.
+    let quiet = SERVICE.replace("NAME", "quiet") + "  observability: {alerts: false}\n";
+    let docs = render_specs(None, &[("quiet", &quiet)]);
+    assert!(of_kind(&docs, "PrometheusRule").is_empty());
+}
+
+#[test]
+fn services_are_scraped_on_their_metrics_port_and_prometheus_may_reach_it() {
+    let docs = render_fixture("commerce");
+    let sm = one(&docs, "staging/inventory/servicemonitor-inventory.yaml");
+    assert_eq!(sm["spec"]["endpoints"][0]["port"], "metrics");
+    assert_eq!(
+        sm["spec"]["endpoints"][0]["relabelings"][0],
+        json!({"action": "replace", "targetLabel": "service_name", "replacement": "inventory"})
+    );
+    let np = one(
+        &docs,
+        "staging/inventory/networkpolicy-inventory-allow-metrics-scrape.yaml",
+    );
+    assert_eq!(
+        np["spec"]["ingress"][0]["ports"],
+        json!([{"port": 9090, "protocol": "TCP"}])
+    );
+    assert_eq!(
+        np["spec"]["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"],
+        json!({"kubernetes.io/metadata.name": "monitoring"})
+    );
+    let sm = one(&docs, "staging/checkout/servicemonitor-checkout.yaml");
+    assert_eq!(sm["spec"]["endpoints"][0]["port"], "http");
+    // Workers and cronjobs have no Service to scrape through.
+    assert!(!docs.iter().any(|(p, d)| d["kind"] == "ServiceMonitor"
+        && (p.contains("/order-events/") || p.contains("/nightly-report/"))));
+}
+
+// ---------------------------------------------------------------- Backstage
+
+#[test]
+fn the_catalog_entry_relates_the_component_to_its_resources_and_links_its_outputs() {
+    let docs = render_fixture("commerce");
+    let entities: Vec<&Value> = docs
+        .iter()
+        .filter(|(p, _)| p == "catalog/checkout.yaml")
+        .map(|(_, d)| d)
+        .collect();
+    let component = entities[0];
+    assert_eq!(component["kind"], "Component");
+    assert_eq!(component["spec"]["owner"], "group:team-checkout");
+    assert_eq!(component["spec"]["lifecycle"], "production");
+    assert_eq!(component["spec"]["system"], "commerce");
+    assert_eq!(component["spec"]["providesApis"], json!(["checkout-api"]));
+    let annotations = &component["metadata"]["annotations"];
+    assert_eq!(
+        annotations["paved.dev/source-spec"],
+        "checkout/platform.yaml"
+    );
+    assert_eq!(
+        annotations["argocd/app-selector"],
+        "app.kubernetes.io/instance=checkout"
+    );
+    assert_eq!(
+        annotations["paved.dev/grafana-dashboard-uids"],
+        "checkout-staging,checkout-production"
+    );
+    // Every resource: ref is defined in the same file, and points back.
+    let resources: Vec<&Value> = entities[1..].to_vec();
+    let names: BTreeSet<String> = resources
+        .iter()
+        .map(|r| format!("resource:{}", r["metadata"]["name"].as_str().unwrap()))
+        .collect();
+    let deps: BTreeSet<String> = component["spec"]["dependsOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_string())
+        .filter(|d| d.starts_with("resource:"))
+        .collect();
+    assert_eq!(deps, names);
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            "resource:checkout-db".to_string(), // already prefixed: kept
+            "resource:checkout-receipts".to_string(),
+            "resource:checkout-sessions".to_string(),
+        ])
+    );
+    for r in resources {
+        assert_eq!(r["kind"], "Resource");
+        assert_eq!(r["spec"]["dependencyOf"], json!(["component:checkout"]));
+        assert_eq!(r["spec"]["owner"], "group:team-checkout");
+    }
+    // Without a gitops repo there are no Argo CD apps to link.
+    let docs = render_fixture("grafana-operator");
+    let search = one(&docs, "catalog/search.yaml");
+    assert!(search["metadata"]["annotations"]
+        .get("argocd/app-selector")
+        .is_none());
+}
