@@ -53,7 +53,10 @@ spec:
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(n), Some(dir)) = (args.get(1).and_then(|n| n.parse::<usize>().ok()), args.get(2)) else {
+    let (Some(n), Some(dir)) = (
+        args.get(1).and_then(|n| n.parse::<usize>().ok()),
+        args.get(2),
+    ) else {
         eprintln!("usage: gen-fleet N DIR");
         std::process::exit(2);
     };
@@ -67,7 +70,9 @@ fn generate(n: usize, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("paved.yaml"), PLATFORM)?;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let teams = ["payments", "orders", "search", "identity", "growth", "platform", "data", "mobile"];
+    let teams = [
+        "payments", "orders", "search", "identity", "growth", "platform", "data", "mobile",
+    ];
     let mut services: Vec<String> = Vec::new();
     for i in 0..n {
         let name = format!("svc-{i:05}");
@@ -96,9 +101,18 @@ fn generate(n: usize, dir: &Path) -> std::io::Result<()> {
             }
         }
         if rng.chance(70) {
-            let _ = writeln!(y, "  size: {}", ["small", "medium", "large"][rng.below(3) as usize]);
+            let _ = writeln!(
+                y,
+                "  size: {}",
+                ["small", "medium", "large"][rng.below(3) as usize]
+            );
         } else {
-            let _ = writeln!(y, "  compute: {{cpu: {}m, memory: {}Mi}}", (rng.below(8) + 1) * 100, (rng.below(8) + 1) * 128);
+            let _ = writeln!(
+                y,
+                "  compute: {{cpu: {}m, memory: {}Mi}}",
+                (rng.below(8) + 1) * 100,
+                (rng.below(8) + 1) * 128
+            );
         }
         if kind == "worker" {
             let _ = writeln!(y, "  replicas: {}", rng.below(3) + 1);
@@ -115,17 +129,32 @@ fn generate(n: usize, dir: &Path) -> std::io::Result<()> {
         }
         y.push_str("  env:\n    LOG_LEVEL: info\n    SERVICE_NAME: ${metadata.name}\n");
         for (rname, rtype) in &resources {
-            let key = if *rtype == "bucket" { "endpoint" } else { "url" };
-            let _ = writeln!(y, "    {}_URL: ${{resources.{rname}.{key}}}", rname.to_uppercase());
+            let key = if *rtype == "bucket" {
+                "endpoint"
+            } else {
+                "url"
+            };
+            let _ = writeln!(
+                y,
+                "    {}_URL: ${{resources.{rname}.{key}}}",
+                rname.to_uppercase()
+            );
         }
         if rng.chance(60) {
-            let _ = writeln!(y, "  secrets:\n    - {{env: API_TOKEN, ref: \"{team}/{name}#api-token\"}}");
+            let _ = writeln!(
+                y,
+                "  secrets:\n    - {{env: API_TOKEN, ref: \"{team}/{name}#api-token\"}}"
+            );
         }
         if kind == "service" && rng.chance(50) {
             let _ = writeln!(y, "  ingress: {{host: {name}, public: {}}}", rng.chance(40));
         }
         let candidates: Vec<&String> = services.iter().rev().take(50).collect();
-        let deps = if kind == "cronjob" { 0 } else { rng.below(4).min(candidates.len() as u64) };
+        let deps = if kind == "cronjob" {
+            0
+        } else {
+            rng.below(4).min(candidates.len() as u64)
+        };
         if deps > 0 {
             let mut chosen: Vec<&String> = Vec::new();
             for _ in 0..deps {
@@ -142,7 +171,11 @@ fn generate(n: usize, dir: &Path) -> std::io::Result<()> {
             for (rname, rtype) in &resources {
                 match *rtype {
                     "postgresql" => {
-                        let _ = writeln!(y, "    {rname}: {{type: postgresql, version: \"16\", storageGB: {}}}", (rng.below(10) + 1) * 10);
+                        let _ = writeln!(
+                            y,
+                            "    {rname}: {{type: postgresql, version: \"16\", storageGB: {}}}",
+                            (rng.below(10) + 1) * 10
+                        );
                     }
                     other => {
                         let _ = writeln!(y, "    {rname}: {{type: {other}}}");

@@ -10,20 +10,17 @@
 //! Faults of the environment (a missing path, an unwritable folder) are
 //! [`Fault`]s (exit 2). Success is exit 0.
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::diag::{self, Diagnostic, Format};
 use crate::discover;
-use crate::emit::{OutFile, Plan};
+use crate::emit::Plan;
 use crate::load;
 use crate::model::{self, Instance, Platform, Service};
-use crate::normalize::{self, Doc};
-use crate::render::{Blueprints, Scope};
+use crate::render::Blueprints;
 use crate::source::{display_path, Source, SourceRef, Span};
 use crate::validate::{schema, semantic};
 
@@ -65,8 +62,71 @@ pub struct Inputs {
     pub out_dir: Option<PathBuf>,
 }
 
-/// Runs discover → … → normalize. With `render: false` it stops after validation.
+/// Runs discover → … → normalize. With `render: false` it stops after
+/// validation. Holds every rendered file in memory: for commands that need
+/// them all (diff, tests); `render` and `check` stream units instead.
 pub fn compile(inputs: &Inputs, render: bool) -> Result<Compiled, Fault> {
+    let f = front(inputs, render)?;
+    let plan = match f.units() {
+        Some(units) if !f.failed() => {
+            let (files, d) = units.render_all();
+            Some((files, d))
+        }
+        _ => None,
+    };
+    let mut diags = f.diags;
+    let plan = match plan {
+        Some((files, d)) => {
+            diags.extend(d);
+            diag::sort(&mut diags);
+            if diag::count_errors(&diags) > 0 {
+                Plan::default()
+            } else {
+                Plan::new(files)
+            }
+        }
+        None => Plan::default(),
+    };
+    Ok(Compiled {
+        platform: f.platform,
+        services: f.services,
+        instances: f.instances,
+        plan,
+        diags,
+    })
+}
+
+/// Everything up to rendering: the checked platform, services and resolved
+/// instances, and the blueprints, or the findings that stopped the run.
+pub struct Front {
+    pub platform: Option<Platform>,
+    pub services: Vec<Service>,
+    pub instances: Vec<Instance>,
+    pub blueprints: Option<Blueprints>,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl Front {
+    pub fn failed(&self) -> bool {
+        diag::count_errors(&self.diags) > 0
+    }
+
+    /// The render units, once the model is complete and error-free.
+    pub fn units(&self) -> Option<crate::units::Units<'_>> {
+        if self.failed() {
+            return None;
+        }
+        Some(crate::units::Units::new(
+            self.platform.as_ref()?,
+            &self.services,
+            &self.instances,
+            self.blueprints.as_ref()?,
+        ))
+    }
+}
+
+/// discover → load → validate → model. With `resolve: false` it stops after validation.
+pub fn front(inputs: &Inputs, resolve: bool) -> Result<Front, Fault> {
     let found = discover::discover(
         &inputs.paths,
         inputs.config.as_deref(),
@@ -80,11 +140,11 @@ pub fn compile(inputs: &Inputs, render: bool) -> Result<Compiled, Fault> {
         Some(p) => p,
         None => {
             diag::sort(&mut diags);
-            return Ok(Compiled {
+            return Ok(Front {
                 platform: None,
                 services: vec![],
                 instances: vec![],
-                plan: Plan::default(),
+                blueprints: None,
                 diags,
             });
         }
@@ -104,13 +164,13 @@ pub fn compile(inputs: &Inputs, render: bool) -> Result<Compiled, Fault> {
         services.extend(s);
     }
     diags.extend(semantic::check(&platform, &services));
-    if diag::count_errors(&diags) > 0 || !render {
+    if diag::count_errors(&diags) > 0 || !resolve {
         diag::sort(&mut diags);
-        return Ok(Compiled {
+        return Ok(Front {
             platform: Some(platform),
             services,
             instances: vec![],
-            plan: Plan::default(),
+            blueprints: None,
             diags,
         });
     }
@@ -122,19 +182,12 @@ pub fn compile(inputs: &Inputs, render: bool) -> Result<Compiled, Fault> {
         instances.len()
     ));
     let blueprints = Blueprints::new(overrides);
-    let (files, render_diags) = render_all(&platform, &services, &instances, &blueprints);
-    diags.extend(render_diags);
     diag::sort(&mut diags);
-    let plan = if diag::count_errors(&diags) > 0 {
-        Plan::default()
-    } else {
-        Plan::new(files)
-    };
-    Ok(Compiled {
+    Ok(Front {
         platform: Some(platform),
         services,
         instances,
-        plan,
+        blueprints: Some(blueprints),
         diags,
     })
 }
@@ -157,7 +210,24 @@ fn read_source(
         );
         return Ok(None);
     }
-    let bytes = std::fs::read(path).map_err(|e| Fault(format!("cannot read `{name}`: {e}")))?;
+    // Never more than the limit, whatever the size said: a file that grew
+    // since, or a device named on the command line, cannot fill memory.
+    let mut bytes = Vec::new();
+    {
+        use std::io::Read as _;
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+            .map_err(|e| Fault(format!("cannot read `{name}`: {e}")))?;
+    }
+    if bytes.len() as u64 > limit {
+        let src = Source::new(path, name.clone(), String::new());
+        diags.push(
+            Diagnostic::error("paved::load::too-large", format!("{what} is over the limit of {limit} bytes"))
+                .in_file(&src)
+                .help("a platform spec is a few dozen lines; the limit is `spec.limits.maxFileSize` in paved.yaml"),
+        );
+        return Ok(None);
+    }
     // Windows editors save "Unicode" as UTF-16; say so rather than "binary".
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         let src = Source::new(path, name, String::new());
@@ -306,6 +376,9 @@ fn load_platform(
 
 /// Reads the platform's blueprint overrides. Symlinks are not followed, so a
 /// blueprint can only come from inside the folder.
+/// The largest blueprint file read (the largest built-in one is a few KiB).
+const MAX_BLUEPRINT: u64 = 1024 * 1024;
+
 fn read_overrides(folder: &Path) -> Result<Overrides, Fault> {
     let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(folder)
@@ -324,7 +397,18 @@ fn read_overrides(folder: &Path) -> Result<Overrides, Fault> {
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join("/");
+        // Only templates are read, and only up to a size no real blueprint
+        // reaches, whatever folder `blueprints:` names.
+        if !crate::render::is_template(&rel) {
+            continue;
+        }
         let shown = display_path(entry.path(), Path::new("."));
+        if entry.metadata().map_or(0, |m| m.len()) > MAX_BLUEPRINT {
+            return Err(Fault(format!(
+                "blueprint `{shown}` is larger than {} MiB",
+                MAX_BLUEPRINT >> 20
+            )));
+        }
         let text = std::fs::read_to_string(entry.path())
             .map_err(|e| Fault(format!("cannot read blueprint `{shown}`: {e}")))?;
         out.push((rel, shown, text));
@@ -377,248 +461,6 @@ fn load_service(path: &Path, root: &Path, platform: &Platform) -> Result<Loaded,
             );
             Ok((None, diags))
         }
-    }
-}
-
-/// Per-team facts for platform-wide blueprints (Argo CD projects).
-#[derive(Serialize)]
-struct Team {
-    name: String,
-    namespaces: Vec<String>,
-}
-
-/// Renders every blueprint scope and lays the documents out as files.
-fn render_all(
-    platform: &Platform,
-    services: &[Service],
-    instances: &[Instance],
-    bps: &Blueprints,
-) -> (Vec<OutFile>, Vec<Diagnostic>) {
-    let platform_v = val(platform);
-    let mut files = Vec::new();
-    let mut diags = Vec::new();
-
-    // service × environment
-    let per_instance: Vec<(Vec<OutFile>, Vec<Diagnostic>)> = instances
-        .par_iter()
-        .map(|inst| {
-            let what = format!("service `{}` in {}", inst.name, inst.environment.name);
-            let ctx = minijinja::context! {
-                service => val(inst),
-                environment => val(&inst.environment),
-                platform => platform_v.clone(),
-            };
-            let folder = format!("{}/{}", inst.environment.name, inst.name);
-            let (docs, mut d) = render_scope(bps, Scope::Service, &ctx, &what);
-            // The Gatekeeper rules at compile time; pointed at the spec or blueprint.
-            let rendered = services
-                .iter()
-                .find(|s| s.name() == inst.name)
-                .map(|service| crate::policy::Rendered {
-                    service,
-                    environment: &inst.environment.name,
-                });
-            let policy = crate::policy::check(platform, &docs, bps, rendered);
-            let mut out = layout(&folder, &inst.source, docs);
-            if d.is_empty() && !out.is_empty() {
-                out.push(kustomization(&folder, &inst.source, &out));
-            }
-            d.extend(policy);
-            (out, d)
-        })
-        .collect();
-    for (f, d) in per_instance {
-        files.extend(f);
-        diags.extend(d);
-    }
-
-    // environment
-    for env in platform.environments.values() {
-        let here: Vec<&Instance> = instances
-            .iter()
-            .filter(|i| i.environment.name == env.name)
-            .collect();
-        let ctx = minijinja::context! {
-            environment => val(env),
-            services => val(&here),
-            platform => platform_v.clone(),
-        };
-        let what = format!("environment {}", env.name);
-        for bp in bps.of_scope(Scope::Environment) {
-            let (docs, d) = render_one(bps, bp, &ctx, &what);
-            diags.extend(d);
-            diags.extend(crate::policy::check(platform, &docs, bps, None));
-            let folder = join(&env.name, &bp.sub_folder());
-            files.extend(layout(&folder, "paved.yaml and every platform.yaml", docs));
-        }
-    }
-
-    // platform
-    let mut teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for i in instances {
-        let ns = teams.entry(i.owner.clone()).or_default();
-        if !ns.contains(&i.namespace) {
-            ns.push(i.namespace.clone());
-        }
-    }
-    let teams: Vec<Team> = teams
-        .into_iter()
-        .map(|(name, mut namespaces)| {
-            namespaces.sort();
-            Team { name, namespaces }
-        })
-        .collect();
-    let mut resource_types: Vec<&str> = services
-        .iter()
-        .flat_map(|s| s.spec.resources.values().map(|r| r.kind.as_str()))
-        .collect();
-    resource_types.sort_unstable();
-    resource_types.dedup();
-    let ctx = minijinja::context! {
-        platform => platform_v.clone(),
-        services => val(instances),
-        teams => val(&teams),
-        resource_types => val(&resource_types),
-    };
-    for bp in bps.of_scope(Scope::Platform) {
-        let (docs, d) = render_one(bps, bp, &ctx, "the platform");
-        diags.extend(d);
-        diags.extend(crate::policy::check(platform, &docs, bps, None));
-        files.extend(layout(
-            &join("platform", &bp.sub_folder()),
-            "paved.yaml and every platform.yaml",
-            docs,
-        ));
-    }
-
-    // catalog: one file per service with every entity it produces
-    let mut by_service: BTreeMap<&str, Vec<&Instance>> = BTreeMap::new();
-    for i in instances {
-        by_service.entry(i.name.as_str()).or_default().push(i);
-    }
-    for (name, insts) in by_service {
-        let ctx = minijinja::context! {
-            service => val(insts[0]),
-            instances => val(&insts),
-            platform => platform_v.clone(),
-        };
-        let what = format!("service `{name}`");
-        let (docs, d) = render_scope(bps, Scope::Catalog, &ctx, &what);
-        diags.extend(d);
-        if !docs.is_empty() {
-            let values: Vec<&serde_json::Value> = docs.iter().map(|d| &d.value).collect();
-            files.push(OutFile {
-                path: format!("catalog/{name}.yaml"),
-                content: normalize::file_text(&insts[0].source, &values),
-            });
-        }
-    }
-
-    // Two blueprints must never write the same file.
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    for w in files.windows(2) {
-        if w[0].path == w[1].path {
-            diags.push(
-                Diagnostic::error("paved::render::duplicate-output", format!("two documents would be written to `{}`", w[0].path))
-                    .help("each object needs its own kind and name within a folder; check blueprints that render the same kind and name"),
-            );
-        }
-    }
-    (files, diags)
-}
-
-fn join(a: &str, b: &str) -> String {
-    if b.is_empty() {
-        a.to_string()
-    } else {
-        format!("{a}/{b}")
-    }
-}
-
-fn render_scope(
-    bps: &Blueprints,
-    scope: Scope,
-    ctx: &minijinja::Value,
-    what: &str,
-) -> (Vec<Doc>, Vec<Diagnostic>) {
-    let mut docs: Vec<Doc> = Vec::new();
-    let mut diags = Vec::new();
-    // Which blueprint produced each file name, so two blueprints writing the
-    // same file are both named (catalog documents all share one file).
-    let mut made_by: HashMap<String, &crate::render::Blueprint> = HashMap::new();
-    for bp in bps.of_scope(scope) {
-        let (d, e) = render_one(bps, bp, ctx, what);
-        for doc in d {
-            if scope != Scope::Catalog {
-                if let Some(first) = made_by.insert(doc.file_name(), bp) {
-                    // Point at the platform team's file, which they can change.
-                    let (here, other) = if bp.source.name.starts_with("<built-in>") {
-                        (first, bp)
-                    } else {
-                        (bp, first)
-                    };
-                    diags.push(
-                        Diagnostic::error(
-                            "paved::render::duplicate-output",
-                            format!(
-                                "blueprints `{}` and `{}` both produce {} `{}` for {what}",
-                                first.name, bp.name, doc.kind, doc.name
-                            ),
-                        )
-                        .at(&here.source, Span::point(0), "this blueprint")
-                        .also(&other.source, Span::point(0), "and this one")
-                        .help("each object needs its own kind and name within a folder; an override replaces a built-in blueprint only when it has the same path"),
-                    );
-                    continue;
-                }
-            }
-            docs.push(doc);
-        }
-        diags.extend(e);
-    }
-    (docs, diags)
-}
-
-fn render_one(
-    bps: &Blueprints,
-    bp: &crate::render::Blueprint,
-    ctx: &minijinja::Value,
-    what: &str,
-) -> (Vec<Doc>, Vec<Diagnostic>) {
-    match bps.render(bp, ctx, what) {
-        Err(d) => (vec![], vec![d]),
-        Ok(text) => match normalize::documents(&text, bp, what) {
-            Ok(docs) => (docs, vec![]),
-            Err(d) => (vec![], d),
-        },
-    }
-}
-
-fn layout(folder: &str, origin: &str, docs: Vec<Doc>) -> Vec<OutFile> {
-    docs.iter()
-        .map(|d| OutFile {
-            path: format!("{folder}/{}", d.file_name()),
-            content: normalize::file_text(origin, &[&d.value]),
-        })
-        .collect()
-}
-
-/// A `kustomization.yaml` listing a service folder's files, so
-/// `kubectl apply -k DIR/<env>/<service>` works.
-fn kustomization(folder: &str, origin: &str, files: &[OutFile]) -> OutFile {
-    let mut names: Vec<&str> = files
-        .iter()
-        .filter_map(|f| f.path.rsplit('/').next())
-        .collect();
-    names.sort_unstable();
-    let doc = serde_json::json!({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": names,
-    });
-    OutFile {
-        path: format!("{folder}/kustomization.yaml"),
-        content: normalize::file_text(origin, &[&doc]),
     }
 }
 
@@ -741,50 +583,128 @@ pub fn validate(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
 }
 
 /// `paved render`
+/// The most rendered bytes kept between the first pass of `render`/`check`
+/// and writing; beyond it, units are rendered again when needed, so memory
+/// stays flat for any fleet size.
+pub const CACHE_BUDGET: usize = 32 << 20;
+
+/// Renders and checks every unit (the first pass), for `render` and `check`.
+/// `None` when the input has errors (already reported).
+pub fn first_pass<'f>(
+    f: &'f Front,
+    out: &Output,
+    budget: usize,
+) -> Option<(
+    crate::units::Units<'f>,
+    Vec<crate::units::Rendered>,
+    Vec<Diagnostic>,
+)> {
+    let Some(units) = f.units() else {
+        report(&f.diags, out);
+        return None;
+    };
+    crate::progress::phase(format!(
+        "rendering {} × environments ({} instances)",
+        plural(f.services.len(), "service"),
+        f.instances.len()
+    ));
+    let (rendered, d) = units.digest_all(budget);
+    let mut diags = f.diags.clone();
+    diags.extend(d);
+    diag::sort(&mut diags);
+    if diag::count_errors(&diags) > 0 {
+        report(&diags, out);
+        return None;
+    }
+    Some((units, rendered, diags))
+}
+
+/// `paved render`
 pub fn render(inputs: &Inputs, out_dir: &Path, dry_run: bool, out: &Output) -> Result<bool, Fault> {
+    use crate::emit::write;
     let start = Instant::now();
     let progress = progress(out, "discovering specs");
-    let c = compile(inputs, true)?;
-    if c.failed() {
-        drop(progress);
-        report(&c.diags, out);
+    let f = front(inputs, true)?;
+    // A dry run writes nothing, so it keeps nothing between passes.
+    let budget = if dry_run { 0 } else { CACHE_BUDGET };
+    let Some((units, rendered, diags)) = first_pass(&f, out, budget) else {
         return Ok(false);
-    }
-    let envs: std::collections::BTreeSet<&str> = c
+    };
+    let envs: std::collections::BTreeSet<&str> = f
         .instances
         .iter()
         .map(|i| i.environment.name.as_str())
         .collect();
     let what = format!(
         "{} in {}",
-        plural(c.services.len(), "service"),
+        plural(f.services.len(), "service"),
         plural(envs.len(), "environment")
     );
+    let paths: Vec<&str> = rendered
+        .iter()
+        .flat_map(|r| r.digests.iter().map(|d| d.path.as_str()))
+        .collect();
     if dry_run {
         drop(progress);
-        report(&c.diags, out);
-        for f in &c.plan.files {
-            status_verbose(
-                out,
-                &format!("would write {}/{}", out_dir.display(), f.path),
-            );
+        report(&diags, out);
+        let mut sorted = paths.clone();
+        sorted.sort_unstable();
+        for p in sorted {
+            status_verbose(out, &format!("would write {}/{p}", out_dir.display()));
         }
         status(
             out,
             &format!(
                 "Rendered {what}: {} (dry run, nothing written) in {:.2}s",
-                plural(c.plan.files.len(), "file"),
+                plural(paths.len(), "file"),
                 start.elapsed().as_secs_f64()
             ),
         );
         return Ok(true);
     }
-    crate::progress::phase(format!("writing {}", plural(c.plan.files.len(), "file")));
-    let written = crate::emit::write::write(&c.plan, out_dir).map_err(|e| Fault(e.0));
+    crate::progress::phase(format!("writing {}", plural(paths.len(), "file")));
+    let result = (|| -> Result<write::Stats, write::WriteError> {
+        write::begin(out_dir, &paths)?;
+        // A unit whose files are all up to date is not rendered again; the
+        // others are written from the first pass's cache or rendered anew.
+        let per_unit: Vec<Result<(usize, Vec<String>), write::WriteError>> = rendered
+            .par_iter()
+            .map(|r| {
+                if r.digests
+                    .iter()
+                    .all(|d| crate::emit::up_to_date(out_dir, d))
+                {
+                    return Ok((r.digests.len(), Vec::new()));
+                }
+                let mut unchanged = 0;
+                let mut written = Vec::new();
+                for file in units.files_of(r) {
+                    if write::write_file(out_dir, &file)? {
+                        written.push(file.path);
+                    } else {
+                        unchanged += 1;
+                    }
+                }
+                Ok((unchanged, written))
+            })
+            .collect();
+        let mut stats = write::Stats::default();
+        for r in per_unit {
+            let (unchanged, written) = r?;
+            stats.unchanged += unchanged;
+            stats.written += written.len();
+            stats.written_files.extend(written);
+        }
+        stats.written_files.sort();
+        let keep: std::collections::HashSet<&str> = paths.iter().copied().collect();
+        stats.removed_files = write::remove_stale(out_dir, &keep)?;
+        stats.removed = stats.removed_files.len();
+        Ok(stats)
+    })();
     drop(progress);
     // Warnings are printed after the progress line is gone, never under it.
-    report(&c.diags, out);
-    let stats = written?;
+    report(&diags, out);
+    let stats = result.map_err(|e| Fault(e.0))?;
     for f in &stats.written_files {
         status_verbose(out, &format!("wrote   {}/{f}", out_dir.display()));
     }
@@ -807,9 +727,4 @@ pub fn render(inputs: &Inputs, out_dir: &Path, dry_run: bool, out: &Output) -> R
 
 pub fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
-
-/// Any serialisable model value as a template value.
-fn val<T: Serialize>(v: T) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(v))
 }

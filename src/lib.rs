@@ -36,5 +36,6 @@ pub mod progress;
 pub mod render;
 pub mod render_fns;
 pub mod source;
+pub mod units;
 pub mod validate;
 pub mod yaml_emit;

@@ -29,6 +29,8 @@ use crate::source::{SourceRef, Span};
 pub const MAX_DEPTH: usize = 64;
 /// The most values one file may hold after aliases are expanded.
 pub const MAX_NODES: usize = 200_000;
+/// Mappings up to this size find duplicate keys by scanning.
+const SCAN_LIMIT: usize = 16;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -166,7 +168,9 @@ pub fn load_mapping(src: &SourceRef, what: &str) -> (Option<Node>, Vec<Diagnosti
     match doc {
         None => {
             let help = if what == "platform.yaml" {
-                format!("a {what} starts with `apiVersion: paved.dev/v1`; `paved init NAME` writes one")
+                format!(
+                    "a {what} starts with `apiVersion: paved.dev/v1`; `paved init NAME` writes one"
+                )
             } else {
                 format!("a {what} starts with `apiVersion: paved.dev/v1`")
             };
@@ -221,6 +225,11 @@ pub fn parse(src: &SourceRef, docs_mode: Documents) -> (Vec<Node>, Vec<Diagnosti
             Event::DocumentStart(_) => {
                 doc_starts.push(span);
                 b.anchors.clear();
+                // Rendered output may hold many documents; the budget guards
+                // each one, so a large fleet's output is never refused.
+                if docs_mode == Documents::Many {
+                    b.nodes = 0;
+                }
             }
             Event::Alias(id) => b.alias(id, span),
             Event::Scalar(text, style, anchor, tag) => {
@@ -297,8 +306,9 @@ struct Frame {
     entries: Vec<Entry>,
     /// A mapping's key waiting for its value.
     pending_key: Option<(String, Span)>,
-    /// Keys seen so far, to report duplicates with both places.
-    seen: HashMap<String, Span>,
+    /// Keys seen so far, for large mappings only; small ones are scanned,
+    /// which costs less than hashing every key of every rendered document.
+    seen: Option<HashMap<String, Span>>,
 }
 
 impl<'a> Builder<'a> {
@@ -337,7 +347,7 @@ impl<'a> Builder<'a> {
             items: Vec::new(),
             entries: Vec::new(),
             pending_key: None,
-            seen: HashMap::new(),
+            seen: None,
         });
     }
 
@@ -411,15 +421,32 @@ impl<'a> Builder<'a> {
         }
         match frame.pending_key.take() {
             Some((key, key_span)) => {
-                if let Some(first) = frame.seen.get(&key) {
+                let first = match &mut frame.seen {
+                    Some(seen) => seen.get(&key).copied(),
+                    None => frame
+                        .entries
+                        .iter()
+                        .find(|e| e.key == key)
+                        .map(|e| e.key_span),
+                };
+                if frame.seen.is_none() && frame.entries.len() >= SCAN_LIMIT {
+                    frame.seen = Some(
+                        frame
+                            .entries
+                            .iter()
+                            .map(|e| (e.key.clone(), e.key_span))
+                            .collect(),
+                    );
+                }
+                if let Some(first) = first {
                     self.diags.push(
                         Diagnostic::error("paved::yaml::duplicate-key", format!("the key `{key}` appears twice in this mapping"))
                             .at(self.src, key_span, "duplicate key")
-                            .also(self.src, *first, "first defined here")
+                            .also(self.src, first, "first defined here")
                             .help("YAML keys must be unique; remove one of them (Paved never lets the last one win silently)"),
                     );
-                } else {
-                    frame.seen.insert(key.clone(), key_span);
+                } else if let Some(seen) = &mut frame.seen {
+                    seen.insert(key.clone(), key_span);
                 }
                 frame.entries.push(Entry {
                     key,
@@ -428,12 +455,20 @@ impl<'a> Builder<'a> {
                 });
             }
             None => {
+                // A plain key stays as written (`0755` is not the integer 755,
+                // `0x1F` not 31): keys are names, and JSON keys are strings.
+                // An alias used as a key has only `*name` as its text.
+                let raw = self
+                    .src
+                    .text
+                    .get(node.span.start..node.span.end)
+                    .filter(|r| !r.starts_with('*'));
                 let key = match node.value {
                     Value::Str(s) => s,
-                    Value::Null => self.src.text[node.span.start..node.span.end].to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    Value::Int(i) => i.to_string(),
-                    Value::Float(_) => self.src.text[node.span.start..node.span.end].to_string(),
+                    Value::Null => raw.unwrap_or("").to_string(),
+                    Value::Bool(b) => raw.map_or_else(|| b.to_string(), str::to_string),
+                    Value::Int(i) => raw.map_or_else(|| i.to_string(), str::to_string),
+                    Value::Float(f) => raw.map_or_else(|| f.to_string(), str::to_string),
                     Value::Seq(_) | Value::Map(_) => {
                         self.diags.push(
                             Diagnostic::error(
@@ -768,6 +803,17 @@ mod tests {
         assert_eq!(load("").1[0].code, "paved::yaml::empty");
         assert_eq!(load("null\n").1[0].code, "paved::yaml::empty");
         assert_eq!(load("- a\n").1[0].code, "paved::yaml::not-a-mapping");
+    }
+
+    #[test]
+    fn plain_keys_keep_their_text() {
+        let (n, d) = load("0755: a\n0x1F: b\nTrue: c\n~: d\n1e3: e\n");
+        assert!(d.is_empty(), "{d:?}");
+        let keys: Vec<String> = match n.unwrap().value {
+            Value::Map(entries) => entries.into_iter().map(|e| e.key).collect(),
+            _ => unreachable!(),
+        };
+        assert_eq!(keys, ["0755", "0x1F", "True", "~", "1e3"]);
     }
 
     #[test]

@@ -779,6 +779,14 @@ impl Service {
             .collect()
     }
 
+    /// Whether this service runs in the platform environment `env`.
+    pub fn runs_in(&self, env: &str) -> bool {
+        self.spec
+            .environments
+            .as_ref()
+            .is_none_or(|envs| envs.contains_key(env))
+    }
+
     /// `component:NAME` entries of `dependsOn`, as names.
     pub fn dependency_names(&self) -> impl Iterator<Item = &str> {
         self.spec
@@ -958,18 +966,32 @@ pub struct ResolvedEnvironment {
 pub fn resolve(platform: &Platform, services: &[Service]) -> Vec<Instance> {
     let mut sorted: Vec<&Service> = services.iter().collect();
     sorted.sort_by(|a, b| a.name().cmp(b.name()));
+    // The dependency graph both ways, indexed once: resolving stays linear in
+    // the fleet size (thousands of services).
+    let mut graph = Graph::default();
+    for s in &sorted {
+        graph.by_name.insert(s.name(), s);
+        for d in s.dependency_names() {
+            if d != s.name() {
+                graph.dependents.entry(d).or_default().push(s);
+            }
+        }
+    }
     let mut out = Vec::new();
     for env in platform.environments.values() {
-        let here: Vec<&Service> = sorted
-            .iter()
-            .copied()
-            .filter(|s| s.environments(platform).iter().any(|e| e.name == env.name))
-            .collect();
-        for s in &here {
-            out.push(instance(platform, env, s, &here));
+        for s in sorted.iter().filter(|s| s.runs_in(&env.name)) {
+            out.push(instance(platform, env, s, &graph));
         }
     }
     out
+}
+
+/// Services by name, and who depends on whom, for one resolution.
+#[derive(Default)]
+struct Graph<'a> {
+    by_name: std::collections::HashMap<&'a str, &'a Service>,
+    /// Service name → the services that list it in `dependsOn`, in name order.
+    dependents: std::collections::HashMap<&'a str, Vec<&'a Service>>,
 }
 
 pub fn namespace_of(env: &EnvironmentConfig, service: &str) -> String {
@@ -994,12 +1016,7 @@ fn peer(env: &EnvironmentConfig, s: &Service) -> Peer {
     }
 }
 
-fn instance(
-    platform: &Platform,
-    env: &EnvironmentConfig,
-    s: &Service,
-    here: &[&Service],
-) -> Instance {
+fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &Graph) -> Instance {
     let spec = &s.spec;
     let ov = spec
         .environments
@@ -1110,15 +1127,21 @@ fn instance(
 
     let dependencies: Vec<Peer> = s
         .dependency_names()
-        .filter_map(|d| here.iter().find(|o| o.name() == d))
+        .filter_map(|d| graph.by_name.get(d))
+        .filter(|o| o.runs_in(&env.name))
         .map(|o| peer(env, o))
         .collect();
-    let mut dependents: Vec<Peer> = here
+    let mut dependents: Vec<Peer> = graph
+        .dependents
+        .get(name.as_str())
+        .map(|v| v.as_slice())
+        .unwrap_or_default()
         .iter()
-        .filter(|o| o.name() != name && o.dependency_names().any(|d| d == name))
+        .filter(|o| o.runs_in(&env.name))
         .map(|o| peer(env, o))
         .collect();
-    dependents.sort_by(|a, b| a.name.cmp(&b.name));
+    // Listed once even when a service names this one twice.
+    dependents.dedup_by(|a, b| a.name == b.name);
 
     let resources = spec
         .resources

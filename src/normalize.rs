@@ -38,11 +38,11 @@ impl Doc {
 }
 
 /// Parses and checks everything one blueprint rendered for one instance.
-pub fn documents(text: &str, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, Vec<Diagnostic>> {
+pub fn documents(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, Vec<Diagnostic>> {
     // A virtual file holding the output, so a YAML error can show the rendered
     // line that is wrong; the blueprint is named in the message.
     let shown = format!("{} (rendered for {what})", bp.source.name);
-    let src = Source::virtual_file(&shown, text.to_string());
+    let src = Source::virtual_file(&shown, text);
     let (nodes, diags) = load::parse(&src, Documents::Many);
     if !diags.is_empty() {
         return Err(diags
@@ -212,14 +212,22 @@ fn blueprint_field_line(blueprint: &str, field: &str) -> Option<usize> {
     };
     let first_content = lines
         .iter()
-        .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with("{%") && !l.trim_start().starts_with('#'))
+        .position(|l| {
+            !l.trim().is_empty()
+                && !l.trim_start().starts_with("{%")
+                && !l.trim_start().starts_with('#')
+        })
         .unwrap_or(0);
     let at = match field {
         "apiVersion" => find("apiVersion:", 0),
         "kind" => find("kind:", 0),
         "metadata" => find("metadata:", 0),
         "metadata.name" | "metadata.namespace" => {
-            let key = if field == "metadata.name" { "name:" } else { "namespace:" };
+            let key = if field == "metadata.name" {
+                "name:"
+            } else {
+                "namespace:"
+            };
             find("metadata:", 0).map(|m| find(key, m + 1).unwrap_or(m))
         }
         _ => None,

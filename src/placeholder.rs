@@ -53,9 +53,9 @@ pub fn parse(value: &str) -> Result<Vec<Piece>, SyntaxError> {
     while let Some(i) = rest.find('$') {
         text.push_str(&rest[..i]);
         let after = &rest[i..];
-        if after.starts_with("$${") {
+        if let Some(r) = after.strip_prefix("$${") {
             text.push_str("${");
-            rest = &after[3..];
+            rest = r;
             offset += i + 3;
             continue;
         }

@@ -107,7 +107,7 @@ pub fn builtin() -> Vec<(String, String)> {
     out
 }
 
-fn is_template(path: &str) -> bool {
+pub(crate) fn is_template(path: &str) -> bool {
     path.ends_with(".yaml") || path.ends_with(".yml") || path.ends_with(".j2")
 }
 
@@ -182,26 +182,36 @@ impl Blueprints {
 
     /// Renders one blueprint with `ctx`. `what` names the thing being rendered
     /// (e.g. "service `orders` in staging") for diagnostics.
-    pub fn render(&self, bp: &Blueprint, ctx: &Value, what: &str) -> Result<String, Diagnostic> {
+    /// (The diagnostic is boxed: it is large, and the happy path is hot.)
+    pub fn render(
+        &self,
+        bp: &Blueprint,
+        ctx: &Value,
+        what: &str,
+    ) -> Result<String, Box<Diagnostic>> {
         let tmpl = self
             .env
             .get_template(&bp.name)
-            .map_err(|e| self.error(bp, &e, what))?;
+            .map_err(|e| Box::new(self.error(bp, &e, what)))?;
         // Rendered into a capped buffer, so a runaway blueprint stops at the
         // limit instead of first filling memory (fuel bounds time, not bytes).
         let mut out = Capped::default();
         let result = tmpl.render_captured_to(ctx, &mut out).map(drop);
         if out.over {
-            return Err(Diagnostic::error(
-                "paved::blueprint::too-large",
-                format!(
-                    "blueprint `{}` produced more than {} MiB for {what}",
-                    bp.name,
-                    MAX_OUTPUT >> 20
+            return Err(Box::new(
+                Diagnostic::error(
+                    "paved::blueprint::too-large",
+                    format!(
+                        "blueprint `{}` produced more than {} MiB for {what}",
+                        bp.name,
+                        MAX_OUTPUT >> 20
+                    ),
+                )
+                .at(&bp.source, Span::point(0), "this blueprint")
+                .help(
+                    "a blueprint renders a handful of documents; check for a loop that runs away",
                 ),
-            )
-            .at(&bp.source, Span::point(0), "this blueprint")
-            .help("a blueprint renders a handful of documents; check for a loop that runs away"));
+            ));
         }
         result.map_err(|e| self.error(bp, &e, what))?;
         // Templates produce text; a lossy conversion cannot lose anything real.

@@ -50,8 +50,9 @@ pub struct Source {
     pub name: String,
     /// The text, without a byte-order mark.
     pub text: String,
-    /// Byte offsets at which lines start (the first is always 0).
-    line_starts: Vec<usize>,
+    /// Byte offsets at which lines start (the first is always 0); computed on
+    /// first use, since most sources (rendered output) never need a position.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 /// A shared handle on a [`Source`]; diagnostics and nodes keep one.
@@ -59,12 +60,11 @@ pub type SourceRef = Arc<Source>;
 
 impl Source {
     pub fn new(path: impl Into<PathBuf>, name: impl Into<String>, text: String) -> SourceRef {
-        let line_starts = line_starts(&text);
         Arc::new(Source {
             path: path.into(),
             name: name.into(),
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         })
     }
 
@@ -73,14 +73,18 @@ impl Source {
         Source::new(PathBuf::from(name), name.to_string(), text)
     }
 
+    fn lines(&self) -> &Vec<usize> {
+        self.line_starts.get_or_init(|| line_starts(&self.text))
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        let line = match self.lines().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line];
+        let start = self.lines()[line];
         let mut end = offset;
         while !self.text.is_char_boundary(end) {
             end -= 1;
@@ -91,20 +95,16 @@ impl Source {
 
     /// The text of the 1-based line `line`, without its line break.
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(&start) = self.lines().get(line.saturating_sub(1)) else {
             return "";
         };
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = self.lines().get(line).copied().unwrap_or(self.text.len());
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
     /// The byte offset of a 1-based line and column (in characters).
     pub fn offset_of(&self, line: usize, col: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(&start) = self.lines().get(line.saturating_sub(1)) else {
             return self.text.len();
         };
         let rest = &self.text[start..];

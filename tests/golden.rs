@@ -33,8 +33,8 @@ fn every_fixture_matches_its_expected_tree() {
                 Some(w) if w != bytes => failures.push(format!(
                     "{name}: {path} differs:\n{}",
                     similar::TextDiff::from_lines(
-                        &String::from_utf8_lossy(w),
-                        &String::from_utf8_lossy(bytes)
+                        String::from_utf8_lossy(w),
+                        String::from_utf8_lossy(bytes)
                     )
                     .unified_diff()
                     .context_radius(2)

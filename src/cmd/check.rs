@@ -9,7 +9,10 @@ use std::path::Path;
 
 use crate::app::{self, Fault, Inputs, Output};
 use crate::diag::Format;
-use crate::emit::check::{check, Drift};
+use rayon::prelude::*;
+
+use crate::emit::check::{unified, Drift};
+use crate::units::{Rendered, Units};
 
 /// Diff lines shown per stale file; the rest is summarised in one line.
 pub const MAX_DIFF_LINES: usize = 40;
@@ -24,23 +27,20 @@ pub fn run(inputs: &Inputs, out_dir: &Path, out: &Output) -> Result<bool, Fault>
             out_dir.display()
         )));
     }
-    let c = {
-        let _progress = app::progress(out, "rendering in memory");
-        app::compile(inputs, true)?
-    };
-    app::report(&c.diags, out);
-    if c.failed() {
+    let progress = app::progress(out, "rendering in memory");
+    let f = app::front(inputs, true)?;
+    let Some((units, rendered, diags)) = app::first_pass(&f, out, app::CACHE_BUDGET) else {
         return Ok(false);
-    }
-    let drift = check(&c.plan, out_dir);
+    };
+    drop(progress);
+    app::report(&diags, out);
+    let drift = compare(&units, &rendered, out_dir);
+    let files: usize = rendered.iter().map(|r| r.digests.len()).sum();
     let dir = out_dir.display().to_string();
     if drift.is_empty() {
         app::status(
             out,
-            &format!(
-                "{dir} is up to date ({})",
-                app::plural(c.plan.files.len(), "file")
-            ),
+            &format!("{dir} is up to date ({})", app::plural(files, "file")),
         );
         return Ok(true);
     }
@@ -58,6 +58,49 @@ pub fn run(inputs: &Inputs, out_dir: &Path, out: &Output) -> Result<bool, Fault>
     };
     app::print_stdout(&text)?;
     Ok(false)
+}
+
+/// Compares the first pass with the folder: a unit is rendered again only
+/// when one of its files differs, to show the diff. Read-only.
+fn compare(units: &Units, rendered: &[Rendered], dir: &Path) -> Vec<Drift> {
+    let mut drift: Vec<Drift> = rendered
+        .par_iter()
+        .flat_map_iter(|r| {
+            let stale: Vec<&str> = r
+                .digests
+                .iter()
+                .filter(|d| !crate::emit::up_to_date(dir, d))
+                .map(|d| d.path.as_str())
+                .collect();
+            let mut found = Vec::new();
+            if !stale.is_empty() {
+                for file in units.files_of(r) {
+                    if !stale.contains(&file.path.as_str()) {
+                        continue;
+                    }
+                    match std::fs::read_to_string(dir.join(&file.path)) {
+                        Ok(old) => {
+                            let diff = unified(&old, &file.content, &file.path);
+                            found.push(Drift::Stale(file.path, diff));
+                        }
+                        Err(_) => found.push(Drift::Missing(file.path)),
+                    }
+                }
+            }
+            found
+        })
+        .collect();
+    let planned: std::collections::HashSet<&str> = rendered
+        .iter()
+        .flat_map(|r| r.digests.iter().map(|d| d.path.as_str()))
+        .collect();
+    for path in crate::emit::generated_paths(dir) {
+        if !planned.contains(path.as_str()) {
+            drift.push(Drift::Extra(path));
+        }
+    }
+    drift.sort_by(|a, b| a.path().cmp(b.path()));
+    drift
 }
 
 /// The `paved render` command that makes the folder match, with the user's own

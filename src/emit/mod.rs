@@ -18,6 +18,49 @@ pub struct OutFile {
     pub content: String,
 }
 
+/// What a file will hold, without holding it: enough to tell whether a file on
+/// disk is up to date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    pub path: String,
+    pub len: usize,
+    pub hash: u128,
+}
+
+/// Two independent 64-bit hashes (FNV-1a and SipHash with fixed keys) of a
+/// file's bytes: equal digests mean equal files for any practical purpose.
+pub fn content_hash(bytes: &[u8]) -> u128 {
+    use std::hash::Hasher as _;
+    let mut sip = std::hash::DefaultHasher::new();
+    sip.write(bytes);
+    let mut fnv: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        fnv ^= u64::from(*b);
+        fnv = fnv.wrapping_mul(0x0100_0000_01b3);
+    }
+    (u128::from(sip.finish()) << 64) | u128::from(fnv)
+}
+
+pub fn digest(f: &OutFile) -> Digest {
+    Digest {
+        path: f.path.clone(),
+        len: f.content.len(),
+        hash: content_hash(f.content.as_bytes()),
+    }
+}
+
+/// Whether the file at `dir/d.path` holds exactly the bytes `d` describes
+/// (a regular file, not a symlink).
+pub fn up_to_date(dir: &Path, d: &Digest) -> bool {
+    let path = dir.join(&d.path);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_file() && m.len() == d.len as u64 => {
+            std::fs::read(&path).is_ok_and(|b| content_hash(&b) == d.hash)
+        }
+        _ => false,
+    }
+}
+
 /// Everything one render produces, sorted by path.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
@@ -48,13 +91,62 @@ pub fn is_contained(rel: &str) -> bool {
 
 /// Reads a file only if it is a regular file (not a symlink) that Paved generated.
 pub fn read_generated(path: &Path) -> Option<String> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    if !meta.file_type().is_file() {
+    // The header first: a large file someone else put in DIR is never read whole.
+    if !is_generated(path) {
         return None;
     }
     let text = std::fs::read_to_string(path).ok()?;
     text.starts_with(crate::normalize::HEADER_MARK)
         .then_some(text)
+}
+
+/// True when `path` is a regular file (not a symlink) that starts with the
+/// generated header; reads only the first bytes.
+pub fn is_generated(path: &Path) -> bool {
+    use std::io::Read as _;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !meta.file_type().is_file() {
+        return false;
+    }
+    let mark = crate::normalize::HEADER_MARK.as_bytes();
+    let mut head = vec![0u8; mark.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| head == mark)
+}
+
+/// The paths (relative, with `/`) of the files Paved generated under `dir`,
+/// sorted, without reading their contents; symlinks are not followed.
+pub fn generated_paths(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return out;
+    }
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .flatten()
+    {
+        if !entry.file_type().is_file() || !entry.file_name().to_string_lossy().ends_with(".yaml") {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        if is_generated(entry.path()) {
+            out.push(rel);
+        }
+    }
+    out
 }
 
 /// Generated files under `dir`, as relative paths with `/`; symlinks are not followed.

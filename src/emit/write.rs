@@ -13,7 +13,9 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::{existing_generated, is_contained, Plan};
+use std::collections::HashSet;
+
+use super::{generated_paths, is_contained, OutFile, Plan};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Stats {
@@ -32,67 +34,88 @@ pub struct WriteError(pub String);
 const TMP_MARK: &str = ".paved-tmp-";
 
 pub fn write(plan: &Plan, dir: &Path) -> Result<Stats, WriteError> {
-    prepare(dir)?;
-    clean_temporaries(dir);
-    let old = existing_generated(dir);
-    // Every refusal (a symlink, a folder or file in the way, a path that
-    // leaves DIR) is found before the first write, so a refused run leaves
-    // the folder exactly as it was rather than half old, half new.
-    for f in &plan.files {
-        preflight(dir, &f.path)?;
-    }
+    let paths: Vec<&str> = plan.files.iter().map(|f| f.path.as_str()).collect();
+    begin(dir, &paths)?;
     let mut stats = Stats::default();
     for f in &plan.files {
-        if !is_contained(&f.path) {
+        if write_file(dir, f)? {
+            stats.written += 1;
+            stats.written_files.push(f.path.clone());
+        } else {
+            stats.unchanged += 1;
+        }
+    }
+    let keep: HashSet<&str> = paths.into_iter().collect();
+    stats.removed_files = remove_stale(dir, &keep)?;
+    stats.removed = stats.removed_files.len();
+    Ok(stats)
+}
+
+/// Readies `dir` for writing `paths`: creates it if only it is missing,
+/// removes temporaries a killed run left, and checks every refusal (a
+/// symlink, a folder or file in the way, a path that leaves DIR) before the
+/// first write, so a refused run leaves the folder exactly as it was.
+pub fn begin(dir: &Path, paths: &[&str]) -> Result<(), WriteError> {
+    prepare(dir)?;
+    clean_temporaries(dir);
+    for p in paths {
+        preflight(dir, p)?;
+    }
+    Ok(())
+}
+
+/// Writes one file unless it already holds exactly these bytes (so its
+/// modification time is kept). Returns whether it was written. Safe to call
+/// from several threads for different files.
+pub fn write_file(dir: &Path, f: &OutFile) -> Result<bool, WriteError> {
+    if !is_contained(&f.path) {
+        return Err(WriteError(format!(
+            "refusing to write `{}`: the path leaves the output folder",
+            f.path
+        )));
+    }
+    let target = dir.join(&f.path);
+    ensure_parent(dir, &f.path)?;
+    match fs::symlink_metadata(&target) {
+        Ok(m) if m.file_type().is_symlink() => {
             return Err(WriteError(format!(
-                "refusing to write `{}`: the path leaves the output folder",
-                f.path
+                "refusing to write `{}`: it is a symlink, and Paved never writes through symlinks",
+                target.display()
             )));
         }
-        let target = dir.join(&f.path);
-        ensure_parent(dir, &f.path)?;
-        match fs::symlink_metadata(&target) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(WriteError(format!(
-                    "refusing to write `{}`: it is a symlink, and Paved never writes through symlinks",
-                    target.display()
-                )));
-            }
-            Ok(m) if m.is_dir() => {
-                return Err(WriteError(format!(
-                    "cannot write `{}`: a folder of that name exists",
-                    target.display()
-                )));
-            }
-            Ok(_) => {
-                if fs::read(&target)
-                    .map(|b| b == f.content.as_bytes())
-                    .unwrap_or(false)
-                {
-                    stats.unchanged += 1;
-                    continue;
-                }
-            }
-            Err(_) => {}
+        Ok(m) if m.is_dir() => {
+            return Err(WriteError(format!(
+                "cannot write `{}`: a folder of that name exists",
+                target.display()
+            )));
         }
-        atomic_write(&target, f.content.as_bytes())?;
-        stats.written += 1;
-        stats.written_files.push(f.path.clone());
+        Ok(m)
+            if m.len() == f.content.len() as u64
+                && fs::read(&target).is_ok_and(|b| b == f.content.as_bytes()) =>
+        {
+            return Ok(false);
+        }
+        _ => {}
     }
-    let keep: std::collections::HashSet<&str> =
-        plan.files.iter().map(|f| f.path.as_str()).collect();
-    for (rel, _) in old {
+    atomic_write(&target, f.content.as_bytes())?;
+    Ok(true)
+}
+
+/// Removes the files Paved generated earlier that are not in `keep`, and the
+/// folders that leaves empty. Files without the generated header are never touched.
+pub fn remove_stale(dir: &Path, keep: &HashSet<&str>) -> Result<Vec<String>, WriteError> {
+    let mut removed = Vec::new();
+    for rel in generated_paths(dir) {
         if keep.contains(rel.as_str()) || !is_contained(&rel) {
             continue;
         }
         let path = dir.join(&rel);
         fs::remove_file(&path)
             .map_err(|e| WriteError(format!("cannot remove stale `{}`: {e}", path.display())))?;
-        stats.removed += 1;
-        stats.removed_files.push(rel.clone());
         remove_empty_parents(dir, &path);
+        removed.push(rel);
     }
-    Ok(stats)
+    Ok(removed)
 }
 
 /// The output folder must be a real folder (created if only it is missing) and writable.
@@ -209,7 +232,12 @@ fn ensure_parent(dir: &Path, rel: &str) -> Result<(), WriteError> {
                 )))
             }
             Ok(_) => return Err(WriteError(format!("cannot create folder `{}`: a file of that name exists", cur.display()))),
-            Err(_) => fs::create_dir(&cur).map_err(|e| WriteError(format!("cannot create folder `{}`: {e}", cur.display())))?,
+            Err(_) => match fs::create_dir(&cur) {
+                Ok(()) => {}
+                // Another thread of this run created it a moment ago.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && cur.is_dir() => {}
+                Err(e) => return Err(WriteError(format!("cannot create folder `{}`: {e}", cur.display()))),
+            },
         }
     }
     Ok(())

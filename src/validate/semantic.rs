@@ -36,13 +36,14 @@ pub fn check(platform: &Platform, services: &[Service]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     check_unique_names(services, &mut out);
     let names: Vec<&str> = services.iter().map(Service::name).collect();
+    let index: HashMap<&str, &Service> = services.iter().map(|s| (s.name(), s)).collect();
     for s in services {
         let c = Check {
             s,
             platform,
             out: &mut out,
         };
-        c.run(&names, services);
+        c.run(&names, &index);
     }
     check_cycles(services, &mut out);
     out
@@ -73,42 +74,148 @@ fn check_unique_names(services: &[Service], out: &mut Vec<Diagnostic>) {
 
 /// Dependency cycles are allowed (two services may call each other; the
 /// NetworkPolicies simply allow both directions) but are worth knowing about.
+///
+/// One warning per group of services that can all reach each other (a
+/// strongly connected component), showing the shortest cycle through the
+/// group's first service. Listing every cycle instead grows exponentially: a
+/// mesh of 40 services that all call each other has millions of cycles, and
+/// took minutes to enumerate. This is O(services + dependencies).
 fn check_cycles(services: &[Service], out: &mut Vec<Diagnostic>) {
     let by_name: BTreeMap<&str, &Service> = services.iter().map(|s| (s.name(), s)).collect();
-    let mut reported: Vec<Vec<String>> = Vec::new();
-    for start in by_name.keys() {
-        // Depth-first search for a path back to `start`, iterative and bounded by the fleet size.
-        let mut stack: Vec<(&str, Vec<&str>)> = vec![(start, vec![start])];
-        let mut seen = std::collections::HashSet::new();
-        while let Some((node, path)) = stack.pop() {
-            let Some(s) = by_name.get(node) else { continue };
-            for dep in s.dependency_names() {
-                if dep == *start && path.len() > 1 {
-                    let mut cycle: Vec<String> = path.iter().map(|p| p.to_string()).collect();
-                    let mut key = cycle.clone();
-                    key.sort();
-                    if !reported.contains(&key) {
-                        reported.push(key);
-                        cycle.push(start.to_string());
-                        let first = by_name[start];
-                        let (span, _) = dep_span(first, path[1]);
-                        out.push(
-                            Diagnostic::warning(
-                                "paved::semantic::dependency-cycle",
-                                format!("services depend on each other in a cycle: {}", cycle.join(" → ")),
-                            )
-                            .at(&first.source, span, "the cycle starts here")
-                            .help("a cycle is allowed (traffic is permitted both ways) but often means two services should be one, or talk through a queue"),
-                        );
-                    }
-                } else if dep != node && seen.insert((node, dep)) && path.len() < by_name.len() {
-                    let mut p = path.clone();
-                    p.push(dep);
-                    stack.push((dep, p));
+    let names: Vec<&str> = by_name.keys().copied().collect();
+    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    // Edges to other services that exist; a self-dependency is its own error.
+    let adj: Vec<Vec<usize>> = names
+        .iter()
+        .map(|n| {
+            let mut next: Vec<usize> = by_name[n]
+                .dependency_names()
+                .filter_map(|d| index.get(d).copied())
+                .filter(|&j| names[j] != *n)
+                .collect();
+            next.dedup();
+            next
+        })
+        .collect();
+    for group in strongly_connected(&adj) {
+        if group.len() < 2 {
+            continue;
+        }
+        let first = *group.iter().min().unwrap_or(&group[0]);
+        let Some(cycle) = shortest_cycle(&adj, &group, first) else {
+            continue;
+        };
+        let mut shown: Vec<&str> = cycle.iter().map(|&i| names[i]).collect();
+        shown.push(names[first]);
+        let mut message = format!(
+            "services depend on each other in a cycle: {}",
+            shown.join(" → ")
+        );
+        if group.len() > cycle.len() {
+            let mut all: Vec<&str> = group.iter().map(|&i| names[i]).collect();
+            all.sort_unstable();
+            let more = all.len().saturating_sub(8);
+            all.truncate(8);
+            message.push_str(&format!(
+                " ({} services all reach each other: {}{})",
+                group.len(),
+                all.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
                 }
+            ));
+        }
+        let s = by_name[names[first]];
+        let (span, _) = dep_span(s, names[cycle[1]]);
+        out.push(
+            Diagnostic::warning("paved::semantic::dependency-cycle", message)
+                .at(&s.source, span, "the cycle starts here")
+                .help("a cycle is allowed (traffic is permitted both ways) but often means two services should be one, or talk through a queue"),
+        );
+    }
+}
+
+/// Strongly connected components (Kosaraju), iteratively so that a long
+/// chain of dependencies cannot overflow the stack.
+fn strongly_connected(adj: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let n = adj.len();
+    let mut order = Vec::with_capacity(n);
+    let mut visited = vec![false; n];
+    for root in 0..n {
+        if visited[root] {
+            continue;
+        }
+        visited[root] = true;
+        let mut stack = vec![(root, 0usize)];
+        while let Some((v, i)) = stack.pop() {
+            if let Some(&w) = adj[v].get(i) {
+                stack.push((v, i + 1));
+                if !visited[w] {
+                    visited[w] = true;
+                    stack.push((w, 0));
+                }
+            } else {
+                order.push(v);
             }
         }
     }
+    let mut rev = vec![Vec::new(); n];
+    for (v, next) in adj.iter().enumerate() {
+        for &w in next {
+            rev[w].push(v);
+        }
+    }
+    let mut group_of = vec![usize::MAX; n];
+    let mut groups = Vec::new();
+    for &root in order.iter().rev() {
+        if group_of[root] != usize::MAX {
+            continue;
+        }
+        let id = groups.len();
+        let mut members = vec![root];
+        group_of[root] = id;
+        let mut stack = vec![root];
+        while let Some(v) = stack.pop() {
+            for &w in &rev[v] {
+                if group_of[w] == usize::MAX {
+                    group_of[w] = id;
+                    members.push(w);
+                    stack.push(w);
+                }
+            }
+        }
+        groups.push(members);
+    }
+    groups
+}
+
+/// The shortest cycle from `start` back to it inside `group` (breadth-first),
+/// as the services in order, beginning with `start`.
+fn shortest_cycle(adj: &[Vec<usize>], group: &[usize], start: usize) -> Option<Vec<usize>> {
+    let inside: std::collections::HashSet<usize> = group.iter().copied().collect();
+    let mut parent: HashMap<usize, usize> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(v) = queue.pop_front() {
+        for &w in &adj[v] {
+            if w == start {
+                let mut path = vec![v];
+                let mut cur = v;
+                while cur != start {
+                    cur = parent[&cur];
+                    path.push(cur);
+                }
+                path.reverse();
+                return Some(path);
+            }
+            if inside.contains(&w) && w != start && !parent.contains_key(&w) {
+                parent.insert(w, v);
+                queue.push_back(w);
+            }
+        }
+    }
+    None
 }
 
 fn dep_span(s: &Service, target: &str) -> (Span, Option<Span>) {
@@ -159,7 +266,7 @@ impl Check<'_> {
         self.out.push(d);
     }
 
-    fn run(mut self, names: &[&str], services: &[Service]) {
+    fn run(mut self, names: &[&str], index: &HashMap<&str, &Service>) {
         self.required_labels();
         self.type_rules();
         self.ports();
@@ -175,7 +282,7 @@ impl Check<'_> {
             self.s.spec.compute.is_some(),
         );
         self.environments();
-        self.dependencies(names, services);
+        self.dependencies(names, index);
         self.env(
             "/spec/env",
             &self.s.spec.env.keys().cloned().collect::<Vec<_>>(),
@@ -558,7 +665,7 @@ impl Check<'_> {
         }
     }
 
-    fn dependencies(&mut self, names: &[&str], services: &[Service]) {
+    fn dependencies(&mut self, names: &[&str], index: &HashMap<&str, &Service>) {
         let s = self.s;
         for (i, dep) in s.spec.depends_on.iter().enumerate() {
             let Some(target) = dep.strip_prefix("component:") else {
@@ -576,7 +683,7 @@ impl Check<'_> {
                 );
                 continue;
             }
-            let Some(other) = services.iter().find(|o| o.name() == target) else {
+            let Some(other) = index.get(target).copied() else {
                 let others: Vec<&str> = names.iter().copied().filter(|n| *n != s.name()).collect();
                 self.err(
                     Diagnostic::error("paved::semantic::unknown-dependency", format!("no service named `{target}` exists in this repository"))

@@ -1,0 +1,430 @@
+//! Rendering, split into independent units of work.
+//!
+//! A unit is one service in one environment, one environment, the platform,
+//! or one service's catalog entry. Each unit's output depends only on the
+//! resolved model, so units render in parallel (both cores) and in any order,
+//! and the result is assembled in unit order, which keeps output
+//! deterministic.
+//!
+//! Units also let `render` and `check` work without holding the whole output
+//! in memory: a first pass renders and checks every unit but keeps only a
+//! [`Digest`] (path, length, hash) of each file — and the content itself while
+//! it fits a fixed budget. A folder that is already up to date is then
+//! confirmed from the digests alone; otherwise only the units whose files
+//! differ are rendered again to be written or shown. Memory stays flat
+//! however large the fleet.
+//!
+//! Architecture invariant: no file system access; `emit` writes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::diag::Diagnostic;
+use crate::emit::{digest, Digest, OutFile};
+use crate::model::{Instance, Platform, Service};
+use crate::normalize::{self, Doc};
+use crate::render::{Blueprints, Scope};
+use crate::source::Span;
+
+/// Per-team facts for platform-wide blueprints (Argo CD projects).
+#[derive(Serialize)]
+struct Team {
+    name: String,
+    namespaces: Vec<String>,
+}
+
+/// One independent piece of rendering work.
+#[derive(Debug, Clone, Copy)]
+pub enum Unit {
+    /// `service/` blueprints for one instance (index into the instances).
+    Instance(usize),
+    /// `environment/` blueprints for one environment (index into the platform's).
+    Environment(usize),
+    /// `platform/` blueprints.
+    Platform,
+    /// `catalog/` blueprints for one service (index into the catalog groups).
+    Catalog(usize),
+}
+
+/// The units of one render, with what they share computed once.
+pub struct Units<'a> {
+    platform: &'a Platform,
+    instances: &'a [Instance],
+    bps: &'a Blueprints,
+    platform_v: minijinja::Value,
+    /// Argo CD teams and resource types, for the platform unit.
+    teams: Vec<Team>,
+    resource_types: Vec<&'a str>,
+    /// Service name → its instances, in name order.
+    catalog: Vec<(&'a str, Vec<&'a Instance>)>,
+    by_name: HashMap<&'a str, &'a Service>,
+    pub list: Vec<Unit>,
+}
+
+/// The first pass's result for one unit.
+pub struct Rendered {
+    pub unit: Unit,
+    pub digests: Vec<Digest>,
+    /// The files themselves, when they fitted the memory budget.
+    pub cached: Mutex<Option<Vec<OutFile>>>,
+}
+
+/// Any serialisable model value as a template value.
+fn val<T: Serialize>(v: T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(v))
+}
+
+impl<'a> Units<'a> {
+    pub fn new(
+        platform: &'a Platform,
+        services: &'a [Service],
+        instances: &'a [Instance],
+        bps: &'a Blueprints,
+    ) -> Units<'a> {
+        let platform_v = val(platform);
+        let mut teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for i in instances {
+            let ns = teams.entry(i.owner.clone()).or_default();
+            if !ns.contains(&i.namespace) {
+                ns.push(i.namespace.clone());
+            }
+        }
+        let teams: Vec<Team> = teams
+            .into_iter()
+            .map(|(name, mut namespaces)| {
+                namespaces.sort();
+                Team { name, namespaces }
+            })
+            .collect();
+        let mut resource_types: Vec<&str> = services
+            .iter()
+            .flat_map(|s| s.spec.resources.values().map(|r| r.kind.as_str()))
+            .collect();
+        resource_types.sort_unstable();
+        resource_types.dedup();
+        let mut by_service: BTreeMap<&str, Vec<&Instance>> = BTreeMap::new();
+        for i in instances {
+            by_service.entry(i.name.as_str()).or_default().push(i);
+        }
+        let catalog: Vec<(&str, Vec<&Instance>)> = by_service.into_iter().collect();
+        // The platform unit first: its context (every instance) is the largest
+        // of a run and is freed before the first pass's cache fills up.
+        let mut list: Vec<Unit> = vec![Unit::Platform];
+        list.extend((0..instances.len()).map(Unit::Instance));
+        list.extend((0..platform.environments.len()).map(Unit::Environment));
+        list.extend((0..catalog.len()).map(Unit::Catalog));
+        let by_name = services.iter().map(|s| (s.name(), s)).collect();
+        Units {
+            platform,
+            by_name,
+            instances,
+            bps,
+            platform_v,
+            teams,
+            resource_types,
+            catalog,
+            list,
+        }
+    }
+
+    /// Renders one unit into files (sorted by path), with its findings.
+    pub fn render(&self, unit: Unit) -> (Vec<OutFile>, Vec<Diagnostic>) {
+        let (bps, platform) = (self.bps, self.platform);
+        let (mut files, diags) = match unit {
+            Unit::Instance(i) => {
+                let inst = &self.instances[i];
+                let what = format!("service `{}` in {}", inst.name, inst.environment.name);
+                let ctx = minijinja::context! {
+                    service => val(inst),
+                    environment => val(&inst.environment),
+                    platform => self.platform_v.clone(),
+                };
+                let folder = format!("{}/{}", inst.environment.name, inst.name);
+                // `service/*.yaml` goes to the service's folder; `service/<sub>/*.yaml`
+                // (e.g. the Argo CD Application) to `DIR/<env>/<sub>/`, outside
+                // the folder that Application syncs.
+                let (docs, mut d) = render_scope(
+                    bps,
+                    bps.of_scope(Scope::Service)
+                        .filter(|b| b.sub_folder().is_empty()),
+                    true,
+                    &ctx,
+                    &what,
+                );
+                let rendered =
+                    self.by_name
+                        .get(inst.name.as_str())
+                        .map(|service| crate::policy::Rendered {
+                            service,
+                            environment: &inst.environment.name,
+                        });
+                // The Gatekeeper rules at compile time; pointed at the spec or blueprint.
+                let policy = crate::policy::check(platform, &docs, bps, rendered);
+                let mut out = layout(&folder, &inst.source, docs);
+                if d.is_empty() && !out.is_empty() {
+                    out.push(kustomization(&folder, &inst.source, &out));
+                }
+                d.extend(policy);
+                for bp in bps
+                    .of_scope(Scope::Service)
+                    .filter(|b| !b.sub_folder().is_empty())
+                {
+                    let (docs, e) = render_one(bps, bp, &ctx, &what);
+                    d.extend(e);
+                    d.extend(crate::policy::check(platform, &docs, bps, rendered));
+                    let folder = join(&inst.environment.name, &bp.sub_folder());
+                    out.extend(layout(&folder, &inst.source, docs));
+                }
+                (out, d)
+            }
+            Unit::Environment(e) => {
+                let Some((_, env)) = platform.environments.get_index(e) else {
+                    return (vec![], vec![]);
+                };
+                let here: Vec<&Instance> = self
+                    .instances
+                    .iter()
+                    .filter(|i| i.environment.name == env.name)
+                    .collect();
+                let ctx = minijinja::context! {
+                    environment => val(env),
+                    services => val(&here),
+                    platform => self.platform_v.clone(),
+                };
+                let what = format!("environment {}", env.name);
+                let mut files = Vec::new();
+                let mut diags = Vec::new();
+                for bp in bps.of_scope(Scope::Environment) {
+                    let (docs, d) = render_one(bps, bp, &ctx, &what);
+                    diags.extend(d);
+                    diags.extend(crate::policy::check(platform, &docs, bps, None));
+                    let folder = join(&env.name, &bp.sub_folder());
+                    files.extend(layout(&folder, "paved.yaml and every platform.yaml", docs));
+                }
+                (files, diags)
+            }
+            Unit::Platform => {
+                // Built here, not kept: every instance as template values is
+                // the largest context of a run, and only this unit needs it.
+                let ctx = minijinja::context! {
+                    platform => self.platform_v.clone(),
+                    services => val(self.instances),
+                    teams => val(&self.teams),
+                    resource_types => val(&self.resource_types),
+                };
+                let mut files = Vec::new();
+                let mut diags = Vec::new();
+                for bp in bps.of_scope(Scope::Platform) {
+                    let (docs, d) = render_one(bps, bp, &ctx, "the platform");
+                    diags.extend(d);
+                    diags.extend(crate::policy::check(platform, &docs, bps, None));
+                    files.extend(layout(
+                        &join("platform", &bp.sub_folder()),
+                        "paved.yaml and every platform.yaml",
+                        docs,
+                    ));
+                }
+                (files, diags)
+            }
+            Unit::Catalog(c) => {
+                let (name, insts) = &self.catalog[c];
+                let ctx = minijinja::context! {
+                    service => val(insts[0]),
+                    instances => val(insts),
+                    platform => self.platform_v.clone(),
+                };
+                let what = format!("service `{name}`");
+                let (docs, d) = render_scope(bps, bps.of_scope(Scope::Catalog), false, &ctx, &what);
+                let mut files = Vec::new();
+                if !docs.is_empty() {
+                    let values: Vec<&serde_json::Value> = docs.iter().map(|d| &d.value).collect();
+                    files.push(OutFile {
+                        path: format!("catalog/{name}.yaml"),
+                        content: normalize::file_text(&insts[0].source, &values),
+                    });
+                }
+                (files, d)
+            }
+        };
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        (files, diags)
+    }
+
+    /// Renders every unit (in parallel) and returns every file, sorted by path.
+    pub fn render_all(&self) -> (Vec<OutFile>, Vec<Diagnostic>) {
+        let results: Vec<(Vec<OutFile>, Vec<Diagnostic>)> =
+            self.list.par_iter().map(|u| self.render(*u)).collect();
+        let mut files = Vec::new();
+        let mut diags = Vec::new();
+        for (f, d) in results {
+            files.extend(f);
+            diags.extend(d);
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        diags.extend(duplicate_paths(files.iter().map(|f| f.path.as_str())));
+        (files, diags)
+    }
+
+    /// The first pass: renders and checks every unit, keeping digests, and the
+    /// files themselves while their total size stays within `budget` bytes.
+    pub fn digest_all(&self, budget: usize) -> (Vec<Rendered>, Vec<Diagnostic>) {
+        let used = AtomicUsize::new(0);
+        let results: Vec<(Rendered, Vec<Diagnostic>)> = self
+            .list
+            .par_iter()
+            .map(|u| {
+                let (files, d) = self.render(*u);
+                let digests: Vec<Digest> = files.iter().map(digest).collect();
+                let size: usize = digests.iter().map(|x| x.len).sum();
+                let keep = used.fetch_add(size, Ordering::Relaxed) + size <= budget;
+                let cached = Mutex::new(keep.then_some(files));
+                (
+                    Rendered {
+                        unit: *u,
+                        digests,
+                        cached,
+                    },
+                    d,
+                )
+            })
+            .collect();
+        let mut rendered = Vec::with_capacity(results.len());
+        let mut diags = Vec::new();
+        for (r, d) in results {
+            rendered.push(r);
+            diags.extend(d);
+        }
+        let mut paths: Vec<&str> = rendered
+            .iter()
+            .flat_map(|r| r.digests.iter().map(|d| d.path.as_str()))
+            .collect();
+        paths.sort_unstable();
+        diags.extend(duplicate_paths(paths.into_iter()));
+        (rendered, diags)
+    }
+
+    /// A unit's files: from the first pass's cache, or rendered again.
+    pub fn files_of(&self, r: &Rendered) -> Vec<OutFile> {
+        let cached = r.cached.lock().ok().and_then(|mut c| c.take());
+        cached.unwrap_or_else(|| self.render(r.unit).0)
+    }
+}
+
+/// Two blueprints must never write the same file. `paths` must be sorted.
+fn duplicate_paths<'p>(paths: impl Iterator<Item = &'p str>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut prev: Option<&str> = None;
+    for p in paths {
+        if prev == Some(p) {
+            out.push(
+                Diagnostic::error(
+                    "paved::render::duplicate-output",
+                    format!("two documents would be written to `{p}`"),
+                )
+                .help("each object needs its own kind and name within a folder; check blueprints that render the same kind and name"),
+            );
+        }
+        prev = Some(p);
+    }
+    out
+}
+
+fn join(a: &str, b: &str) -> String {
+    if b.is_empty() {
+        a.to_string()
+    } else {
+        format!("{a}/{b}")
+    }
+}
+
+fn render_scope<'b>(
+    bps: &'b Blueprints,
+    list: impl Iterator<Item = &'b crate::render::Blueprint>,
+    dedupe: bool,
+    ctx: &minijinja::Value,
+    what: &str,
+) -> (Vec<Doc>, Vec<Diagnostic>) {
+    let mut docs: Vec<Doc> = Vec::new();
+    let mut diags = Vec::new();
+    // Which blueprint produced each file name, so two blueprints writing the
+    // same file are both named (catalog documents all share one file).
+    let mut made_by: HashMap<String, &crate::render::Blueprint> = HashMap::new();
+    for bp in list {
+        let (d, e) = render_one(bps, bp, ctx, what);
+        for doc in d {
+            if dedupe {
+                if let Some(first) = made_by.insert(doc.file_name(), bp) {
+                    // Point at the platform team's file, which they can change.
+                    let (here, other) = if bp.source.name.starts_with("<built-in>") {
+                        (first, bp)
+                    } else {
+                        (bp, first)
+                    };
+                    diags.push(
+                        Diagnostic::error(
+                            "paved::render::duplicate-output",
+                            format!(
+                                "blueprints `{}` and `{}` both produce {} `{}` for {what}",
+                                first.name, bp.name, doc.kind, doc.name
+                            ),
+                        )
+                        .at(&here.source, Span::point(0), "this blueprint")
+                        .also(&other.source, Span::point(0), "and this one")
+                        .help("each object needs its own kind and name within a folder; an override replaces a built-in blueprint only when it has the same path"),
+                    );
+                    continue;
+                }
+            }
+            docs.push(doc);
+        }
+        diags.extend(e);
+    }
+    (docs, diags)
+}
+
+fn render_one(
+    bps: &Blueprints,
+    bp: &crate::render::Blueprint,
+    ctx: &minijinja::Value,
+    what: &str,
+) -> (Vec<Doc>, Vec<Diagnostic>) {
+    match bps.render(bp, ctx, what) {
+        Err(d) => (vec![], vec![*d]),
+        Ok(text) => match normalize::documents(text, bp, what) {
+            Ok(docs) => (docs, vec![]),
+            Err(d) => (vec![], d),
+        },
+    }
+}
+
+fn layout(folder: &str, origin: &str, docs: Vec<Doc>) -> Vec<OutFile> {
+    docs.iter()
+        .map(|d| OutFile {
+            path: format!("{folder}/{}", d.file_name()),
+            content: normalize::file_text(origin, &[&d.value]),
+        })
+        .collect()
+}
+
+/// A `kustomization.yaml` listing a service folder's files, so
+/// `kubectl apply -k DIR/<env>/<service>` works.
+fn kustomization(folder: &str, origin: &str, files: &[OutFile]) -> OutFile {
+    let mut names: Vec<&str> = files
+        .iter()
+        .filter_map(|f| f.path.rsplit('/').next())
+        .collect();
+    names.sort_unstable();
+    let doc = serde_json::json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": names,
+    });
+    OutFile {
+        path: format!("{folder}/kustomization.yaml"),
+        content: normalize::file_text(origin, &[&doc]),
+    }
+}
