@@ -27,18 +27,15 @@ pub struct Digest {
     pub hash: u128,
 }
 
-/// Two independent 64-bit hashes (FNV-1a and SipHash with fixed keys) of a
-/// file's bytes: equal digests mean equal files for any practical purpose.
+/// SipHash (fixed keys, so equal within one run) of a file's bytes, with their
+/// length in the high bits: digests are compared together with the length,
+/// and equal digests mean equal files for any practical purpose. (A byte-wise
+/// hash such as FNV cost 4% of a render here; SipHash reads 8 bytes a step.)
 pub fn content_hash(bytes: &[u8]) -> u128 {
     use std::hash::Hasher as _;
     let mut sip = std::hash::DefaultHasher::new();
     sip.write(bytes);
-    let mut fnv: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        fnv ^= u64::from(*b);
-        fnv = fnv.wrapping_mul(0x0100_0000_01b3);
-    }
-    (u128::from(sip.finish()) << 64) | u128::from(fnv)
+    (u128::from(bytes.len() as u64) << 64) | u128::from(sip.finish())
 }
 
 pub fn digest(f: &OutFile) -> Digest {
