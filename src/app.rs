@@ -392,11 +392,7 @@ fn read_overrides(folder: &Path) -> Result<Overrides, Fault> {
         let Ok(rel) = entry.path().strip_prefix(folder) else {
             continue;
         };
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
+        let rel = display_path(rel, Path::new(""));
         // Only templates are read, and only up to a size no real blueprint
         // reaches, whatever folder `blueprints:` names.
         if !crate::render::is_template(&rel) {

@@ -134,11 +134,7 @@ pub fn generated_paths(dir: &Path) -> Vec<String> {
         let Ok(rel) = entry.path().strip_prefix(dir) else {
             continue;
         };
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
+        let rel = crate::source::display_path(rel, Path::new(""));
         if is_generated(entry.path()) {
             out.push(rel);
         }
@@ -146,38 +142,13 @@ pub fn generated_paths(dir: &Path) -> Vec<String> {
     out
 }
 
-/// Generated files under `dir`, as relative paths with `/`; symlinks are not followed.
+/// Generated files under `dir` with their contents, as relative paths with
+/// `/`; symlinks are not followed.
 pub fn existing_generated(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    if !dir.is_dir() {
-        return out;
-    }
-    for entry in walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .sort_by_file_name()
+    generated_paths(dir)
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
-        .flatten()
-    {
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let Ok(rel) = entry.path().strip_prefix(dir) else {
-            continue;
-        };
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
-        if !rel.ends_with(".yaml") {
-            continue;
-        }
-        if let Some(text) = read_generated(entry.path()) {
-            out.push((rel, text));
-        }
-    }
-    out
+        .filter_map(|rel| read_generated(&dir.join(&rel)).map(|text| (rel, text)))
+        .collect()
 }
 
 #[cfg(test)]
