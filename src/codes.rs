@@ -54,7 +54,8 @@ raise the limit in paved.yaml:\n\nspec:\n  limits:\n    maxFileSize: 4194304",
         code: "paved::load::binary",
         title: "the file holds binary data",
         explanation: "The file contains a NUL byte or bytes that are not text, so it is not a YAML file. \
-This happens when a binary is saved under the name platform.yaml, or with a UTF-16 editor setting.",
+This happens when a binary is saved under the name platform.yaml. (A file saved as UTF-16 is reported as \
+not UTF-8 instead: `paved::load::invalid-utf8`.)",
         example: "$ file platform.yaml\nplatform.yaml: data",
         fix: "Save the file as plain UTF-8 text.",
     },
