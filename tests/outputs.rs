@@ -9,31 +9,8 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
-use support::fixtures::{self, paved, root};
+use support::fixtures::{paved, render_fixture, render_specs, root, Docs};
 use support::schemas::Schemas;
-
-/// Every rendered document with its path relative to the output folder.
-type Docs = Vec<(String, Value)>;
-
-fn render_fixture(case: &str) -> Docs {
-    let out = fixtures::render(&root().join("fixtures").join(case).join("input"));
-    fixtures::documents(out.path())
-}
-
-/// Renders specs written here: `(folder, platform.yaml text)`, plus an optional paved.yaml.
-fn render_specs(paved_yaml: Option<&str>, specs: &[(&str, &str)]) -> Docs {
-    let input = tempfile::tempdir().unwrap();
-    if let Some(p) = paved_yaml {
-        std::fs::write(input.path().join("paved.yaml"), p).unwrap();
-    }
-    for (folder, text) in specs {
-        let dir = input.path().join(folder);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("platform.yaml"), text).unwrap();
-    }
-    let out = fixtures::render(input.path());
-    fixtures::documents(out.path())
-}
 
 fn of_kind<'a>(docs: &'a Docs, kind: &str) -> Vec<&'a (String, Value)> {
     docs.iter().filter(|(_, d)| d["kind"] == kind).collect()

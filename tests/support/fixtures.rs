@@ -120,3 +120,27 @@ pub fn documents(dir: &Path) -> Vec<(String, serde_json::Value)> {
     }
     out
 }
+
+/// Every rendered document with its path relative to the output folder.
+pub type Docs = Vec<(String, serde_json::Value)>;
+
+/// Renders the golden fixture `fixtures/<case>/input` and returns its documents.
+pub fn render_fixture(case: &str) -> Docs {
+    let out = render(&root().join("fixtures").join(case).join("input"));
+    documents(out.path())
+}
+
+/// Renders specs written in a test: `(folder, platform.yaml text)`, plus an optional paved.yaml.
+pub fn render_specs(paved_yaml: Option<&str>, specs: &[(&str, &str)]) -> Docs {
+    let input = tempfile::tempdir().unwrap();
+    if let Some(p) = paved_yaml {
+        std::fs::write(input.path().join("paved.yaml"), p).unwrap();
+    }
+    for (folder, text) in specs {
+        let dir = input.path().join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("platform.yaml"), text).unwrap();
+    }
+    let out = render(input.path());
+    documents(out.path())
+}
