@@ -373,17 +373,26 @@ fn json(diags: &[Diagnostic]) -> String {
     out
 }
 
-/// GitHub Actions workflow commands; the data and properties are escaped as the
-/// runner expects (`%`, CR and LF everywhere, plus `:` and `,` in properties).
-fn github(diags: &[Diagnostic]) -> String {
-    fn data(s: &str) -> String {
+/// Escaping for GitHub Actions workflow commands, shared by every command
+/// that prints annotations.
+pub mod github_escape {
+    /// A command's message: `%`, CR and LF are escaped.
+    pub fn data(s: &str) -> String {
         s.replace('%', "%25")
             .replace('\r', "%0D")
             .replace('\n', "%0A")
     }
-    fn prop(s: &str) -> String {
+
+    /// A property value (`file=`, `title=`): also `:` and `,`.
+    pub fn prop(s: &str) -> String {
         data(s).replace(':', "%3A").replace(',', "%2C")
     }
+}
+
+/// GitHub Actions workflow commands; the data and properties are escaped as the
+/// runner expects (`%`, CR and LF everywhere, plus `:` and `,` in properties).
+fn github(diags: &[Diagnostic]) -> String {
+    use github_escape::{data, prop};
     let mut out = String::new();
     for d in diags {
         let level = match d.severity {

@@ -708,21 +708,8 @@ fn hostile_blueprints_end_in_a_diagnostic_within_seconds() {
 // 6. Secrets never leak
 // ---------------------------------------------------------------------------
 
-/// Env names that hold credentials (the same list `validate::semantic` uses).
-const SECRET_SUFFIXES: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "PASS",
-    "TOKEN",
-    "SECRET",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "ACCESS_KEY",
-    "SECRET_KEY",
-    "CREDENTIALS",
-    "CLIENT_SECRET",
-];
+/// Env names that hold credentials: the list the compiler refuses literals for.
+use paved::validate::semantic::SECRET_SUFFIXES;
 
 fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();

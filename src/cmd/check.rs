@@ -215,14 +215,7 @@ pub fn json_line(d: &Drift, dir: &str, fix: &str) -> String {
 }
 
 pub fn github_line(d: &Drift, dir: &str, fix: &str) -> String {
-    fn data(s: &str) -> String {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    }
-    fn prop(s: &str) -> String {
-        data(s).replace(':', "%3A").replace(',', "%2C")
-    }
+    use crate::diag::github_escape::{data, prop};
     let mut props = format!("file={}", prop(&format!("{dir}/{}", d.path())));
     if let Some(l) = first_line(d) {
         props.push_str(&format!(",line={l}"));

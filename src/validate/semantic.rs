@@ -17,7 +17,7 @@ use crate::source::Span;
 use crate::validate::schema::did_you_mean;
 
 /// Env var names that hold credentials; a literal value there is refused.
-const SECRET_SUFFIXES: &[&str] = &[
+pub const SECRET_SUFFIXES: &[&str] = &[
     "PASSWORD",
     "PASSWD",
     "PASS",
