@@ -120,13 +120,6 @@ impl Node {
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match &self.value {
-            Value::Null => J::Null,
-            Value::Bool(b) => J::Bool(*b),
-            Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map(J::Number)
-                .unwrap_or_else(|| J::String(f.to_string())),
-            Value::Str(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
                 entries
@@ -134,6 +127,8 @@ impl Node {
                     .map(|e| (e.key.clone(), e.value.to_json()))
                     .collect(),
             ),
+            Value::Str(s) => J::String(s.clone()),
+            scalar => scalar_json(scalar),
         }
     }
 
@@ -644,6 +639,30 @@ fn syntax_words(info: &str, tab: bool) -> (String, Option<String>) {
         );
     }
     (format!("YAML syntax error: {info}"), None)
+}
+
+/// The JSON form of a non-string scalar (see [`Node::to_json`]).
+fn scalar_json(v: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) => J::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(J::Number)
+            .unwrap_or_else(|| J::String(f.to_string())),
+        Value::Str(s) => J::String(s.clone()),
+        Value::Null | Value::Seq(_) | Value::Map(_) => J::Null,
+    }
+}
+
+/// A plain (unquoted) scalar's JSON value, resolved exactly as [`parse`]
+/// resolves it: the fast path of normalisation shares this, so both paths
+/// agree on what `8080`, `true` or `1e3` mean.
+pub(crate) fn plain_scalar_json(text: &str) -> serde_json::Value {
+    match resolve_scalar(text, ScalarStyle::Plain) {
+        Value::Str(s) => serde_json::Value::String(s),
+        v => scalar_json(&v),
+    }
 }
 
 /// YAML 1.2 core schema resolution of a scalar.

@@ -80,6 +80,14 @@ pub fn run(data: &[u8]) {
     };
     std::fs::write(dir.join("paved.yaml"), config_text).expect("write config");
 
+    // The fast reader of rendered output (normalize::fast) must agree with
+    // the loader on any text it answers for, not only on blueprint output.
+    for part in [Some(spec), blueprint].into_iter().flatten() {
+        if let Ok(text) = std::str::from_utf8(part) {
+            fast_reader_agrees(text);
+        }
+    }
+
     let inputs = Inputs {
         paths: vec![dir.to_path_buf()],
         config: Some(dir.join("paved.yaml")),
@@ -133,4 +141,19 @@ pub fn run(data: &[u8]) {
             f.content
         );
     }
+}
+
+fn fast_reader_agrees(text: &str) {
+    let Some(fast) = paved::normalize::fast::parse(text) else {
+        return;
+    };
+    let src = Source::virtual_file("fuzz.yaml", text.to_string());
+    let (nodes, diags) = load::parse(&src, Documents::Many);
+    assert!(diags.is_empty(), "the fast reader answered for text the loader rejects");
+    let slow: Vec<serde_json::Value> = nodes.iter().map(load::Node::to_json).collect();
+    assert_eq!(
+        serde_json::to_string(&slow).ok(),
+        serde_json::to_string(&fast).ok(),
+        "the fast reader and the loader read different values"
+    );
 }

@@ -10,7 +10,11 @@
 //!
 //! Architecture invariant: pure; knows documents, not files or folders.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde_json::Value as Json;
+
+pub mod fast;
 
 use crate::diag::Diagnostic;
 use crate::load::{self, Documents};
@@ -39,6 +43,59 @@ impl Doc {
 
 /// Parses and checks everything one blueprint rendered for one instance.
 pub fn documents(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, Vec<Diagnostic>> {
+    // The fast path reads the usual shape of blueprint output without spans;
+    // anything else, and every error, goes through the span-aware loader,
+    // which reads the same values and reports problems with their place.
+    if let Some(values) = fast::parse(&text) {
+        #[cfg(debug_assertions)]
+        agrees_with_loader(&text, &values);
+        let docs: Result<Vec<Doc>, _> = values
+            .into_iter()
+            .map(|v| {
+                check(v).map(|doc| Doc {
+                    blueprint: bp.name.clone(),
+                    ..doc
+                })
+            })
+            .collect();
+        if let Ok(docs) = docs {
+            return Ok(docs);
+        }
+    }
+    SLOW_READS.fetch_add(1, Ordering::Relaxed);
+    read_with_spans(text, bp, what)
+}
+
+/// How many rendered texts went through the span-aware path in this process:
+/// the built-in blueprints should never need it (`tests/fast_path.rs`).
+static SLOW_READS: AtomicUsize = AtomicUsize::new(0);
+
+pub fn slow_reads() -> usize {
+    SLOW_READS.load(Ordering::Relaxed)
+}
+
+/// In debug builds (every test, the fuzz target), each text the fast path
+/// reads is read again by the loader, and the two must agree exactly.
+#[cfg(debug_assertions)]
+fn agrees_with_loader(text: &str, fast: &[Json]) {
+    let src = Source::virtual_file("rendered", text.to_string());
+    let (nodes, diags) = load::parse(&src, Documents::Many);
+    let slow: Vec<Json> = nodes.iter().map(load::Node::to_json).collect();
+    assert!(
+        diags.is_empty(),
+        "the fast path read text the loader rejects: {:?}\n{text}",
+        diags.first().map(|d| &d.message)
+    );
+    assert_eq!(
+        serde_json::to_string(&slow).ok(),
+        serde_json::to_string(fast).ok(),
+        "the fast path read other values than the loader from:\n{text}"
+    );
+}
+
+/// The span-aware path of [`documents`]: the same values, or diagnostics
+/// that point at the blueprint line.
+fn read_with_spans(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, Vec<Diagnostic>> {
     // A virtual file holding the output, so a YAML error can show the rendered
     // line that is wrong; the blueprint is named in the message.
     let shown = format!("{} (rendered for {what})", bp.source.name);
@@ -63,7 +120,7 @@ pub fn documents(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, V
     let mut out = Vec::new();
     let mut errs = Vec::new();
     for node in nodes {
-        match check(&node.to_json()) {
+        match check(node.to_json()) {
             Ok(doc) => out.push(Doc {
                 blueprint: bp.name.clone(),
                 ..doc
@@ -89,7 +146,7 @@ pub fn documents(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, V
 
 /// Checks one document. An error names the field at fault (`""` for the
 /// whole document) so the diagnostic can point at its line in the blueprint.
-fn check(v: &Json) -> Result<Doc, (&'static str, String)> {
+fn check(v: Json) -> Result<Doc, (&'static str, String)> {
     let Some(obj) = v.as_object() else {
         return Err(("", "a document must be a mapping".into()));
     };
@@ -129,7 +186,7 @@ fn check(v: &Json) -> Result<Doc, (&'static str, String)> {
         kind: kind.to_string(),
         name: name.to_string(),
         namespace,
-        value: v.clone(),
+        value: v,
         blueprint: String::new(),
     })
 }
