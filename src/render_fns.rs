@@ -28,12 +28,95 @@ pub fn fit(name: &str, max: usize) -> String {
     format!("{}-{}", prefix.trim_end_matches('-'), &hash[..8])
 }
 
-/// JSON text re-emitted with 2-space indentation and its key order kept:
-/// what `pretty_json` gives blueprints that build JSON (Grafana dashboards).
+/// JSON text laid out as `serde_json::to_string_pretty` lays it out (2-space
+/// indent, one value per line, `{}` and `[]` when empty), with every key,
+/// string and number kept exactly as written: what `pretty_json` gives
+/// blueprints that build JSON (Grafana dashboards). The text is checked to be
+/// one JSON value without building it, then laid out in one pass over its
+/// tokens; a key written twice in one object is an error, since readers
+/// disagree on which one wins.
 pub fn pretty_json(text: &str) -> Result<String, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    serde_json::to_string_pretty(&value).map_err(|e| e.to_string())
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|e| format!("not valid JSON: {e}"))?;
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    // One entry per open container: the keys of an object so far, or `None`
+    // for an array.
+    let mut open: Vec<Option<Vec<&str>>> = Vec::new();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    };
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            c @ (b'{' | b'[') => {
+                let close = if c == b'{' { b'}' } else { b']' };
+                let next = skip_json_space(b, i + 1);
+                out.push(char::from(c));
+                if b.get(next) == Some(&close) {
+                    out.push(char::from(close));
+                    i = next + 1;
+                } else {
+                    open.push((c == b'{').then(Vec::new));
+                    newline(&mut out, open.len());
+                    i += 1;
+                }
+            }
+            c @ (b'}' | b']') => {
+                open.pop();
+                newline(&mut out, open.len());
+                out.push(char::from(c));
+                i += 1;
+            }
+            b',' => {
+                out.push(',');
+                newline(&mut out, open.len());
+                i += 1;
+            }
+            b':' => {
+                out.push_str(": ");
+                i += 1;
+            }
+            b'"' => {
+                let mut end = i + 1;
+                while b[end] != b'"' {
+                    end += if b[end] == b'\\' { 2 } else { 1 };
+                }
+                let token = &text[i..=end];
+                let is_key = b.get(skip_json_space(b, end + 1)) == Some(&b':');
+                if let (true, Some(Some(keys))) = (is_key, open.last_mut()) {
+                    if keys.contains(&token) {
+                        return Err(format!(
+                            "not valid JSON: the key {token} appears twice in one object"
+                        ));
+                    }
+                    keys.push(token);
+                }
+                out.push_str(token);
+                i = end + 1;
+            }
+            _ => {
+                let end = b[i..]
+                    .iter()
+                    .position(|c| matches!(c, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r'))
+                    .map_or(b.len(), |n| i + n);
+                out.push_str(&text[i..end]);
+                i = end;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn skip_json_space(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
+    }
+    i
 }
 
 pub fn register(env: &mut Environment<'static>) {
@@ -72,5 +155,47 @@ mod tests {
         );
         let err = pretty_json(r#"{"a": 1,}"#).unwrap_err();
         assert!(err.contains("line 1 column 9"), "{err}");
+        assert!(pretty_json("[1] 2").is_err());
+    }
+
+    #[test]
+    fn pretty_json_keeps_tokens_as_written_and_refuses_duplicate_keys() {
+        assert_eq!(
+            pretty_json("{ \"a\" :1e3,\"b\":\"\\u00e9 \\\" , ]\", \"c\": {\"a\": [ ]}}").unwrap(),
+            "{\n  \"a\": 1e3,\n  \"b\": \"\\u00e9 \\\" , ]\",\n  \"c\": {\n    \"a\": []\n  }\n}"
+        );
+        let err = pretty_json(r#"{"a": 1, "b": {"a": 2}, "a": 3}"#).unwrap_err();
+        assert!(err.contains("\"a\" appears twice"), "{err}");
+        assert!(pretty_json(r#"[{"a": 1}, {"a": 1}]"#).is_ok());
+    }
+
+    proptest::proptest! {
+        /// On JSON as serde_json writes it, the layout is serde_json's own.
+        #[test]
+        fn pretty_json_lays_out_as_serde_json(v in json_value()) {
+            let compact = serde_json::to_string(&v).unwrap();
+            proptest::prop_assert_eq!(pretty_json(&compact).unwrap(), serde_json::to_string_pretty(&v).unwrap());
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            ".{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(".{0,6}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
     }
 }

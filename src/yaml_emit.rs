@@ -119,26 +119,53 @@ pub fn needs_quotes(s: &str) -> bool {
     };
 
     // The single pass: control and special Unicode characters, `: ` and
-    // ` #` inside the string, and whether it stays numberish.
-    let mut prev = 0u8;
+    // ` #` inside the string, and whether it stays numberish. Most bytes
+    // need no attention, which one table lookup tells.
     for (i, &c) in bytes.iter().enumerate() {
+        numberish &= NUMBERISH[usize::from(c)];
+        if !ATTENTION[usize::from(c)] {
+            continue;
+        }
+        let prev = if i > 0 { bytes[i - 1] } else { 0 };
         match c {
-            // Line breaks, tabs and other C0 controls, DEL: a plain scalar
-            // would be folded, cut or rejected by the reader.
-            0x00..=0x1F | 0x7F => return true,
             // `: ` makes a mapping, ` #` starts a comment.
             b' ' if prev == b':' => return true,
             b'#' if prev == b' ' => return true,
+            b' ' | b'#' => {}
             // Non-ASCII lead bytes of the characters YAML 1.1 treats as
             // line breaks or that readers reject or strip (see
             // `special_unicode_at`).
-            0xC2 | 0xE2 | 0xEF if special_unicode_at(bytes, i) => return true,
-            _ => {}
+            0xC2 | 0xE2 | 0xEF => {
+                if special_unicode_at(bytes, i) {
+                    return true;
+                }
+            }
+            // Line breaks, tabs and other C0 controls, DEL: a plain scalar
+            // would be folded, cut or rejected by the reader.
+            _ => return true,
         }
-        numberish = numberish && NUMBERISH[usize::from(c)];
-        prev = c;
     }
     numberish
+}
+
+/// Bytes [`needs_quotes`] must look at: C0 controls, DEL, space, `#`, and
+/// the lead bytes of the special Unicode characters.
+static ATTENTION: [bool; 256] = attention_table();
+
+const fn attention_table() -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        table[i] = true;
+        i += 1;
+    }
+    table[0x7F] = true;
+    table[b' ' as usize] = true;
+    table[b'#' as usize] = true;
+    table[0xC2] = true;
+    table[0xE2] = true;
+    table[0xEF] = true;
+    table
 }
 
 /// Null, bool, inf/nan, merge-key and value-key words (compared
@@ -408,16 +435,22 @@ impl<'a> LiteralBlock<'a> {
         if last == b' ' || last == b'\t' {
             return None;
         }
-        let mut prev = 0u8;
         for (i, &c) in bytes.iter().enumerate() {
-            match c {
-                b'\n' if prev == b' ' || prev == b'\t' => return None,
-                b'\n' | b'\t' => {}
-                0x00..=0x1F | 0x7F => return None,
-                0xC2 | 0xE2 | 0xEF if special_unicode_at(bytes, i) => return None,
-                _ => {}
+            // Spaces and `#` are fine here; the other bytes `needs_quotes`
+            // looks at are not, except line breaks and tabs.
+            if !ATTENTION[usize::from(c)] || c == b' ' || c == b'#' {
+                continue;
             }
-            prev = c;
+            match c {
+                b'\n' if i > 0 && matches!(bytes[i - 1], b' ' | b'\t') => return None,
+                b'\n' | b'\t' => {}
+                0xC2 | 0xE2 | 0xEF => {
+                    if special_unicode_at(bytes, i) {
+                        return None;
+                    }
+                }
+                _ => return None,
+            }
         }
         let first_line = body.trim_start_matches('\n');
         Some(Self {
@@ -443,7 +476,7 @@ impl<'a> LiteralBlock<'a> {
             _ => out.push('+'), // keep: the extra newlines are empty lines
         }
         out.push('\n');
-        for line in self.body.split('\n') {
+        for line in lines(self.body) {
             if !line.is_empty() {
                 push_indent(content_indent, out);
                 out.push_str(line);
@@ -454,6 +487,20 @@ impl<'a> LiteralBlock<'a> {
             out.push('\n');
         }
     }
+}
+
+/// The lines of `text`, split at `\n` (as `str::split`, with a vectorised search).
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes())
+        .map(Some)
+        .chain([None])
+        .map(move |end| {
+            let end = end.unwrap_or(text.len());
+            let line = &text[start..end];
+            start = end + 1;
+            line
+        })
 }
 
 /// Appends `n` spaces.
@@ -470,6 +517,15 @@ fn push_indent(n: usize, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn lines_splits_as_str_split(text in "[a\n]{0,12}") {
+            let ours: Vec<&str> = lines(&text).collect();
+            let std: Vec<&str> = text.split('\n').collect();
+            proptest::prop_assert_eq!(ours, std);
+        }
+    }
     use serde_json::json;
 
     fn emit_string(value: &Value) -> String {

@@ -34,7 +34,7 @@ pub fn parse(text: &str) -> Option<Vec<Json>> {
     }
     let mut docs = Vec::new();
     let mut lines: Vec<Line> = Vec::new();
-    for raw in text.split('\n') {
+    for raw in crate::yaml_emit::lines(text) {
         if raw.starts_with("---") || raw.starts_with("...") || raw.starts_with('%') {
             if raw.trim_end_matches(' ') != "---" {
                 // `--- value`, `...`, directives: rare, and for the loader.
@@ -65,10 +65,19 @@ pub fn parse(text: &str) -> Option<Vec<Json>> {
 /// rejects (control characters, tabs, `\r`, NEL, line and paragraph
 /// separators, a byte-order mark, non-characters): the loader decides those.
 fn ordinary_text(text: &str) -> bool {
-    if text.bytes().any(|b| (b < 0x20 && b != b'\n') || b == 0x7f) {
-        return false;
+    // Whole chunks without an early exit, so the loop vectorises.
+    let mut special = false;
+    let mut ascii = true;
+    for chunk in text.as_bytes().chunks(64) {
+        for &b in chunk {
+            special |= (b < 0x20 && b != b'\n') | (b == 0x7f);
+            ascii &= b < 0x80;
+        }
+        if special {
+            return false;
+        }
     }
-    text.is_ascii()
+    ascii
         || !text.chars().any(|c| {
             ('\u{80}'..='\u{9f}').contains(&c)
                 || matches!(
@@ -458,39 +467,35 @@ fn double_quoted(text: &str) -> Option<(String, usize)> {
     let mut start = 1;
     let mut i = 1;
     loop {
-        match *b.get(i)? {
-            b'"' => {
-                out.push_str(&text[start..i]);
-                return Some((out, i + 1));
-            }
-            b'\\' => {
-                out.push_str(&text[start..i]);
-                let c = match *b.get(i + 1)? {
-                    b'"' => '"',
-                    b'\\' => '\\',
-                    b'/' => '/',
-                    b'b' => '\u{8}',
-                    b'f' => '\u{c}',
-                    b'n' => '\n',
-                    b'r' => '\r',
-                    b't' => '\t',
-                    b'u' => {
-                        let hex = text.get(i + 2..i + 6)?;
-                        if !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-                            return None;
-                        }
-                        let c = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
-                        i += 4;
-                        c
-                    }
-                    _ => return None,
-                };
-                out.push(c);
-                i += 2;
-                start = i;
-            }
-            _ => i += 1,
+        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        out.push_str(&text[start..i]);
+        if b[i] == b'"' {
+            return Some((out, i + 1));
         }
+        // A backslash.
+        let c = match *b.get(i + 1)? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hex = text.get(i + 2..i + 6)?;
+                if !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                    return None;
+                }
+                let c = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+                i += 4;
+                c
+            }
+            _ => return None,
+        };
+        out.push(c);
+        i += 2;
+        start = i;
     }
 }
 
