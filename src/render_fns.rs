@@ -90,9 +90,7 @@ pub fn pretty_json(text: &str) -> Result<String, String> {
                 let is_key = b.get(skip_json_space(b, end + 1)) == Some(&b':');
                 if let (true, Some(Some(keys))) = (is_key, open.last_mut()) {
                     if keys.contains(&token) {
-                        return Err(format!(
-                            "not valid JSON: the key {token} appears twice in one object"
-                        ));
+                        return Err(format!("the key {token} appears twice in one JSON object"));
                     }
                     keys.push(token);
                 }
