@@ -195,7 +195,11 @@ impl Blueprints {
             .map_err(|e| Box::new(self.error(bp, &e, what)))?;
         // Rendered into a capped buffer, so a runaway blueprint stops at the
         // limit instead of first filling memory (fuel bounds time, not bytes).
-        let mut out = Capped::default();
+        // Output is usually one to three times the blueprint's size.
+        let mut out = Capped {
+            buf: Vec::with_capacity((bp.source.text.len() * 2).min(MAX_OUTPUT)),
+            over: false,
+        };
         let result = tmpl.render_captured_to(ctx, &mut out).map(drop);
         if out.over {
             return Err(Box::new(
@@ -292,7 +296,6 @@ impl Blueprints {
 }
 
 /// An output buffer that refuses to grow past [`MAX_OUTPUT`].
-#[derive(Default)]
 struct Capped {
     buf: Vec<u8>,
     over: bool,

@@ -94,10 +94,8 @@ fn compare(units: &Units, rendered: &[Rendered], dir: &Path) -> Vec<Drift> {
         .iter()
         .flat_map(|r| r.digests.iter().map(|d| d.path.as_str()))
         .collect();
-    for path in crate::emit::generated_paths(dir) {
-        if !planned.contains(path.as_str()) {
-            drift.push(Drift::Extra(path));
-        }
+    for path in crate::emit::generated_paths_except(dir, &planned) {
+        drift.push(Drift::Extra(path));
     }
     drift.sort_by(|a, b| a.path().cmp(b.path()));
     drift

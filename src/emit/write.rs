@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use std::collections::HashSet;
 
-use super::{generated_paths, is_contained, OutFile, Plan};
+use super::{generated_paths_except, is_contained, OutFile, Plan};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Stats {
@@ -105,8 +105,8 @@ pub fn write_file(dir: &Path, f: &OutFile) -> Result<bool, WriteError> {
 /// folders that leaves empty. Files without the generated header are never touched.
 pub fn remove_stale(dir: &Path, keep: &HashSet<&str>) -> Result<Vec<String>, WriteError> {
     let mut removed = Vec::new();
-    for rel in generated_paths(dir) {
-        if keep.contains(rel.as_str()) || !is_contained(&rel) {
+    for rel in generated_paths_except(dir, keep) {
+        if !is_contained(&rel) {
             continue;
         }
         let path = dir.join(&rel);
