@@ -79,8 +79,7 @@ pub fn needs_quotes(s: &str) -> bool {
     // also begins `---`, `-1` and `-.inf`; we simply quote them all.
     // Leading/trailing spaces would be stripped from a plain scalar, and a
     // trailing `:` would make the string a mapping key.
-    const LEADING: &[u8] = b"-?:,[]{}#&*!|>'\"%@` ";
-    if LEADING.contains(&first) || last == b' ' || last == b':' {
+    if LEADING[usize::from(first)] || last == b' ' || last == b':' {
         return true;
     }
 
@@ -146,6 +145,19 @@ pub fn needs_quotes(s: &str) -> bool {
         }
     }
     numberish
+}
+
+/// Bytes that may not start a plain scalar (see [`needs_quotes`]).
+static LEADING: [bool; 256] = byte_table(b"-?:,[]{}#&*!|>'\"%@` ");
+
+const fn byte_table(bytes: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
 }
 
 /// Bytes [`needs_quotes`] must look at: C0 controls, DEL, space, `#`, and

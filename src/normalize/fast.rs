@@ -463,11 +463,15 @@ fn skip_spaces(b: &[u8], mut i: usize) -> usize {
 /// rejects), are left to the loader.
 fn double_quoted(text: &str) -> Option<(String, usize)> {
     let b = text.as_bytes();
-    let mut out = String::new();
+    let mut i = 1 + memchr::memchr2(b'"', b'\\', b.get(1..)?)?;
+    if b[i] == b'"' {
+        // No escapes: most strings.
+        return Some((text[1..i].to_string(), i + 1));
+    }
+    // The unescaped text is never longer than the rest of the line.
+    let mut out = String::with_capacity(text.len() - 1);
     let mut start = 1;
-    let mut i = 1;
     loop {
-        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
         out.push_str(&text[start..i]);
         if b[i] == b'"' {
             return Some((out, i + 1));
@@ -496,6 +500,7 @@ fn double_quoted(text: &str) -> Option<(String, usize)> {
         out.push(c);
         i += 2;
         start = i;
+        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
     }
 }
 
