@@ -697,3 +697,62 @@ fn the_catalog_entry_relates_the_component_to_its_resources_and_links_its_output
         .get("argocd/app-selector")
         .is_none());
 }
+
+/// `services` in environment and platform blueprints becomes template values
+/// item by item; everything a blueprint can do with a list still works.
+#[test]
+fn services_list_in_environment_blueprints_behaves_as_a_list() {
+    let input = tempfile::tempdir().unwrap();
+    let root = input.path();
+    std::fs::create_dir_all(root.join("blueprints/environment/inventory")).unwrap();
+    std::fs::write(
+        root.join("paved.yaml"),
+        "apiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: in-cluster, domain: staging.acme.dev}\n  blueprints: ./blueprints\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("blueprints/environment/inventory/list.yaml"),
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ "inventory-" ~ environment.name }}
+  namespace: default
+data:
+  count: {{ services | length | string }}
+  first: {{ services[0].name }}
+  last: {{ services[-1].name }}
+  names: {{ services | map(attribute="name") | join(",") }}
+  truthy: {{ "yes" if services else "no" }}
+{% for s in services if s.owner == "team-b" %}
+  {{ "owner-" ~ s.name }}: {{ s.owner }}
+{% endfor %}
+  json: {{ services | map(attribute="namespace") | list | tojson }}
+"#,
+    )
+    .unwrap();
+    for (name, owner) in [("alpha", "team-a"), ("beta", "team-b"), ("gamma", "team-b")] {
+        std::fs::create_dir_all(root.join(name)).unwrap();
+        std::fs::write(
+            root.join(name).join("platform.yaml"),
+            format!("apiVersion: paved.dev/v1\nkind: Application\nmetadata:\n  name: {name}\n  owner: {owner}\n  costCenter: cc-1\nspec:\n  image: ghcr.io/acme/{name}:1.0.0\n  ports:\n    - {{name: http, port: 8080}}\n"),
+        )
+        .unwrap();
+    }
+    let out = support::fixtures::render(root);
+    let text = std::fs::read_to_string(
+        out.path()
+            .join("staging/inventory/configmap-inventory-staging.yaml"),
+    )
+    .unwrap();
+    let doc: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+    let data = &doc["data"];
+    assert_eq!(data["count"], "3", "{text}");
+    assert_eq!(data["first"], "alpha");
+    assert_eq!(data["last"], "gamma");
+    assert_eq!(data["names"], "alpha,beta,gamma");
+    assert_eq!(data["truthy"], "yes");
+    assert_eq!(data["owner-beta"], "team-b");
+    assert_eq!(data["owner-gamma"], "team-b");
+    assert!(data.get("owner-alpha").is_none());
+    assert_eq!(data["json"], serde_json::json!(["alpha", "beta", "gamma"]));
+}
