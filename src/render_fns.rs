@@ -83,8 +83,19 @@ pub fn pretty_json(text: &str) -> Result<String, String> {
             }
             b'"' => {
                 let mut end = i + 1;
-                while b[end] != b'"' {
-                    end += if b[end] == b'\\' { 2 } else { 1 };
+                loop {
+                    // Checked above: every string is closed.
+                    let Some(at) = b
+                        .get(end..)
+                        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                    else {
+                        return Err("not valid JSON: a string is not closed".into());
+                    };
+                    end += at;
+                    if b[end] == b'"' {
+                        break;
+                    }
+                    end += 2;
                 }
                 let token = &text[i..=end];
                 let is_key = b.get(skip_json_space(b, end + 1)) == Some(&b':');
