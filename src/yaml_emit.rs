@@ -162,23 +162,11 @@ const fn byte_table(bytes: &[u8]) -> [bool; 256] {
 
 /// Bytes [`needs_quotes`] must look at: C0 controls, DEL, space, `#`, and
 /// the lead bytes of the special Unicode characters.
-static ATTENTION: [bool; 256] = attention_table();
-
-const fn attention_table() -> [bool; 256] {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        table[i] = true;
-        i += 1;
-    }
-    table[0x7F] = true;
-    table[b' ' as usize] = true;
-    table[b'#' as usize] = true;
-    table[0xC2] = true;
-    table[0xE2] = true;
-    table[0xEF] = true;
-    table
-}
+static ATTENTION: [bool; 256] = byte_table(
+    b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\
+      \x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\
+      \x7f #\xc2\xe2\xef",
+);
 
 /// Null, bool, inf/nan, merge-key and value-key words (compared
 /// case-insensitively).
@@ -196,18 +184,7 @@ fn is_reserved_word(s: &str) -> bool {
 }
 
 /// Bytes a numberish string may consist of (see [`needs_quotes`]).
-static NUMBERISH: [bool; 256] = numberish_table();
-
-const fn numberish_table() -> [bool; 256] {
-    const EXTRA: &[u8] = b"0123456789abcdefABCDEF_,.:+- xXoObBpPtTzZ";
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < EXTRA.len() {
-        table[EXTRA[i] as usize] = true;
-        i += 1;
-    }
-    table
-}
+static NUMBERISH: [bool; 256] = byte_table(b"0123456789abcdefABCDEF_,.:+- xXoObBpPtTzZ");
 
 /// Whether the UTF-8 sequence starting at `bytes[i]` is one of the non-ASCII
 /// characters that must never appear raw in a plain or block scalar:
