@@ -270,8 +270,9 @@ means two services should be one, or should talk through a queue.",
         code: "paved::semantic::not-for-type",
         title: "a field that this type of workload does not use",
         explanation: "`schedule` is only for cronjobs; `ports`, `ingress` and `probes` only for services \
-(workers and cronjobs receive no traffic); `replicas` and `autoscaling` not for cronjobs. A field that \
-would be ignored is an error, so nothing is silently dropped.",
+(workers and cronjobs receive no traffic), and so is `observability.slo`, whose objectives are about \
+HTTP requests; `replicas` and `autoscaling` not for cronjobs. A field that would be ignored is an error, \
+so nothing is silently dropped.",
         example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: mailer, owner: team-orders, costCenter: cc-1234}\nspec:\n  type: worker\n  image: ghcr.io/acme/mailer:1.0.0\n  ports: [{name: http, port: 8080}]\n",
         fix: "Remove `ports`, or make it a `type: service`.",
     },

@@ -587,14 +587,15 @@ fn standard_alerts_follow_type_thresholds_and_the_alerts_switch() {
         ["CrashLooping", "JobFailed"]
     );
 
-    // An SLO on a worker has no request metrics to measure: skipped.
+    // A worker has no request metrics to measure: its alerts are the
+    // crash-looping one only (an `slo` on it is refused, see
+    // fixtures/invalid/slo-on-worker).
     let worker = "apiVersion: paved.dev/v1
 kind: Application
 metadata: {name: mailer, owner: team-a, costCenter: cc-1}
 spec:
   type: worker
   image: ghcr.io/acme/mailer:1.0.0
-  observability: {slo: {availability: 99.9}}
 ";
     let docs = render_specs(None, &[("mailer", worker)]);
     let rules = rules_of(&docs, "staging/mailer/prometheusrule-mailer.yaml");

@@ -465,7 +465,8 @@ fn fleet_specs(fleet: &[Svc]) -> Vec<(String, Json)> {
                 spec.insert("dependsOn".into(), json!(deps));
             }
         }
-        if let Some((availability, latency)) = s.slo {
+        // An SLO is about HTTP requests: only services may have one.
+        if let (Some((availability, latency)), Kind::Service) = (s.slo, s.kind) {
             spec.insert(
                 "observability".into(),
                 json!({"slo": {"availability": availability, "latencyP99Ms": latency}}),

@@ -362,6 +362,19 @@ impl Check<'_> {
                     );
                 }
             }
+            // The SLO's objectives are about HTTP requests, which only a
+            // service answers: its rules and alerts would never be written.
+            if spec.observability.as_ref().is_some_and(|o| o.slo.is_some()) {
+                let span = self.key("/spec/observability/slo");
+                self.err(
+                    Diagnostic::error(
+                        "paved::semantic::not-for-type",
+                        format!("`observability.slo` is only for services, and this is a {kind}"),
+                    )
+                    .at(&s.source, span, format!("a {kind} answers no requests to measure"))
+                    .help("remove `slo`; the crash-looping alert and the dashboard's resource panels still cover this workload"),
+                );
+            }
         } else if spec.ports.is_empty() {
             let span = self.key("/spec");
             self.err(
