@@ -35,18 +35,32 @@ pub struct Settings {
 }
 
 pub fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
-    let (old, new) = match &s.base {
-        None => folders(s)?,
+    let ((old, new), (old_side, new_side)) = match &s.base {
+        None => {
+            let shown = |i: usize| {
+                s.paths
+                    .get(i)
+                    .map(|p| crate::source::display_path(p, Path::new("")))
+                    .unwrap_or_default()
+            };
+            (folders(s)?, (shown(0), shown(1)))
+        }
         Some(reference) => {
             match against_base(s, reference, out)? {
-                Some(sides) => sides,
+                Some(sides) => (
+                    sides,
+                    (
+                        format!("{reference} (rendered)"),
+                        "rendered now".to_string(),
+                    ),
+                ),
                 // Diagnostics were printed.
                 None => return Ok(false),
             }
         }
     };
-    let (old, d1) = semantic::parse(&old);
-    let (new, d2) = semantic::parse(&new);
+    let (old, d1) = semantic::parse(&old, &old_side);
+    let (new, d2) = semantic::parse(&new, &new_side);
     let mut diags: Vec<_> = d1.into_iter().chain(d2).collect();
     if !diags.is_empty() {
         crate::diag::sort(&mut diags);

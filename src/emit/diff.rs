@@ -152,20 +152,27 @@ pub const INVALID_YAML: &str = "paved::diff::invalid-yaml";
 
 /// Parses every document of every file. `kustomization.yaml` documents are
 /// build instructions, not resources (and list file names, so they change when
-/// a file moves): they are left out.
-pub fn parse(files: &[OutFile]) -> (Vec<Resource>, Vec<Diagnostic>) {
+/// a file moves): they are left out. `side` names where the files are (the
+/// folder as given, or the Git revision) so that a finding says which side
+/// of the comparison it is about.
+pub fn parse(files: &[OutFile], side: &str) -> (Vec<Resource>, Vec<Diagnostic>) {
     let mut out = Vec::new();
     let mut diags = Vec::new();
     let mut seen: BTreeMap<(String, String, String, String, String), usize> = BTreeMap::new();
     let mut files: Vec<&OutFile> = files.iter().collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     for f in files {
-        let src = Source::virtual_file(&f.path, f.content.clone());
+        let shown = if side.is_empty() {
+            f.path.clone()
+        } else {
+            format!("{}/{}", side.trim_end_matches('/'), f.path)
+        };
+        let src = Source::virtual_file(&shown, f.content.clone());
         let (nodes, d) = load::parse(&src, Documents::Many);
         if !d.is_empty() {
             diags.extend(d.into_iter().map(|d| Diagnostic {
                 code: INVALID_YAML,
-                message: format!("cannot compare `{}`: {}", f.path, d.message),
+                message: format!("cannot compare `{shown}`: {}", d.message),
                 help: Some("only YAML manifests can be compared; fix or remove the file".into()),
                 ..d
             }));
@@ -962,8 +969,8 @@ mod tests {
     }
 
     fn run(old: &[OutFile], new: &[OutFile], show: bool) -> Report {
-        let (a, d1) = parse(old);
-        let (b, d2) = parse(new);
+        let (a, d1) = parse(old, "old");
+        let (b, d2) = parse(new, "new");
         assert!(d1.is_empty() && d2.is_empty(), "{d1:?} {d2:?}");
         diff(
             &a,
@@ -1278,7 +1285,10 @@ mod tests {
 
     #[test]
     fn invalid_yaml_is_a_diagnostic() {
-        let (_, d) = parse(&[file("bad.yaml", "a: [1\n")]);
+        let (_, d) = parse(&[file("bad.yaml", "a: [1\n")], "before/");
         assert_eq!(d[0].code, INVALID_YAML);
+        // The report names the side the file is on.
+        let primary = d[0].primary.as_ref().unwrap();
+        assert_eq!(primary.source.name, "before/bad.yaml");
     }
 }
