@@ -1246,3 +1246,47 @@ fn the_resources_page_covers_every_kind_and_connection_key() {
         );
     }
 }
+
+/// Namespaces enforce Pod Security Admission `restricted`, which the pod
+/// template meets; a `runAsNonRoot: false` waiver lowers its own namespace
+/// to `baseline` and keeps a `restricted` warning there, and nothing else.
+#[test]
+fn namespaces_enforce_the_restricted_pod_security_profile_unless_waived() {
+    let docs = render_fixture("waivers");
+    let labels = |folder: &str, name: &str| {
+        let ns = one(&docs, folder, "Namespace", name);
+        let labels = ns["metadata"]["labels"].as_object().unwrap().clone();
+        labels
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("pod-security.kubernetes.io/"))
+            .map(|(k, v)| (k, v.as_str().unwrap().to_string()))
+            .collect::<Vec<_>>()
+    };
+    let pair = |k: &str, v: &str| (format!("pod-security.kubernetes.io/{k}"), v.to_string());
+    // A writable root filesystem and a fixed UID are within `restricted`.
+    assert_eq!(
+        labels("production/legacy-reports", "legacy-reports"),
+        [
+            pair("enforce", "restricted"),
+            pair("enforce-version", "latest")
+        ]
+    );
+    // Running as root is not.
+    assert_eq!(
+        labels("production/mail-relay", "mail-relay"),
+        [
+            pair("enforce", "baseline"),
+            pair("enforce-version", "latest"),
+            pair("warn", "restricted"),
+            pair("warn-version", "latest"),
+        ]
+    );
+    for (path, doc) in render_fixture("quickstart") {
+        if doc["kind"] == "Namespace" {
+            assert_eq!(
+                doc["metadata"]["labels"]["pod-security.kubernetes.io/enforce"], "restricted",
+                "{path}"
+            );
+        }
+    }
+}
