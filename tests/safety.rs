@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 use support::fixtures::{documents, golden_cases, invalid_cases, paved, read_tree, render};
+use support::rng::Rng;
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -450,22 +451,6 @@ fn a_read_only_output_folder_is_exit_2() {
 // ---------------------------------------------------------------------------
 // 4. A killed run leaves every file whole
 // ---------------------------------------------------------------------------
-
-/// A small deterministic PRNG (xorshift64*), so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 const SERVICES: usize = 300;
 const KILLS: usize = 8;

@@ -2,4 +2,5 @@
 //! (A test can also include one helper alone, e.g. `#[path = "support/schemas.rs"] mod schemas;`.)
 
 pub mod fixtures;
+pub mod rng;
 pub mod schemas;
