@@ -22,15 +22,20 @@ fn write(dir: &Path, rel: &str, text: &str) {
     std::fs::write(p, text).unwrap();
 }
 
-fn render(args: &[&Path], out: &Path) {
-    let o = paved()
+/// `paved render PATHS --out OUT` with `extra` flags.
+fn run_render(args: &[&Path], out: &Path, extra: &[&str]) -> std::process::Output {
+    paved()
         .arg("render")
-        .arg("--quiet")
+        .args(extra)
         .args(args)
         .arg("--out")
         .arg(out)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn render(args: &[&Path], out: &Path) {
+    let o = run_render(args, out, &["--quiet"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -89,13 +94,7 @@ fn a_second_render_changes_nothing_and_keeps_mtimes() {
     let f = out.path().join("staging/x/deployment-x.yaml");
     let before = std::fs::metadata(&f).unwrap().modified().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let o = paved()
-        .arg("render")
-        .arg(a.path())
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .unwrap();
+    let o = run_render(&[a.path()], out.path(), &[]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains(" 0 written,"), "{stderr}");
     assert_eq!(before, std::fs::metadata(&f).unwrap().modified().unwrap());
@@ -127,13 +126,7 @@ fn errors_leave_the_output_folder_untouched() {
     render(&[a.path()], out.path());
     let before = read_tree(out.path());
     write(a.path(), "y/platform.yaml", &spec("y", &["nope"], "y"));
-    let o = paved()
-        .arg("render")
-        .arg(a.path())
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .unwrap();
+    let o = run_render(&[a.path()], out.path(), &[]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(before, read_tree(out.path()));
 }
