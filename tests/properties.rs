@@ -559,14 +559,18 @@ fn check_tree(tree: &Tree) -> Result<(), String> {
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig {
+/// 64 cases per property. Integration tests have no lib.rs for proptest to
+/// file regressions next to; a failure prints its minimal input instead.
+fn config() -> ProptestConfig {
+    ProptestConfig {
         cases: 64,
-        // Integration tests have no lib.rs for proptest to file regressions
-        // next to; a failure prints its minimal input instead.
         failure_persistence: None,
         ..ProptestConfig::default()
-    })]
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
 
     #[test]
     fn valid_fleets_render_deterministically(fleet in prop::collection::vec(svc(), 1..5)) {
@@ -947,13 +951,7 @@ fn same_shape(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 64,
-        // Integration tests have no lib.rs for proptest to file regressions
-        // next to; a failure prints its minimal input instead.
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config())]
 
     #[test]
     fn free_text_never_changes_the_structure(t in texts()) {

@@ -32,13 +32,19 @@ impl Drop for Snapshot {
     }
 }
 
-fn git(cwd: &Path, args: &[&str]) -> Result<Vec<u8>, Fault> {
-    let out = Command::new("git")
+/// Runs git in `cwd`; a git that cannot be started is a fault, a failing
+/// command is the caller's to judge.
+fn run(cwd: &Path, args: &[&str]) -> Result<std::process::Output, Fault> {
+    Command::new("git")
         .args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| Fault(format!("cannot run git: {e}")))?;
+        .map_err(|e| Fault(format!("cannot run git: {e}")))
+}
+
+fn git(cwd: &Path, args: &[&str]) -> Result<Vec<u8>, Fault> {
+    let out = run(cwd, args)?;
     if !out.status.success() {
         return Err(Fault(format!(
             "git {} failed: {}",
@@ -51,12 +57,7 @@ fn git(cwd: &Path, args: &[&str]) -> Result<Vec<u8>, Fault> {
 
 /// The top folder of the work tree that holds `cwd`.
 pub fn toplevel(cwd: &Path) -> Result<PathBuf, Fault> {
-    let out = Command::new("git")
-        .args(["rev-parse", "--show-toplevel"])
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Fault(format!("cannot run git: {e}")))?;
+    let out = run(cwd, &["rev-parse", "--show-toplevel"])?;
     if !out.status.success() {
         return Err(Fault(format!(
             "`--base` needs a Git repository, and `{}` is not in one",
