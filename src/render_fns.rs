@@ -42,7 +42,7 @@ pub fn pretty_json(text: &str) -> Result<String, String> {
     let mut out = String::with_capacity(text.len() + text.len() / 2);
     // One entry per open container: the keys of an object so far, or `None`
     // for an array.
-    let mut open: Vec<Option<Vec<&str>>> = Vec::new();
+    let mut open: Vec<Option<Keys>> = Vec::new();
     let newline = |out: &mut String, depth: usize| {
         out.push('\n');
         for _ in 0..depth {
@@ -61,7 +61,7 @@ pub fn pretty_json(text: &str) -> Result<String, String> {
                     out.push(char::from(close));
                     i = next + 1;
                 } else {
-                    open.push((c == b'{').then(Vec::new));
+                    open.push((c == b'{').then(Keys::default));
                     newline(&mut out, open.len());
                     i += 1;
                 }
@@ -100,10 +100,9 @@ pub fn pretty_json(text: &str) -> Result<String, String> {
                 let token = &text[i..=end];
                 let is_key = b.get(skip_json_space(b, end + 1)) == Some(&b':');
                 if let (true, Some(Some(keys))) = (is_key, open.last_mut()) {
-                    if keys.contains(&token) {
+                    if !keys.insert(token) {
                         return Err(format!("the key {token} appears twice in one JSON object"));
                     }
-                    keys.push(token);
                 }
                 out.push_str(token);
                 i = end + 1;
@@ -119,6 +118,31 @@ pub fn pretty_json(text: &str) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// The keys of one JSON object so far: scanned while there are few (most
+/// objects), hashed beyond that, so a huge object costs linear time.
+#[derive(Default)]
+struct Keys<'t> {
+    few: Vec<&'t str>,
+    many: std::collections::HashSet<&'t str>,
+}
+
+impl<'t> Keys<'t> {
+    /// False when `key` is already there.
+    fn insert(&mut self, key: &'t str) -> bool {
+        if !self.many.is_empty() {
+            return self.many.insert(key);
+        }
+        if self.few.contains(&key) {
+            return false;
+        }
+        self.few.push(key);
+        if self.few.len() > 16 {
+            self.many = self.few.drain(..).collect();
+        }
+        true
+    }
 }
 
 fn skip_json_space(b: &[u8], mut i: usize) -> usize {
@@ -176,6 +200,13 @@ mod tests {
         let err = pretty_json(r#"{"a": 1, "b": {"a": 2}, "a": 3}"#).unwrap_err();
         assert!(err.contains("\"a\" appears twice"), "{err}");
         assert!(pretty_json(r#"[{"a": 1}, {"a": 1}]"#).is_ok());
+        // Past the few keys that are scanned, the hashed ones still catch it.
+        let many: Vec<String> = (0..5000).map(|i| format!("\"k{i}\": {i}")).collect();
+        let object = format!("{{{}}}", many.join(", "));
+        assert!(pretty_json(&object).is_ok());
+        let twice = format!("{{{}, \"k3\": 0}}", many.join(", "));
+        let err = pretty_json(&twice).unwrap_err();
+        assert!(err.contains("\"k3\" appears twice"), "{err}");
     }
 
     proptest::proptest! {
