@@ -11,7 +11,8 @@
 //! - [`validate`] checks a tree against its JSON Schema, then the model against semantic rules.
 //! - [`model`] holds typed, defaulted data and resolves one `Instance` per service per environment.
 //! - [`render`] applies blueprints to instances; never reads files.
-//! - [`normalize`] parses rendered text back, checks objects, emits canonical YAML.
+//! - [`normalize`] parses rendered text back (a span-free reader for the usual shape,
+//!   the span-aware loader for the rest and for errors), checks objects, emits canonical YAML.
 //! - [`policy`] checks rendered objects against the platform's Gatekeeper rules at compile time.
 //! - [`emit`] writes a plan (atomically), compares it with a folder, or diffs two renders.
 //! - [`app`] is the only module that calls the others, and decides exit codes.

@@ -127,8 +127,7 @@ impl Node {
                     .map(|e| (e.key.clone(), e.value.to_json()))
                     .collect(),
             ),
-            Value::Str(s) => J::String(s.clone()),
-            scalar => scalar_json(scalar),
+            scalar => scalar_json(scalar.clone()),
         }
     }
 
@@ -641,16 +640,17 @@ fn syntax_words(info: &str, tab: bool) -> (String, Option<String>) {
     (format!("YAML syntax error: {info}"), None)
 }
 
-/// The JSON form of a non-string scalar (see [`Node::to_json`]).
-fn scalar_json(v: &Value) -> serde_json::Value {
+/// The JSON form of a scalar (see [`Node::to_json`]); collections are
+/// converted by `to_json` itself and never reach here.
+fn scalar_json(v: Value) -> serde_json::Value {
     use serde_json::Value as J;
     match v {
-        Value::Bool(b) => J::Bool(*b),
-        Value::Int(i) => J::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f)
+        Value::Bool(b) => J::Bool(b),
+        Value::Int(i) => J::from(i),
+        Value::Float(f) => serde_json::Number::from_f64(f)
             .map(J::Number)
             .unwrap_or_else(|| J::String(f.to_string())),
-        Value::Str(s) => J::String(s.clone()),
+        Value::Str(s) => J::String(s),
         Value::Null | Value::Seq(_) | Value::Map(_) => J::Null,
     }
 }
@@ -659,10 +659,7 @@ fn scalar_json(v: &Value) -> serde_json::Value {
 /// resolves it: the fast path of normalisation shares this, so both paths
 /// agree on what `8080`, `true` or `1e3` mean.
 pub(crate) fn plain_scalar_json(text: &str) -> serde_json::Value {
-    match resolve_scalar(text, ScalarStyle::Plain) {
-        Value::Str(s) => serde_json::Value::String(s),
-        v => scalar_json(&v),
-    }
+    scalar_json(resolve_scalar(text, ScalarStyle::Plain))
 }
 
 /// YAML 1.2 core schema resolution of a scalar.
