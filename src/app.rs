@@ -1,28 +1,34 @@
-//! The orchestrator: runs the stages in order and decides the exit code.
+//! The orchestrator: finds the workspace, runs the stages in order, and
+//! decides what is shown and the exit code.
 //!
 //! ```text
-//! discover → load (spans) → validate (schema, semantic) → model (resolve)
-//!          → render (blueprints) → normalize → emit (write | check | diff)
+//! workspace → load (spans) → validate (schema, semantic) → model (resolve)
+//!           → units (render, normalize, first pass) → sinks (write, check, diff, stdout)
 //! ```
 //!
-//! No stage calls the next; this module does. Findings about the input are
-//! `Diagnostic`s, collected from every file and printed together (exit 1).
-//! Faults of the environment (a missing path, an unwritable folder) are
-//! [`Fault`]s (exit 2). Success is exit 0.
+//! There is one pipeline: [`compile`] loads and checks every spec of the
+//! workspace (whatever the paths), [`Compiled::units`] gives the render units
+//! the paths and `--env` select (platform-wide units always), and
+//! [`first_pass`] renders them once, keeping digests. Each command in `cmd/`
+//! hands that to a sink in `emit`. No stage calls the next; this module does.
+//! Findings about the input are `Diagnostic`s, collected from every file and
+//! printed together (exit 1). Faults of the environment (a missing path, an
+//! unwritable folder) are [`Fault`]s (exit 2). Success is exit 0.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::diag::{self, Diagnostic, Format};
-use crate::discover;
-use crate::emit::Plan;
+use crate::emit::Scope;
 use crate::load;
 use crate::model::{self, Instance, Platform, Service};
 use crate::render::Blueprints;
 use crate::source::{display_path, Source, SourceRef, Span};
+use crate::units::{Rendered, Select, Units};
 use crate::validate::{schema, semantic};
+use crate::workspace::{self, Skip, Workspace};
 
 pub const DEFAULT_CONFIG: &str = include_str!("paved.default.yaml");
 
@@ -39,167 +45,275 @@ pub struct Output {
     pub verbose: bool,
 }
 
-/// What the front half of the pipeline produced.
+/// Where the run starts: the user's paths, config, output folder and environments.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub paths: Vec<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub out_dir: Option<PathBuf>,
+    /// `--env`: the environments to render; empty: all.
+    pub envs: Vec<String>,
+}
+
+/// The checked workspace: platform, every service, resolved instances and
+/// blueprints, or the findings that stopped the run.
 pub struct Compiled {
+    pub workspace: Workspace,
     pub platform: Option<Platform>,
+    /// Every service of the workspace, selected or not.
     pub services: Vec<Service>,
     pub instances: Vec<Instance>,
-    pub plan: Plan,
+    pub blueprints: Option<Blueprints>,
     pub diags: Vec<Diagnostic>,
+    /// `--env`, checked against the platform; `None`: every environment.
+    pub envs: Option<BTreeSet<String>>,
 }
 
 impl Compiled {
     pub fn failed(&self) -> bool {
         diag::count_errors(&self.diags) > 0
     }
-}
 
-/// Where the run starts: the user's paths, config and output folder.
-#[derive(Debug, Clone, Default)]
-pub struct Inputs {
-    pub paths: Vec<PathBuf>,
-    pub config: Option<PathBuf>,
-    pub out_dir: Option<PathBuf>,
-}
+    /// The services the paths select.
+    pub fn selected(&self) -> impl Iterator<Item = &Service> {
+        self.services
+            .iter()
+            .filter(|s| self.workspace.selects(&s.origin))
+    }
 
-/// Runs discover → … → normalize. With `render: false` it stops after
-/// validation. Holds every rendered file in memory: for commands that need
-/// them all (diff, tests); `render` and `check` stream units instead.
-pub fn compile(inputs: &Inputs, render: bool) -> Result<Compiled, Fault> {
-    let f = front(inputs, render)?;
-    let plan = match f.units() {
-        Some(units) if !f.failed() => {
-            let (files, d) = units.render_all();
-            Some((files, d))
+    /// What the paths and `--env` select, for the render units.
+    pub fn select(&self) -> Select {
+        Select {
+            services: (!self.workspace.whole())
+                .then(|| self.selected().map(|s| s.name().to_string()).collect()),
+            envs: self.envs.clone(),
         }
-        _ => None,
-    };
-    let mut diags = f.diags;
-    let plan = match plan {
-        Some((files, d)) => {
-            diags.extend(d);
-            diag::sort(&mut diags);
-            if diag::count_errors(&diags) > 0 {
-                Plan::default()
-            } else {
-                Plan::new(files)
-            }
-        }
-        None => Plan::default(),
-    };
-    Ok(Compiled {
-        platform: f.platform,
-        services: f.services,
-        instances: f.instances,
-        plan,
-        diags,
-    })
-}
-
-/// Everything up to rendering: the checked platform, services and resolved
-/// instances, and the blueprints, or the findings that stopped the run.
-pub struct Front {
-    pub platform: Option<Platform>,
-    pub services: Vec<Service>,
-    pub instances: Vec<Instance>,
-    pub blueprints: Option<Blueprints>,
-    pub diags: Vec<Diagnostic>,
-}
-
-impl Front {
-    pub fn failed(&self) -> bool {
-        diag::count_errors(&self.diags) > 0
     }
 
     /// The render units, once the model is complete and error-free.
-    pub fn units(&self) -> Option<crate::units::Units<'_>> {
+    pub fn units(&self) -> Option<Units<'_>> {
         if self.failed() {
             return None;
         }
-        Some(crate::units::Units::new(
+        Some(Units::new(
             self.platform.as_ref()?,
             &self.services,
             &self.instances,
             self.blueprints.as_ref()?,
+            &self.select(),
         ))
+    }
+
+    /// Which generated files in the output folder this run owns.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            specs: self.workspace.selection.clone(),
+            envs: self.envs.as_ref().map(|e| e.iter().cloned().collect()),
+            env_names: self
+                .platform
+                .iter()
+                .flat_map(|p| p.environments.values().map(|e| e.name.clone()))
+                .collect(),
+            protected: self
+                .workspace
+                .skipped
+                .iter()
+                .filter(|s| !matches!(s.why, Skip::BadName(_)))
+                .map(|s| s.rel.clone())
+                .collect(),
+        }
+    }
+
+    /// The diagnostics about what the paths select: those in selected specs,
+    /// in the platform config, and those with no file; for `validate`, whose
+    /// answer for one service is what the whole repository says of it.
+    pub fn selected_diags(&self) -> Vec<Diagnostic> {
+        if self.workspace.whole() {
+            return self.diags.clone();
+        }
+        self.diags
+            .iter()
+            .filter(|d| match d.file() {
+                None => true,
+                Some(src) => {
+                    let Some(rel) = src
+                        .path
+                        .strip_prefix(&self.workspace.root)
+                        .ok()
+                        .map(workspace::slash)
+                    else {
+                        return true;
+                    };
+                    !rel.ends_with(workspace::SPEC_FILE) || self.workspace.selects(&rel)
+                }
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// `<n> services in <m> environments`, for summaries.
+    pub fn what(&self) -> String {
+        let envs: BTreeSet<&str> = self
+            .instances
+            .iter()
+            .filter(|i| {
+                self.envs
+                    .as_ref()
+                    .is_none_or(|e| e.contains(&i.environment.name))
+            })
+            .map(|i| i.environment.name.as_str())
+            .collect();
+        format!(
+            "{} in {}",
+            plural(self.selected().count(), "service"),
+            plural(envs.len(), "environment")
+        )
+    }
+
+    /// ` (workspace `.`, config `paved.yaml`)`, for summaries.
+    pub fn where_(&self) -> String {
+        format!(
+            "workspace `{}`, {}",
+            self.workspace.root_shown(),
+            match &self.workspace.config {
+                Some(_) => format!("config `{}`", self.workspace.config_shown()),
+                None => "built-in config".to_string(),
+            }
+        )
     }
 }
 
-/// discover → load → validate → model. With `resolve: false` it stops after validation.
-pub fn front(inputs: &Inputs, resolve: bool) -> Result<Front, Fault> {
-    let found = discover::discover(
-        &inputs.paths,
-        inputs.config.as_deref(),
-        inputs.out_dir.as_deref(),
-    )
-    .map_err(|m| Fault(format!("no such file or folder: `{}`", m.0.display())))?;
-    let mut diags = Vec::new();
-
-    // The platform config first: its limits apply to every spec.
-    let (platform, overrides) = match load_platform(found.config.as_deref(), &mut diags)? {
-        Some(p) => p,
-        None => {
-            diag::sort(&mut diags);
-            return Ok(Front {
-                platform: None,
-                services: vec![],
-                instances: vec![],
-                blueprints: None,
-                diags,
-            });
-        }
+/// workspace → load → validate → model, for every spec of the workspace.
+/// With `resolve: false` it stops after validation.
+pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
+    let ws = workspace::open(&workspace::Request {
+        paths: inputs.paths.clone(),
+        config: inputs.config.clone(),
+        out_dir: inputs.out_dir.clone(),
+    })
+    .map_err(Fault)?;
+    let mut diags = skipped_diags(&ws);
+    let mut c = Compiled {
+        platform: None,
+        services: vec![],
+        instances: vec![],
+        blueprints: None,
+        diags: vec![],
+        envs: None,
+        workspace: ws,
     };
 
-    crate::progress::phase(format!("loading {}", plural(found.specs.len(), "spec")));
-    let root = found.root.canonicalize().unwrap_or(found.root.clone());
-    let loaded: Vec<Result<Loaded, Fault>> = found
+    // The platform config first: its limits apply to every spec.
+    let config = c
+        .workspace
+        .config
+        .as_ref()
+        .map(|p| (p.as_path(), c.workspace.shown(p)));
+    let Some((platform, overrides)) = load_platform(config, &mut diags)? else {
+        diag::sort(&mut diags);
+        c.diags = diags;
+        return Ok(c);
+    };
+    if !inputs.envs.is_empty() {
+        let known: Vec<&str> = platform
+            .environments
+            .values()
+            .map(|e| e.name.as_str())
+            .collect();
+        for e in &inputs.envs {
+            if !known.contains(&e.as_str()) {
+                return Err(Fault(format!(
+                    "unknown environment `{}`; the platform has {}",
+                    workspace::escape(e),
+                    known.join(", ")
+                )));
+            }
+        }
+        c.envs = Some(inputs.envs.iter().cloned().collect());
+    }
+
+    crate::progress::phase(format!(
+        "loading {}",
+        plural(c.workspace.specs.len(), "spec")
+    ));
+    let loaded: Vec<Result<Loaded, Fault>> = c
+        .workspace
         .specs
         .par_iter()
-        .map(|path| load_service(path, &root, &platform))
+        .map(|spec| load_service(&c.workspace, spec, &platform))
         .collect();
     let mut services = Vec::new();
+    let mut broken = std::collections::BTreeMap::new();
     for r in loaded {
-        let (s, d) = r?;
+        let (s, d, name) = r?;
         diags.extend(d);
-        services.extend(s);
+        match s {
+            Some(s) => services.push(s),
+            None => {
+                if let Some((name, shown)) = name {
+                    broken.insert(name, shown);
+                }
+            }
+        }
     }
+    let _ = &broken;
     diags.extend(semantic::check(&platform, &services));
     if diag::count_errors(&diags) > 0 || !resolve {
         diag::sort(&mut diags);
-        return Ok(Front {
-            platform: Some(platform),
-            services,
-            instances: vec![],
-            blueprints: None,
-            diags,
-        });
+        c.platform = Some(platform);
+        c.services = services;
+        c.diags = diags;
+        return Ok(c);
     }
 
     let instances = model::resolve(&platform, &services);
-    crate::progress::phase(format!(
-        "rendering {} × environments ({} instances)",
-        plural(services.len(), "service"),
-        instances.len()
-    ));
-    let blueprints = Blueprints::new(overrides);
+    c.blueprints = Some(Blueprints::new(overrides));
     diag::sort(&mut diags);
-    Ok(Front {
-        platform: Some(platform),
-        services,
-        instances,
-        blueprints: Some(blueprints),
-        diags,
-    })
+    c.platform = Some(platform);
+    c.services = services;
+    c.instances = instances;
+    c.diags = diags;
+    Ok(c)
+}
+
+/// The findings about specs the workspace does not read.
+fn skipped_diags(ws: &Workspace) -> Vec<Diagnostic> {
+    ws.skipped
+        .iter()
+        .map(|s| {
+            let src = Source::new(&s.path, workspace::escape(&ws.shown(&s.path)), String::new());
+            match &s.why {
+                Skip::Symlink => Diagnostic::warning(
+                    "paved::workspace::symlink-skipped",
+                    "this platform.yaml is a symlink, and Paved does not follow symlinks; it is skipped",
+                )
+                .in_file(&src)
+                .help("replace the link with the file itself; until then the service is not compiled and its rendered files are left as they are"),
+                Skip::NotAFile => Diagnostic::warning(
+                    "paved::workspace::not-a-file",
+                    "this platform.yaml is not a regular file (a FIFO, socket or device); it is skipped",
+                )
+                .in_file(&src)
+                .help("a spec is a plain text file; remove or rename this entry"),
+                Skip::BadName(why) => Diagnostic::error(
+                    "paved::workspace::bad-file-name",
+                    format!("the path of this spec {why}"),
+                )
+                .in_file(&src)
+                .help("rename the folder: spec paths reach generated file headers and terminals, so they may hold no control characters and must be UTF-8"),
+            }
+        })
+        .collect()
 }
 
 /// Reads a file into a [`Source`], turning encoding problems into diagnostics.
 fn read_source(
     path: &Path,
+    name: String,
     limit: u64,
     what: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Option<SourceRef>, Fault> {
-    let name = display_path(path, Path::new("."));
     let meta = std::fs::metadata(path).map_err(|e| Fault(format!("cannot read `{name}`: {e}")))?;
     if meta.len() > limit {
         let src = Source::new(path, name.clone(), String::new());
@@ -307,11 +421,11 @@ fn read_source(
 type Overrides = Vec<(String, String, String)>;
 
 fn load_platform(
-    path: Option<&Path>,
+    path: Option<(&Path, String)>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Option<(Platform, Overrides)>, Fault> {
     let src = match path {
-        Some(p) => match read_source(p, 1024 * 1024, "paved.yaml", diags)? {
+        Some((p, name)) => match read_source(p, name, 1024 * 1024, "paved.yaml", diags)? {
             Some(s) => s,
             None => return Ok(None),
         },
@@ -361,7 +475,7 @@ fn load_platform(
                 .at(
                     &src,
                     span,
-                    format!("no folder at {}", display_path(&folder, Path::new("."))),
+                    format!("no folder at {}", workspace::shown_from_cwd(&folder)),
                 )
                 .help(
                     "the path is relative to paved.yaml; create the folder or remove `blueprints`",
@@ -398,7 +512,7 @@ fn read_overrides(folder: &Path) -> Result<Overrides, Fault> {
         if !crate::render::is_template(&rel) {
             continue;
         }
-        let shown = display_path(entry.path(), Path::new("."));
+        let shown = workspace::shown_from_cwd(entry.path());
         if entry.metadata().map_or(0, |m| m.len()) > MAX_BLUEPRINT {
             return Err(Fault(format!(
                 "blueprint `{shown}` is larger than {} MiB",
@@ -412,41 +526,51 @@ fn read_overrides(folder: &Path) -> Result<Overrides, Fault> {
     Ok(out)
 }
 
-/// One spec's service (when it loaded) and its findings.
-type Loaded = (Option<Service>, Vec<Diagnostic>);
+/// One spec's service (when it loaded), its findings, and, when it did not
+/// load, the name it would have had (its `metadata.name`, else its folder)
+/// with its path as shown.
+type Loaded = (Option<Service>, Vec<Diagnostic>, Option<(String, String)>);
 
-fn load_service(path: &Path, root: &Path, platform: &Platform) -> Result<Loaded, Fault> {
+fn load_service(
+    ws: &Workspace,
+    spec: &workspace::Spec,
+    platform: &Platform,
+) -> Result<Loaded, Fault> {
     let mut diags = Vec::new();
+    let shown = ws.shown(&spec.path);
+    let folder_name = || {
+        spec.path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
     let Some(src) = read_source(
-        path,
+        &spec.path,
+        shown.clone(),
         platform.limits.max_file_size,
         "platform.yaml",
         &mut diags,
     )?
     else {
-        return Ok((None, diags));
+        return Ok((None, diags, Some((folder_name(), shown))));
     };
     let (doc, d) = load::load_mapping(&src, "platform.yaml");
     diags.extend(d);
     let Some(doc) = doc else {
-        return Ok((None, diags));
+        return Ok((None, diags, Some((folder_name(), shown))));
     };
     let (json, d) = schema::validate(schema::Kind::Application, &src, &doc);
     if !d.is_empty() {
         diags.extend(d);
-        return Ok((None, diags));
+        let name = doc
+            .pointer("/metadata/name")
+            .and_then(|(n, _)| n.as_str().map(str::to_string))
+            .unwrap_or_else(folder_name);
+        return Ok((None, diags, Some((name, shown))));
     }
-    let origin = path
-        .canonicalize()
-        .ok()
-        .and_then(|abs| {
-            abs.strip_prefix(root)
-                .ok()
-                .map(|r| display_path(r, Path::new("")))
-        })
-        .unwrap_or_else(|| src.name.clone());
-    match Service::from_json(src.clone(), doc, json, origin) {
-        Ok(s) => Ok((Some(s), diags)),
+    match Service::from_json(src.clone(), doc, json, spec.rel.clone()) {
+        Ok(s) => Ok((Some(s), diags, None)),
         Err(e) => {
             diags.push(
                 Diagnostic::error(
@@ -455,7 +579,7 @@ fn load_service(path: &Path, root: &Path, platform: &Platform) -> Result<Loaded,
                 )
                 .in_file(&src),
             );
-            Ok((None, diags))
+            Ok((None, diags, Some((folder_name(), shown))))
         }
     }
 }
@@ -522,203 +646,62 @@ pub fn progress(out: &Output, first: &str) -> crate::progress::Progress {
     crate::progress::Progress::start(enabled, first)
 }
 
-/// Reads and checks one platform config (`None`: the built-in one), for
-/// commands that need the platform without compiling specs (`paved init`).
-pub fn load_config(path: Option<&Path>) -> Result<(Option<Platform>, Vec<Diagnostic>), Fault> {
-    let mut diags = Vec::new();
-    let platform = load_platform(path, &mut diags)?.map(|(p, _)| p);
-    Ok((platform, diags))
-}
-
-/// `paved policy`: the rules of the platform config found for `inputs`, with
-/// their parameters, on stdout (`--format json`: one object per rule).
-pub fn policy(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
-    let found = discover::discover(&inputs.paths, inputs.config.as_deref(), None)
-        .map_err(|m| Fault(format!("no such file or folder: `{}`", m.0.display())))?;
-    let (platform, diags) = load_config(found.config.as_deref())?;
-    report(&diags, out);
-    let Some(platform) = platform else {
-        return Ok(false);
-    };
-    print_stdout(&crate::policy::listing(&platform, out.format))?;
-    Ok(true)
-}
-
-/// `paved validate`
-pub fn validate(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
-    let start = Instant::now();
-    let c = {
-        let _progress = progress(out, "validating");
-        compile(inputs, false)?
-    };
-    report(&c.diags, out);
-    if !c.failed() {
-        if out.verbose {
-            for s in &c.services {
-                status(out, &format!("ok: {} ({})", s.source.name, s.name()));
-                if let Some(sec) = &s.spec.security {
-                    for field in sec.relaxed_fields() {
-                        status(
-                            out,
-                            &format!("waiver: {} relaxes `{field}`: {}", s.name(), sec.reason),
-                        );
-                    }
-                }
-            }
-        }
-        status(
-            out,
-            &format!(
-                "Validated {} in {:.2}s",
-                plural(c.services.len(), "service"),
-                start.elapsed().as_secs_f64()
-            ),
-        );
-    }
-    Ok(!c.failed())
-}
-
-/// `paved render`
 /// The most rendered bytes kept between the first pass of `render`/`check`
 /// and writing; beyond it, units are rendered again when needed, so memory
 /// stays flat for any fleet size.
 pub const CACHE_BUDGET: usize = 32 << 20;
 
-/// Renders and checks every unit (the first pass), for `render` and `check`.
-/// `None` when the input has errors (already reported).
-pub fn first_pass<'f>(
-    f: &'f Front,
-    out: &Output,
+/// Renders and checks every unit once (the first pass). `None` when the
+/// input has errors (already reported).
+pub fn first_pass<'u>(
+    c: &Compiled,
+    units: &'u Units<'u>,
     budget: usize,
-) -> Option<(
-    crate::units::Units<'f>,
-    Vec<crate::units::Rendered>,
-    Vec<Diagnostic>,
-)> {
-    let Some(units) = f.units() else {
-        report(&f.diags, out);
-        return None;
-    };
+    out: &Output,
+) -> Option<(Vec<Rendered<'u>>, Vec<Diagnostic>)> {
     crate::progress::phase(format!(
-        "rendering {} × environments ({} instances)",
-        plural(f.services.len(), "service"),
-        f.instances.len()
+        "rendering {} × environments ({} units)",
+        plural(c.services.len(), "service"),
+        units.list.len()
     ));
-    let (rendered, d) = units.digest_all(budget);
-    let mut diags = f.diags.clone();
+    let (rendered, d) = units.first_pass(budget);
+    let mut diags = c.diags.clone();
     diags.extend(d);
     diag::sort(&mut diags);
     if diag::count_errors(&diags) > 0 {
         report(&diags, out);
         return None;
     }
-    Some((units, rendered, diags))
+    Some((rendered, diags))
 }
 
-/// `paved render`
-pub fn render(inputs: &Inputs, out_dir: &Path, dry_run: bool, out: &Output) -> Result<bool, Fault> {
-    use crate::emit::write;
-    let start = Instant::now();
-    let progress = progress(out, "discovering specs");
-    let f = front(inputs, true)?;
-    // A dry run writes nothing, so it keeps nothing between passes.
-    let budget = if dry_run { 0 } else { CACHE_BUDGET };
-    let Some((units, rendered, diags)) = first_pass(&f, out, budget) else {
-        return Ok(false);
+/// Reads and checks one platform config (`None`: the built-in one), for
+/// commands that need the platform without compiling specs (`paved init`).
+pub fn load_config(path: Option<&Path>) -> Result<(Option<Platform>, Vec<Diagnostic>), Fault> {
+    let mut diags = Vec::new();
+    let named = path.map(|p| (p, display_path(p, Path::new("."))));
+    let platform = load_platform(named, &mut diags)?.map(|(p, _)| p);
+    Ok((platform, diags))
+}
+
+/// Everything the selected units render, in memory and sorted by path, with
+/// every finding; no files when the input has errors. For `diff` and tests:
+/// the other commands stream units instead.
+pub fn render_in_memory(c: &Compiled) -> (Vec<crate::emit::OutFile>, Vec<Diagnostic>) {
+    use crate::emit::Planned as _;
+    let Some(units) = c.units() else {
+        return (Vec::new(), c.diags.clone());
     };
-    let envs: std::collections::BTreeSet<&str> = f
-        .instances
-        .iter()
-        .map(|i| i.environment.name.as_str())
-        .collect();
-    let what = format!(
-        "{} in {}",
-        plural(f.services.len(), "service"),
-        plural(envs.len(), "environment")
-    );
-    let paths: Vec<&str> = rendered
-        .iter()
-        .flat_map(|r| r.digests.iter().map(|d| d.path.as_str()))
-        .collect();
-    if dry_run {
-        drop(progress);
-        report(&diags, out);
-        let mut sorted = paths.clone();
-        sorted.sort_unstable();
-        for p in sorted {
-            status_verbose(out, &format!("would write {}/{p}", out_dir.display()));
-        }
-        status(
-            out,
-            &format!(
-                "Rendered {what}: {} (dry run, nothing written) in {:.2}s",
-                plural(paths.len(), "file"),
-                start.elapsed().as_secs_f64()
-            ),
-        );
-        return Ok(true);
+    let (rendered, d) = units.first_pass(usize::MAX);
+    let mut diags = c.diags.clone();
+    diags.extend(d);
+    diag::sort(&mut diags);
+    if diag::count_errors(&diags) > 0 {
+        return (Vec::new(), diags);
     }
-    crate::progress::phase(format!("writing {}", plural(paths.len(), "file")));
-    let result = (|| -> Result<write::Stats, write::WriteError> {
-        write::begin(out_dir, &paths)?;
-        // A unit whose files are all up to date is not rendered again; the
-        // others are written from the first pass's cache or rendered anew.
-        let per_unit: Vec<Result<(usize, Vec<String>), write::WriteError>> = rendered
-            .par_iter()
-            .map(|r| {
-                if r.digests
-                    .iter()
-                    .all(|d| crate::emit::up_to_date(out_dir, d))
-                {
-                    return Ok((r.digests.len(), Vec::new()));
-                }
-                let mut unchanged = 0;
-                let mut written = Vec::new();
-                for file in units.files_of(r) {
-                    if write::write_file(out_dir, &file)? {
-                        written.push(file.path);
-                    } else {
-                        unchanged += 1;
-                    }
-                }
-                Ok((unchanged, written))
-            })
-            .collect();
-        let mut stats = write::Stats::default();
-        for r in per_unit {
-            let (unchanged, written) = r?;
-            stats.unchanged += unchanged;
-            stats.written += written.len();
-            stats.written_files.extend(written);
-        }
-        stats.written_files.sort();
-        let keep: std::collections::HashSet<&str> = paths.iter().copied().collect();
-        stats.removed_files = write::remove_stale(out_dir, &keep)?;
-        stats.removed = stats.removed_files.len();
-        Ok(stats)
-    })();
-    drop(progress);
-    // Warnings are printed after the progress line is gone, never under it.
-    report(&diags, out);
-    let stats = result.map_err(|e| Fault(e.0))?;
-    for f in &stats.written_files {
-        status_verbose(out, &format!("wrote   {}/{f}", out_dir.display()));
-    }
-    for f in &stats.removed_files {
-        status_verbose(out, &format!("removed {}/{f}", out_dir.display()));
-    }
-    status(
-        out,
-        &format!(
-            "Rendered {what} into {}: {} written, {} unchanged, {} removed in {:.2}s",
-            out_dir.display(),
-            stats.written,
-            stats.unchanged,
-            stats.removed,
-            start.elapsed().as_secs_f64()
-        ),
-    );
-    Ok(true)
+    let mut files: Vec<crate::emit::OutFile> = rendered.iter().flat_map(|r| r.files()).collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    (files, diags)
 }
 
 pub fn plural(n: usize, word: &str) -> String {

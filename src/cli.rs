@@ -77,26 +77,35 @@ pub enum ColorArg {
 
 #[derive(Debug, clap::Args)]
 pub struct Sources {
-    /// Spec files, or folders searched for platform.yaml files [default: .]
+    /// Which services: spec files, or folders holding platform.yaml files [default: .].
+    /// The whole workspace is always compiled; paths select what is reported and written
     pub paths: Vec<PathBuf>,
 
-    /// The platform config [default: paved.yaml in the folder given or above it; else the built-in config]
+    /// The platform config; its folder is the workspace root [default: the nearest paved.yaml
+    /// at or above the first path, up to the Git top-level; else the built-in config]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Render every spec into the output folder
+    /// Render the selected services (and the platform-wide files) into the output folder
+    #[command(after_help = "Examples:\n  \
+        paved render --out rendered                    # the whole workspace\n  \
+        paved render services/orders --out rendered    # one service, and the platform-wide files\n  \
+        paved render --env staging --out - | kubectl apply --dry-run=client -f -")]
     Render {
         #[command(flatten)]
         sources: Sources,
-        /// The output folder
+        /// The output folder, or `-` for one multi-document YAML stream on stdout
         #[arg(long, short, value_name = "DIR", default_value = "rendered")]
         out: PathBuf,
-        /// Do everything but write
+        /// Report what would be written, kept and removed; write nothing
         #[arg(long)]
         dry_run: bool,
+        /// Only this environment (repeatable) [default: every environment]
+        #[arg(long = "env", value_name = "NAME")]
+        envs: Vec<String>,
     },
     /// Check specs and the platform config; write nothing
     Validate {
@@ -110,6 +119,9 @@ pub enum Command {
         /// The output folder to compare with
         #[arg(long, short, value_name = "DIR", default_value = "rendered")]
         out: PathBuf,
+        /// Only this environment (repeatable) [default: every environment]
+        #[arg(long = "env", value_name = "NAME")]
+        envs: Vec<String>,
     },
     /// Compare rendered resources: two folders, or the specs now against a Git revision
     #[command(after_help = "Examples:\n  \
@@ -132,6 +144,9 @@ pub enum Command {
         /// Show the values of Secret data and credential-like fields instead of `<redacted>`
         #[arg(long)]
         show_secrets: bool,
+        /// With --base: only this environment (repeatable) [default: every environment]
+        #[arg(long = "env", value_name = "NAME")]
+        envs: Vec<String>,
     },
     /// Write a commented platform.yaml for a new service (never overwrites)
     Init {

@@ -76,6 +76,35 @@ positions stay right, but other YAML tools may not, so it is reported as a warni
         fix: "Save the file as \"UTF-8\" rather than \"UTF-8 with BOM\".",
     },
     // ---------------------------------------------------------------- yaml
+    // ----------------------------------------------------------- workspace
+    Code {
+        code: "paved::workspace::symlink-skipped",
+        title: "a platform.yaml that is a symlink is skipped",
+        explanation: "Paved never follows symlinks while it looks for specs, so a link cannot pull a file \
+from outside the repository into the build (or make it loop). A `platform.yaml` that is a symlink is \
+therefore not compiled; its service's rendered files are left exactly as they are (neither rewritten nor \
+removed) until the link is replaced.",
+        example: "$ ls -l services/billing\nlrwxrwxrwx platform.yaml -> ../../shared/billing.yaml",
+        fix: "Replace the link with the file itself (`cp --remove-destination \"$(readlink -f platform.yaml)\" platform.yaml`).",
+    },
+    Code {
+        code: "paved::workspace::not-a-file",
+        title: "a platform.yaml that is not a regular file is skipped",
+        explanation: "An entry named platform.yaml is a FIFO, socket or device. Paved does not open it \
+(reading a FIFO would block the run) and skips it, leaving that folder's rendered files as they are.",
+        example: "$ ls -l services/orders\nprw-r--r-- platform.yaml",
+        fix: "Remove the entry, or replace it with the service's spec as a plain file.",
+    },
+    Code {
+        code: "paved::workspace::bad-file-name",
+        title: "a spec's path holds a control character or is not UTF-8",
+        explanation: "The path of every spec reaches the header of each file rendered from it and every \
+diagnostic about it. A line break, escape or other control character in a folder name could end the header \
+comment and start a YAML document of its own, or drive the terminal; a name that is not UTF-8 cannot be \
+shown the same way on every machine. Such specs are refused.",
+        example: "services/\"orders\\nkind: Pod\"/platform.yaml",
+        fix: "Rename the folder to plain printable characters (e.g. `services/orders`).",
+    },
     Code {
         code: "paved::yaml::syntax",
         title: "the file is not valid YAML",
@@ -728,11 +757,11 @@ mod tests {
             }
             let inputs = crate::app::Inputs {
                 paths: vec![dir.path().to_path_buf()],
-                config: None,
-                out_dir: None,
+                ..Default::default()
             };
             let got = crate::app::compile(&inputs, true).unwrap();
-            let codes: Vec<&str> = got.diags.iter().map(|d| d.code).collect();
+            let (_, diags) = crate::app::render_in_memory(&got);
+            let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
             if !codes.contains(&c.code) {
                 failures.push(format!("{}: the example gives {codes:?}", c.code));
             }

@@ -3,10 +3,11 @@
 //! The pipeline, one module per stage (each says what it must not know):
 //!
 //! ```text
-//! discover → load → validate::{schema, semantic} → model → render → normalize → emit::{write, check, diff}
+//! workspace → load → validate::{schema, semantic} → model → render → normalize → emit::{write, check, diff}
 //! ```
 //!
-//! - [`discover`] finds specs and the platform config; touches only directory listings.
+//! - [`workspace`] finds the root, every spec and the platform config, and what the paths select;
+//!   touches only directory listings.
 //! - [`load`] turns YAML text into a tree with a span on every key and value.
 //! - [`validate`] checks a tree against its JSON Schema, then the model against semantic rules.
 //! - [`model`] holds typed, defaulted data and resolves one `Instance` per service per environment.
@@ -26,7 +27,6 @@ pub mod app;
 pub mod cmd;
 pub mod codes;
 pub mod diag;
-pub mod discover;
 pub mod emit;
 pub mod load;
 pub mod model;
@@ -39,4 +39,5 @@ pub mod render_fns;
 pub mod source;
 pub mod units;
 pub mod validate;
+pub mod workspace;
 pub mod yaml_emit;

@@ -51,23 +51,32 @@ fn main() -> ExitCode {
             sources,
             out: dir,
             dry_run,
-        } => allow("render", format, &[Human, Json, Github])
-            .and_then(|()| app::render(&inputs(sources, Some(dir.clone())), &dir, dry_run, &out)),
+            envs,
+        } => allow("render", format, &[Human, Json, Github]).and_then(|()| {
+            let to = (!cmd::render::is_stdout(&dir)).then(|| dir.clone());
+            cmd::render::run(&inputs(sources, to, envs), &dir, dry_run, &out)
+        }),
         Command::Validate { sources } => allow("validate", format, &[Human, Json, Github])
-            .and_then(|()| app::validate(&inputs(sources, None), &out)),
-        Command::Check { sources, out: dir } => allow("check", format, &[Human, Json, Github])
-            .and_then(|()| cmd::check::run(&inputs(sources, Some(dir.clone())), &dir, &out)),
+            .and_then(|()| cmd::validate::run(&inputs(sources, None, vec![]), &out)),
+        Command::Check {
+            sources,
+            out: dir,
+            envs,
+        } => allow("check", format, &[Human, Json, Github])
+            .and_then(|()| cmd::check::run(&inputs(sources, Some(dir.clone()), envs), &dir, &out)),
         Command::Diff {
             paths,
             base,
             config,
             exit_code,
             show_secrets,
+            envs,
         } => allow("diff", format, &[Human, Text, Markdown, Json]).and_then(|()| {
             let settings = cmd::diff::Settings {
                 paths,
                 base,
                 config,
+                envs,
                 format: match format {
                     Markdown => cmd::diff::Format::Markdown,
                     Json => cmd::diff::Format::Json,
@@ -102,10 +111,10 @@ fn main() -> ExitCode {
                     Json => cmd::graph::Format::Json,
                     _ => cmd::graph::Format::Mermaid,
                 };
-                cmd::graph::run(&inputs(sources, None), f, &out)
+                cmd::graph::run(&inputs(sources, None, vec![]), f, &out)
             }),
         Command::Policy { sources } => allow("policy", format, &[Human, Json])
-            .and_then(|()| app::policy(&inputs(sources, None), &out)),
+            .and_then(|()| cmd::policy::run(&inputs(sources, None, vec![]), &out)),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "paved", &mut script);
@@ -135,10 +144,15 @@ fn allow(command: &str, got: FormatArg, allowed: &[FormatArg]) -> Result<(), app
     )))
 }
 
-fn inputs(sources: cli::Sources, out_dir: Option<std::path::PathBuf>) -> app::Inputs {
+fn inputs(
+    sources: cli::Sources,
+    out_dir: Option<std::path::PathBuf>,
+    envs: Vec<String>,
+) -> app::Inputs {
     app::Inputs {
         paths: sources.paths,
         config: sources.config,
         out_dir,
+        envs,
     }
 }

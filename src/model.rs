@@ -1279,7 +1279,7 @@ pub fn scale_cpu(cpu: &str, factor: f64) -> String {
         None => cpu.parse::<f64>().unwrap_or(0.0) * 1000.0,
     };
     let limit = (milli * factor).round() as u64;
-    if limit % 1000 == 0 {
+    if limit.is_multiple_of(1000) {
         (limit / 1000).to_string()
     } else {
         format!("{limit}m")
@@ -1307,7 +1307,7 @@ pub fn scale_memory(mem: &str, factor: f64) -> String {
         .unwrap_or((mem, 1));
     let bytes = (num.parse::<f64>().unwrap_or(0.0) * mult as f64 * factor).round() as u64;
     for (u, m) in [("Gi", 1u64 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
-        if bytes >= m && bytes % m == 0 {
+        if bytes >= m && bytes.is_multiple_of(m) {
             return format!("{}{u}", bytes / m);
         }
     }

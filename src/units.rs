@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::diag::Diagnostic;
-use crate::emit::{digest, Digest, OutFile};
+use crate::emit::{digest, Digest, OutFile, Planned};
 use crate::model::{Instance, Platform, Service};
 use crate::normalize::{self, Doc};
 use crate::render::{Blueprints, Scope};
@@ -76,12 +76,45 @@ pub struct Units<'a> {
     pub list: Vec<Unit>,
 }
 
-/// The first pass's result for one unit.
-pub struct Rendered {
+/// The first pass's result for one unit: its digests, and its files while
+/// they fitted the memory budget. As [`Planned`] output, it gives its files
+/// from the cache or renders the unit again.
+pub struct Rendered<'u> {
+    units: &'u Units<'u>,
     pub unit: Unit,
     pub digests: Vec<Digest>,
-    /// The files themselves, when they fitted the memory budget.
-    pub cached: Mutex<Option<Vec<OutFile>>>,
+    cached: Mutex<Option<Vec<OutFile>>>,
+}
+
+impl Planned for Rendered<'_> {
+    fn digests(&self) -> &[Digest] {
+        &self.digests
+    }
+
+    fn files(&self) -> Vec<OutFile> {
+        let cached = self.cached.lock().ok().and_then(|mut c| c.take());
+        cached.unwrap_or_else(|| self.units.render(self.unit).0)
+    }
+}
+
+/// Which services and environments a run renders; platform-wide units
+/// always render, since they reflect the whole workspace.
+#[derive(Debug, Clone, Default)]
+pub struct Select {
+    /// Names of the selected services; `None`: all.
+    pub services: Option<std::collections::BTreeSet<String>>,
+    /// Names of the selected environments; `None`: all.
+    pub envs: Option<std::collections::BTreeSet<String>>,
+}
+
+impl Select {
+    fn service(&self, name: &str) -> bool {
+        self.services.as_ref().is_none_or(|s| s.contains(name))
+    }
+
+    fn env(&self, name: &str) -> bool {
+        self.envs.as_ref().is_none_or(|e| e.contains(name))
+    }
 }
 
 /// Any serialisable model value as a template value.
@@ -120,6 +153,7 @@ impl<'a> Units<'a> {
         services: &'a [Service],
         instances: &'a [Instance],
         bps: &'a Blueprints,
+        select: &Select,
     ) -> Units<'a> {
         let platform_v = val(platform);
         let mut teams: BTreeMap<&str, Team> = BTreeMap::new();
@@ -157,9 +191,28 @@ impl<'a> Units<'a> {
         // The platform unit first: its context (every instance) is the largest
         // of a run and is freed before the first pass's cache fills up.
         let mut list: Vec<Unit> = vec![Unit::Platform];
-        list.extend((0..instances.len()).map(Unit::Instance));
-        list.extend((0..platform.environments.len()).map(Unit::Environment));
-        list.extend((0..catalog.len()).map(Unit::Catalog));
+        list.extend(
+            instances
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| select.service(&i.name) && select.env(&i.environment.name))
+                .map(|(n, _)| Unit::Instance(n)),
+        );
+        list.extend(
+            platform
+                .environments
+                .values()
+                .enumerate()
+                .filter(|(_, e)| select.env(&e.name))
+                .map(|(n, _)| Unit::Environment(n)),
+        );
+        list.extend(
+            catalog
+                .iter()
+                .enumerate()
+                .filter(|(_, (name, _))| select.service(name))
+                .map(|(n, _)| Unit::Catalog(n)),
+        );
         let by_name = services.iter().map(|s| (s.name(), s)).collect();
         Units {
             platform,
@@ -245,7 +298,7 @@ impl<'a> Units<'a> {
                     diags.extend(d);
                     diags.extend(crate::policy::check(platform, &docs, bps, None));
                     let folder = join(&env.name, &bp.sub_folder());
-                    files.extend(layout(&folder, "paved.yaml and every platform.yaml", docs));
+                    files.extend(layout(&folder, crate::emit::header::PLATFORM_WIDE, docs));
                 }
                 (files, diags)
             }
@@ -266,7 +319,7 @@ impl<'a> Units<'a> {
                     diags.extend(crate::policy::check(platform, &docs, bps, None));
                     files.extend(layout(
                         &join("platform", &bp.sub_folder()),
-                        "paved.yaml and every platform.yaml",
+                        crate::emit::header::PLATFORM_WIDE,
                         docs,
                     ));
                 }
@@ -296,24 +349,10 @@ impl<'a> Units<'a> {
         (files, diags)
     }
 
-    /// Renders every unit (in parallel) and returns every file, sorted by path.
-    pub fn render_all(&self) -> (Vec<OutFile>, Vec<Diagnostic>) {
-        let results: Vec<(Vec<OutFile>, Vec<Diagnostic>)> =
-            self.list.par_iter().map(|u| self.render(*u)).collect();
-        let mut files = Vec::new();
-        let mut diags = Vec::new();
-        for (f, d) in results {
-            files.extend(f);
-            diags.extend(d);
-        }
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        diags.extend(duplicate_paths(files.iter().map(|f| f.path.as_str())));
-        (files, diags)
-    }
-
-    /// The first pass: renders and checks every unit, keeping digests, and the
-    /// files themselves while their total size stays within `budget` bytes.
-    pub fn digest_all(&self, budget: usize) -> (Vec<Rendered>, Vec<Diagnostic>) {
+    /// The first pass: renders and checks every unit (in parallel), keeping
+    /// digests, and the files themselves while their total size stays within
+    /// `budget` bytes (`usize::MAX`: keep everything, for `diff` and stdout).
+    pub fn first_pass(&'a self, budget: usize) -> (Vec<Rendered<'a>>, Vec<Diagnostic>) {
         let used = AtomicUsize::new(0);
         let results: Vec<(Rendered, Vec<Diagnostic>)> = self
             .list
@@ -322,10 +361,11 @@ impl<'a> Units<'a> {
                 let (files, d) = self.render(*u);
                 let digests: Vec<Digest> = files.iter().map(digest).collect();
                 let size: usize = digests.iter().map(|x| x.len).sum();
-                let keep = used.fetch_add(size, Ordering::Relaxed) + size <= budget;
+                let keep = used.fetch_add(size, Ordering::Relaxed).saturating_add(size) <= budget;
                 let cached = Mutex::new(keep.then_some(files));
                 (
                     Rendered {
+                        units: self,
                         unit: *u,
                         digests,
                         cached,
@@ -347,12 +387,6 @@ impl<'a> Units<'a> {
         paths.sort_unstable();
         diags.extend(duplicate_paths(paths.into_iter()));
         (rendered, diags)
-    }
-
-    /// A unit's files: from the first pass's cache, or rendered again.
-    pub fn files_of(&self, r: &Rendered) -> Vec<OutFile> {
-        let cached = r.cached.lock().ok().and_then(|mut c| c.take());
-        cached.unwrap_or_else(|| self.render(r.unit).0)
     }
 }
 

@@ -56,8 +56,9 @@ fn every_invalid_case_gives_its_expected_diagnostics() {
         let args_text =
             std::fs::read_to_string(case.join("args")).unwrap_or_else(|_| "validate .".into());
         let args: Vec<&str> = args_text.split_whitespace().collect();
+        let copy = support::fixtures::copy_case(case);
         let out = paved()
-            .current_dir(case)
+            .current_dir(copy.path())
             .args(&args)
             .args(["--format", "json"])
             .output()

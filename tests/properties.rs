@@ -46,12 +46,12 @@ fn compile(root: &Path) -> Result<Tree, String> {
     let inputs = Inputs {
         paths: vec![root.to_path_buf()],
         config: Some(root.join("paved.yaml")),
-        out_dir: None,
+        ..Inputs::default()
     };
     let c = app::compile(&inputs, true).map_err(|f| f.0)?;
-    if c.failed() {
-        let shown: Vec<String> = c
-            .diags
+    let (files, diags) = app::render_in_memory(&c);
+    if paved::diag::count_errors(&diags) > 0 {
+        let shown: Vec<String> = diags
             .iter()
             .map(|d| {
                 let file = d.file().map(|s| s.name.clone()).unwrap_or_default();
@@ -61,8 +61,7 @@ fn compile(root: &Path) -> Result<Tree, String> {
             .collect();
         return Err(shown.join("\n"));
     }
-    Ok(c.plan
-        .files
+    Ok(files
         .iter()
         .map(|f| (f.path.clone(), f.content.clone()))
         .collect())

@@ -9,10 +9,8 @@ use std::path::Path;
 
 use crate::app::{self, Fault, Inputs, Output};
 use crate::diag::Format;
-use rayon::prelude::*;
-
-use crate::emit::check::{unified, Drift};
-use crate::units::{Rendered, Units};
+use crate::emit::check::Drift;
+use crate::workspace::escape;
 
 /// Diff lines shown per stale file; the rest is summarised in one line.
 pub const MAX_DIFF_LINES: usize = 40;
@@ -28,23 +26,47 @@ pub fn run(inputs: &Inputs, out_dir: &Path, out: &Output) -> Result<bool, Fault>
         )));
     }
     let progress = app::progress(out, "rendering in memory");
-    let f = app::front(inputs, true)?;
-    let Some((units, rendered, diags)) = app::first_pass(&f, out, app::CACHE_BUDGET) else {
+    let c = app::compile(inputs, true)?;
+    let Some(units) = c.units() else {
+        drop(progress);
+        app::report(&c.diags, out);
         return Ok(false);
     };
+    let Some((rendered, diags)) = app::first_pass(&c, &units, app::CACHE_BUDGET, out) else {
+        return Ok(false);
+    };
+    // A shared lock: a render writing into the folder finishes first.
+    let lock = match out_dir.is_dir() {
+        true => Some(super::render::lock(out_dir, false, out)?),
+        false => None,
+    };
+    let fix = fix_command(inputs, out_dir);
+    let dir = out_dir.display().to_string();
+    // Under the lock, a journal means its render was killed.
+    if let Some(what) = crate::emit::write::interrupted(out_dir) {
+        drop(lock);
+        drop(progress);
+        app::report(&diags, out);
+        app::print_stdout(&interrupted(&what, &dir, &fix, out.format))?;
+        return Ok(false);
+    }
+    let survey = crate::emit::survey(out_dir, &rendered, &c.scope());
+    let drift = crate::emit::check::drift(out_dir, &rendered, &survey);
+    drop(lock);
     drop(progress);
     app::report(&diags, out);
-    let drift = compare(&units, &rendered, out_dir);
     let files: usize = rendered.iter().map(|r| r.digests.len()).sum();
-    let dir = out_dir.display().to_string();
     if drift.is_empty() {
         app::status(
             out,
-            &format!("{dir} is up to date ({})", app::plural(files, "file")),
+            &format!(
+                "{dir} is up to date ({}; {})",
+                app::plural(files, "file"),
+                c.where_()
+            ),
         );
         return Ok(true);
     }
-    let fix = fix_command(inputs, out_dir);
     let text = match out.format {
         Format::Human => human(&drift, &dir, &fix),
         Format::Json => drift
@@ -60,45 +82,36 @@ pub fn run(inputs: &Inputs, out_dir: &Path, out: &Output) -> Result<bool, Fault>
     Ok(false)
 }
 
-/// Compares the first pass with the folder: a unit is rendered again only
-/// when one of its files differs, to show the diff. Read-only.
-fn compare(units: &Units, rendered: &[Rendered], dir: &Path) -> Vec<Drift> {
-    let mut drift: Vec<Drift> = rendered
-        .par_iter()
-        .flat_map_iter(|r| {
-            let stale: Vec<&str> = r
-                .digests
-                .iter()
-                .filter(|d| !crate::emit::up_to_date(dir, d))
-                .map(|d| d.path.as_str())
-                .collect();
-            let mut found = Vec::new();
-            if !stale.is_empty() {
-                for file in units.files_of(r) {
-                    if !stale.contains(&file.path.as_str()) {
-                        continue;
-                    }
-                    match std::fs::read_to_string(dir.join(&file.path)) {
-                        Ok(old) => {
-                            let diff = unified(&old, &file.content, &file.path);
-                            found.push(Drift::Stale(file.path, diff));
-                        }
-                        Err(_) => found.push(Drift::Missing(file.path)),
-                    }
-                }
-            }
-            found
-        })
-        .collect();
-    let planned: std::collections::HashSet<&str> = rendered
-        .iter()
-        .flat_map(|r| r.digests.iter().map(|d| d.path.as_str()))
-        .collect();
-    for path in crate::emit::generated_paths_except(dir, &planned) {
-        drift.push(Drift::Extra(path));
+/// The report of a folder a killed render left half-written.
+fn interrupted(what: &str, dir: &str, fix: &str, format: Format) -> String {
+    let message =
+        format!("`{dir}` holds an interrupted render ({what}): its files are a mix of two renders");
+    match format {
+        Format::Human => format!("{message}.\nTo complete it, run:\n    {fix}\n"),
+        Format::Json => {
+            serde_json::json!({
+                "file": format!("{dir}/{}", crate::emit::write::JOURNAL),
+                "line": null,
+                "drift": "interrupted",
+                "code": DRIFT,
+                "severity": "error",
+                "message": message,
+                "help": format!("run `{fix}`"),
+                "diff": null,
+            })
+            .to_string()
+                + "\n"
+        }
+        Format::Github => {
+            use crate::diag::github_escape::{data, prop};
+            format!(
+                "::error file={},title={}::{}\n",
+                prop(&format!("{dir}/{}", crate::emit::write::JOURNAL)),
+                prop(DRIFT),
+                data(&format!("{message}; run `{fix}` and commit the result"))
+            )
+        }
     }
-    drift.sort_by(|a, b| a.path().cmp(b.path()));
-    drift
 }
 
 /// The `paved render` command that makes the folder match, with the user's own
@@ -108,6 +121,10 @@ pub fn fix_command(inputs: &Inputs, out_dir: &Path) -> String {
     for p in &inputs.paths {
         cmd.push(' ');
         cmd.push_str(&super::shell_quote(&p.display().to_string()));
+    }
+    for e in &inputs.envs {
+        cmd.push_str(" --env ");
+        cmd.push_str(&super::shell_quote(e));
     }
     if let Some(c) = &inputs.config {
         cmd.push_str(" --config ");
@@ -123,14 +140,21 @@ fn kind(d: &Drift) -> &'static str {
         Drift::Missing(_) => "missing",
         Drift::Extra(_) => "extra",
         Drift::Stale(..) => "stale",
+        Drift::Foreign(_) | Drift::Special(..) => "blocked",
     }
 }
 
-fn explain(d: &Drift) -> &'static str {
+fn explain(d: &Drift) -> String {
     match d {
-        Drift::Missing(_) => "not rendered yet",
-        Drift::Extra(_) => "its service or environment no longer exists",
-        Drift::Stale(..) => "edited by hand, or its spec changed since the last render",
+        Drift::Missing(_) => "not rendered yet".into(),
+        Drift::Extra(_) => "its service or environment no longer exists".into(),
+        Drift::Stale(..) => "edited by hand, or its spec changed since the last render".into(),
+        Drift::Foreign(_) => {
+            "a file Paved did not generate stands where Paved writes; move it away".into()
+        }
+        Drift::Special(_, what) => format!(
+            "{what} stands where Paved writes a file; Paved never reads or writes through it"
+        ),
     }
 }
 
@@ -140,14 +164,15 @@ pub fn human(drift: &[Drift], dir: &str, fix: &str) -> String {
         text.push_str(&format!(
             "{:<8} {dir}/{} ({})\n",
             format!("{}:", kind(d)),
-            d.path(),
+            escape(d.path()),
             explain(d)
         ));
         if let Drift::Stale(_, diff) = d {
             let lines: Vec<&str> = diff.lines().collect();
             for line in lines.iter().take(MAX_DIFF_LINES) {
                 text.push_str("    ");
-                text.push_str(line);
+                // The file on disk may hold anything; a terminal gets no control character.
+                text.push_str(&escape(line));
                 text.push('\n');
             }
             if lines.len() > MAX_DIFF_LINES {
@@ -159,12 +184,18 @@ pub fn human(drift: &[Drift], dir: &str, fix: &str) -> String {
         }
     }
     let count = |k: &str| drift.iter().filter(|d| kind(d) == k).count();
+    let blocked = count("blocked");
     text.push_str(&format!(
-        "\n{} out of date in {dir} ({} stale, {} missing, {} extra). To fix it, run:\n    {fix}\n",
+        "\n{} out of date in {dir} ({} stale, {} missing, {} extra{}). To fix it, run:\n    {fix}\n",
         app::plural(drift.len(), "file"),
         count("stale"),
         count("missing"),
         count("extra"),
+        if blocked > 0 {
+            format!(", {blocked} blocked by files Paved will not overwrite")
+        } else {
+            String::new()
+        }
     ));
     text
 }
@@ -239,7 +270,7 @@ mod tests {
         let inputs = Inputs {
             paths: vec![PathBuf::from("services"), PathBuf::from("my team")],
             config: Some(PathBuf::from("platform/paved.yaml")),
-            out_dir: None,
+            ..Inputs::default()
         };
         assert_eq!(
             fix_command(&inputs, Path::new("rendered")),

@@ -28,6 +28,8 @@ pub struct Settings {
     pub paths: Vec<PathBuf>,
     pub base: Option<String>,
     pub config: Option<PathBuf>,
+    /// `--env`: the environments compared; empty: all.
+    pub envs: Vec<String>,
     pub format: Format,
     /// Exit 1 when anything changed.
     pub exit_code: bool,
@@ -134,29 +136,28 @@ pub fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
     Ok(out)
 }
 
-/// Both sides rendered in memory: REF's tree and the work tree. `None` when
-/// either side has errors (printed).
+/// Both sides rendered in memory: REF's tree and the work tree, each the
+/// whole workspace, compared over what the paths select. `None` when either
+/// side has errors (printed).
 fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Sides>, Fault> {
     let cwd = std::env::current_dir()
         .map_err(|e| Fault(format!("cannot read the current folder: {e}")))?;
-    let paths: Vec<PathBuf> = if s.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        s.paths.clone()
-    };
-    for p in &paths {
-        if std::fs::metadata(p).is_err() {
-            return Err(Fault(format!("no such file or folder: `{}`", p.display())));
-        }
-    }
     let top = super::git::toplevel(&cwd)?;
+    let inputs = Inputs {
+        paths: s.paths.clone(),
+        config: s.config.clone(),
+        envs: s.envs.clone(),
+        out_dir: None,
+    };
+    let new = app::compile(&inputs, true)?;
+    let Some(new_files) = all_files(&new, out) else {
+        return Ok(None);
+    };
+    let scope = new.scope();
     let top_real = top.canonicalize().unwrap_or(top.clone());
     // A path as it is inside the repository, e.g. `services/orders`.
     let in_repo = |p: &Path| -> Result<PathBuf, Fault> {
-        let real = p
-            .canonicalize()
-            .map_err(|_| Fault(format!("no such file or folder: `{}`", p.display())))?;
-        real.strip_prefix(&top_real)
+        p.strip_prefix(&top_real)
             .map(Path::to_path_buf)
             .map_err(|_| {
                 Fault(format!(
@@ -166,8 +167,14 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
                 ))
             })
     };
-    let rel_paths: Vec<PathBuf> = paths.iter().map(|p| in_repo(p)).collect::<Result<_, _>>()?;
-    let rel_config = s.config.as_deref().map(in_repo).transpose()?;
+    let rel_root = in_repo(&new.workspace.root)?;
+    let rel_config = new
+        .workspace
+        .config
+        .as_deref()
+        .filter(|_| s.config.is_some())
+        .map(in_repo)
+        .transpose()?;
     let extra: Vec<String> = rel_config
         .iter()
         .map(|c| crate::source::display_path(c, Path::new("")))
@@ -176,50 +183,59 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
         out,
         &format!("diff: reading {reference} from {}", top.display()),
     );
-    let _progress = app::progress(out, &format!("reading {reference}"));
+    let progress = app::progress(out, &format!("reading {reference}"));
     let snap = super::git::snapshot(&top, reference, &extra)?;
-
-    let new = app::compile(
-        &Inputs {
-            paths: paths.clone(),
-            config: s.config.clone(),
-            out_dir: None,
-        },
-        true,
-    )?;
-    if new.failed() {
-        drop(_progress);
-        app::report(&new.diags, out);
-        return Ok(None);
-    }
-    // At REF, a path that did not exist yet renders nothing.
-    let old_paths: Vec<PathBuf> = rel_paths
-        .iter()
-        .map(|r| snap.dir.join(r))
-        .filter(|p| p.exists())
-        .collect();
-    let old_files = if old_paths.is_empty() {
-        Vec::new()
-    } else {
-        let old_config = rel_config.map(|c| snap.dir.join(c)).filter(|c| c.is_file());
-        let old = app::compile(
+    let old_root = snap.dir.join(&rel_root);
+    let old_config = rel_config.map(|c| snap.dir.join(c)).filter(|c| c.is_file());
+    // At REF, a workspace that did not exist yet renders nothing.
+    let old = if old_root.is_dir() {
+        match app::compile(
             &Inputs {
-                paths: old_paths,
+                paths: vec![old_root],
                 config: old_config,
+                envs: s.envs.clone(),
                 out_dir: None,
             },
             true,
-        )?;
-        if old.failed() {
-            drop(_progress);
-            app::report(&old.diags, out);
-            eprintln!(
-                "paved: the specs at `{reference}` ({}) have errors, so there is nothing to compare with",
-                &snap.commit[..snap.commit.len().min(12)]
-            );
-            return Ok(None);
+        ) {
+            Ok(c) => Some(c),
+            Err(Fault(m)) if m.starts_with("no platform.yaml under") => None,
+            Err(f) => return Err(f),
         }
-        old.plan.files
+    } else {
+        None
     };
-    Ok(Some((old_files, new.plan.files)))
+    let old_files = match old {
+        None => Vec::new(),
+        Some(old) => {
+            let Some(files) = all_files(&old, out) else {
+                drop(progress);
+                eprintln!(
+                    "paved: the specs at `{reference}` ({}) have errors, so there is nothing to compare with",
+                    &snap.commit[..snap.commit.len().min(12)]
+                );
+                return Ok(None);
+            };
+            // Only what the paths select now, as the new side.
+            files
+                .into_iter()
+                .filter(|f| {
+                    let line = f.content.lines().next().unwrap_or("");
+                    scope.owns(&f.path, crate::emit::header::origin(line))
+                })
+                .collect()
+        }
+    };
+    Ok(Some((old_files, new_files)))
+}
+
+/// Every file the selected units render, in memory, sorted by path; `None`
+/// when the input has errors (printed).
+fn all_files(c: &app::Compiled, out: &Output) -> Option<Vec<OutFile>> {
+    let (files, diags) = app::render_in_memory(c);
+    if crate::diag::count_errors(&diags) > 0 {
+        app::report(&diags, out);
+        return None;
+    }
+    Some(files)
 }

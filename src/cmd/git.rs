@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::app::Fault;
-use crate::discover::{CONFIG_FILE, SPEC_FILE};
+use crate::workspace::{CONFIG_FILE, SPEC_FILE};
 
 /// A temporary folder holding part of a revision's tree; removed on drop.
 pub struct Snapshot {

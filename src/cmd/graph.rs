@@ -52,11 +52,14 @@ pub fn build(services: &[Service]) -> Graph {
 
 pub fn run(inputs: &Inputs, format: Format, out: &Output) -> Result<bool, Fault> {
     let c = app::compile(inputs, false)?;
-    app::report(&c.diags, out);
-    if c.failed() {
+    let diags = c.selected_diags();
+    app::report(&diags, out);
+    if crate::diag::count_errors(&diags) > 0 {
         return Ok(false);
     }
-    let g = build(&c.services);
+    // The selected services, and the services they depend on.
+    let selected: Vec<Service> = c.selected().cloned().collect();
+    let g = build(&selected);
     app::print_stdout(&match format {
         Format::Mermaid => mermaid(&g),
         Format::Dot => dot(&g),

@@ -5,11 +5,11 @@
 //! above the target folder, whose registry and sizes it uses). It never
 //! overwrites: an existing file is a usage error (exit 2).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::app::{self, Fault, Output};
-use crate::discover::SPEC_FILE;
 use crate::model::Platform;
+use crate::workspace::SPEC_FILE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -85,8 +85,7 @@ fn check_name(name: &str) -> Result<(), Fault> {
 /// The platform config that will apply to a spec in `dir`, if one is found
 /// and valid; the template then uses its registry and sizes.
 fn platform_for(dir: &Path) -> Option<Platform> {
-    let found = crate::discover::discover(&[PathBuf::from(dir)], None, None).ok()?;
-    let path = found.config?;
+    let path = crate::workspace::config_for(dir)?;
     app::load_config(Some(&path)).ok()?.0
 }
 

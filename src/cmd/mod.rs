@@ -1,11 +1,13 @@
-//! The everyday commands built on the pipeline: `check`, `diff`, `init`,
-//! `explain`, `schema` and `graph`. Each module has one `run` function that
+//! The commands, one module each, built on the one pipeline of `app`
+//! (`compile` → units → first pass) and the sinks of `emit`: `render`,
+//! `validate`, `check`, `diff`, `policy`, `init`, `explain`, `schema` and `graph`. Each module has one `run` function that
 //! takes plain settings (never clap types) and returns what `main` turns into
 //! an exit code: `Ok(true)` 0, `Ok(false)` 1, `Err(Fault)` 2.
 //!
-//! Architecture invariant: commands call `app::compile` and the `emit`
-//! functions; they never reach into a stage's internals, and only `init`
-//! writes a file (its one new file, never over an existing one).
+//! Architecture invariant: commands call `app` and the `emit`
+//! functions; they never reach into a stage's internals. Files are written
+//! only through `emit::write` (`render`) and by `init` (its one new file,
+//! never over an existing one).
 
 pub mod check;
 pub mod diff;
@@ -13,6 +15,9 @@ pub mod explain;
 pub mod git;
 pub mod graph;
 pub mod init;
+pub mod policy;
+pub mod render;
+pub mod validate;
 
 /// Quotes a command-line argument for a POSIX shell when it needs it, so a
 /// printed command can be pasted as is.

@@ -1,11 +1,16 @@
-//! Drift check: the plan compared with what is in the output folder. Read-only.
+//! Drift: the planned output compared with what is in the output folder.
+//! Read-only; links are never followed and only regular files are opened.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
+use rayon::prelude::*;
 use similar::TextDiff;
 
-use super::{existing_generated, Plan};
+use super::{read_regular, OnDisk, Planned, Survey};
+
+/// The largest file on disk read to show a diff; a generated file is a few
+/// KiB, so anything larger is reported without its contents.
+const MAX_DIFF_INPUT: u64 = 4 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drift {
@@ -13,48 +18,75 @@ pub enum Drift {
     Missing(String),
     /// In both, with different bytes (path, unified diff).
     Stale(String, String),
-    /// Generated earlier, no longer in the plan.
+    /// Generated earlier, owned by this run, no longer in the plan.
     Extra(String),
+    /// A regular file without the generated header at a planned path.
+    Foreign(String),
+    /// A symlink, folder, FIFO or device at a planned path (what it is).
+    Special(String, &'static str),
 }
 
 impl Drift {
     pub fn path(&self) -> &str {
         match self {
-            Drift::Missing(p) | Drift::Stale(p, _) | Drift::Extra(p) => p,
+            Drift::Missing(p)
+            | Drift::Stale(p, _)
+            | Drift::Extra(p)
+            | Drift::Foreign(p)
+            | Drift::Special(p, _) => p,
         }
     }
 }
 
-pub fn check(plan: &Plan, dir: &Path) -> Vec<Drift> {
-    let existing: BTreeMap<String, String> = existing_generated(dir).into_iter().collect();
-    let mut out = Vec::new();
-    for f in &plan.files {
-        let path = dir.join(&f.path);
-        match existing.get(&f.path) {
-            Some(old) if old == &f.content => {}
-            Some(old) => out.push(Drift::Stale(
-                f.path.clone(),
-                unified(old, &f.content, &f.path),
-            )),
-            None => {
-                // A file without the header (hand-written over a generated one) is stale, not missing.
-                match std::fs::read_to_string(&path) {
-                    Ok(old) => out.push(Drift::Stale(
-                        f.path.clone(),
-                        unified(&old, &f.content, &f.path),
-                    )),
-                    Err(_) => out.push(Drift::Missing(f.path.clone())),
+/// Every difference `survey` found, sorted by path; a unit is rendered again
+/// only when one of its files is stale, to show the diff.
+pub fn drift<P: Planned>(dir: &Path, units: &[P], survey: &Survey) -> Vec<Drift> {
+    let mut out: Vec<Drift> = units
+        .par_iter()
+        .zip(survey.pending.par_iter())
+        .filter(|(_, pending)| !pending.is_empty())
+        .flat_map_iter(|(u, pending)| {
+            let mut found = Vec::new();
+            let stale: Vec<&str> = pending
+                .iter()
+                .filter_map(|p| match &p.now {
+                    OnDisk::Missing => {
+                        found.push(Drift::Missing(p.path.clone()));
+                        None
+                    }
+                    OnDisk::Foreign => {
+                        found.push(Drift::Foreign(p.path.clone()));
+                        None
+                    }
+                    OnDisk::Special(what) => {
+                        found.push(Drift::Special(p.path.clone(), what));
+                        None
+                    }
+                    OnDisk::Generated | OnDisk::UpToDate => Some(p.path.as_str()),
+                })
+                .collect();
+            if !stale.is_empty() {
+                for file in u.files() {
+                    if !stale.contains(&file.path.as_str()) {
+                        continue;
+                    }
+                    let diff = match read_regular(&dir.join(&file.path), MAX_DIFF_INPUT + 1) {
+                        Ok(old) if old.len() as u64 > MAX_DIFF_INPUT => format!(
+                            "(the file on disk is over {} MiB; not shown)\n",
+                            MAX_DIFF_INPUT >> 20
+                        ),
+                        Ok(old) => {
+                            unified(&String::from_utf8_lossy(&old), &file.content, &file.path)
+                        }
+                        Err(e) => format!("(cannot read the file on disk: {e})\n"),
+                    };
+                    found.push(Drift::Stale(file.path, diff));
                 }
             }
-        }
-    }
-    let planned: std::collections::HashSet<&str> =
-        plan.files.iter().map(|f| f.path.as_str()).collect();
-    for path in existing.keys() {
-        if !planned.contains(path.as_str()) {
-            out.push(Drift::Extra(path.clone()));
-        }
-    }
+            found
+        })
+        .collect();
+    out.extend(survey.extra.iter().cloned().map(Drift::Extra));
     out.sort_by(|a, b| a.path().cmp(b.path()));
     out
 }

@@ -7,8 +7,10 @@
 
 pub mod check;
 pub mod diff;
+pub mod header;
 pub mod write;
 
+use std::collections::HashSet;
 use std::path::{Component, Path};
 
 /// One generated file: its path relative to the output folder (with `/`), and its bytes.
@@ -43,85 +45,175 @@ pub fn digest(f: &OutFile) -> Digest {
     }
 }
 
-/// Whether the file at `dir/d.path` holds exactly the bytes `d` describes
-/// (a regular file, not a symlink).
-pub fn up_to_date(dir: &Path, d: &Digest) -> bool {
-    let path = dir.join(&d.path);
-    match std::fs::symlink_metadata(&path) {
-        Ok(m) if m.file_type().is_file() && m.len() == d.len as u64 => {
-            std::fs::read(&path).is_ok_and(|b| content_hash(&b) == d.hash)
+/// One piece of planned output (a render unit): the digests of its files,
+/// known after the first pass, and the files themselves on demand (from a
+/// cache, or rendered again). Sinks take these, so they never hold the whole
+/// output and know nothing of how it is rendered.
+pub trait Planned: Sync {
+    fn digests(&self) -> &[Digest];
+    fn files(&self) -> Vec<OutFile>;
+}
+
+/// Files already in memory, as planned output (tests, small tools).
+pub struct InMemory {
+    digests: Vec<Digest>,
+    files: Vec<OutFile>,
+}
+
+impl InMemory {
+    pub fn new(files: Vec<OutFile>) -> InMemory {
+        InMemory {
+            digests: files.iter().map(digest).collect(),
+            files,
         }
-        _ => false,
     }
 }
 
-/// Everything one render produces, sorted by path.
+impl Planned for InMemory {
+    fn digests(&self) -> &[Digest] {
+        &self.digests
+    }
+
+    fn files(&self) -> Vec<OutFile> {
+        self.files.clone()
+    }
+}
+
+/// Which generated files in the output folder a run owns: those whose
+/// header names a selected spec (or the whole workspace), in a selected
+/// environment. Everything else is left as it is, so a command on one
+/// service touches nothing of another's.
 #[derive(Debug, Clone, Default)]
-pub struct Plan {
-    pub files: Vec<OutFile>,
+pub struct Scope {
+    /// Root-relative spec path prefixes; `None`: every spec.
+    pub specs: Option<Vec<String>>,
+    /// Selected environments; `None`: every one.
+    pub envs: Option<Vec<String>>,
+    /// Every environment of the platform (the first folder of a path).
+    pub env_names: Vec<String>,
+    /// Origins whose files are kept whatever happens: specs that were
+    /// skipped (a symlink), so skipping one never deletes its output.
+    pub protected: Vec<String>,
 }
 
-impl Plan {
-    pub fn new(mut files: Vec<OutFile>) -> Plan {
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        Plan { files }
+impl Scope {
+    /// Whether the generated file at `path` (relative to the output folder),
+    /// whose header names `origin`, is this run's to write or remove.
+    pub fn owns(&self, path: &str, origin: Option<&str>) -> bool {
+        if let Some(envs) = &self.envs {
+            let first = path.split('/').next().unwrap_or("");
+            if self.env_names.iter().any(|e| e == first) && !envs.iter().any(|e| e == first) {
+                return false;
+            }
+        }
+        match origin {
+            Some(o) if self.protected.iter().any(|p| p == o) => false,
+            Some(header::PLATFORM_WIDE) => true,
+            Some(o) => crate::workspace::selects(self.specs.as_deref(), o),
+            // A header Paved no longer writes (an older version's): only a
+            // whole-workspace run may take it over.
+            None => self.specs.is_none(),
+        }
     }
 }
 
-/// A relative path that stays inside the folder it is joined to: no root, no
-/// `..`, no `.`, no empty or hidden segments. Names are validated long before
-/// this; this is the last line of defence.
-pub fn is_contained(rel: &str) -> bool {
-    !rel.is_empty()
-        && !rel.starts_with('/')
-        && !rel.contains('\\')
-        && rel
-            .split('/')
-            .all(|seg| !seg.is_empty() && !seg.starts_with('.'))
-        && Path::new(rel)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)))
+/// What is at a planned path in the output folder. Links are never followed
+/// and only regular files are opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnDisk {
+    Missing,
+    /// A generated file holding exactly the planned bytes.
+    UpToDate,
+    /// A generated file with other bytes.
+    Generated,
+    /// A regular file without the generated header: the user's.
+    Foreign,
+    /// A symlink, folder, FIFO, socket or device (named).
+    Special(&'static str),
 }
 
-/// Reads a file only if it is a regular file (not a symlink) that Paved generated.
-pub fn read_generated(path: &Path) -> Option<String> {
-    // The header first: a large file someone else put in DIR is never read whole.
-    if !is_generated(path) {
-        return None;
+/// What kind of thing a non-regular entry is, in words.
+pub fn special_kind(ft: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if ft.is_symlink() {
+        "a symlink"
+    } else if ft.is_dir() {
+        "a folder"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
     }
-    let text = std::fs::read_to_string(path).ok()?;
-    text.starts_with(crate::normalize::HEADER_MARK)
-        .then_some(text)
 }
 
-/// True when `path` is a regular file (not a symlink) that starts with the
-/// generated header; reads only the first bytes.
-pub fn is_generated(path: &Path) -> bool {
-    use std::io::Read as _;
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return false;
+/// Inspects `dir/d.path` without following links or opening anything but a
+/// regular file; a regular file of another length is read only for its header.
+pub fn inspect(dir: &Path, d: &Digest) -> OnDisk {
+    if !is_contained(&d.path) {
+        return OnDisk::Special("a path that leaves the output folder");
+    }
+    let path = dir.join(&d.path);
+    let meta = match std::fs::symlink_metadata(&path) {
+        Ok(m) => m,
+        Err(_) => return OnDisk::Missing,
     };
     if !meta.file_type().is_file() {
-        return false;
+        return OnDisk::Special(special_kind(meta.file_type()));
     }
-    let mark = crate::normalize::HEADER_MARK.as_bytes();
-    let mut head = vec![0u8; mark.len()];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|()| head == mark)
+    if meta.len() == d.len as u64 {
+        if let Ok(bytes) = read_regular(&path, d.len as u64) {
+            if content_hash(&bytes) == d.hash {
+                return OnDisk::UpToDate;
+            }
+            return if bytes.starts_with(header::MARK.as_bytes()) {
+                OnDisk::Generated
+            } else {
+                OnDisk::Foreign
+            };
+        }
+    }
+    match first_line(&path) {
+        Some(line) if line.starts_with(header::MARK) => OnDisk::Generated,
+        _ => OnDisk::Foreign,
+    }
 }
 
-/// The paths (relative, with `/`) of the files Paved generated under `dir`,
-/// sorted, without reading their contents; symlinks are not followed.
-pub fn generated_paths(dir: &Path) -> Vec<String> {
-    generated_paths_except(dir, &std::collections::HashSet::new())
+/// Opens `path` only if it is a regular file (never through a link, never a
+/// FIFO that would block) and reads at most `limit` bytes of it.
+pub fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // O_NOFOLLOW | O_NONBLOCK (Linux values): a link swapped in since the
+    // metadata was read is refused, and a FIFO cannot block the run.
+    const NOFOLLOW_NONBLOCK: i32 = 0o400000 | 0o4000;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(NOFOLLOW_NONBLOCK)
+        .open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    f.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
-/// [`generated_paths`] without the paths in `known`, whose headers are not
-/// even read: after a render or check has confirmed every planned file, only
-/// the others need looking at (to find stale files), which saves opening
-/// each of thousands of files a second time.
-pub fn generated_paths_except(dir: &Path, known: &std::collections::HashSet<&str>) -> Vec<String> {
+/// The first line of a regular file (at most 4 KiB of it).
+fn first_line(path: &Path) -> Option<String> {
+    let bytes = read_regular(path, 4096).ok()?;
+    let end = memchr::memchr(b'\n', &bytes).unwrap_or(bytes.len());
+    String::from_utf8(bytes[..end].to_vec()).ok()
+}
+
+/// The generated files under `dir` that are not in `known`, with the origin
+/// their header names (`None` for a header Paved no longer writes), sorted.
+/// Hidden folders are not searched, links are not followed, and only the
+/// first line of each `.yaml` file is read.
+pub fn generated_files_except(dir: &Path, known: &HashSet<&str>) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     if !dir.is_dir() {
         return out;
@@ -140,20 +232,115 @@ pub fn generated_paths_except(dir: &Path, known: &std::collections::HashSet<&str
             continue;
         };
         let rel = crate::source::display_path(rel, Path::new(""));
-        if !known.contains(rel.as_str()) && is_generated(entry.path()) {
-            out.push(rel);
+        if known.contains(rel.as_str()) {
+            continue;
+        }
+        if let Some(line) = first_line(entry.path()) {
+            if line.starts_with(header::MARK) {
+                let origin = header::origin(&line).map(str::to_string);
+                out.push((rel, origin));
+            }
         }
     }
     out
 }
 
-/// Generated files under `dir` with their contents, as relative paths with
-/// `/`; symlinks are not followed.
-pub fn existing_generated(dir: &Path) -> Vec<(String, String)> {
-    generated_paths(dir)
+/// One planned file that is not up to date, and what is there now.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub path: String,
+    pub now: OnDisk,
+}
+
+/// The planned output compared with the folder: what a render would write,
+/// keep and remove, and what `check` reports. Read-only.
+#[derive(Debug, Default)]
+pub struct Survey {
+    /// Per planned unit (in the order given), its files that are not up to date.
+    pub pending: Vec<Vec<Pending>>,
+    pub unchanged: usize,
+    /// Generated files the run owns that are no longer planned, sorted.
+    pub extra: Vec<String>,
+}
+
+impl Survey {
+    pub fn pending_count(&self) -> usize {
+        self.pending.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_clean(&self) -> bool {
+        self.pending_count() == 0 && self.extra.is_empty()
+    }
+
+    /// Planned paths where something that is not Paved's stands, with what it is.
+    pub fn refusals(&self) -> Vec<(&str, String)> {
+        let mut out: Vec<(&str, String)> = self
+            .pending
+            .iter()
+            .flatten()
+            .filter_map(|p| match &p.now {
+                OnDisk::Foreign => Some((
+                    p.path.as_str(),
+                    "a file Paved did not generate (it has no `# Generated by paved` header)"
+                        .to_string(),
+                )),
+                OnDisk::Special(what) => Some((p.path.as_str(), what.to_string())),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+/// Compares planned units with the folder `dir`. Read-only; `dir` may not exist.
+pub fn survey<P: Planned>(dir: &Path, units: &[P], scope: &Scope) -> Survey {
+    use rayon::prelude::*;
+    let pending: Vec<Vec<Pending>> = units
+        .par_iter()
+        .map(|u| {
+            u.digests()
+                .iter()
+                .filter_map(|d| match inspect(dir, d) {
+                    OnDisk::UpToDate => None,
+                    now => Some(Pending {
+                        path: d.path.clone(),
+                        now,
+                    }),
+                })
+                .collect()
+        })
+        .collect();
+    let planned: HashSet<&str> = units
+        .iter()
+        .flat_map(|u| u.digests().iter().map(|d| d.path.as_str()))
+        .collect();
+    let extra = generated_files_except(dir, &planned)
         .into_iter()
-        .filter_map(|rel| read_generated(&dir.join(&rel)).map(|text| (rel, text)))
-        .collect()
+        .filter(|(path, origin)| scope.owns(path, origin.as_deref()))
+        .map(|(path, _)| path)
+        .collect();
+    let n: usize = pending.iter().map(Vec::len).sum();
+    Survey {
+        pending,
+        unchanged: planned.len() - n,
+        extra,
+    }
+}
+
+/// A relative path that stays inside the folder it is joined to: no root, no
+/// `..`, no `.`, no empty or hidden segments. Names are validated long before
+/// this; this is the last line of defence.
+pub fn is_contained(rel: &str) -> bool {
+    !rel.is_empty()
+        && !rel.starts_with('/')
+        && !rel.contains('\\')
+        && rel
+            .split('/')
+            .all(|seg| !seg.is_empty() && !seg.starts_with('.'))
+        && Path::new(rel)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
 }
 
 #[cfg(test)]

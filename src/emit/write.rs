@@ -1,28 +1,39 @@
-//! Writing a plan into the output folder.
+//! Writing planned output into the output folder.
 //!
+//! - The folder is Paved's only where its header says so: a file at a
+//!   planned path without the generated header, a symlink, a folder, a FIFO
+//!   or a device there is refused (exit 2) before anything is written.
+//! - One run at a time: a render holds an exclusive lock on the folder
+//!   (`flock` on the folder itself, so no lock file is left behind); a second
+//!   render waits for it, saying so, and `check` takes a shared lock.
 //! - Only files whose bytes changed are written, so unchanged files keep their
 //!   modification time (`git status`, editors and watchers stay calm).
 //! - Each file is written to a temporary file in the same folder and renamed
-//!   over the old one, so a run killed at any moment leaves every file either
-//!   whole-old or whole-new, never half-written.
-//! - Nothing is written through a symlink, and no path leaves the folder.
-//! - Files Paved generated earlier (they start with the generated header) that
-//!   the new plan no longer has are removed; any other file is never touched.
+//!   over the old one, so every file is either whole-old or whole-new.
+//!   Temporary names carry the process id and a random part
+//!   (`.paved-tmp-<pid>-<16 hex>-<name>`); only names of that shape, outside
+//!   hidden folders, are ever cleaned.
+//! - A journal (`.paved-incomplete`) exists while files are being written
+//!   and removed: a run killed at any moment leaves it behind, `check` then
+//!   reports the interrupted render instead of a drift list, and the next
+//!   render completes the folder.
+//! - Generated files the run owns (see [`super::Scope`]) that the plan no
+//!   longer has are removed; nothing else is ever touched.
 
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use std::collections::HashSet;
+use rayon::prelude::*;
 
-use super::{generated_paths_except, is_contained, OutFile, Plan};
+use super::{is_contained, OnDisk, OutFile, Planned, Survey};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Stats {
     pub written: usize,
     pub unchanged: usize,
     pub removed: usize,
-    /// The paths behind `written` and `removed`, for `--verbose`.
+    /// The paths behind `written` and `removed`, sorted, for `--verbose`.
     pub written_files: Vec<String>,
     pub removed_files: Vec<String>,
 }
@@ -33,35 +44,160 @@ pub struct WriteError(pub String);
 
 const TMP_MARK: &str = ".paved-tmp-";
 
-pub fn write(plan: &Plan, dir: &Path) -> Result<Stats, WriteError> {
-    let paths: Vec<&str> = plan.files.iter().map(|f| f.path.as_str()).collect();
-    begin(dir, &paths)?;
-    let mut stats = Stats::default();
-    for f in &plan.files {
-        if write_file(dir, f)? {
-            stats.written += 1;
-            stats.written_files.push(f.path.clone());
-        } else {
-            stats.unchanged += 1;
+/// The journal of a render that is writing; its presence after a run means
+/// that run was interrupted.
+pub const JOURNAL: &str = ".paved-incomplete";
+
+/// A lock on an output folder, released when dropped (or when the process
+/// ends, however it ends).
+#[derive(Debug)]
+pub struct Lock(#[allow(dead_code)] fs::File);
+
+/// Locks `dir` (which must exist): exclusively for a writer, shared for a
+/// reader. When another run holds it, `waiting` is told once, then the call
+/// blocks until that run ends.
+pub fn lock(dir: &Path, exclusive: bool, waiting: &dyn Fn()) -> Result<Lock, WriteError> {
+    let f = fs::File::open(dir).map_err(|e| {
+        WriteError(format!(
+            "cannot open the output folder `{}`: {e}",
+            dir.display()
+        ))
+    })?;
+    let tried = if exclusive {
+        f.try_lock()
+    } else {
+        f.try_lock_shared()
+    };
+    match tried {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            waiting();
+            let r = if exclusive { f.lock() } else { f.lock_shared() };
+            r.map_err(|e| WriteError(format!("cannot lock `{}`: {e}", dir.display())))?;
+        }
+        Err(fs::TryLockError::Error(e)) => {
+            return Err(WriteError(format!("cannot lock `{}`: {e}", dir.display())))
         }
     }
-    let keep: HashSet<&str> = paths.into_iter().collect();
-    stats.removed_files = remove_stale(dir, &keep)?;
+    Ok(Lock(f))
+}
+
+/// What an interrupted render's journal says, if one is in `dir`.
+pub fn interrupted(dir: &Path) -> Option<String> {
+    let bytes = super::read_regular(&dir.join(JOURNAL), 4096).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    Some(crate::workspace::escape(
+        text.lines().next().unwrap_or("").trim(),
+    ))
+}
+
+/// Writes what `survey` found pending and removes its extra files. Every
+/// refusal is checked first, so a refused run leaves the folder as it was.
+/// Call with the exclusive lock held.
+pub fn apply<P: Planned>(dir: &Path, units: &[P], survey: &Survey) -> Result<Stats, WriteError> {
+    let refusals = survey.refusals();
+    if !refusals.is_empty() {
+        return Err(refused(dir, &refusals));
+    }
+    for p in survey.pending.iter().flatten() {
+        preflight(dir, &p.path)?;
+    }
+    let mut stats = Stats {
+        unchanged: survey.unchanged,
+        ..Stats::default()
+    };
+    clean_temporaries(dir);
+    let journal = dir.join(JOURNAL);
+    if survey.is_clean() {
+        // A run killed after its last change leaves only its journal.
+        if fs::symlink_metadata(&journal).is_ok() {
+            fs::remove_file(&journal)
+                .map_err(|e| WriteError(format!("cannot remove `{}`: {e}", journal.display())))?;
+        }
+        return Ok(stats);
+    }
+    fs::write(
+        &journal,
+        format!(
+            "paved render (process {}) started writing here and did not finish; run `paved render` again to complete the folder
+",
+            std::process::id()
+        ),
+    )
+    .map_err(|e| WriteError(format!("the output folder `{}` is not writable: {e}", dir.display())))?;
+    let per_unit: Vec<Result<(usize, Vec<String>), WriteError>> = units
+        .par_iter()
+        .zip(survey.pending.par_iter())
+        .filter(|(_, pending)| !pending.is_empty())
+        .map(|(u, pending)| {
+            let mut written = Vec::new();
+            let mut unchanged = 0;
+            for file in u.files() {
+                if !pending.iter().any(|p| p.path == file.path) {
+                    continue;
+                }
+                if write_file(dir, &file)? {
+                    written.push(file.path);
+                } else {
+                    unchanged += 1;
+                }
+            }
+            Ok((unchanged, written))
+        })
+        .collect();
+    for r in per_unit {
+        let (unchanged, written) = r?;
+        stats.unchanged += unchanged;
+        stats.written_files.extend(written);
+    }
+    stats.written_files.sort();
+    stats.written = stats.written_files.len();
+    for rel in &survey.extra {
+        if !is_contained(rel) {
+            continue;
+        }
+        let path = dir.join(rel);
+        fs::remove_file(&path)
+            .map_err(|e| WriteError(format!("cannot remove stale `{}`: {e}", path.display())))?;
+        remove_empty_parents(dir, &path);
+        stats.removed_files.push(rel.clone());
+    }
     stats.removed = stats.removed_files.len();
+    fs::remove_file(&journal)
+        .map_err(|e| WriteError(format!("cannot remove `{}`: {e}", journal.display())))?;
     Ok(stats)
 }
 
-/// Readies `dir` for writing `paths`: creates it if only it is missing,
-/// removes temporaries a killed run left, and checks every refusal (a
-/// symlink, a folder or file in the way, a path that leaves DIR) before the
-/// first write, so a refused run leaves the folder exactly as it was.
-pub fn begin(dir: &Path, paths: &[&str]) -> Result<(), WriteError> {
-    prepare(dir)?;
-    clean_temporaries(dir);
-    for p in paths {
-        preflight(dir, p)?;
+/// The refusal of a run that would overwrite what is not Paved's.
+fn refused(dir: &Path, refusals: &[(&str, String)]) -> WriteError {
+    const SHOWN: usize = 20;
+    let mut msg = format!(
+        "refusing to write into `{}`: {} planned path{} hold{} something Paved did not generate, and nothing was written:",
+        dir.display(),
+        refusals.len(),
+        if refusals.len() == 1 { "" } else { "s" },
+        if refusals.len() == 1 { "s" } else { "" },
+    );
+    for (path, what) in refusals.iter().take(SHOWN) {
+        msg.push_str(&format!(
+            "
+    {}/{}: {what}",
+            dir.display(),
+            crate::workspace::escape(path)
+        ));
     }
-    Ok(())
+    if refusals.len() > SHOWN {
+        msg.push_str(&format!(
+            "
+    … and {} more",
+            refusals.len() - SHOWN
+        ));
+    }
+    msg.push_str(
+        "
+  move them out of the output folder (or delete them) and run again",
+    );
+    WriteError(msg)
 }
 
 /// Writes one file unless it already holds exactly these bytes (so its
@@ -76,50 +212,29 @@ pub fn write_file(dir: &Path, f: &OutFile) -> Result<bool, WriteError> {
     }
     let target = dir.join(&f.path);
     ensure_parent(dir, &f.path)?;
-    match fs::symlink_metadata(&target) {
-        Ok(m) if m.file_type().is_symlink() => {
+    let digest = super::digest(f);
+    match super::inspect(dir, &digest) {
+        OnDisk::UpToDate => return Ok(false),
+        OnDisk::Missing | OnDisk::Generated => {}
+        OnDisk::Foreign => {
             return Err(WriteError(format!(
-                "refusing to write `{}`: it is a symlink, and Paved never writes through symlinks",
+                "refusing to overwrite `{}`: Paved did not generate it",
                 target.display()
-            )));
+            )))
         }
-        Ok(m) if m.is_dir() => {
+        OnDisk::Special(what) => {
             return Err(WriteError(format!(
-                "cannot write `{}`: a folder of that name exists",
+                "refusing to write `{}`: it is {what}, and Paved writes only regular files it generated",
                 target.display()
-            )));
+            )))
         }
-        Ok(m)
-            if m.len() == f.content.len() as u64
-                && fs::read(&target).is_ok_and(|b| b == f.content.as_bytes()) =>
-        {
-            return Ok(false);
-        }
-        _ => {}
     }
     atomic_write(&target, f.content.as_bytes())?;
     Ok(true)
 }
 
-/// Removes the files Paved generated earlier that are not in `keep`, and the
-/// folders that leaves empty. Files without the generated header are never touched.
-pub fn remove_stale(dir: &Path, keep: &HashSet<&str>) -> Result<Vec<String>, WriteError> {
-    let mut removed = Vec::new();
-    for rel in generated_paths_except(dir, keep) {
-        if !is_contained(&rel) {
-            continue;
-        }
-        let path = dir.join(&rel);
-        fs::remove_file(&path)
-            .map_err(|e| WriteError(format!("cannot remove stale `{}`: {e}", path.display())))?;
-        remove_empty_parents(dir, &path);
-        removed.push(rel);
-    }
-    Ok(removed)
-}
-
-/// The output folder must be a real folder (created if only it is missing) and writable.
-fn prepare(dir: &Path) -> Result<(), WriteError> {
+/// The output folder must be a real folder (created if only it is missing).
+pub fn prepare(dir: &Path) -> Result<(), WriteError> {
     match fs::symlink_metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(m) if m.file_type().is_symlink() => {
@@ -163,17 +278,7 @@ fn prepare(dir: &Path) -> Result<(), WriteError> {
             })?;
         }
     }
-    let probe = dir.join(format!("{TMP_MARK}probe-{}", std::process::id()));
-    match fs::File::create(&probe) {
-        Ok(_) => {
-            let _ = fs::remove_file(&probe);
-            Ok(())
-        }
-        Err(e) => Err(WriteError(format!(
-            "the output folder `{}` is not writable: {e}",
-            dir.display()
-        ))),
-    }
+    Ok(())
 }
 
 /// Checks, without changing anything, that `rel` can be written inside `dir`:
@@ -248,7 +353,11 @@ fn atomic_write(target: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = target.with_file_name(format!("{TMP_MARK}{}-{name}", std::process::id()));
+    let tmp = target.with_file_name(format!(
+        "{TMP_MARK}{}-{:016x}-{name}",
+        std::process::id(),
+        random()
+    ));
     let result = (|| -> std::io::Result<()> {
         let mut f = fs::OpenOptions::new()
             .write(true)
@@ -266,15 +375,52 @@ fn atomic_write(target: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     })
 }
 
-/// Removes temporary files a killed run left behind.
+/// A random 64-bit number from the standard library's hasher keys.
+fn random() -> u64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+/// Whether `name` is a temporary file name only Paved makes:
+/// `.paved-tmp-<pid>-<16 hex digits>-<name>`.
+fn is_temporary(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(TMP_MARK) else {
+        return false;
+    };
+    let Some((pid, rest)) = rest.split_once('-') else {
+        return false;
+    };
+    let Some((rand, file)) = rest.split_once('-') else {
+        return false;
+    };
+    !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && rand.len() == 16
+        && rand.bytes().all(|b| b.is_ascii_hexdigit())
+        && !file.is_empty()
+}
+
+/// Removes the temporary files a killed run left behind: only names of
+/// Paved's own shape, only regular files, never inside hidden folders (such
+/// as a `.git` in the output folder). Call with the exclusive lock held.
 fn clean_temporaries(dir: &Path) {
     for entry in walkdir::WalkDir::new(dir)
         .follow_links(false)
         .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !e.file_type().is_dir()
+                || !e.file_name().to_string_lossy().starts_with('.')
+        })
         .flatten()
     {
-        if entry.file_type().is_file() && entry.file_name().to_string_lossy().starts_with(TMP_MARK)
-        {
+        if entry.file_type().is_file() && is_temporary(&entry.file_name().to_string_lossy()) {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -290,5 +436,26 @@ fn remove_empty_parents(dir: &Path, file: &Path) {
             break;
         }
         cur = p.parent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_temporary;
+
+    #[test]
+    fn only_paveds_own_temporary_names_are_temporaries() {
+        assert!(is_temporary(
+            ".paved-tmp-123-00ff00ff00ff00ff-deployment-x.yaml"
+        ));
+        for name in [
+            ".paved-tmp-notes",
+            ".paved-tmp-1234-mine.yaml",
+            ".paved-tmp-12-00ff00ff00ff00fg-x",
+            ".paved-tmp-x-00ff00ff00ff00ff-x",
+            ".paved-tmp-12-00ff00ff00ff00ff-",
+        ] {
+            assert!(!is_temporary(name), "{name}");
+        }
     }
 }

@@ -25,8 +25,11 @@ pub fn bless() -> bool {
     std::env::var_os("PAVED_BLESS").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
+/// The binary under test. `PAVED_BIN` runs the suite against another build,
+/// e.g. an older one, to show that a new test fails there.
 pub fn paved() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_paved"));
+    let bin = std::env::var_os("PAVED_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_paved").into());
+    let mut c = Command::new(bin);
     c.env("NO_COLOR", "1").env_remove("PAVED_BLESS");
     c
 }
@@ -143,4 +146,30 @@ pub fn render_specs(paved_yaml: Option<&str>, specs: &[(&str, &str)]) -> Docs {
     }
     let out = render(input.path());
     documents(out.path())
+}
+
+/// Copies a case folder into a new temporary folder outside any repository,
+/// so the case is a workspace of its own (not part of Paved's checkout, whose
+/// Git top-level would otherwise be the root). Symlinks are copied as links.
+pub fn copy_case(case: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for e in walkdir::WalkDir::new(case)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        let rel = e.path().strip_prefix(case).unwrap();
+        let dest = dir.path().join(rel);
+        let ft = e.file_type();
+        if ft.is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else if ft.is_symlink() {
+            let target = std::fs::read_link(e.path()).unwrap();
+            std::os::unix::fs::symlink(target, &dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+    dir
 }

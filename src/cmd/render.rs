@@ -1,0 +1,158 @@
+//! `paved render`: compile the workspace and write what the paths select
+//! into the output folder (or, with `--out -`, as one YAML stream on stdout).
+//!
+//! The folder is written under an exclusive lock, only where its headers say
+//! it is Paved's (see `emit::write`); `--dry-run` reports the plan the real
+//! run would carry out and writes nothing.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::app::{self, Fault, Inputs, Output};
+use crate::emit::{self, write, Planned};
+
+/// The output folder `-`: write a stream on stdout instead.
+pub fn is_stdout(dir: &Path) -> bool {
+    dir.as_os_str() == "-"
+}
+
+pub fn run(inputs: &Inputs, out_dir: &Path, dry_run: bool, out: &Output) -> Result<bool, Fault> {
+    let start = Instant::now();
+    let progress = app::progress(out, "discovering specs");
+    let c = app::compile(inputs, true)?;
+    let Some(units) = c.units() else {
+        drop(progress);
+        app::report(&c.diags, out);
+        return Ok(false);
+    };
+    let to_stdout = is_stdout(out_dir);
+    // A dry run or a stream writes nothing later, so it keeps nothing, or
+    // everything at once.
+    let budget = match (to_stdout, dry_run) {
+        (true, _) => usize::MAX,
+        (false, true) => 0,
+        (false, false) => app::CACHE_BUDGET,
+    };
+    let Some((rendered, diags)) = app::first_pass(&c, &units, budget, out) else {
+        return Ok(false);
+    };
+    let what = c.what();
+    if to_stdout {
+        drop(progress);
+        app::report(&diags, out);
+        app::print_stdout(&stream(&rendered))?;
+        return Ok(true);
+    }
+    let scope = c.scope();
+    let shown = out_dir.display().to_string();
+
+    if dry_run {
+        let lock = match out_dir.is_dir() {
+            true => Some(lock(out_dir, false, out)?),
+            false => None,
+        };
+        let survey = emit::survey(out_dir, &rendered, &scope);
+        drop(lock);
+        drop(progress);
+        app::report(&diags, out);
+        let refusals = survey.refusals();
+        for p in survey.pending.iter().flatten() {
+            app::status_verbose(out, &format!("would write  {shown}/{}", p.path));
+        }
+        for p in &survey.extra {
+            app::status_verbose(out, &format!("would remove {shown}/{p}"));
+        }
+        for (p, what) in &refusals {
+            app::status(
+                out,
+                &format!(
+                    "would refuse {shown}/{}: {what}",
+                    crate::workspace::escape(p)
+                ),
+            );
+        }
+        app::status(
+            out,
+            &format!(
+                "Rendered {what} (dry run, nothing written): {} would be written, {} unchanged, {} removed{} in {:.2}s ({})",
+                survey.pending_count(),
+                survey.unchanged,
+                survey.extra.len(),
+                if refusals.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} refused", refusals.len())
+                },
+                start.elapsed().as_secs_f64(),
+                c.where_()
+            ),
+        );
+        return Ok(refusals.is_empty());
+    }
+
+    write::prepare(out_dir).map_err(|e| Fault(e.0))?;
+    let lock = lock(out_dir, true, out)?;
+    if let Some(what) = write::interrupted(out_dir) {
+        app::status(out, &format!("completing an interrupted render: {what}"));
+    }
+    let survey = emit::survey(out_dir, &rendered, &scope);
+    crate::progress::phase(format!(
+        "writing {}",
+        app::plural(survey.pending_count(), "file")
+    ));
+    let result = write::apply(out_dir, &rendered, &survey);
+    drop(lock);
+    drop(progress);
+    // Warnings are printed after the progress line is gone, never under it.
+    app::report(&diags, out);
+    let stats = result.map_err(|e| Fault(e.0))?;
+    for f in &stats.written_files {
+        app::status_verbose(out, &format!("wrote   {shown}/{f}"));
+    }
+    for f in &stats.removed_files {
+        app::status_verbose(out, &format!("removed {shown}/{f}"));
+    }
+    app::status(
+        out,
+        &format!(
+            "Rendered {what} into {shown}: {} written, {} unchanged, {} removed in {:.2}s ({})",
+            stats.written,
+            stats.unchanged,
+            stats.removed,
+            start.elapsed().as_secs_f64(),
+            c.where_()
+        ),
+    );
+    Ok(true)
+}
+
+/// Locks the output folder, saying so when another run holds it.
+pub fn lock(dir: &Path, exclusive: bool, out: &Output) -> Result<write::Lock, Fault> {
+    let shown = dir.display().to_string();
+    write::lock(dir, exclusive, &|| {
+        app::status(
+            out,
+            &format!("waiting for another paved run on `{shown}` to finish…"),
+        )
+    })
+    .map_err(|e| Fault(e.0))
+}
+
+/// Every selected document as one multi-document YAML stream, in path
+/// order, without the generated headers: what `kubectl apply -f -` or a
+/// validator reads. Kustomization files list a folder's files and mean
+/// nothing in a stream, so they are left out.
+fn stream<P: Planned>(units: &[P]) -> String {
+    let mut files: Vec<emit::OutFile> = units.iter().flat_map(|u| u.files()).collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut out = String::new();
+    for f in files {
+        if f.path.ends_with("/kustomization.yaml") {
+            continue;
+        }
+        let body = f.content.split_once('\n').map_or("", |(_, rest)| rest);
+        out.push_str("---\n");
+        out.push_str(body);
+    }
+    out
+}

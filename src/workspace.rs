@@ -1,0 +1,544 @@
+//! The workspace: the folder Paved compiles as one unit, every spec in it,
+//! and which of them a command's paths select.
+//!
+//! - **The root** is the folder of the platform config: `--config FILE`, else
+//!   the nearest `paved.yaml` at or above the first path (or the current
+//!   folder), searching up to the top of the Git repository. Without one, the
+//!   root is the Git top-level, else the folder given. A `--config` outside
+//!   the tree of the paths (`--config platform/paved.yaml` beside
+//!   `services/`) makes the Git top-level above it the root.
+//! - **Every spec** under the root is part of the workspace, whatever the
+//!   paths: every command compiles the whole repository, so cross-file facts
+//!   (dependents, unique names, Argo CD projects, NetworkPolicies) are always
+//!   the whole repository's. Hidden folders, `target`, `node_modules`, the
+//!   output folder and folders holding another `paved.yaml` (another
+//!   workspace) are not searched; symlinks are not followed.
+//! - **Paths select** which services a command reports, renders, writes,
+//!   checks or diffs: a folder selects the specs under it, a `platform.yaml`
+//!   itself, a `paved.yaml` the whole workspace.
+//! - Every path that reaches a rendered byte is relative to the root with `/`
+//!   separators ([`Spec::rel`]); paths shown to people are relative to the
+//!   current folder ([`Workspace::shown`]), as compilers show them.
+//!
+//! Architecture invariant: reads directory listings, metadata and the first
+//! bytes of a spec (to tell a generated file); knows nothing of YAML or of
+//! what a spec holds.
+
+use std::path::{Component, Path, PathBuf};
+
+pub const SPEC_FILE: &str = "platform.yaml";
+pub const CONFIG_FILE: &str = "paved.yaml";
+
+/// What a command asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Paths selecting services; empty means the current folder.
+    pub paths: Vec<PathBuf>,
+    pub config: Option<PathBuf>,
+    /// The output folder, never searched for specs.
+    pub out_dir: Option<PathBuf>,
+}
+
+/// One spec of the workspace.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Absolute path, to read it.
+    pub path: PathBuf,
+    /// Relative to the root, with `/`: what rendered files name.
+    pub rel: String,
+    /// Whether the command's paths select it.
+    pub selected: bool,
+}
+
+/// A `platform.yaml` that is not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// A symlink: never followed, so a link cannot pull in a file from outside.
+    Symlink,
+    /// A FIFO, device or socket.
+    NotAFile,
+    /// Its path holds a control character or is not UTF-8: it would reach
+    /// generated headers and terminals.
+    BadName(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub path: PathBuf,
+    /// Relative to the root, control characters escaped.
+    pub rel: String,
+    pub selected: bool,
+    pub why: Skip,
+}
+
+#[derive(Debug)]
+pub struct Workspace {
+    /// Absolute.
+    pub root: PathBuf,
+    /// The current folder, absolute: paths are shown relative to it.
+    pub cwd: PathBuf,
+    /// The platform config in use, absolute; `None`: the built-in one.
+    pub config: Option<PathBuf>,
+    /// Every spec, sorted by `rel`.
+    pub specs: Vec<Spec>,
+    pub skipped: Vec<Skipped>,
+    /// Root-relative prefixes the paths select; `None`: the whole workspace.
+    pub selection: Option<Vec<String>>,
+}
+
+impl Workspace {
+    /// `path` as people should see it: relative to the current folder when
+    /// that is shorter to read (`../inventory/platform.yaml`), with `/`.
+    pub fn shown(&self, path: &Path) -> String {
+        relative(path, &self.cwd)
+    }
+
+    /// The root as shown to people (`.` when it is the current folder).
+    pub fn root_shown(&self) -> String {
+        self.shown(&self.root)
+    }
+
+    /// The config as shown in summaries.
+    pub fn config_shown(&self) -> String {
+        match &self.config {
+            Some(c) => self.shown(c),
+            None => "built-in config".to_string(),
+        }
+    }
+
+    /// Whether a root-relative spec path is selected.
+    pub fn selects(&self, rel: &str) -> bool {
+        selects(self.selection.as_deref(), rel)
+    }
+
+    /// Whether the paths select every service.
+    pub fn whole(&self) -> bool {
+        self.selection.is_none()
+    }
+}
+
+pub fn selects(selection: Option<&[String]>, rel: &str) -> bool {
+    match selection {
+        None => true,
+        Some(prefixes) => prefixes
+            .iter()
+            .any(|p| p.is_empty() || rel == p || rel.starts_with(&format!("{p}/"))),
+    }
+}
+
+/// Finds the workspace for a request. An `Err` is a fault of the request
+/// (exit 2), worded for the user.
+pub fn open(req: &Request) -> Result<Workspace, String> {
+    let cwd = std::env::current_dir()
+        .and_then(|c| c.canonicalize())
+        .map_err(|e| format!("cannot read the current folder: {e}"))?;
+    let given: Vec<PathBuf> = if req.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        req.paths.clone()
+    };
+
+    // Each path: what it is, absolute.
+    let mut args: Vec<(PathBuf, PathBuf, Arg)> = Vec::new();
+    for p in &given {
+        let shown = p.display().to_string();
+        let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("no such file or folder: `{}`", escape(&shown)),
+            _ => format!("cannot read `{}`: {e}", escape(&shown)),
+        })?;
+        let abs = p
+            .canonicalize()
+            .map_err(|e| format!("cannot read `{}`: {e}", escape(&shown)))?;
+        let kind = if meta.is_dir() {
+            Arg::Folder
+        } else if !meta.is_file() {
+            return Err(format!(
+                "`{}` is not a spec file or a folder (specs are files named {SPEC_FILE})",
+                escape(&shown)
+            ));
+        } else if p.file_name().is_some_and(|n| n == CONFIG_FILE) {
+            Arg::Config
+        } else if p.file_name().is_some_and(|n| n == SPEC_FILE) {
+            Arg::Spec
+        } else {
+            return Err(format!(
+                "`{}` is not a spec: Paved reads files named {SPEC_FILE} (and the platform config, {CONFIG_FILE})",
+                escape(&shown)
+            ));
+        };
+        args.push((p.clone(), abs, kind));
+    }
+
+    // The root and the config.
+    let anchor = {
+        let (_, abs, kind) = &args[0];
+        match kind {
+            Arg::Folder => abs.clone(),
+            _ => abs.parent().map(Path::to_path_buf).unwrap_or_default(),
+        }
+    };
+    let explicit = match &req.config {
+        Some(c) => Some(c.canonicalize().map_err(|_| {
+            format!(
+                "no such file or folder: `{}`",
+                escape(&c.display().to_string())
+            )
+        })?),
+        None => args
+            .iter()
+            .find(|(_, _, k)| matches!(k, Arg::Config))
+            .map(|(_, abs, _)| abs.clone()),
+    };
+    let (root, config) = match explicit {
+        Some(cfg) => {
+            let dir = cfg.parent().map(Path::to_path_buf).unwrap_or_default();
+            let root = if anchor.starts_with(&dir) {
+                dir
+            } else {
+                git_top(&dir)
+                    .filter(|top| anchor.starts_with(top))
+                    .unwrap_or(dir)
+            };
+            (root, Some(cfg))
+        }
+        None => match find_config(&anchor) {
+            Some(cfg) => (
+                cfg.parent().map(Path::to_path_buf).unwrap_or_default(),
+                Some(cfg),
+            ),
+            // No config and no repository: the folder holding every path given.
+            None => (
+                git_top(&anchor).unwrap_or_else(|| common_ancestor(&args)),
+                None,
+            ),
+        },
+    };
+
+    // What the paths select, relative to the root.
+    let mut selection = Vec::new();
+    let mut whole = false;
+    for (p, abs, kind) in &args {
+        let Ok(rel) = abs.strip_prefix(&root) else {
+            return Err(format!(
+                "`{}` is outside the workspace at `{}` (the folder of {})",
+                escape(&p.display().to_string()),
+                escape(&relative(&root, &cwd)),
+                config
+                    .as_ref()
+                    .map(|c| escape(&relative(c, &cwd)))
+                    .unwrap_or_else(|| "the Git repository".into())
+            ));
+        };
+        let rel = slash(rel);
+        match kind {
+            Arg::Config => whole = true,
+            _ if rel.is_empty() => whole = true,
+            _ => selection.push(rel),
+        }
+    }
+
+    let skip_dir = req
+        .out_dir
+        .as_ref()
+        .and_then(|o| cwd.join(o).canonicalize().ok());
+    let (specs, skipped) = walk(&root, config.as_deref(), skip_dir.as_deref())?;
+    let selection = (!whole).then(|| {
+        selection.sort();
+        selection.dedup();
+        selection
+    });
+    let specs: Vec<Spec> = specs
+        .into_iter()
+        .map(|(path, rel)| Spec {
+            selected: selects(selection.as_deref(), &rel),
+            path,
+            rel,
+        })
+        .collect();
+    let skipped: Vec<Skipped> = skipped
+        .into_iter()
+        .map(|mut s| {
+            s.selected = selects(selection.as_deref(), &s.rel);
+            s
+        })
+        .collect();
+
+    // A path that selects nothing is a mistake, not an empty success.
+    for (p, abs, kind) in &args {
+        if matches!(kind, Arg::Config) {
+            continue;
+        }
+        let rel = slash(abs.strip_prefix(&root).unwrap_or(abs));
+        let one = [rel];
+        let hit = specs.iter().any(|s| selects(Some(&one), &s.rel))
+            || skipped.iter().any(|s| selects(Some(&one), &s.rel));
+        if !hit {
+            let shown = escape(&p.display().to_string());
+            return Err(match kind {
+                Arg::Spec => format!(
+                    "`{shown}` is not a spec of the workspace at `{}` (it is inside the output folder, a hidden folder, or another workspace)",
+                    escape(&relative(&root, &cwd))
+                ),
+                _ => format!("no {SPEC_FILE} under `{shown}`"),
+            });
+        }
+    }
+    if specs.is_empty() && skipped.is_empty() {
+        return Err(format!(
+            "no {SPEC_FILE} under `{}`",
+            escape(&relative(&root, &cwd))
+        ));
+    }
+    Ok(Workspace {
+        root,
+        cwd,
+        config,
+        specs,
+        skipped,
+        selection,
+    })
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Arg {
+    Folder,
+    Spec,
+    Config,
+}
+
+type Found = (Vec<(PathBuf, String)>, Vec<Skipped>);
+
+fn walk(root: &Path, config: Option<&Path>, out_dir: Option<&Path>) -> Result<Found, String> {
+    let mut specs = Vec::new();
+    let mut skipped = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 || !e.file_type().is_dir() {
+                return true;
+            }
+            let name = e.file_name().to_string_lossy();
+            if name.starts_with('.') || name == "target" || name == "node_modules" {
+                return false;
+            }
+            if out_dir.is_some_and(|o| e.path() == o) {
+                return false;
+            }
+            // Another workspace: a folder with a paved.yaml of its own.
+            let cfg = e.path().join(CONFIG_FILE);
+            !(cfg.is_file() && config.is_none_or(|c| c != cfg))
+        });
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let at = e
+                .path()
+                .map(|p| escape(&p.display().to_string()))
+                .unwrap_or_default();
+            match e.io_error() {
+                Some(io) => format!("cannot read `{at}`: {io}"),
+                None => format!("cannot read `{at}`: {e}"),
+            }
+        })?;
+        if entry.file_name() != SPEC_FILE || entry.file_type().is_dir() {
+            continue;
+        }
+        let path = entry.into_path();
+        let rel_path = path.strip_prefix(root).unwrap_or(&path);
+        let rel = slash(rel_path);
+        let why = if rel_path.to_str().is_none() {
+            Some(Skip::BadName("is not valid UTF-8".into()))
+        } else if let Some(c) = rel.chars().find(|c| c.is_control()) {
+            Some(Skip::BadName(format!(
+                "holds the control character {}",
+                escape(&c.to_string())
+            )))
+        } else {
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => Some(Skip::Symlink),
+                Ok(m) if !m.is_file() => Some(Skip::NotAFile),
+                Ok(_) => None,
+                Err(e) => return Err(format!("cannot read `{}`: {e}", escape(&rel))),
+            }
+        };
+        match why {
+            Some(why) => skipped.push(Skipped {
+                path,
+                rel: escape(&rel),
+                selected: false,
+                why,
+            }),
+            // A rendered file named platform.yaml (the catalog entry of a
+            // service called `platform`, in an output folder not named on
+            // the command line) is output, not a spec.
+            None if is_generated(&path) => {}
+            None => specs.push((path, rel)),
+        }
+    }
+    Ok((specs, skipped))
+}
+
+/// Whether a file starts with the generated header.
+fn is_generated(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mark = crate::emit::header::MARK.as_bytes();
+    let mut head = vec![0u8; mark.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| head == mark)
+}
+
+/// The platform config that applies to a spec in `dir` (which may not exist
+/// yet): the nearest `paved.yaml` at or above it, up to the Git top-level.
+pub fn config_for(dir: &Path) -> Option<PathBuf> {
+    let abs = std::env::current_dir().ok()?.join(dir);
+    let existing = abs.ancestors().find(|a| a.is_dir())?.canonicalize().ok()?;
+    find_config(&existing)
+}
+
+/// The deepest folder holding every path given (a file's folder for a file).
+fn common_ancestor(args: &[(PathBuf, PathBuf, Arg)]) -> PathBuf {
+    let dirs: Vec<PathBuf> = args
+        .iter()
+        .map(|(_, abs, kind)| match kind {
+            Arg::Folder => abs.clone(),
+            _ => abs.parent().map(Path::to_path_buf).unwrap_or_default(),
+        })
+        .collect();
+    let mut common = dirs[0].clone();
+    for d in &dirs[1..] {
+        while !d.starts_with(&common) {
+            if !common.pop() {
+                return PathBuf::from("/");
+            }
+        }
+    }
+    common
+}
+
+/// The nearest `paved.yaml` at or above `start`, up to the Git top-level.
+fn find_config(start: &Path) -> Option<PathBuf> {
+    let mut cur = Some(start);
+    while let Some(dir) = cur {
+        let candidate = dir.join(CONFIG_FILE);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+        cur = dir.parent();
+    }
+    None
+}
+
+/// The top of the Git work tree holding `dir`: the nearest folder with a
+/// `.git` entry (a folder, or a file in worktrees and submodules).
+fn git_top(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// A path with `/` separators; empty for the folder itself.
+pub fn slash(p: &Path) -> String {
+    let parts: Vec<String> = p
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    parts.join("/")
+}
+
+/// An absolute `path` as shown to people: relative to the current folder.
+pub fn shown_from_cwd(path: &Path) -> String {
+    match std::env::current_dir().and_then(|c| c.canonicalize()) {
+        Ok(cwd) if path.is_absolute() => relative(path, &cwd),
+        _ => slash(path),
+    }
+}
+
+/// `path` relative to `base` (both absolute), with `..` where needed and
+/// `/` separators; `.` for the same folder.
+pub fn relative(path: &Path, base: &Path) -> String {
+    let p: Vec<Component> = path.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    // Nothing in common but the root: the absolute path reads better.
+    if common <= 1 && path.is_absolute() {
+        return path.display().to_string();
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); b.len() - common];
+    parts.extend(
+        p[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Control characters (and bidi overrides) of a file name, shown escaped so
+/// a name can never drive a terminal or split a line.
+pub fn escape(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_with_dot_dot() {
+        let base = Path::new("/r/services/orders");
+        assert_eq!(
+            relative(Path::new("/r/services/orders/platform.yaml"), base),
+            "platform.yaml"
+        );
+        assert_eq!(
+            relative(Path::new("/r/services/inventory/platform.yaml"), base),
+            "../inventory/platform.yaml"
+        );
+        assert_eq!(relative(Path::new("/r"), base), "../..");
+        assert_eq!(relative(base, base), ".");
+        assert_eq!(relative(Path::new("/elsewhere/x"), base), "/elsewhere/x");
+    }
+
+    #[test]
+    fn selection_is_by_path_prefix() {
+        let sel = vec!["services/orders".to_string()];
+        assert!(selects(Some(&sel), "services/orders/platform.yaml"));
+        assert!(!selects(Some(&sel), "services/orders-v2/platform.yaml"));
+        assert!(selects(None, "anything"));
+        let sel = vec!["services/orders/platform.yaml".to_string()];
+        assert!(selects(Some(&sel), "services/orders/platform.yaml"));
+    }
+
+    #[test]
+    fn names_are_escaped() {
+        assert_eq!(escape("a\nb\u{1b}[2J"), "a\\u{a}b\\u{1b}[2J");
+        assert_eq!(escape("plain/é"), "plain/é");
+        assert_eq!(escape("x\u{202e}y"), "x\\u{202e}y");
+    }
+}
