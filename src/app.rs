@@ -158,12 +158,22 @@ pub fn front(inputs: &Inputs, resolve: bool) -> Result<Front, Fault> {
         .map(|path| load_service(path, &root, &platform))
         .collect();
     let mut services = Vec::new();
-    for r in loaded {
+    // Services whose spec did not load: name → spec path, for dependencies on them.
+    let mut broken = std::collections::BTreeMap::new();
+    for (r, path) in loaded.into_iter().zip(&found.specs) {
         let (s, d) = r?;
         diags.extend(d);
-        services.extend(s);
+        match s {
+            Ok(s) => services.push(s),
+            Err(Some(name)) => {
+                broken
+                    .entry(name)
+                    .or_insert_with(|| display_path(path, Path::new(".")));
+            }
+            Err(None) => {}
+        }
     }
-    diags.extend(semantic::check(&platform, &services));
+    diags.extend(semantic::check(&platform, &services, &broken));
     if diag::count_errors(&diags) > 0 || !resolve {
         diag::sort(&mut diags);
         return Ok(Front {
@@ -412,8 +422,9 @@ fn read_overrides(folder: &Path) -> Result<Overrides, Fault> {
     Ok(out)
 }
 
-/// One spec's service (when it loaded) and its findings.
-type Loaded = (Option<Service>, Vec<Diagnostic>);
+/// One spec's service, or (when it did not load) the name it was meant to
+/// declare if known, and its findings.
+type Loaded = (Result<Service, Option<String>>, Vec<Diagnostic>);
 
 fn load_service(path: &Path, root: &Path, platform: &Platform) -> Result<Loaded, Fault> {
     let mut diags = Vec::new();
@@ -424,17 +435,17 @@ fn load_service(path: &Path, root: &Path, platform: &Platform) -> Result<Loaded,
         &mut diags,
     )?
     else {
-        return Ok((None, diags));
+        return Ok((Err(semantic::intended_name(path, None)), diags));
     };
     let (doc, d) = load::load_mapping(&src, "platform.yaml");
     diags.extend(d);
     let Some(doc) = doc else {
-        return Ok((None, diags));
+        return Ok((Err(semantic::intended_name(path, None)), diags));
     };
     let (json, d) = schema::validate(schema::Kind::Application, &src, &doc);
     if !d.is_empty() {
         diags.extend(d);
-        return Ok((None, diags));
+        return Ok((Err(semantic::intended_name(path, Some(&doc))), diags));
     }
     let origin = path
         .canonicalize()
@@ -445,8 +456,9 @@ fn load_service(path: &Path, root: &Path, platform: &Platform) -> Result<Loaded,
                 .map(|r| display_path(r, Path::new("")))
         })
         .unwrap_or_else(|| src.name.clone());
+    let name = semantic::intended_name(path, Some(&doc));
     match Service::from_json(src.clone(), doc, json, origin) {
-        Ok(s) => Ok((Some(s), diags)),
+        Ok(s) => Ok((Ok(s), diags)),
         Err(e) => {
             diags.push(
                 Diagnostic::error(
@@ -455,7 +467,7 @@ fn load_service(path: &Path, root: &Path, platform: &Platform) -> Result<Loaded,
                 )
                 .in_file(&src),
             );
-            Ok((None, diags))
+            Ok((Err(name), diags))
         }
     }
 }

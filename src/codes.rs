@@ -370,6 +370,16 @@ resource's `storageGB` only for a declared resource.",
         fix: "Name an existing service, or run Paved on the folder that holds both.",
     },
     Code {
+        code: "paved::semantic::dependency-has-errors",
+        title: "a dependency on a service whose spec has errors",
+        explanation: "`dependsOn: [component:NAME]` names a service whose platform.yaml did not load (it is \
+not valid YAML or breaks the schema), so the dependency cannot be checked yet: whether it is a service with \
+ports, and whether it runs in the same environments. The spec is recognised by its `metadata.name`, or by its \
+folder's name when even that cannot be read. The help names the file to fix.",
+        example: "# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  dependsOn: [component:inventory]\n# file: inventory/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: inventory, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/inventory:1.0.0\n  ports: [{name: http, port: \"8080\"}]\n",
+        fix: "Fix the errors reported for inventory/platform.yaml (here: `port: 8080`); the dependency is then checked.",
+    },
+    Code {
         code: "paved::semantic::dependency-without-ports",
         title: "a dependency on a worker or cronjob",
         explanation: "`dependsOn` is for services this one calls; workers and cronjobs serve no traffic.",

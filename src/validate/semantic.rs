@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::Diagnostic;
+use crate::load::Node;
 use crate::model::{Platform, Replicas, Service, ServiceType};
 use crate::placeholder::{self, Piece};
 use crate::source::Span;
@@ -32,7 +33,15 @@ pub const SECRET_SUFFIXES: &[&str] = &[
     "CLIENT_SECRET",
 ];
 
-pub fn check(platform: &Platform, services: &[Service]) -> Vec<Diagnostic> {
+/// Checks the services that loaded. `broken` names the services whose spec
+/// did not load (service name → the spec's path as shown), so that a
+/// reference to one is reported as a reference to a spec with errors, not to
+/// a service that does not exist.
+pub fn check(
+    platform: &Platform,
+    services: &[Service],
+    broken: &BTreeMap<String, String>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     check_unique_names(services, &mut out);
     let names: Vec<&str> = services.iter().map(Service::name).collect();
@@ -43,10 +52,20 @@ pub fn check(platform: &Platform, services: &[Service]) -> Vec<Diagnostic> {
             platform,
             out: &mut out,
         };
-        c.run(&names, &index);
+        c.run(&names, &index, broken);
     }
     check_cycles(services, &mut out);
     out
+}
+
+/// The service name a spec that did not load was meant to declare: its
+/// `metadata.name` when the YAML was read and that is a string, else the name
+/// of the spec's folder; `None` when neither is known.
+pub fn intended_name(path: &std::path::Path, doc: Option<&Node>) -> Option<String> {
+    doc.and_then(|d| d.pointer("/metadata/name"))
+        .and_then(|(n, _)| n.as_str())
+        .or_else(|| path.parent()?.file_name()?.to_str())
+        .map(str::to_string)
 }
 
 fn check_unique_names(services: &[Service], out: &mut Vec<Diagnostic>) {
@@ -266,7 +285,12 @@ impl Check<'_> {
         self.out.push(d);
     }
 
-    fn run(mut self, names: &[&str], index: &HashMap<&str, &Service>) {
+    fn run(
+        mut self,
+        names: &[&str],
+        index: &HashMap<&str, &Service>,
+        broken: &BTreeMap<String, String>,
+    ) {
         self.required_labels();
         self.type_rules();
         self.ports();
@@ -282,7 +306,7 @@ impl Check<'_> {
             self.s.spec.compute.is_some(),
         );
         self.environments();
-        self.dependencies(names, index);
+        self.dependencies(names, index, broken);
         self.env(
             "/spec/env",
             &self.s.spec.env.keys().cloned().collect::<Vec<_>>(),
@@ -678,7 +702,12 @@ impl Check<'_> {
         }
     }
 
-    fn dependencies(&mut self, names: &[&str], index: &HashMap<&str, &Service>) {
+    fn dependencies(
+        &mut self,
+        names: &[&str],
+        index: &HashMap<&str, &Service>,
+        broken: &BTreeMap<String, String>,
+    ) {
         let s = self.s;
         for (i, dep) in s.spec.depends_on.iter().enumerate() {
             let Some(target) = dep.strip_prefix("component:") else {
@@ -697,6 +726,17 @@ impl Check<'_> {
                 continue;
             }
             let Some(other) = index.get(target).copied() else {
+                if let Some(path) = broken.get(target) {
+                    self.err(
+                        Diagnostic::error(
+                            "paved::semantic::dependency-has-errors",
+                            format!("`{target}` has errors"),
+                        )
+                        .at(&s.source, span, "its spec did not load")
+                        .help(format!("fix the errors in {path} first; this dependency is checked once `{target}` loads")),
+                    );
+                    continue;
+                }
                 let others: Vec<&str> = names.iter().copied().filter(|n| *n != s.name()).collect();
                 self.err(
                     Diagnostic::error("paved::semantic::unknown-dependency", format!("no service named `{target}` exists in this repository"))
