@@ -173,7 +173,8 @@ pub fn front(inputs: &Inputs, resolve: bool) -> Result<Front, Fault> {
             Err(None) => {}
         }
     }
-    diags.extend(semantic::check(&platform, &services, &broken));
+    let blueprints: Vec<&str> = overrides.iter().map(|(path, _, _)| path.as_str()).collect();
+    diags.extend(semantic::check(&platform, &services, &broken, &blueprints));
     if diag::count_errors(&diags) > 0 || !resolve {
         diag::sort(&mut diags);
         return Ok(Front {
@@ -349,6 +350,11 @@ fn load_platform(
             return Ok(None);
         }
     };
+    let d = semantic::check_platform(&platform, &src, &doc);
+    if !d.is_empty() {
+        diags.extend(d);
+        return Ok(None);
+    }
     let mut overrides = Vec::new();
     if let Some(dir) = &platform.blueprints {
         let base = src.path.parent().unwrap_or(Path::new("."));

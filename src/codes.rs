@@ -252,6 +252,22 @@ in the repository. Both files are shown.",
         fix: "Rename one of them: `metadata.name: orders-v2`.",
     },
     Code {
+        code: "paved::semantic::reserved-name",
+        title: "a service or environment name that Paved's output or the cluster already uses",
+        explanation: "A service's name is its namespace (after the environment's `namespacePrefix`) and \
+its folder in each environment's output folder, so it may not be: a namespace every cluster has (`default`, \
+`kube-system`, `kube-public`, `kube-node-lease`); a namespace of the platform's own components named in \
+paved.yaml (Argo CD's `gitops.argocdNamespace`, Prometheus's `observability.prometheusNamespace`, \
+`ingress.controllerNamespace`, `networkPolicy.dnsNamespace`, every `policy.excludedNamespaces` entry) or \
+Gatekeeper's `gatekeeper-system`, whether as the name itself or as the namespace it gets in one of its \
+environments; a folder that blueprints write next to the services' (`argocd`, where the Argo CD \
+Applications go, and the first sub-folder of any `service/` or `environment/` blueprint); or `platform`, \
+whose catalog entry `catalog/platform.yaml` would be taken for a spec. In paved.yaml, an environment may not \
+be named `platform` or `catalog`: those are the output folder's own folders, next to the environments'.",
+        example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: argocd, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/argocd:1.0.0\n  ports: [{name: http, port: 8080}]\n",
+        fix: "Rename the service: `metadata.name: argocd-app`.",
+    },
+    Code {
         code: "paved::semantic::dependency-cycle",
         title: "services depend on each other in a cycle (warning)",
         explanation: "A `dependsOn` cycle is allowed (network policies permit traffic both ways), but it often \

@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::Diagnostic;
 use crate::load::Node;
-use crate::model::{Platform, Replicas, Service, ServiceType};
+use crate::model::{namespace_of, EnvironmentConfig, Platform, Replicas, Service, ServiceType};
 use crate::placeholder::{self, Piece};
-use crate::source::Span;
+use crate::source::{SourceRef, Span};
 use crate::validate::schema::did_you_mean;
 
 /// Env var names that hold credentials; a literal value there is refused.
@@ -37,13 +37,20 @@ pub const SECRET_SUFFIXES: &[&str] = &[
 /// did not load (service name → the spec's path as shown), so that a
 /// reference to one is reported as a reference to a spec with errors, not to
 /// a service that does not exist.
+///
+/// `blueprints` holds the relative paths of the platform's blueprint
+/// overrides (`service/mesh/gateway.yaml`); with the built-in ones they tell
+/// which folders each environment's output folder holds besides the
+/// services'.
 pub fn check(
     platform: &Platform,
     services: &[Service],
     broken: &BTreeMap<String, String>,
+    blueprints: &[&str],
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     check_unique_names(services, &mut out);
+    check_reserved(platform, services, blueprints, &mut out);
     let names: Vec<&str> = services.iter().map(Service::name).collect();
     let index: HashMap<&str, &Service> = services.iter().map(|s| (s.name(), s)).collect();
     for s in services {
@@ -66,6 +73,224 @@ pub fn intended_name(path: &std::path::Path, doc: Option<&Node>) -> Option<Strin
         .and_then(|(n, _)| n.as_str())
         .or_else(|| path.parent()?.file_name()?.to_str())
         .map(str::to_string)
+}
+
+/// The namespaces every Kubernetes cluster has.
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// The namespace of the policy engine (Gatekeeper) that runs the platform's
+/// policies, whether or not the policies exclude it.
+pub const POLICY_ENGINE_NAMESPACE: &str = "gatekeeper-system";
+
+/// The output folder's own top-level folders, next to one folder per
+/// environment (the layout is `units`'): `DIR/platform/` for platform-wide
+/// objects and `DIR/catalog/` for Backstage entries. No environment may be
+/// named like one of them.
+pub const OUTPUT_FOLDERS: &[&str] = &["platform", "catalog"];
+
+/// Names a service may not have, each with the reason.
+struct Reserved {
+    /// Namespaces of the cluster and of the platform's own components,
+    /// compared with a service's name and with its namespace in each
+    /// environment (after the environment's `namespacePrefix`).
+    namespaces: BTreeMap<String, String>,
+    /// Names of folders and files of the output, compared with the name.
+    names: BTreeMap<String, String>,
+}
+
+impl Reserved {
+    fn new(platform: &Platform, blueprints: &[&str]) -> Reserved {
+        let mut namespaces = BTreeMap::new();
+        let mut add = |ns: &str, why: String| {
+            if !ns.is_empty() {
+                namespaces.entry(ns.to_string()).or_insert(why);
+            }
+        };
+        for ns in SYSTEM_NAMESPACES {
+            add(
+                ns,
+                format!("`{ns}` is a namespace of every Kubernetes cluster."),
+            );
+        }
+        let named = [
+            (
+                &platform.gitops.argocd_namespace,
+                "Argo CD's namespace",
+                "gitops.argocdNamespace",
+            ),
+            (
+                &platform.observability.prometheus_namespace,
+                "Prometheus's namespace",
+                "observability.prometheusNamespace",
+            ),
+            (
+                &platform.ingress.controller_namespace,
+                "the ingress controller's namespace",
+                "ingress.controllerNamespace",
+            ),
+            (
+                &platform.network_policy.dns_namespace,
+                "the cluster DNS's namespace",
+                "networkPolicy.dnsNamespace",
+            ),
+        ];
+        for (ns, what, field) in named {
+            add(ns, format!("`{ns}` is {what} (`{field}` in paved.yaml)."));
+        }
+        add(
+            POLICY_ENGINE_NAMESPACE,
+            format!(
+                "`{POLICY_ENGINE_NAMESPACE}` is the namespace of the policy engine, Gatekeeper."
+            ),
+        );
+        for ns in &platform.policy.excluded_namespaces {
+            add(ns, format!("`{ns}` is exempt from the platform's policies (`policy.excludedNamespaces` in paved.yaml), so a service there would escape them."));
+        }
+        let mut names = BTreeMap::new();
+        let spec = crate::discover::SPEC_FILE;
+        if let Some(stem) = spec.strip_suffix(".yaml") {
+            names.insert(
+                stem.to_string(),
+                format!("The service's Backstage entry would be written to `catalog/{spec}`, a file Paved reads as a spec when it walks a folder that holds the output."),
+            );
+        }
+        for (folder, blueprint) in environment_folders(blueprints) {
+            names.entry(folder.clone()).or_insert(format!(
+                "Each environment's output folder holds the folder `{folder}/`, written by the blueprint `{blueprint}`, where this service's own folder would go."
+            ));
+        }
+        Reserved { namespaces, names }
+    }
+
+    /// Why `name` is reserved as such (every reason), if it is.
+    fn bare(&self, name: &str) -> Vec<&str> {
+        [self.namespaces.get(name), self.names.get(name)]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The first environment where `name`'s namespace is reserved, with it.
+    fn prefixed<'e>(
+        &self,
+        name: &str,
+        envs: &[&'e EnvironmentConfig],
+    ) -> Option<(&'e EnvironmentConfig, String, &str)> {
+        envs.iter().find_map(|env| {
+            let ns = namespace_of(env, name);
+            let why = self.namespaces.get(&ns)?;
+            Some((*env, ns, why.as_str()))
+        })
+    }
+
+    /// A name to suggest instead of `name`: one that is free and valid.
+    fn suggestion(&self, s: &Service, platform: &Platform) -> Option<String> {
+        let envs = s.environments(platform);
+        [
+            format!("{}-app", s.name()),
+            format!("{}-{}", s.meta.owner, s.name()),
+        ]
+        .into_iter()
+        .find(|n| n.len() <= 52 && self.bare(n).is_empty() && self.prefixed(n, &envs).is_none())
+    }
+}
+
+/// The folders blueprints write in each environment's output folder besides
+/// the services' (`DIR/<env>/<sub>/`, e.g. `argocd` for the Argo CD
+/// Applications): the first sub-folder of every `service/` and
+/// `environment/` blueprint, built-in or one of the platform's `overrides`,
+/// with the first blueprint that writes it.
+fn environment_folders(overrides: &[&str]) -> BTreeMap<String, String> {
+    let builtin = crate::render::builtin();
+    let mut out = BTreeMap::new();
+    for path in builtin
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .chain(overrides.iter().copied())
+    {
+        let parts: Vec<&str> = path.split('/').collect();
+        let partial = parts.iter().any(|p| p.starts_with('_'));
+        if partial || parts.len() < 3 || !crate::render::is_template(path) {
+            continue;
+        }
+        if matches!(parts[0], "service" | "environment") {
+            out.entry(parts[1].to_string())
+                .or_insert_with(|| path.to_string());
+        }
+    }
+    out
+}
+
+/// Service names that are namespaces of the cluster or of the platform's own
+/// components, or folders and files of the output. One finding per service.
+fn check_reserved(
+    platform: &Platform,
+    services: &[Service],
+    blueprints: &[&str],
+    out: &mut Vec<Diagnostic>,
+) {
+    let reserved = Reserved::new(platform, blueprints);
+    for s in services {
+        let name = s.name();
+        let why = reserved.bare(name);
+        let (message, label, why) = if !why.is_empty() {
+            (
+                format!("`{name}` is a reserved name"),
+                "reserved name".to_string(),
+                why.join(" "),
+            )
+        } else if let Some((env, ns, why)) = reserved.prefixed(name, &s.environments(platform)) {
+            (
+                format!(
+                    "in {}, `{name}` would get the namespace `{ns}`, which is reserved",
+                    env.name
+                ),
+                format!("`{}` + `{name}` in {}", env.namespace_prefix, env.name),
+                format!("{why} A service's namespace is its environment's `namespacePrefix` followed by its name."),
+            )
+        } else {
+            continue;
+        };
+        let rename = match reserved.suggestion(s, platform) {
+            Some(n) => format!("Rename the service, e.g. `name: {n}`."),
+            None => "Rename the service.".to_string(),
+        };
+        let (span, _) = at(s, "/metadata/name");
+        out.push(
+            Diagnostic::error("paved::semantic::reserved-name", message)
+                .at(&s.source, span, label)
+                .help(format!("{why} {rename}")),
+        );
+    }
+}
+
+/// Checks of paved.yaml that its schema cannot express: environment names
+/// that are folders of the output. `doc` is the loaded paved.yaml in `src`.
+pub fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for name in platform.environments.keys() {
+        if !OUTPUT_FOLDERS.contains(&name.as_str()) {
+            continue;
+        }
+        let span = doc
+            .pointer(&format!("/spec/environments/{}", esc(name)))
+            .map(|(n, k)| k.unwrap_or(n.span))
+            .unwrap_or(doc.span);
+        out.push(
+            Diagnostic::error(
+                "paved::semantic::reserved-name",
+                format!("`{name}` is a reserved environment name"),
+            )
+            .at(src, span, "reserved name")
+            .help(format!(
+                "The output folder holds one folder per environment next to `platform/` (platform-wide objects) and `catalog/` (Backstage entries), so an environment cannot be named {}. Rename the environment, e.g. `{name}-env`.",
+                OUTPUT_FOLDERS.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(" or ")
+            )),
+        );
+    }
+    out
 }
 
 fn check_unique_names(services: &[Service], out: &mut Vec<Diagnostic>) {
