@@ -268,6 +268,19 @@ be named `platform` or `catalog`: those are the output folder's own folders, nex
         fix: "Rename the service: `metadata.name: argocd-app`.",
     },
     Code {
+        code: "paved::semantic::name-collision",
+        title: "two services or resources would give the same object name",
+        explanation: "Paved builds names by joining others, and two different joins can give the same text. \
+Paved refuses: the same namespace on one cluster (`<namespacePrefix><service>`: two environments on one \
+cluster share its namespaces, and with them every object of both services there, Crossplane resources \
+included); the same Argo CD Application or Grafana dashboard uid (`<service>-<environment>`: `api` in \
+`eu-prod` and `api-eu` in `prod` both give `api-eu-prod`); the same Backstage Resource entity \
+(`<service>-<resource>`, or the resource's name when it already starts with `<service>-`). One finding \
+per pair: at the later of the two services by name, with the other shown.",
+        example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    prod: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev}\n    eu-prod: {cluster: \"https://eu-prod.k8s.acme.internal\", domain: eu.acme.dev}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n# file: api/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: api, owner: team-api, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/api:1.0.0\n  ports: [{name: http, port: 8080}]\n# file: api-eu/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: api-eu, owner: team-api, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/api-eu:1.0.0\n  ports: [{name: http, port: 8080}]\n",
+        fix: "Rename one of the services, e.g. `metadata.name: api-europe`.",
+    },
+    Code {
         code: "paved::semantic::dependency-cycle",
         title: "services depend on each other in a cycle (warning)",
         explanation: "A `dependsOn` cycle is allowed (network policies permit traffic both ways), but it often \

@@ -51,6 +51,7 @@ pub fn check(
     let mut out = Vec::new();
     check_unique_names(services, &mut out);
     check_reserved(platform, services, blueprints, &mut out);
+    check_collisions(platform, services, &mut out);
     let names: Vec<&str> = services.iter().map(Service::name).collect();
     let index: HashMap<&str, &Service> = services.iter().map(|s| (s.name(), s)).collect();
     for s in services {
@@ -263,6 +264,199 @@ fn check_reserved(
                 .at(&s.source, span, label)
                 .help(format!("{why} {rename}")),
         );
+    }
+}
+
+/// A name Paved builds by joining names, of which two must never be equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Joined {
+    /// `<namespacePrefix><service>`, per cluster.
+    Namespace,
+    /// `<service>-<environment>`: the Argo CD Application and the Grafana dashboard uid.
+    Application,
+    /// `<service>-<resource>` (fitted to 63): the Backstage Resource entity.
+    Entity,
+}
+
+/// One place that makes a joined name.
+struct Part {
+    /// Index of the service in name order.
+    service: usize,
+    /// The spec value the label points at.
+    pointer: String,
+    /// Who makes it, for the message: "`api` in prod".
+    who: String,
+    /// How, for the label: "`api` + `-` + `prod`".
+    how: String,
+    /// Whether the service has a Grafana dashboard.
+    dashboard: bool,
+}
+
+/// One name made twice: the name, and who makes it and how (the first
+/// place, then the other).
+struct Clash {
+    name: String,
+    first: (String, String),
+    other: (String, String),
+}
+
+/// Two services (or two resources) whose joined names would be equal: the
+/// same namespace on one cluster, the same Argo CD Application, the same
+/// Backstage entity. One finding per pair and kind, at the later service
+/// in name order, whatever order the specs were found in.
+fn check_collisions(platform: &Platform, services: &[Service], out: &mut Vec<Diagnostic>) {
+    let mut sorted: Vec<&Service> = services.iter().collect();
+    sorted.sort_by(|a, b| {
+        a.name()
+            .cmp(b.name())
+            .then_with(|| a.source.name.cmp(&b.source.name))
+    });
+    // A repeated name is reported on its own; its copies would collide everywhere.
+    sorted.dedup_by(|a, b| a.name() == b.name());
+    let gitops = !platform.gitops.repo_url.is_empty();
+    // The places that make each name: (kind, cluster, name) → places.
+    let mut seen: HashMap<(Joined, String, String), Vec<Part>> = HashMap::new();
+    // (kind, first service, its pointer, other service, its pointer) → the
+    // names both make.
+    type Pair = (Joined, usize, String, usize, String);
+    let mut found: BTreeMap<Pair, Vec<Clash>> = BTreeMap::new();
+    let mut add = |kind: Joined, scope: String, name: String, part: Part| {
+        let places = seen.entry((kind, scope, name.clone())).or_default();
+        // The first earlier place that really makes the same object: not this
+        // very value again, and for a name that is only a dashboard uid, one
+        // with a dashboard too.
+        let clash = places.iter().find(|f| {
+            let same = f.service == part.service && f.pointer == part.pointer;
+            let made = kind != Joined::Application || gitops || (f.dashboard && part.dashboard);
+            !same && made
+        });
+        if let Some(f) = clash {
+            found
+                .entry((
+                    kind,
+                    f.service,
+                    f.pointer.clone(),
+                    part.service,
+                    part.pointer.clone(),
+                ))
+                .or_default()
+                .push(Clash {
+                    name,
+                    first: (f.who.clone(), f.how.clone()),
+                    other: (part.who.clone(), part.how.clone()),
+                });
+        }
+        places.push(part);
+    };
+    for (i, s) in sorted.iter().enumerate() {
+        let name = s.name();
+        let dashboard = s
+            .spec
+            .observability
+            .as_ref()
+            .is_none_or(|o| o.dashboard != "none");
+        let part = |pointer: &str, who: String, how: String| Part {
+            service: i,
+            pointer: pointer.to_string(),
+            who,
+            how,
+            dashboard,
+        };
+        for env in s.environments(platform) {
+            let e = &env.name;
+            let how = if env.namespace_prefix.is_empty() {
+                format!("`{name}` in {e}, which has no prefix")
+            } else {
+                format!("`{}` + `{name}` in {e}", env.namespace_prefix)
+            };
+            add(
+                Joined::Namespace,
+                cluster_id(&env.cluster).to_string(),
+                namespace_of(env, name),
+                part("/metadata/name", format!("`{name}` in {e}"), how),
+            );
+            add(
+                Joined::Application,
+                String::new(),
+                format!("{name}-{e}"),
+                part(
+                    "/metadata/name",
+                    format!("`{name}` in {e}"),
+                    format!("`{name}` + `-` + `{e}`"),
+                ),
+            );
+        }
+        let prefix = format!("{name}-");
+        for r in s.spec.resources.keys() {
+            let (entity, how) = if r.starts_with(&prefix) {
+                (r.clone(), format!("`{r}`, which starts with `{prefix}`"))
+            } else {
+                (format!("{prefix}{r}"), format!("`{name}` + `-` + `{r}`"))
+            };
+            add(
+                Joined::Entity,
+                String::new(),
+                crate::render_fns::fit(&entity, 63),
+                part(
+                    &format!("/spec/resources/{}", esc(r)),
+                    format!("resource `{r}` of `{name}`"),
+                    how,
+                ),
+            );
+        }
+    }
+    for ((kind, fi, fp, oi, op), names) in found {
+        let (f, o) = (sorted[fi], sorted[oi]);
+        let Clash {
+            name: joined,
+            first: (fwho, fhow),
+            other: (owho, ohow),
+        } = &names[0];
+        let more = match names.len() - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more)"),
+        };
+        let (message, help) = match kind {
+            Joined::Namespace => (
+                format!("{fwho} and {owho} would get the same namespace `{joined}` on one cluster{more}"),
+                "A service's namespace is its environment's `namespacePrefix` followed by its name, and environments on one cluster share its namespaces: every object of the two services there (Deployment, Secrets, Crossplane resources, …) would be written to the same place. Rename one of the services, or give these environments prefixes that cannot overlap.".to_string(),
+            ),
+            Joined::Application if gitops => (
+                format!("{fwho} and {owho} would make the same Argo CD Application `{joined}`{more}"),
+                format!("Argo CD Applications are named `<service>-<environment>` and all live in Argo CD's namespace `{}`, so one would deploy over the other (Grafana dashboard uids are named the same way). Rename one of the services.", platform.gitops.argocd_namespace),
+            ),
+            Joined::Application => (
+                format!("{fwho} and {owho} would make the same Grafana dashboard uid `{joined}`{more}"),
+                "Grafana dashboard uids are named `<service>-<environment>`, so one dashboard would replace the other. Rename one of the services.".to_string(),
+            ),
+            Joined::Entity => (
+                format!("{fwho} and {owho} would be the same Backstage Resource `{joined}`{more}"),
+                "A resource's catalog entity is named `<service>-<resource>` (the resource's own name when it already starts with `<service>-`), and every service shares the catalog, so one entry would replace the other. Rename one of the resources.".to_string(),
+            ),
+        };
+        let place = |s: &Service, p: &str| {
+            let (v, k) = at(s, p);
+            if kind == Joined::Entity {
+                k.unwrap_or(v)
+            } else {
+                v
+            }
+        };
+        out.push(
+            Diagnostic::error("paved::semantic::name-collision", message)
+                .at(&o.source, place(o, &op), ohow.clone())
+                .also(&f.source, place(f, &fp), fhow.clone())
+                .help(help),
+        );
+    }
+}
+
+/// One name for each cluster: `in-cluster` is Argo CD's name for the cluster
+/// it runs in, which is also `https://kubernetes.default.svc`.
+fn cluster_id(cluster: &str) -> &str {
+    match cluster.trim_end_matches('/') {
+        "in-cluster" => "https://kubernetes.default.svc",
+        c => c,
     }
 }
 
@@ -1382,5 +1576,71 @@ mod tests {
         assert!(is_secret_name("token"));
         assert!(!is_secret_name("TOKEN_TTL_SECONDS"));
         assert!(!is_secret_name("LOG_LEVEL"));
+    }
+
+    /// A bad-input case's services and platform, as `app::front` loads them.
+    fn load(case: &str) -> (Platform, Vec<Service>) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/invalid")
+            .join(case);
+        let inputs = crate::app::Inputs {
+            paths: vec![dir],
+            config: None,
+            out_dir: None,
+        };
+        let f = crate::app::front(&inputs, false).unwrap();
+        (f.platform.unwrap(), f.services)
+    }
+
+    /// Everything a finding says, for comparing two runs.
+    fn shown(mut d: Vec<Diagnostic>) -> Vec<String> {
+        crate::diag::sort(&mut d);
+        d.iter()
+            .map(|d| {
+                let also: Vec<String> = d
+                    .secondary
+                    .iter()
+                    .map(|l| format!("{} {:?} {}", l.source.name, l.span, l.text))
+                    .collect();
+                format!(
+                    "{} {:?} {:?} {} {:?} {also:?}",
+                    d.code,
+                    d.file().map(|f| &f.name),
+                    d.line_col(),
+                    d.message,
+                    d.primary.as_ref().map(|l| &l.text)
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn collisions_do_not_depend_on_the_order_specs_are_found_in() {
+        for case in [
+            "collision-argocd-application",
+            "collision-namespace",
+            "collision-catalog-resource",
+        ] {
+            let (platform, mut services) = load(case);
+            assert_eq!(services.len(), 2, "{case}");
+            let none = BTreeMap::new();
+            let one = shown(check(&platform, &services, &none, &[]));
+            services.reverse();
+            let other = shown(check(&platform, &services, &none, &[]));
+            assert_eq!(one.len(), 1, "{case}: {one:?}");
+            assert_eq!(one, other, "{case}");
+        }
+    }
+
+    #[test]
+    fn reserved_folders_come_from_the_blueprints() {
+        let folders = environment_folders(&[
+            "environment/mesh/gateway.yaml",
+            "service/_x/y.yaml",
+            "service/z.yaml",
+        ]);
+        let names: Vec<&str> = folders.keys().map(String::as_str).collect();
+        assert_eq!(names, ["argocd", "mesh"]);
+        assert_eq!(folders["argocd"], "service/argocd/application.yaml");
     }
 }
