@@ -251,13 +251,13 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
             Some(s) => services.push(s),
             None => {
                 if let Some((name, shown)) = name {
-                    broken.insert(name, shown);
+                    broken.entry(name).or_insert(shown);
                 }
             }
         }
     }
-    let _ = &broken;
-    diags.extend(semantic::check(&platform, &services));
+    let blueprints: Vec<&str> = overrides.iter().map(|(path, _, _)| path.as_str()).collect();
+    diags.extend(semantic::check(&platform, &services, &broken, &blueprints));
     if diag::count_errors(&diags) > 0 || !resolve {
         diag::sort(&mut diags);
         c.platform = Some(platform);
@@ -453,6 +453,11 @@ fn load_platform(
             return Ok(None);
         }
     };
+    let d = semantic::check_platform(&platform, &src, &doc);
+    if !d.is_empty() {
+        diags.extend(d);
+        return Ok(None);
+    }
     let mut overrides = Vec::new();
     if let Some(dir) = &platform.blueprints {
         let base = src.path.parent().unwrap_or(Path::new("."));
@@ -563,10 +568,7 @@ fn load_service(
     let (json, d) = schema::validate(schema::Kind::Application, &src, &doc);
     if !d.is_empty() {
         diags.extend(d);
-        let name = doc
-            .pointer("/metadata/name")
-            .and_then(|(n, _)| n.as_str().map(str::to_string))
-            .unwrap_or_else(folder_name);
+        let name = semantic::intended_name(&spec.path, Some(&doc)).unwrap_or_else(folder_name);
         return Ok((None, diags, Some((name, shown))));
     }
     match Service::from_json(src.clone(), doc, json, spec.rel.clone()) {

@@ -281,6 +281,35 @@ in the repository. Both files are shown.",
         fix: "Rename one of them: `metadata.name: orders-v2`.",
     },
     Code {
+        code: "paved::semantic::reserved-name",
+        title: "a service or environment name that Paved's output or the cluster already uses",
+        explanation: "A service's name is its namespace (after the environment's `namespacePrefix`) and \
+its folder in each environment's output folder, so it may not be: a namespace every cluster has (`default`, \
+`kube-system`, `kube-public`, `kube-node-lease`); a namespace of the platform's own components named in \
+paved.yaml (Argo CD's `gitops.argocdNamespace`, Prometheus's `observability.prometheusNamespace`, \
+`ingress.controllerNamespace`, `networkPolicy.dnsNamespace`, every `policy.excludedNamespaces` entry) or \
+Gatekeeper's `gatekeeper-system`, whether as the name itself or as the namespace it gets in one of its \
+environments; a folder that blueprints write next to the services' (`argocd`, where the Argo CD \
+Applications go, and the first sub-folder of any `service/` or `environment/` blueprint); or `platform`, \
+whose catalog entry `catalog/platform.yaml` would be taken for a spec. In paved.yaml, an environment may not \
+be named `platform` or `catalog`: those are the output folder's own folders, next to the environments'.",
+        example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: argocd, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/argocd:1.0.0\n  ports: [{name: http, port: 8080}]\n",
+        fix: "Rename the service: `metadata.name: argocd-app`.",
+    },
+    Code {
+        code: "paved::semantic::name-collision",
+        title: "two services or resources would give the same object name",
+        explanation: "Paved builds names by joining others, and two different joins can give the same text. \
+Paved refuses: the same namespace on one cluster (`<namespacePrefix><service>`: two environments on one \
+cluster share its namespaces, and with them every object of both services there, Crossplane resources \
+included); the same Argo CD Application or Grafana dashboard uid (`<service>-<environment>`: `api` in \
+`eu-prod` and `api-eu` in `prod` both give `api-eu-prod`); the same Backstage Resource entity \
+(`<service>-<resource>`, or the resource's name when it already starts with `<service>-`). One finding \
+per pair: at the later of the two services by name, with the other shown.",
+        example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    prod: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev}\n    eu-prod: {cluster: \"https://eu-prod.k8s.acme.internal\", domain: eu.acme.dev}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n# file: api/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: api, owner: team-api, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/api:1.0.0\n  ports: [{name: http, port: 8080}]\n# file: api-eu/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: api-eu, owner: team-api, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/api-eu:1.0.0\n  ports: [{name: http, port: 8080}]\n",
+        fix: "Rename one of the services, e.g. `metadata.name: api-europe`.",
+    },
+    Code {
         code: "paved::semantic::dependency-cycle",
         title: "services depend on each other in a cycle (warning)",
         explanation: "A `dependsOn` cycle is allowed (network policies permit traffic both ways), but it often \
@@ -397,6 +426,16 @@ resource's `storageGB` only for a declared resource.",
 (its `metadata.name`). Network policies and catalog relations are generated from it.",
         example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  dependsOn: [component:inventory]\n",
         fix: "Name an existing service, or run Paved on the folder that holds both.",
+    },
+    Code {
+        code: "paved::semantic::dependency-has-errors",
+        title: "a dependency on a service whose spec has errors",
+        explanation: "`dependsOn: [component:NAME]` names a service whose platform.yaml did not load (it is \
+not valid YAML or breaks the schema), so the dependency cannot be checked yet: whether it is a service with \
+ports, and whether it runs in the same environments. The spec is recognised by its `metadata.name`, or by its \
+folder's name when even that cannot be read. The help names the file to fix.",
+        example: "# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  dependsOn: [component:inventory]\n# file: inventory/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: inventory, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/inventory:1.0.0\n  ports: [{name: http, port: \"8080\"}]\n",
+        fix: "Fix the errors reported for inventory/platform.yaml (here: `port: 8080`); the dependency is then checked.",
     },
     Code {
         code: "paved::semantic::dependency-without-ports",

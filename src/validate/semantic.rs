@@ -11,9 +11,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::Diagnostic;
-use crate::model::{Platform, Replicas, Service, ServiceType};
+use crate::load::Node;
+use crate::model::{namespace_of, EnvironmentConfig, Platform, Replicas, Service, ServiceType};
 use crate::placeholder::{self, Piece};
-use crate::source::Span;
+use crate::source::{SourceRef, Span};
 use crate::validate::schema::did_you_mean;
 
 /// Env var names that hold credentials; a literal value there is refused.
@@ -32,9 +33,25 @@ pub const SECRET_SUFFIXES: &[&str] = &[
     "CLIENT_SECRET",
 ];
 
-pub fn check(platform: &Platform, services: &[Service]) -> Vec<Diagnostic> {
+/// Checks the services that loaded. `broken` names the services whose spec
+/// did not load (service name → the spec's path as shown), so that a
+/// reference to one is reported as a reference to a spec with errors, not to
+/// a service that does not exist.
+///
+/// `blueprints` holds the relative paths of the platform's blueprint
+/// overrides (`service/mesh/gateway.yaml`); with the built-in ones they tell
+/// which folders each environment's output folder holds besides the
+/// services'.
+pub fn check(
+    platform: &Platform,
+    services: &[Service],
+    broken: &BTreeMap<String, String>,
+    blueprints: &[&str],
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     check_unique_names(services, &mut out);
+    check_reserved(platform, services, blueprints, &mut out);
+    check_collisions(platform, services, &mut out);
     let names: Vec<&str> = services.iter().map(Service::name).collect();
     let index: HashMap<&str, &Service> = services.iter().map(|s| (s.name(), s)).collect();
     for s in services {
@@ -43,9 +60,430 @@ pub fn check(platform: &Platform, services: &[Service]) -> Vec<Diagnostic> {
             platform,
             out: &mut out,
         };
-        c.run(&names, &index);
+        c.run(&names, &index, broken);
     }
     check_cycles(services, &mut out);
+    out
+}
+
+/// The service name a spec that did not load was meant to declare: its
+/// `metadata.name` when the YAML was read and that is a string, else the name
+/// of the spec's folder; `None` when neither is known.
+pub fn intended_name(path: &std::path::Path, doc: Option<&Node>) -> Option<String> {
+    doc.and_then(|d| d.pointer("/metadata/name"))
+        .and_then(|(n, _)| n.as_str())
+        .or_else(|| path.parent()?.file_name()?.to_str())
+        .map(str::to_string)
+}
+
+/// The namespaces every Kubernetes cluster has.
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// The namespace of the policy engine (Gatekeeper) that runs the platform's
+/// policies, whether or not the policies exclude it.
+pub const POLICY_ENGINE_NAMESPACE: &str = "gatekeeper-system";
+
+/// The output folder's own top-level folders, next to one folder per
+/// environment (the layout is `units`'): `DIR/platform/` for platform-wide
+/// objects and `DIR/catalog/` for Backstage entries. No environment may be
+/// named like one of them.
+pub const OUTPUT_FOLDERS: &[&str] = &["platform", "catalog"];
+
+/// Names a service may not have, each with the reason.
+struct Reserved {
+    /// Namespaces of the cluster and of the platform's own components,
+    /// compared with a service's name and with its namespace in each
+    /// environment (after the environment's `namespacePrefix`).
+    namespaces: BTreeMap<String, String>,
+    /// Names of folders and files of the output, compared with the name.
+    names: BTreeMap<String, String>,
+}
+
+impl Reserved {
+    fn new(platform: &Platform, blueprints: &[&str]) -> Reserved {
+        let mut namespaces = BTreeMap::new();
+        let mut add = |ns: &str, why: String| {
+            if !ns.is_empty() {
+                namespaces.entry(ns.to_string()).or_insert(why);
+            }
+        };
+        for ns in SYSTEM_NAMESPACES {
+            add(
+                ns,
+                format!("`{ns}` is a namespace of every Kubernetes cluster."),
+            );
+        }
+        let named = [
+            (
+                &platform.gitops.argocd_namespace,
+                "Argo CD's namespace",
+                "gitops.argocdNamespace",
+            ),
+            (
+                &platform.observability.prometheus_namespace,
+                "Prometheus's namespace",
+                "observability.prometheusNamespace",
+            ),
+            (
+                &platform.ingress.controller_namespace,
+                "the ingress controller's namespace",
+                "ingress.controllerNamespace",
+            ),
+            (
+                &platform.network_policy.dns_namespace,
+                "the cluster DNS's namespace",
+                "networkPolicy.dnsNamespace",
+            ),
+        ];
+        for (ns, what, field) in named {
+            add(ns, format!("`{ns}` is {what} (`{field}` in paved.yaml)."));
+        }
+        add(
+            POLICY_ENGINE_NAMESPACE,
+            format!(
+                "`{POLICY_ENGINE_NAMESPACE}` is the namespace of the policy engine, Gatekeeper."
+            ),
+        );
+        for ns in &platform.policy.excluded_namespaces {
+            add(ns, format!("`{ns}` is exempt from the platform's policies (`policy.excludedNamespaces` in paved.yaml), so a service there would escape them."));
+        }
+        let mut names = BTreeMap::new();
+        let spec = crate::workspace::SPEC_FILE;
+        if let Some(stem) = spec.strip_suffix(".yaml") {
+            names.insert(
+                stem.to_string(),
+                format!("The service's Backstage entry would be written to `catalog/{spec}`, a file Paved reads as a spec when it walks a folder that holds the output."),
+            );
+        }
+        for (folder, blueprint) in environment_folders(blueprints) {
+            names.entry(folder.clone()).or_insert(format!(
+                "Each environment's output folder holds the folder `{folder}/`, written by the blueprint `{blueprint}`, where this service's own folder would go."
+            ));
+        }
+        Reserved { namespaces, names }
+    }
+
+    /// Why `name` is reserved as such (every reason), if it is.
+    fn bare(&self, name: &str) -> Vec<&str> {
+        [self.namespaces.get(name), self.names.get(name)]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The first environment where `name`'s namespace is reserved, with it.
+    fn prefixed<'e>(
+        &self,
+        name: &str,
+        envs: &[&'e EnvironmentConfig],
+    ) -> Option<(&'e EnvironmentConfig, String, &str)> {
+        envs.iter().find_map(|env| {
+            let ns = namespace_of(env, name);
+            let why = self.namespaces.get(&ns)?;
+            Some((*env, ns, why.as_str()))
+        })
+    }
+
+    /// A name to suggest instead of `name`: one that is free and valid.
+    fn suggestion(&self, s: &Service, platform: &Platform) -> Option<String> {
+        let envs = s.environments(platform);
+        [
+            format!("{}-app", s.name()),
+            format!("{}-{}", s.meta.owner, s.name()),
+        ]
+        .into_iter()
+        .find(|n| n.len() <= 52 && self.bare(n).is_empty() && self.prefixed(n, &envs).is_none())
+    }
+}
+
+/// The folders blueprints write in each environment's output folder besides
+/// the services' (`DIR/<env>/<sub>/`, e.g. `argocd` for the Argo CD
+/// Applications): the first sub-folder of every `service/` and
+/// `environment/` blueprint, built-in or one of the platform's `overrides`,
+/// with the first blueprint that writes it.
+fn environment_folders(overrides: &[&str]) -> BTreeMap<String, String> {
+    let builtin = crate::render::builtin();
+    let mut out = BTreeMap::new();
+    for path in builtin
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .chain(overrides.iter().copied())
+    {
+        let parts: Vec<&str> = path.split('/').collect();
+        let partial = parts.iter().any(|p| p.starts_with('_'));
+        if partial || parts.len() < 3 || !crate::render::is_template(path) {
+            continue;
+        }
+        if matches!(parts[0], "service" | "environment") {
+            out.entry(parts[1].to_string())
+                .or_insert_with(|| path.to_string());
+        }
+    }
+    out
+}
+
+/// Service names that are namespaces of the cluster or of the platform's own
+/// components, or folders and files of the output. One finding per service.
+fn check_reserved(
+    platform: &Platform,
+    services: &[Service],
+    blueprints: &[&str],
+    out: &mut Vec<Diagnostic>,
+) {
+    let reserved = Reserved::new(platform, blueprints);
+    for s in services {
+        let name = s.name();
+        let why = reserved.bare(name);
+        let (message, label, why) = if !why.is_empty() {
+            (
+                format!("`{name}` is a reserved name"),
+                "reserved name".to_string(),
+                why.join(" "),
+            )
+        } else if let Some((env, ns, why)) = reserved.prefixed(name, &s.environments(platform)) {
+            (
+                format!(
+                    "in {}, `{name}` would get the namespace `{ns}`, which is reserved",
+                    env.name
+                ),
+                format!("`{}` + `{name}` in {}", env.namespace_prefix, env.name),
+                format!("{why} A service's namespace is its environment's `namespacePrefix` followed by its name."),
+            )
+        } else {
+            continue;
+        };
+        let rename = match reserved.suggestion(s, platform) {
+            Some(n) => format!("Rename the service, e.g. `name: {n}`."),
+            None => "Rename the service.".to_string(),
+        };
+        let (span, _) = at(s, "/metadata/name");
+        out.push(
+            Diagnostic::error("paved::semantic::reserved-name", message)
+                .at(&s.source, span, label)
+                .help(format!("{why} {rename}")),
+        );
+    }
+}
+
+/// A name Paved builds by joining names, of which two must never be equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Joined {
+    /// `<namespacePrefix><service>`, per cluster.
+    Namespace,
+    /// `<service>-<environment>`: the Argo CD Application and the Grafana dashboard uid.
+    Application,
+    /// `<service>-<resource>` (fitted to 63): the Backstage Resource entity.
+    Entity,
+}
+
+/// One place that makes a joined name.
+struct Part {
+    /// Index of the service in name order.
+    service: usize,
+    /// The spec value the label points at.
+    pointer: String,
+    /// Who makes it, for the message: "`api` in prod".
+    who: String,
+    /// How, for the label: "`api` + `-` + `prod`".
+    how: String,
+    /// Whether the service has a Grafana dashboard.
+    dashboard: bool,
+}
+
+/// One name made twice: the name, and who makes it and how (the first
+/// place, then the other).
+struct Clash {
+    name: String,
+    first: (String, String),
+    other: (String, String),
+}
+
+/// Two services (or two resources) whose joined names would be equal: the
+/// same namespace on one cluster, the same Argo CD Application, the same
+/// Backstage entity. One finding per pair and kind, at the later service
+/// in name order, whatever order the specs were found in.
+fn check_collisions(platform: &Platform, services: &[Service], out: &mut Vec<Diagnostic>) {
+    let mut sorted: Vec<&Service> = services.iter().collect();
+    sorted.sort_by(|a, b| {
+        a.name()
+            .cmp(b.name())
+            .then_with(|| a.source.name.cmp(&b.source.name))
+    });
+    // A repeated name is reported on its own; its copies would collide everywhere.
+    sorted.dedup_by(|a, b| a.name() == b.name());
+    let gitops = !platform.gitops.repo_url.is_empty();
+    // The places that make each name: (kind, cluster, name) → places.
+    let mut seen: HashMap<(Joined, String, String), Vec<Part>> = HashMap::new();
+    // (kind, first service, its pointer, other service, its pointer) → the
+    // names both make.
+    type Pair = (Joined, usize, String, usize, String);
+    let mut found: BTreeMap<Pair, Vec<Clash>> = BTreeMap::new();
+    let mut add = |kind: Joined, scope: String, name: String, part: Part| {
+        let places = seen.entry((kind, scope, name.clone())).or_default();
+        // The first earlier place that really makes the same object: not this
+        // very value again, and for a name that is only a dashboard uid, one
+        // with a dashboard too.
+        let clash = places.iter().find(|f| {
+            let same = f.service == part.service && f.pointer == part.pointer;
+            let made = kind != Joined::Application || gitops || (f.dashboard && part.dashboard);
+            !same && made
+        });
+        if let Some(f) = clash {
+            found
+                .entry((
+                    kind,
+                    f.service,
+                    f.pointer.clone(),
+                    part.service,
+                    part.pointer.clone(),
+                ))
+                .or_default()
+                .push(Clash {
+                    name,
+                    first: (f.who.clone(), f.how.clone()),
+                    other: (part.who.clone(), part.how.clone()),
+                });
+        }
+        places.push(part);
+    };
+    for (i, s) in sorted.iter().enumerate() {
+        let name = s.name();
+        let dashboard = s
+            .spec
+            .observability
+            .as_ref()
+            .is_none_or(|o| o.dashboard != "none");
+        let part = |pointer: &str, who: String, how: String| Part {
+            service: i,
+            pointer: pointer.to_string(),
+            who,
+            how,
+            dashboard,
+        };
+        for env in s.environments(platform) {
+            let e = &env.name;
+            let how = if env.namespace_prefix.is_empty() {
+                format!("`{name}` in {e}, which has no prefix")
+            } else {
+                format!("`{}` + `{name}` in {e}", env.namespace_prefix)
+            };
+            add(
+                Joined::Namespace,
+                cluster_id(&env.cluster).to_string(),
+                namespace_of(env, name),
+                part("/metadata/name", format!("`{name}` in {e}"), how),
+            );
+            add(
+                Joined::Application,
+                String::new(),
+                format!("{name}-{e}"),
+                part(
+                    "/metadata/name",
+                    format!("`{name}` in {e}"),
+                    format!("`{name}` + `-` + `{e}`"),
+                ),
+            );
+        }
+        let prefix = format!("{name}-");
+        for r in s.spec.resources.keys() {
+            let (entity, how) = if r.starts_with(&prefix) {
+                (r.clone(), format!("`{r}`, which starts with `{prefix}`"))
+            } else {
+                (format!("{prefix}{r}"), format!("`{name}` + `-` + `{r}`"))
+            };
+            add(
+                Joined::Entity,
+                String::new(),
+                crate::render_fns::fit(&entity, 63),
+                part(
+                    &format!("/spec/resources/{}", esc(r)),
+                    format!("resource `{r}` of `{name}`"),
+                    how,
+                ),
+            );
+        }
+    }
+    for ((kind, fi, fp, oi, op), names) in found {
+        let (f, o) = (sorted[fi], sorted[oi]);
+        let Clash {
+            name: joined,
+            first: (fwho, fhow),
+            other: (owho, ohow),
+        } = &names[0];
+        let more = match names.len() - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more)"),
+        };
+        let (message, help) = match kind {
+            Joined::Namespace => (
+                format!("{fwho} and {owho} would get the same namespace `{joined}` on one cluster{more}"),
+                "A service's namespace is its environment's `namespacePrefix` followed by its name, and environments on one cluster share its namespaces: every object of the two services there (Deployment, Secrets, Crossplane resources, …) would be written to the same place. Rename one of the services, or give these environments prefixes that cannot overlap.".to_string(),
+            ),
+            Joined::Application if gitops => (
+                format!("{fwho} and {owho} would make the same Argo CD Application `{joined}`{more}"),
+                format!("Argo CD Applications are named `<service>-<environment>` and all live in Argo CD's namespace `{}`, so one would deploy over the other (Grafana dashboard uids are named the same way). Rename one of the services.", platform.gitops.argocd_namespace),
+            ),
+            Joined::Application => (
+                format!("{fwho} and {owho} would make the same Grafana dashboard uid `{joined}`{more}"),
+                "Grafana dashboard uids are named `<service>-<environment>`, so one dashboard would replace the other. Rename one of the services.".to_string(),
+            ),
+            Joined::Entity => (
+                format!("{fwho} and {owho} would be the same Backstage Resource `{joined}`{more}"),
+                "A resource's catalog entity is named `<service>-<resource>` (the resource's own name when it already starts with `<service>-`), and every service shares the catalog, so one entry would replace the other. Rename one of the resources.".to_string(),
+            ),
+        };
+        let place = |s: &Service, p: &str| {
+            let (v, k) = at(s, p);
+            if kind == Joined::Entity {
+                k.unwrap_or(v)
+            } else {
+                v
+            }
+        };
+        out.push(
+            Diagnostic::error("paved::semantic::name-collision", message)
+                .at(&o.source, place(o, &op), ohow.clone())
+                .also(&f.source, place(f, &fp), fhow.clone())
+                .help(help),
+        );
+    }
+}
+
+/// One name for each cluster: `in-cluster` is Argo CD's name for the cluster
+/// it runs in, which is also `https://kubernetes.default.svc`.
+fn cluster_id(cluster: &str) -> &str {
+    match cluster.trim_end_matches('/') {
+        "in-cluster" => "https://kubernetes.default.svc",
+        c => c,
+    }
+}
+
+/// Checks of paved.yaml that its schema cannot express: environment names
+/// that are folders of the output. `doc` is the loaded paved.yaml in `src`.
+pub fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for name in platform.environments.keys() {
+        if !OUTPUT_FOLDERS.contains(&name.as_str()) {
+            continue;
+        }
+        let span = doc
+            .pointer(&format!("/spec/environments/{}", esc(name)))
+            .map(|(n, k)| k.unwrap_or(n.span))
+            .unwrap_or(doc.span);
+        out.push(
+            Diagnostic::error(
+                "paved::semantic::reserved-name",
+                format!("`{name}` is a reserved environment name"),
+            )
+            .at(src, span, "reserved name")
+            .help(format!(
+                "The output folder holds one folder per environment next to `platform/` (platform-wide objects) and `catalog/` (Backstage entries), so an environment cannot be named {}. Rename the environment, e.g. `{name}-env`.",
+                OUTPUT_FOLDERS.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(" or ")
+            )),
+        );
+    }
     out
 }
 
@@ -266,7 +704,12 @@ impl Check<'_> {
         self.out.push(d);
     }
 
-    fn run(mut self, names: &[&str], index: &HashMap<&str, &Service>) {
+    fn run(
+        mut self,
+        names: &[&str],
+        index: &HashMap<&str, &Service>,
+        broken: &BTreeMap<String, String>,
+    ) {
         self.required_labels();
         self.type_rules();
         self.ports();
@@ -282,7 +725,7 @@ impl Check<'_> {
             self.s.spec.compute.is_some(),
         );
         self.environments();
-        self.dependencies(names, index);
+        self.dependencies(names, index, broken);
         self.env(
             "/spec/env",
             &self.s.spec.env.keys().cloned().collect::<Vec<_>>(),
@@ -678,7 +1121,12 @@ impl Check<'_> {
         }
     }
 
-    fn dependencies(&mut self, names: &[&str], index: &HashMap<&str, &Service>) {
+    fn dependencies(
+        &mut self,
+        names: &[&str],
+        index: &HashMap<&str, &Service>,
+        broken: &BTreeMap<String, String>,
+    ) {
         let s = self.s;
         for (i, dep) in s.spec.depends_on.iter().enumerate() {
             let Some(target) = dep.strip_prefix("component:") else {
@@ -697,6 +1145,17 @@ impl Check<'_> {
                 continue;
             }
             let Some(other) = index.get(target).copied() else {
+                if let Some(path) = broken.get(target) {
+                    self.err(
+                        Diagnostic::error(
+                            "paved::semantic::dependency-has-errors",
+                            format!("`{target}` has errors"),
+                        )
+                        .at(&s.source, span, "its spec did not load")
+                        .help(format!("fix the errors in {path} first; this dependency is checked once `{target}` loads")),
+                    );
+                    continue;
+                }
                 let others: Vec<&str> = names.iter().copied().filter(|n| *n != s.name()).collect();
                 self.err(
                     Diagnostic::error("paved::semantic::unknown-dependency", format!("no service named `{target}` exists in this repository"))
@@ -1117,5 +1576,80 @@ mod tests {
         assert!(is_secret_name("token"));
         assert!(!is_secret_name("TOKEN_TTL_SECONDS"));
         assert!(!is_secret_name("LOG_LEVEL"));
+    }
+
+    /// A bad-input case's services and platform, as `app::compile` loads
+    /// them from a copy of the case (a workspace of its own).
+    fn load(case: &str) -> (Platform, Vec<Service>) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/invalid")
+            .join(case);
+        let copy = tempfile::tempdir().unwrap();
+        for e in walkdir::WalkDir::new(&dir).into_iter().flatten() {
+            let dest = copy.path().join(e.path().strip_prefix(&dir).unwrap());
+            if e.file_type().is_dir() {
+                std::fs::create_dir_all(&dest).unwrap();
+            } else {
+                std::fs::copy(e.path(), &dest).unwrap();
+            }
+        }
+        let inputs = crate::app::Inputs {
+            paths: vec![copy.path().to_path_buf()],
+            ..Default::default()
+        };
+        let c = crate::app::compile(&inputs, false).unwrap();
+        (c.platform.unwrap(), c.services)
+    }
+
+    /// Everything a finding says, for comparing two runs.
+    fn shown(mut d: Vec<Diagnostic>) -> Vec<String> {
+        crate::diag::sort(&mut d);
+        d.iter()
+            .map(|d| {
+                let also: Vec<String> = d
+                    .secondary
+                    .iter()
+                    .map(|l| format!("{} {:?} {}", l.source.name, l.span, l.text))
+                    .collect();
+                format!(
+                    "{} {:?} {:?} {} {:?} {also:?}",
+                    d.code,
+                    d.file().map(|f| &f.name),
+                    d.line_col(),
+                    d.message,
+                    d.primary.as_ref().map(|l| &l.text)
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn collisions_do_not_depend_on_the_order_specs_are_found_in() {
+        for case in [
+            "collision-argocd-application",
+            "collision-namespace",
+            "collision-catalog-resource",
+        ] {
+            let (platform, mut services) = load(case);
+            assert_eq!(services.len(), 2, "{case}");
+            let none = BTreeMap::new();
+            let one = shown(check(&platform, &services, &none, &[]));
+            services.reverse();
+            let other = shown(check(&platform, &services, &none, &[]));
+            assert_eq!(one.len(), 1, "{case}: {one:?}");
+            assert_eq!(one, other, "{case}");
+        }
+    }
+
+    #[test]
+    fn reserved_folders_come_from_the_blueprints() {
+        let folders = environment_folders(&[
+            "environment/mesh/gateway.yaml",
+            "service/_x/y.yaml",
+            "service/z.yaml",
+        ]);
+        let names: Vec<&str> = folders.keys().map(String::as_str).collect();
+        assert_eq!(names, ["argocd", "mesh"]);
+        assert_eq!(folders["argocd"], "service/argocd/application.yaml");
     }
 }
