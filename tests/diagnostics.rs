@@ -1,8 +1,8 @@
 //! Human diagnostics are safe to print whatever the input holds: a label past
 //! any column (16 KB of tabs, a 70 000-character key or value, a long line in
 //! a blueprint, wide characters), control characters and bidi overrides in
-//! values, keys and the snippet, and files with old Mac (`\r`-only) line
-//! endings. Each case of the bad-input corpus listed here is run in the human
+//! values, keys and the snippet, files with old Mac (`\r`-only) line
+//! endings, and whole floats (`8080.0`) in integer fields. Each case of the bad-input corpus listed here is run in the human
 //! format (NO_COLOR), as a developer sees it on a terminal.
 
 mod support;
@@ -28,6 +28,11 @@ const HOSTILE: &[(&str, i32)] = &[
     ("cr-only-line-endings", 1),
     ("cr-only-duplicate-key", 1),
     ("cr-only-syntax-error", 1),
+    ("type-port-whole-float", 1),
+    ("type-replicas-whole-float", 1),
+    ("type-whole-floats-everywhere", 1),
+    ("config-whole-floats", 1),
+    ("config-limit-whole-float", 1),
 ];
 
 fn case_dir(case: &str) -> std::path::PathBuf {
@@ -104,6 +109,10 @@ fn hostile_input_renders_human_diagnostics_without_panicking() {
             &stderr[..stderr.len().min(2000)]
         );
         assert_eq!(o.status.code(), Some(*want), "{case}: wrong exit code");
+        assert!(
+            !stderr.contains("paved::internal"),
+            "{case}: reported as a bug in Paved:\n{stderr}"
+        );
         // Every finding's header names the place the JSON output names.
         for (file, pos) in expected_places(case) {
             let header = format!("[{file}:{pos}]");
