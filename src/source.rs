@@ -120,6 +120,12 @@ impl Source {
         (start, end, next)
     }
 
+    /// Every line's text, without its line break: `str::lines` with a lone
+    /// `\r` as a break too, so line numbers agree with [`Source::line_col`].
+    pub fn line_texts(&self) -> impl Iterator<Item = &str> {
+        (1..=self.line_count()).map(|line| self.line_text(line))
+    }
+
     /// The byte offset of a 1-based line and column (in characters).
     pub fn offset_of(&self, line: usize, col: usize) -> usize {
         let Some(&start) = self.lines().get(line.saturating_sub(1)) else {
@@ -193,5 +199,7 @@ mod tests {
         assert_eq!(src.line_bounds(3), (10, 10, 12));
         assert_eq!(src.line_bounds(4), (12, 13, 13));
         assert_eq!(src.line_text(4), "c");
+        let lines: Vec<&str> = src.line_texts().collect();
+        assert_eq!(lines, ["a: 1", "b: 2", "", "c"]);
     }
 }

@@ -28,6 +28,7 @@ const HOSTILE: &[(&str, i32)] = &[
     ("cr-only-line-endings", 1),
     ("cr-only-duplicate-key", 1),
     ("cr-only-syntax-error", 1),
+    ("cr-only-blueprint-missing-name", 1),
     ("type-port-whole-float", 1),
     ("type-replicas-whole-float", 1),
     ("type-whole-floats-everywhere", 1),
@@ -177,6 +178,7 @@ fn cr_only_line_endings_show_the_reported_line() {
         ("cr-only-line-endings", "11", "  replicas: -1"),
         ("cr-only-duplicate-key", "12", "  replicas: 3"),
         ("cr-only-syntax-error", "12", "    A: \"unclosed"),
+        ("cr-only-blueprint-missing-name", "3", "metadata:"),
     ];
     for (case, line, text) in cases {
         let o = run(case, &[]);
