@@ -206,7 +206,8 @@ fields, e.g. `paved explain metadata`.",
         code: "paved::schema::type",
         title: "a value of the wrong type",
         explanation: "The field expects another kind of value: a list where a single value was written, text \
-where a number is needed, or the reverse.",
+where a number is needed, or the reverse. Fields that count (ports, replicas, sizes, delays) take whole \
+numbers: `8080.0` and `1e3` are floats in YAML, so write `8080` and `1000`.",
         example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234, tags: orders}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
         fix: "metadata:\n  tags: [orders]",
     },

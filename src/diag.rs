@@ -5,14 +5,29 @@
 //! (`human`, `json`, `github`). All wording of a finding is decided where it is
 //! created; this module only decides how a finding looks.
 //!
+//! Text that comes from the input (a value quoted in a message, a file name,
+//! the snippet of the file itself) may hold anything. Every renderer shows a
+//! control character (C0, DEL, C1) or a bidi control (`U+202E` and kin) as a
+//! Rust escape, `\u{1b}`, so a spec cannot retitle or clear the terminal,
+//! overwrite a line with `\r`, or reorder what a reviewer reads; see [`escape`].
+//! The human renderer hands miette only the lines a report shows, escaped,
+//! with tabs expanded, and clipped around the label to [`SNIPPET_WIDTH`]
+//! columns, so a label past any column renders (miette cannot draw past column
+//! 65 535) while the header keeps the true line and column.
+//!
 //! Architecture invariant: no stage prints. Faults of the environment (an
 //! unreadable output folder) are not diagnostics; they are `app::Fault`s.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
+use unicode_width::UnicodeWidthChar;
 
-use crate::source::{SourceRef, Span};
+use crate::source::{Source, SourceRef, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -192,11 +207,285 @@ pub fn summary(diags: &[Diagnostic]) -> Option<String> {
     }
 }
 
+/// Whether a character must not reach a terminal as it is: C0 and C1
+/// controls and DEL (escape sequences, `\r`, BEL), line and paragraph
+/// separators, and the bidi controls that reorder text on screen.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Text from the input as it is shown: every [hidden](is_hidden) character
+/// as a Rust escape (`\u{1b}`, `\u{d}`, `\u{202e}`), everything else as is.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_hidden) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        push_shown(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+fn push_shown(out: &mut String, c: char) {
+    if is_hidden(c) {
+        let _ = write!(out, "\\u{{{:x}}}", c as u32);
+    } else {
+        out.push(c);
+    }
+}
+
+/// The widest a snippet line is shown, in columns; a longer line is clipped
+/// around its label, with `…` where text was cut.
+pub const SNIPPET_WIDTH: usize = 120;
+/// How many columns a snippet line keeps before the label when it is clipped.
+const CLIP_BEFORE: usize = 40;
+/// Tab stops in snippets, as miette draws them.
+const TAB_WIDTH: usize = 4;
+/// Lines shown above and below a label.
+const CONTEXT_LINES: usize = 1;
+
+/// One source as miette is given it: only the lines a report shows (lines in
+/// between are left empty), each escaped, with tabs expanded and clipped, and
+/// `\n` as the only line break, so miette never sees a control character, a
+/// lone `\r` or a huge column. Line numbers and the header's column are the
+/// source's own.
+#[derive(Debug)]
+struct Excerpt {
+    /// The source's name, escaped.
+    name: String,
+    text: String,
+    /// The 0-based line of the source that `text` starts with.
+    first_line: usize,
+    /// Each label's span in `text`, with the 0-based column (in characters)
+    /// of its start in the source.
+    columns: Vec<(SourceSpan, usize)>,
+}
+
+impl Excerpt {
+    /// The excerpt of `src` for labels at `spans` (the primary first), and
+    /// each span moved into it.
+    fn new(src: &Source, spans: &[Span]) -> (Excerpt, Vec<SourceSpan>) {
+        let len = src.text.len();
+        let spans: Vec<Span> = spans
+            .iter()
+            .map(|s| Span::new(s.start.min(len), s.end.min(len)))
+            .collect();
+        // The line of each label's start and end, and the lines shown around them.
+        let ends: Vec<[usize; 2]> = spans
+            .iter()
+            .map(|s| [src.line_col(s.start).0, src.line_col(s.end).0])
+            .collect();
+        let last_line = src.line_count();
+        let shown: Vec<(usize, usize)> = ends
+            .iter()
+            .map(|&[first, last]| {
+                (
+                    first.saturating_sub(CONTEXT_LINES).max(1),
+                    (last + CONTEXT_LINES).min(last_line),
+                )
+            })
+            .collect();
+        let from = shown.iter().map(|r| r.0).min().unwrap_or(1);
+        let to = shown.iter().map(|r| r.1).max().unwrap_or(1);
+        // Where the primary label starts, for clipping lines without a label.
+        let primary_col = spans.first().zip(ends.first()).map(|(s, e)| {
+            let (start, end, _) = src.line_bounds(e[0]);
+            width_to(&src.text[start..end], s.start - start)
+        });
+
+        let mut text = String::new();
+        let mut moved: Vec<[usize; 2]> = vec![[0; 2]; spans.len()];
+        for line in from..=to {
+            let (start, end, next) = src.line_bounds(line);
+            if shown.iter().any(|&(a, b)| a <= line && line <= b) {
+                let content = &src.text[start..end];
+                // Clip around the first label that starts on this line.
+                let anchor = spans
+                    .iter()
+                    .zip(&ends)
+                    .find(|(_, e)| e[0] == line)
+                    .map(|(s, _)| width_to(content, s.start - start))
+                    .or(primary_col)
+                    .unwrap_or(0);
+                let drawn = ShownLine::new(content, anchor);
+                for (i, s) in spans.iter().enumerate() {
+                    for (k, at) in [s.start, s.end].into_iter().enumerate() {
+                        if ends[i][k] == line {
+                            // A place in the line break is drawn at the line's end.
+                            moved[i][k] = text.len() + drawn.offset(at.min(end) - start);
+                        }
+                    }
+                }
+                text.push_str(&drawn.text);
+            }
+            if next > end {
+                text.push('\n');
+            }
+        }
+        let spans_in_text: Vec<SourceSpan> = moved
+            .iter()
+            .map(|&[a, b]| SourceSpan::new(a.into(), b.saturating_sub(a)))
+            .collect();
+        let columns = spans_in_text
+            .iter()
+            .zip(&spans)
+            .map(|(t, s)| (*t, src.line_col(s.start).1 - 1))
+            .collect();
+        (
+            Excerpt {
+                name: escape(&src.name).into_owned(),
+                text,
+                first_line: from - 1,
+                columns,
+            },
+            spans_in_text,
+        )
+    }
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette takes the header's column from a label's own span; give it
+        // the column in the source, not in the escaped, clipped text.
+        let column = match self.columns.iter().find(|(s, _)| s == span) {
+            Some(&(_, col)) if context_lines_before == 0 => col,
+            _ => inner.column(),
+        };
+        Ok(Box::new(
+            MietteSpanContents::new_named(
+                self.name.clone(),
+                inner.data(),
+                *inner.span(),
+                inner.line() + self.first_line,
+                column,
+                inner.line_count(),
+            )
+            .with_language("yaml"),
+        ))
+    }
+}
+
+/// The columns a character takes in a snippet: a tab runs to the next tab
+/// stop, an escaped one takes its escape. A zero-width character counts as
+/// one, so a line of them is clipped too.
+fn char_width(c: char, column: usize) -> usize {
+    if c == '\t' {
+        TAB_WIDTH - column % TAB_WIDTH
+    } else if is_hidden(c) {
+        // `\u{` + hex digits + `}`
+        4 + format!("{:x}", c as u32).len()
+    } else {
+        c.width().unwrap_or(0).max(1)
+    }
+}
+
+/// The column (width) at which byte `at` of `line` is drawn.
+fn width_to(line: &str, at: usize) -> usize {
+    let mut col = 0;
+    for (i, c) in line.char_indices() {
+        if i >= at {
+            break;
+        }
+        col += char_width(c, col);
+    }
+    col
+}
+
+/// One line of a snippet as drawn: escaped, tabs expanded, clipped.
+struct ShownLine {
+    text: String,
+    /// `(byte in the line, offset in text)` where each kept character starts,
+    /// and one more entry where the last kept character ends.
+    kept: Vec<(usize, usize)>,
+}
+
+impl ShownLine {
+    /// Draws `line`, keeping the window of [`SNIPPET_WIDTH`] columns that
+    /// shows column `anchor` (when the line is wider than that).
+    fn new(line: &str, anchor: usize) -> ShownLine {
+        let total = width_to(line, line.len());
+        let (from, to) = if total <= SNIPPET_WIDTH {
+            (0, total)
+        } else {
+            let from = anchor
+                .saturating_sub(CLIP_BEFORE)
+                .min(total - SNIPPET_WIDTH);
+            (from, from + SNIPPET_WIDTH)
+        };
+        let mut text = String::new();
+        let mut kept = Vec::new();
+        if from > 0 {
+            text.push('…');
+        }
+        let mut col = 0;
+        let mut last_end = None;
+        for (i, c) in line.char_indices() {
+            let w = char_width(c, col);
+            if col >= from && col + w <= to {
+                kept.push((i, text.len()));
+                if c == '\t' {
+                    text.extend(std::iter::repeat_n(' ', w));
+                } else {
+                    push_shown(&mut text, c);
+                }
+                last_end = Some(i + c.len_utf8());
+            }
+            col += w;
+            if col > to {
+                break;
+            }
+        }
+        kept.push((last_end.unwrap_or(0), text.len()));
+        if to < total {
+            text.push('…');
+        }
+        ShownLine { text, kept }
+    }
+
+    /// Where byte `at` of the line is in `text`: a place left of the window
+    /// is drawn at its start, a place right of it at its end.
+    fn offset(&self, at: usize) -> usize {
+        let i = self.kept.partition_point(|&(b, _)| b <= at);
+        match i {
+            0 => 0,
+            i if i == self.kept.len() => {
+                let (b, t) = self.kept[i - 1];
+                if at == b {
+                    t
+                } else {
+                    self.text.len()
+                }
+            }
+            i => self.kept[i - 1].1,
+        }
+    }
+}
+
 /// The adapter that lets miette draw one of our diagnostics.
 #[derive(Debug)]
 struct Miette<'a> {
     diag: &'a Diagnostic,
-    source: Option<NamedSource<String>>,
+    message: String,
+    source: Option<Excerpt>,
     labels: Vec<LabeledSpan>,
     related: Vec<Miette<'a>>,
     help: Option<String>,
@@ -206,7 +495,7 @@ struct Miette<'a> {
 
 impl std::fmt::Display for Miette<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.note.as_deref().unwrap_or(&self.diag.message))
+        f.write_str(self.note.as_deref().unwrap_or(&self.message))
     }
 }
 
@@ -254,58 +543,61 @@ impl miette::Diagnostic for Miette<'_> {
     }
 }
 
-fn miette_span(span: Span, text: &str) -> SourceSpan {
-    // An empty span at the very end still needs a place miette can draw.
-    let start = span.start.min(text.len());
-    SourceSpan::new(start.into(), span.len().min(text.len() - start))
-}
-
 fn adapter(d: &Diagnostic) -> Miette<'_> {
     let mut related = Vec::new();
+    let label = |l: &Label| Some(escape(&l.text).into_owned());
+    let help = d.help.as_deref().map(|h| escape(h).into_owned());
     let (source, labels, help) = match (&d.primary, &d.file_only) {
         (Some(p), _) => {
-            let mut labels = vec![LabeledSpan::new_primary_with_span(
-                Some(p.text.clone()),
-                miette_span(p.span, &p.source.text),
-            )];
+            let mut here = vec![p];
             for s in &d.secondary {
                 if std::sync::Arc::ptr_eq(&s.source, &p.source) {
-                    labels.push(LabeledSpan::new_with_span(
-                        Some(s.text.clone()),
-                        miette_span(s.span, &s.source.text),
-                    ));
+                    here.push(s);
                 } else {
+                    let (excerpt, spans) = Excerpt::new(&s.source, &[s.span]);
                     related.push(Miette {
                         diag: d,
-                        source: Some(NamedSource::new(&s.source.name, s.source.text.clone())),
-                        labels: vec![LabeledSpan::new_primary_with_span(
-                            Some(s.text.clone()),
-                            miette_span(s.span, &s.source.text),
-                        )],
+                        message: String::new(),
+                        labels: vec![LabeledSpan::new_primary_with_span(label(s), spans[0])],
+                        note: Some(format!("see also {}", excerpt.name)),
+                        source: Some(excerpt),
                         related: Vec::new(),
                         help: None,
-                        note: Some(format!("see also {}", s.source.name)),
                     });
                 }
             }
+            let all: Vec<Span> = here.iter().map(|l| l.span).collect();
+            let (excerpt, spans) = Excerpt::new(&p.source, &all);
+            let labels = here
+                .iter()
+                .zip(spans)
+                .enumerate()
+                .map(|(i, (l, span))| {
+                    if i == 0 {
+                        LabeledSpan::new_primary_with_span(label(l), span)
+                    } else {
+                        LabeledSpan::new_with_span(label(l), span)
+                    }
+                })
+                .collect();
+            (Some(excerpt), labels, help)
+        }
+        (None, Some(file)) => {
+            let name = escape(&file.name);
             (
-                Some(NamedSource::new(&p.source.name, p.source.text.clone()).with_language("yaml")),
-                labels,
-                d.help.clone(),
+                None,
+                Vec::new(),
+                Some(match &help {
+                    Some(h) => format!("in {name}\n{h}"),
+                    None => format!("in {name}"),
+                }),
             )
         }
-        (None, Some(file)) => (
-            None,
-            Vec::new(),
-            Some(match &d.help {
-                Some(h) => format!("in {}\n{h}", file.name),
-                None => format!("in {}", file.name),
-            }),
-        ),
-        (None, None) => (None, Vec::new(), d.help.clone()),
+        (None, None) => (None, Vec::new(), help),
     };
     Miette {
         diag: d,
+        message: escape(&d.message).into_owned(),
         source,
         labels,
         related,
@@ -322,20 +614,21 @@ fn human(diags: &[Diagnostic], color: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_context_lines(1);
+        .with_context_lines(CONTEXT_LINES)
+        .tab_width(TAB_WIDTH);
     let mut out = String::new();
     for d in diags {
         let a = adapter(d);
         if handler.render_report(&mut out, &a).is_err() {
             // Rendering into a String cannot fail in practice; fall back to one line.
             let (line, col) = d.line_col();
-            let file = d.file().map(|f| f.name.as_str()).unwrap_or("-");
+            let file = d.file().map(|f| escape(&f.name)).unwrap_or("-".into());
             let _ = writeln!(
                 out,
                 "{file}:{line}:{col}: {}[{}] {}",
                 d.severity.as_str(),
                 d.code,
-                d.message
+                a.message
             );
         }
         out.push('\n');
@@ -347,6 +640,8 @@ fn human(diags: &[Diagnostic], color: bool) -> String {
     out
 }
 
+/// One JSON object per line. Text fields are [escaped](escape) as in the other
+/// formats, so a reader that prints them shows what the terminal shows.
 fn json(diags: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diags {
@@ -355,17 +650,18 @@ fn json(diags: &[Diagnostic]) -> String {
             Some(l) => l.source.line_col(l.span.end),
             None => (line, column),
         };
+        let shown = |t: &str| escape(t).into_owned();
         let obj = serde_json::json!({
-            "file": d.file().map(|f| f.name.clone()),
+            "file": d.file().map(|f| shown(&f.name)),
             "line": line,
             "column": column,
             "endLine": end_line,
             "endColumn": end_column,
             "code": d.code,
             "severity": d.severity.as_str(),
-            "message": d.message,
-            "label": d.primary.as_ref().map(|l| l.text.clone()),
-            "help": d.help,
+            "message": shown(&d.message),
+            "label": d.primary.as_ref().map(|l| shown(&l.text)),
+            "help": d.help.as_deref().map(shown),
         });
         out.push_str(&obj.to_string());
         out.push('\n');
@@ -390,7 +686,8 @@ pub mod github_escape {
 }
 
 /// GitHub Actions workflow commands; the data and properties are escaped as the
-/// runner expects (`%`, CR and LF everywhere, plus `:` and `,` in properties).
+/// runner expects (`%`, CR and LF everywhere, plus `:` and `,` in properties),
+/// after control characters from the input are [escaped](escape).
 fn github(diags: &[Diagnostic]) -> String {
     use github_escape::{data, prop};
     let mut out = String::new();
@@ -402,7 +699,7 @@ fn github(diags: &[Diagnostic]) -> String {
         let mut props = Vec::new();
         if let Some(f) = d.file() {
             let (line, col) = d.line_col();
-            props.push(format!("file={}", prop(&f.name)));
+            props.push(format!("file={}", prop(&escape(&f.name))));
             props.push(format!("line={line}"));
             props.push(format!("col={col}"));
             if let Some(l) = &d.primary {
@@ -412,10 +709,10 @@ fn github(diags: &[Diagnostic]) -> String {
             }
         }
         props.push(format!("title={}", prop(d.code)));
-        let mut message = d.message.clone();
+        let mut message = escape(&d.message).into_owned();
         if let Some(h) = &d.help {
             message.push_str("\nhelp: ");
-            message.push_str(h);
+            message.push_str(&escape(h));
         }
         let _ = writeln!(out, "::{level} {}::{}", props.join(","), data(&message));
     }
@@ -425,19 +722,121 @@ fn github(diags: &[Diagnostic]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::Source;
 
     #[test]
     fn github_escapes_properties_and_data() {
         let src = Source::virtual_file("a,b:c.yaml", "x: 1\n".into());
+        // A line break in a message comes from the input: it is escaped too.
         let d = Diagnostic::error("paved::test", "100% bad\nreally")
             .at(&src, Span::new(3, 4), "here")
             .help("fix it");
         let out = github(&[d]);
         assert_eq!(
             out,
-            "::error file=a%2Cb%3Ac.yaml,line=1,col=4,endLine=1,endColumn=5,title=paved%3A%3Atest::100%25 bad%0Areally%0Ahelp: fix it\n"
+            "::error file=a%2Cb%3Ac.yaml,line=1,col=4,endLine=1,endColumn=5,title=paved%3A%3Atest::100%25 bad\\u{a}really%0Ahelp: fix it\n"
         );
+    }
+
+    /// The display column of `needle` in `line`, as a terminal draws it.
+    fn column_of(line: &str, needle: char) -> usize {
+        let at = line.find(needle).unwrap();
+        line[..at].chars().map(|c| c.width().unwrap_or(0)).sum()
+    }
+
+    #[test]
+    fn human_reports_render_a_label_at_any_column() {
+        let fillers: [(&str, &str); 7] = [
+            ("spaces", " "),
+            ("tabs", "\t"),
+            ("cjk", "界"),
+            ("emoji", "🚚"),
+            ("zero-width", "\u{200b}"),
+            ("controls", "\u{1b}[2J\u{7}\u{9b}"),
+            ("mixed", "a\t界\u{301}🚚\u{202e}"),
+        ];
+        for (what, filler) in fillers {
+            for col in [0, 1, 119, 121, 70_000, 200_000] {
+                let prefix: String = filler.chars().cycle().take(col).collect();
+                // The label is on the `X`; the lines around it are long too.
+                let text = format!("a: 1\n{prefix}{prefix}\nk: {prefix}X{prefix}\nb: 2\n");
+                let src = Source::virtual_file("t.yaml", text.clone());
+                let at = text.find('X').unwrap();
+                let d = Diagnostic::warning("paved::test", format!("bad {filler}"))
+                    .at(&src, Span::new(at, at + 1), "here")
+                    .also(&src, Span::point(0), "start");
+                let (line, column) = d.line_col();
+                assert_eq!((line, column), (3, col + 4));
+                for color in [false, true] {
+                    let out = human(std::slice::from_ref(&d), color);
+                    // Colour is the only escape sequence in a report.
+                    assert!(!out
+                        .chars()
+                        .any(|c| is_hidden(c) && c != '\n' && c != '\u{1b}'));
+                    if color {
+                        continue;
+                    }
+                    assert!(!out.contains('\u{1b}'), "{what} {col}: {out}");
+                    assert!(
+                        out.contains(&format!("t.yaml:3:{column}]")),
+                        "{what} {col}: {out}"
+                    );
+                    for l in out.lines() {
+                        assert!(l.chars().count() < 300, "{what} {col}: {l}");
+                    }
+                    // The label's mark sits under the `X`.
+                    let lines: Vec<&str> = out.lines().collect();
+                    let i = lines.iter().position(|l| l.contains('X')).unwrap();
+                    let mark = lines[i + 1].find('┬').map(|_| column_of(lines[i + 1], '┬'));
+                    assert_eq!(Some(column_of(lines[i], 'X')), mark, "{what} {col}:\n{out}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_span_past_the_end_or_over_many_lines_still_renders() {
+        let text = format!("a: 1\r{}\rb: [\r  2]\r", "x".repeat(100_000));
+        let src = Source::virtual_file("t.yaml", text.clone());
+        let b = text.find("b:").unwrap();
+        let diags = [
+            Diagnostic::error("paved::test", "end").at(&src, Span::point(text.len() + 5), "end"),
+            Diagnostic::error("paved::test", "all").at(&src, Span::new(0, text.len()), "all"),
+            Diagnostic::error("paved::test", "b").at(&src, Span::new(b, text.len() - 1), "b"),
+        ];
+        let out = human(&diags, false);
+        assert!(out.contains("t.yaml:5:1]"), "{out}");
+        assert!(out.contains("t.yaml:1:1]"), "{out}");
+        assert!(out.contains("t.yaml:3:1]"), "{out}");
+        assert!(out.contains(" 4 │   2]"), "{out}");
+        assert!(!out.contains('\r'), "{out}");
+    }
+
+    #[test]
+    fn escape_shows_controls_and_bidi_controls_as_rust_escapes() {
+        assert_eq!(escape("plain: é 界 🚚 \u{200b}"), "plain: é 界 🚚 \u{200b}");
+        assert_eq!(
+            escape("\u{1b}]0;x\u{7}\r\n\t\u{7f}\u{9b}\u{202e}\u{2066}"),
+            r"\u{1b}]0;x\u{7}\u{d}\u{a}\u{9}\u{7f}\u{9b}\u{202e}\u{2066}"
+        );
+    }
+
+    #[test]
+    fn input_text_is_escaped_in_every_format() {
+        let src = Source::virtual_file("a\u{1b}[2J.yaml", "x: \"\u{1b}]0;t\u{7}\"\n".into());
+        let d = Diagnostic::error("paved::test", "found `\u{1b}]0;t\u{7}`\r")
+            .at(&src, Span::new(3, 12), "label \u{202e}")
+            .help("help \u{9b}");
+        for format in [Format::Human, Format::Json, Format::Github] {
+            let out = render(std::slice::from_ref(&d), format, false);
+            let raw = out.chars().find(|&c| is_hidden(c) && c != '\n');
+            assert_eq!(raw, None, "{format:?}: {out:?}");
+            let file = if format == Format::Json {
+                r"a\\u{1b}[2J.yaml"
+            } else {
+                r"a\u{1b}[2J.yaml"
+            };
+            assert!(out.contains(file), "{format:?}: {out}");
+        }
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //!
 //! Every span in Paved is a byte range into one [`Source`]. Lines and columns
 //! are computed only when a diagnostic is shown, so the hot path carries two
-//! integers per node. Columns are counted in characters (like rustc), and a
-//! `\r\n` line ending counts as one line break, so positions stay right in
-//! files saved on Windows.
+//! integers per node. Columns are counted in characters (like rustc), a
+//! `\r\n` line ending counts as one line break and a lone `\r` as one too (as
+//! in YAML), so positions stay right in files saved on Windows or old Macs.
 //!
 //! Architecture invariant: this module knows nothing about YAML or schemas.
 
@@ -102,6 +102,30 @@ impl Source {
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
+    /// The number of lines; a text that ends with a line break has an empty
+    /// last line after it.
+    pub fn line_count(&self) -> usize {
+        self.lines().len()
+    }
+
+    /// The byte range of the 1-based line `line` without its line break, and
+    /// where the next line starts (the end of the text for the last line).
+    pub fn line_bounds(&self, line: usize) -> (usize, usize, usize) {
+        let Some(&start) = self.lines().get(line.saturating_sub(1)) else {
+            return (self.text.len(), self.text.len(), self.text.len());
+        };
+        let next = self.lines().get(line).copied().unwrap_or(self.text.len());
+        // A line holds no `\r` or `\n` but its break: each one ends a line.
+        let end = start + self.text[start..next].trim_end_matches(['\n', '\r']).len();
+        (start, end, next)
+    }
+
+    /// Every line's text, without its line break: `str::lines` with a lone
+    /// `\r` as a break too, so line numbers agree with [`Source::line_col`].
+    pub fn line_texts(&self) -> impl Iterator<Item = &str> {
+        (1..=self.line_count()).map(|line| self.line_text(line))
+    }
+
     /// The byte offset of a 1-based line and column (in characters).
     pub fn offset_of(&self, line: usize, col: usize) -> usize {
         let Some(&start) = self.lines().get(line.saturating_sub(1)) else {
@@ -162,5 +186,20 @@ mod tests {
         assert_eq!(src.line_col(two), (2, 5));
         assert_eq!(src.line_text(2), "bé: 2");
         assert_eq!(src.offset_of(2, 5), two);
+        assert_eq!(src.line_bounds(2), (6, 12, 14));
+        assert_eq!(src.line_count(), 4);
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line() {
+        let src = Source::virtual_file("x", "a: 1\rb: 2\r\r\nc".to_string());
+        assert_eq!(src.line_count(), 4);
+        assert_eq!(src.line_col(src.text.find('b').unwrap()), (2, 1));
+        assert_eq!(src.line_bounds(2), (5, 9, 10));
+        assert_eq!(src.line_bounds(3), (10, 10, 12));
+        assert_eq!(src.line_bounds(4), (12, 13, 13));
+        assert_eq!(src.line_text(4), "c");
+        let lines: Vec<&str> = src.line_texts().collect();
+        assert_eq!(lines, ["a: 1", "b: 2", "", "c"]);
     }
 }

@@ -15,6 +15,10 @@
 //! reports as a crash):
 //! - no panic anywhere in Paved;
 //! - a failed compile has at least one error, a successful one none;
+//! - no diagnostic is `paved::internal` (input that passed the schema but
+//!   not the model);
+//! - the diagnostics render in every format, and no control or bidi
+//!   character of the input reaches the rendered text raw;
 //! - every planned path stays inside the output folder;
 //! - every planned file starts with the generated header and reads back as
 //!   YAML with Paved's own reader.
@@ -23,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use paved::app::{self, Inputs};
-use paved::diag::count_errors;
+use paved::diag::{count_errors, is_hidden, Format};
 use paved::emit::is_contained;
 use paved::load::{self, Documents};
 use paved::source::Source;
@@ -107,6 +111,7 @@ pub fn run(data: &[u8]) {
             d.code
         );
         assert!(!d.message.is_empty(), "{}: empty message", d.code);
+        assert_ne!(d.code, "paved::internal", "{}", d.message);
         // Positions must be inside their file.
         if let Some(l) = &d.primary {
             assert!(
@@ -115,6 +120,13 @@ pub fn run(data: &[u8]) {
                 d.code
             );
         }
+    }
+    for format in [Format::Human, Format::Json, Format::Github] {
+        let text = paved::diag::render(&c.diags, format, false);
+        assert!(
+            !text.chars().any(|ch| is_hidden(ch) && ch != '\n'),
+            "a control character reached the {format:?} report raw"
+        );
     }
     if c.failed() {
         assert!(c.plan.files.is_empty(), "a failed compile planned files");

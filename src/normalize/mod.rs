@@ -113,7 +113,7 @@ fn read_with_spans(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>,
                     ),
                     ..d
                 };
-                in_blueprint(d, bp, |rendered| blueprint_line_like(&bp.source.text, rendered))
+                in_blueprint(d, bp, |rendered| blueprint_line_like(&bp.source, rendered))
             })
             .collect());
     }
@@ -133,7 +133,7 @@ fn read_with_spans(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>,
                 .at(&src, Span::new(node.span.start, node.span.start.max(node.span.end.min(node.span.start + 1))), "this document")
                 .help("every document needs `apiVersion`, `kind` and `metadata.name` (a lower-case DNS name)"),
                 bp,
-                |_| blueprint_field_line(&bp.source.text, field),
+                |_| blueprint_field_line(&bp.source, field),
             )),
         }
     }
@@ -232,7 +232,7 @@ fn in_blueprint(
 /// line: the text before the first `{{`/`{%`, at the same indentation when
 /// possible. `description: {{ x }} and: more` matches
 /// `description: "..." and: more`.
-fn blueprint_line_like(blueprint: &str, rendered: &str) -> Option<usize> {
+fn blueprint_line_like(blueprint: &Source, rendered: &str) -> Option<usize> {
     let key = rendered.trim_start();
     let key = match key.find(':') {
         Some(i) if i > 0 => &key[..=i],
@@ -243,7 +243,7 @@ fn blueprint_line_like(blueprint: &str, rendered: &str) -> Option<usize> {
     }
     let indent = rendered.len() - rendered.trim_start().len();
     let candidates: Vec<(usize, &str)> = blueprint
-        .lines()
+        .line_texts()
         .enumerate()
         .filter(|(_, l)| l.trim_start().starts_with(key))
         .collect();
@@ -257,8 +257,8 @@ fn blueprint_line_like(blueprint: &str, rendered: &str) -> Option<usize> {
 /// The blueprint line (1-based) that sets a document field (`kind`,
 /// `metadata.name`, ...), or the closest line that should have: `metadata:`
 /// for a missing name, the first line for a missing `kind`.
-fn blueprint_field_line(blueprint: &str, field: &str) -> Option<usize> {
-    let lines: Vec<&str> = blueprint.lines().collect();
+fn blueprint_field_line(blueprint: &Source, field: &str) -> Option<usize> {
+    let lines: Vec<&str> = blueprint.line_texts().collect();
     let find = |key: &str, from: usize| {
         lines
             .iter()

@@ -18,7 +18,7 @@ use jsonschema::Validator;
 use serde_json::Value as Json;
 
 use crate::diag::Diagnostic;
-use crate::load::Node;
+use crate::load::{Node, Value};
 use crate::source::{SourceRef, Span};
 
 pub const PLATFORM_SCHEMA: &str = include_str!("../../schemas/platform.v1.schema.json");
@@ -66,11 +66,18 @@ pub fn schema_json(kind: Kind) -> &'static Json {
 pub fn validate(kind: Kind, src: &SourceRef, doc: &Node) -> (Json, Vec<Diagnostic>) {
     let json = doc.to_json();
     let c = compiled(kind);
-    if c.validator.is_valid(&json) {
-        return (json, Vec::new());
-    }
     let mut diags = Vec::new();
-    for err in c.validator.iter_errors(&json) {
+    if !c.validator.is_valid(&json) {
+        diags = schema_errors(kind, src, doc, &json);
+    }
+    whole_numbers(kind, src, doc, &json, &mut diags);
+    (json, diags)
+}
+
+fn schema_errors(kind: Kind, src: &SourceRef, doc: &Node, json: &Json) -> Vec<Diagnostic> {
+    let c = compiled(kind);
+    let mut diags = Vec::new();
+    for err in c.validator.iter_errors(json) {
         let pointer = err.instance_path().as_str().to_string();
         let schema_path = err.schema_path().as_str().to_string();
         let ctx = Ctx {
@@ -83,7 +90,97 @@ pub fn validate(kind: Kind, src: &SourceRef, doc: &Node) -> (Json, Vec<Diagnosti
         };
         ctx.translate(err.kind(), err.instance(), &mut diags);
     }
-    (json, diags)
+    diags
+}
+
+/// Floats with a zero fraction (`8080.0`, `1e3`) in fields that take whole
+/// numbers. JSON Schema's `integer` accepts them, since 8080.0 is the integer
+/// 8080 to it; the model reads such fields as integers and the YAML value is a
+/// float, so each one is reported here, at the value. Where a field takes a
+/// whole number is the schema's say: the document is validated once more with
+/// each such float moved off the whole number (`8080.5`), and a float whose
+/// own place then fails (any keyword but a bound: `8080.5` may also pass a
+/// maximum) needs a whole number. Every integer in both schemas has a maximum
+/// far below 2^52, where adding a half still gives a fraction (a test checks
+/// this); a larger float fails the maximum in the first pass.
+fn whole_numbers(kind: Kind, src: &SourceRef, doc: &Node, json: &Json, out: &mut Vec<Diagnostic>) {
+    let mut floats = Vec::new();
+    whole_floats(doc, String::new(), &mut floats);
+    if floats.is_empty() {
+        return;
+    }
+    let mut moved = json.clone();
+    for (pointer, _, f) in &floats {
+        if let Some(v) = moved.pointer_mut(pointer) {
+            *v = Json::from(f + 0.5);
+        }
+    }
+    let mut failed = std::collections::HashSet::new();
+    for err in compiled(kind).validator.iter_errors(&moved) {
+        failed_places(&err, &mut failed);
+    }
+    for (pointer, span, f) in floats {
+        // A value already reported (`-1.0`: "must be at least 0") is not
+        // reported twice.
+        if !failed.contains(&pointer)
+            || out
+                .iter()
+                .any(|d| d.primary.as_ref().is_some_and(|l| l.span == span))
+        {
+            continue;
+        }
+        let field = field_path(&pointer);
+        let written = src.text.get(span.start..span.end).unwrap_or_default();
+        let d = Diagnostic::error(
+            "paved::schema::type",
+            format!("`{field}` must be a whole number, found `{written}`"),
+        )
+        .at(src, span, "expected a whole number")
+        .help(if f.abs() < 1e15 {
+            format!("write `{}`, without a fraction or exponent", f as i64)
+        } else {
+            "write the number without a fraction or exponent".to_string()
+        });
+        out.push(d);
+    }
+}
+
+/// The places where `err` and the errors of each `anyOf`/`oneOf` branch in
+/// it fail, except by a bound.
+fn failed_places(err: &jsonschema::ValidationError, out: &mut std::collections::HashSet<String>) {
+    match err.kind() {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            for e in context.iter().flatten() {
+                failed_places(e, out);
+            }
+        }
+        ValidationErrorKind::Minimum { .. }
+        | ValidationErrorKind::Maximum { .. }
+        | ValidationErrorKind::ExclusiveMinimum { .. }
+        | ValidationErrorKind::ExclusiveMaximum { .. } => return,
+        _ => {}
+    }
+    out.insert(err.instance_path().as_str().to_string());
+}
+
+/// The pointer, span and value of every finite float with a zero fraction.
+fn whole_floats(node: &Node, pointer: String, out: &mut Vec<(String, Span, f64)>) {
+    match &node.value {
+        Value::Float(f) if f.is_finite() && f.fract() == 0.0 => {
+            out.push((pointer, node.span, *f));
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                whole_floats(item, format!("{pointer}/{i}"), out);
+            }
+        }
+        Value::Map(entries) => {
+            for e in entries {
+                whole_floats(&e.value, format!("{pointer}/{}", escape(&e.key)), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 struct Ctx<'a> {
@@ -655,6 +752,74 @@ mod tests {
         let d = check(&format!("{OK}  type: servce\n"));
         assert_eq!(d[0].code, "paved::schema::enum");
         assert_eq!(d[0].help.as_deref(), Some("did you mean `service`?"));
+    }
+
+    #[test]
+    fn whole_floats_in_integer_fields_are_located_type_errors() {
+        let d = check(&OK.replace("port: 8080", "port: 8080.0"));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, "paved::schema::type");
+        assert_eq!(d[0].line_col(), (9, 26));
+        assert_eq!(
+            d[0].message,
+            "`spec.ports[0].port` must be a whole number, found `8080.0`"
+        );
+        assert_eq!(
+            d[0].help.as_deref(),
+            Some("write `8080`, without a fraction or exponent")
+        );
+        // `replicas` is an integer or `auto`: the float fits neither.
+        let d = check(&format!("{OK}  replicas: 1e0\n"));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].line_col(), (10, 13));
+        // Out of range too: reported once, as out of range.
+        let d = check(&format!("{OK}  replicas: -1.0\n"));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, "paved::schema::range");
+        // Fields that take any number accept whole floats.
+        let d = check(&format!(
+            "{OK}  env: {{RATIO: 1.0}}\n  compute: {{cpu: 1.0, memory: 1Gi}}\n  observability: {{slo: {{availability: 99.0}}}}\n"
+        ));
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    /// The whole-number check moves a float off the whole number by adding a
+    /// half; that is exact only below 2^52, so every integer must be bounded
+    /// below it (a larger value then fails the maximum instead).
+    #[test]
+    fn every_integer_in_the_schemas_has_a_maximum_below_2_pow_52() {
+        fn walk(v: &Json, at: &str, out: &mut Vec<String>) {
+            match v {
+                Json::Object(m) => {
+                    let integer = match m.get("type") {
+                        Some(Json::String(t)) => t == "integer",
+                        Some(Json::Array(ts)) => ts.iter().any(|t| t == "integer"),
+                        _ => false,
+                    };
+                    let max = m
+                        .get("maximum")
+                        .or(m.get("exclusiveMaximum"))
+                        .and_then(Json::as_f64);
+                    if integer && !max.is_some_and(|max| max < 2f64.powi(52)) {
+                        out.push(at.to_string());
+                    }
+                    for (k, v) in m {
+                        walk(v, &format!("{at}/{k}"), out);
+                    }
+                }
+                Json::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(v, &format!("{at}/{i}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for kind in [Kind::Application, Kind::Platform] {
+            let mut unbounded = Vec::new();
+            walk(schema_json(kind), "", &mut unbounded);
+            assert!(unbounded.is_empty(), "{kind:?}: {unbounded:?}");
+        }
     }
 
     #[test]
