@@ -237,6 +237,24 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Paved's own wording (messages, labels, help) with input values in it:
+/// like [`escape`], but a line break stays one, since help text is laid out
+/// in lines (a suggested `secrets:` block); no other control character passes.
+pub fn escape_text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_hidden(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if c == '\n' {
+            out.push(c);
+        } else {
+            push_shown(&mut out, c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn push_shown(out: &mut String, c: char) {
     if is_hidden(c) {
         let _ = write!(out, "\\u{{{:x}}}", c as u32);
@@ -546,7 +564,7 @@ impl miette::Diagnostic for Miette<'_> {
 fn adapter(d: &Diagnostic) -> Miette<'_> {
     let mut related = Vec::new();
     let label = |l: &Label| Some(escape(&l.text).into_owned());
-    let help = d.help.as_deref().map(|h| escape(h).into_owned());
+    let help = d.help.as_deref().map(|h| escape_text(h).into_owned());
     let (source, labels, help) = match (&d.primary, &d.file_only) {
         (Some(p), _) => {
             let mut here = vec![p];
@@ -597,7 +615,7 @@ fn adapter(d: &Diagnostic) -> Miette<'_> {
     };
     Miette {
         diag: d,
-        message: escape(&d.message).into_owned(),
+        message: escape_text(&d.message).into_owned(),
         source,
         labels,
         related,
@@ -650,9 +668,9 @@ fn json(diags: &[Diagnostic]) -> String {
             Some(l) => l.source.line_col(l.span.end),
             None => (line, column),
         };
-        let shown = |t: &str| escape(t).into_owned();
+        let shown = |t: &str| escape_text(t).into_owned();
         let obj = serde_json::json!({
-            "file": d.file().map(|f| shown(&f.name)),
+            "file": d.file().map(|f| escape(&f.name).into_owned()),
             "line": line,
             "column": column,
             "endLine": end_line,
@@ -709,10 +727,10 @@ fn github(diags: &[Diagnostic]) -> String {
             }
         }
         props.push(format!("title={}", prop(d.code)));
-        let mut message = escape(&d.message).into_owned();
+        let mut message = escape_text(&d.message).into_owned();
         if let Some(h) = &d.help {
             message.push_str("\nhelp: ");
-            message.push_str(&escape(h));
+            message.push_str(&escape_text(h));
         }
         let _ = writeln!(out, "::{level} {}::{}", props.join(","), data(&message));
     }
@@ -726,14 +744,15 @@ mod tests {
     #[test]
     fn github_escapes_properties_and_data() {
         let src = Source::virtual_file("a,b:c.yaml", "x: 1\n".into());
-        // A line break in a message comes from the input: it is escaped too.
+        // A line break stays a line break (GitHub's own `%0A`); other
+        // control characters are escaped (see input_text_is_escaped_in_every_format).
         let d = Diagnostic::error("paved::test", "100% bad\nreally")
             .at(&src, Span::new(3, 4), "here")
             .help("fix it");
         let out = github(&[d]);
         assert_eq!(
             out,
-            "::error file=a%2Cb%3Ac.yaml,line=1,col=4,endLine=1,endColumn=5,title=paved%3A%3Atest::100%25 bad\\u{a}really%0Ahelp: fix it\n"
+            "::error file=a%2Cb%3Ac.yaml,line=1,col=4,endLine=1,endColumn=5,title=paved%3A%3Atest::100%25 bad%0Areally%0Ahelp: fix it\n"
         );
     }
 

@@ -50,8 +50,10 @@ fn run(case: &str, extra: &[&str]) -> Output {
     if let Some(i) = args.iter().position(|a| a == "--out") {
         args[i + 1] = out_dir.path().display().to_string();
     }
+    // A copy: the case is a workspace of its own, not part of this repository.
+    let copy = support::fixtures::copy_case(&dir);
     paved()
-        .current_dir(&dir)
+        .current_dir(copy.path())
         .args(&args)
         .args(extra)
         .output()
