@@ -10,6 +10,8 @@
 //! control character (C0, DEL, C1) or a bidi control (`U+202E` and kin) as a
 //! Rust escape, `\u{1b}`, so a spec cannot retitle or clear the terminal,
 //! overwrite a line with `\r`, or reorder what a reviewer reads; see [`escape`].
+//! Only a help keeps its line breaks ([`escape_help`]): Paved writes some
+//! helps as a few lines of YAML.
 //! The human renderer hands miette only the lines a report shows, escaped,
 //! with tabs expanded, and clipped around the label to [`SNIPPET_WIDTH`]
 //! columns, so a label past any column renders (miette cannot draw past column
@@ -235,6 +237,15 @@ pub fn escape(s: &str) -> Cow<'_, str> {
         push_shown(&mut out, c);
     }
     Cow::Owned(out)
+}
+
+/// A help text as it is shown: like [`escape`], but its line breaks stay,
+/// since a help may show a few lines of YAML to write.
+pub fn escape_help(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_hidden(c) && c != '\n') {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.split('\n').map(escape).collect::<Vec<_>>().join("\n"))
 }
 
 fn push_shown(out: &mut String, c: char) {
@@ -546,7 +557,7 @@ impl miette::Diagnostic for Miette<'_> {
 fn adapter(d: &Diagnostic) -> Miette<'_> {
     let mut related = Vec::new();
     let label = |l: &Label| Some(escape(&l.text).into_owned());
-    let help = d.help.as_deref().map(|h| escape(h).into_owned());
+    let help = d.help.as_deref().map(|h| escape_help(h).into_owned());
     let (source, labels, help) = match (&d.primary, &d.file_only) {
         (Some(p), _) => {
             let mut here = vec![p];
@@ -661,7 +672,7 @@ fn json(diags: &[Diagnostic]) -> String {
             "severity": d.severity.as_str(),
             "message": shown(&d.message),
             "label": d.primary.as_ref().map(|l| shown(&l.text)),
-            "help": d.help.as_deref().map(shown),
+            "help": d.help.as_deref().map(|h| escape_help(h).into_owned()),
         });
         out.push_str(&obj.to_string());
         out.push('\n');
@@ -712,7 +723,7 @@ fn github(diags: &[Diagnostic]) -> String {
         let mut message = escape(&d.message).into_owned();
         if let Some(h) = &d.help {
             message.push_str("\nhelp: ");
-            message.push_str(&escape(h));
+            message.push_str(&escape_help(h));
         }
         let _ = writeln!(out, "::{level} {}::{}", props.join(","), data(&message));
     }
@@ -818,6 +829,15 @@ mod tests {
             escape("\u{1b}]0;x\u{7}\r\n\t\u{7f}\u{9b}\u{202e}\u{2066}"),
             r"\u{1b}]0;x\u{7}\u{d}\u{a}\u{9}\u{7f}\u{9b}\u{202e}\u{2066}"
         );
+    }
+
+    #[test]
+    fn a_help_keeps_its_line_breaks() {
+        assert_eq!(
+            escape_help("write:\n  a: \u{1b}[2J\r\n"),
+            "write:\n  a: \\u{1b}[2J\\u{d}\n"
+        );
+        assert_eq!(escape_help("one line"), "one line");
     }
 
     #[test]
