@@ -10,6 +10,8 @@
 //! control character (C0, DEL, C1) or a bidi control (`U+202E` and kin) as a
 //! Rust escape, `\u{1b}`, so a spec cannot retitle or clear the terminal,
 //! overwrite a line with `\r`, or reorder what a reviewer reads; see [`escape`].
+//! Only a help keeps its line breaks ([`escape_help`]): Paved writes some
+//! helps as a few lines of YAML.
 //! The human renderer hands miette only the lines a report shows, escaped,
 //! with tabs expanded, and clipped around the label to [`SNIPPET_WIDTH`]
 //! columns, so a label past any column renders (miette cannot draw past column
@@ -237,22 +239,13 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Paved's own wording (messages, labels, help) with input values in it:
-/// like [`escape`], but a line break stays one, since help text is laid out
-/// in lines (a suggested `secrets:` block); no other control character passes.
-pub fn escape_text(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| c != '\n' && is_hidden(c)) {
+/// A help text as it is shown: like [`escape`], but its line breaks stay,
+/// since a help may show a few lines of YAML to write.
+pub fn escape_help(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_hidden(c) && c != '\n') {
         return Cow::Borrowed(s);
     }
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        if c == '\n' {
-            out.push(c);
-        } else {
-            push_shown(&mut out, c);
-        }
-    }
-    Cow::Owned(out)
+    Cow::Owned(s.split('\n').map(escape).collect::<Vec<_>>().join("\n"))
 }
 
 fn push_shown(out: &mut String, c: char) {
@@ -564,7 +557,7 @@ impl miette::Diagnostic for Miette<'_> {
 fn adapter(d: &Diagnostic) -> Miette<'_> {
     let mut related = Vec::new();
     let label = |l: &Label| Some(escape(&l.text).into_owned());
-    let help = d.help.as_deref().map(|h| escape_text(h).into_owned());
+    let help = d.help.as_deref().map(|h| escape_help(h).into_owned());
     let (source, labels, help) = match (&d.primary, &d.file_only) {
         (Some(p), _) => {
             let mut here = vec![p];
@@ -615,7 +608,7 @@ fn adapter(d: &Diagnostic) -> Miette<'_> {
     };
     Miette {
         diag: d,
-        message: escape_text(&d.message).into_owned(),
+        message: escape(&d.message).into_owned(),
         source,
         labels,
         related,
@@ -668,9 +661,9 @@ fn json(diags: &[Diagnostic]) -> String {
             Some(l) => l.source.line_col(l.span.end),
             None => (line, column),
         };
-        let shown = |t: &str| escape_text(t).into_owned();
+        let shown = |t: &str| escape(t).into_owned();
         let obj = serde_json::json!({
-            "file": d.file().map(|f| escape(&f.name).into_owned()),
+            "file": d.file().map(|f| shown(&f.name)),
             "line": line,
             "column": column,
             "endLine": end_line,
@@ -679,7 +672,7 @@ fn json(diags: &[Diagnostic]) -> String {
             "severity": d.severity.as_str(),
             "message": shown(&d.message),
             "label": d.primary.as_ref().map(|l| shown(&l.text)),
-            "help": d.help.as_deref().map(shown),
+            "help": d.help.as_deref().map(|h| escape_help(h).into_owned()),
         });
         out.push_str(&obj.to_string());
         out.push('\n');
@@ -727,10 +720,10 @@ fn github(diags: &[Diagnostic]) -> String {
             }
         }
         props.push(format!("title={}", prop(d.code)));
-        let mut message = escape_text(&d.message).into_owned();
+        let mut message = escape(&d.message).into_owned();
         if let Some(h) = &d.help {
             message.push_str("\nhelp: ");
-            message.push_str(&escape_text(h));
+            message.push_str(&escape_help(h));
         }
         let _ = writeln!(out, "::{level} {}::{}", props.join(","), data(&message));
     }
@@ -744,15 +737,14 @@ mod tests {
     #[test]
     fn github_escapes_properties_and_data() {
         let src = Source::virtual_file("a,b:c.yaml", "x: 1\n".into());
-        // A line break stays a line break (GitHub's own `%0A`); other
-        // control characters are escaped (see input_text_is_escaped_in_every_format).
+        // A line break in a message comes from the input: it is escaped too.
         let d = Diagnostic::error("paved::test", "100% bad\nreally")
             .at(&src, Span::new(3, 4), "here")
             .help("fix it");
         let out = github(&[d]);
         assert_eq!(
             out,
-            "::error file=a%2Cb%3Ac.yaml,line=1,col=4,endLine=1,endColumn=5,title=paved%3A%3Atest::100%25 bad%0Areally%0Ahelp: fix it\n"
+            "::error file=a%2Cb%3Ac.yaml,line=1,col=4,endLine=1,endColumn=5,title=paved%3A%3Atest::100%25 bad\\u{a}really%0Ahelp: fix it\n"
         );
     }
 
@@ -837,6 +829,15 @@ mod tests {
             escape("\u{1b}]0;x\u{7}\r\n\t\u{7f}\u{9b}\u{202e}\u{2066}"),
             r"\u{1b}]0;x\u{7}\u{d}\u{a}\u{9}\u{7f}\u{9b}\u{202e}\u{2066}"
         );
+    }
+
+    #[test]
+    fn a_help_keeps_its_line_breaks() {
+        assert_eq!(
+            escape_help("write:\n  a: \u{1b}[2J\r\n"),
+            "write:\n  a: \\u{1b}[2J\\u{d}\n"
+        );
+        assert_eq!(escape_help("one line"), "one line");
     }
 
     #[test]
