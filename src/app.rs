@@ -131,20 +131,30 @@ impl Compiled {
         if self.workspace.whole() {
             return self.diags.clone();
         }
+        // A spec of the workspace that the paths do not select.
+        let unselected = |src: &SourceRef| -> bool {
+            src.path
+                .strip_prefix(&self.workspace.root)
+                .ok()
+                .map(workspace::slash)
+                .is_some_and(|rel| {
+                    rel.ends_with(workspace::SPEC_FILE) && !self.workspace.selects(&rel)
+                })
+        };
         self.diags
             .iter()
-            .filter(|d| match d.file() {
-                None => true,
-                Some(src) => {
-                    let Some(rel) = src
-                        .path
-                        .strip_prefix(&self.workspace.root)
-                        .ok()
-                        .map(workspace::slash)
-                    else {
-                        return true;
-                    };
-                    !rel.ends_with(workspace::SPEC_FILE) || self.workspace.selects(&rel)
+            .filter(|d| {
+                // Kept when any place it names is selected (a collision
+                // between a selected and another service is both's problem).
+                let mut places = d
+                    .primary
+                    .iter()
+                    .chain(&d.secondary)
+                    .map(|l| &l.source)
+                    .chain(&d.file_only);
+                match places.next() {
+                    None => true,
+                    Some(first) => !unselected(first) || places.any(|s| !unselected(s)),
                 }
             })
             .cloned()

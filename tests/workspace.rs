@@ -781,3 +781,22 @@ fn dry_run_reports_the_plan_the_real_run_carries_out() {
     // "<n> services in <m> environments", written, unchanged, removed.
     assert_eq!(d, r, "dry run: {dl}\nreal run: {rl}");
 }
+
+#[test]
+fn validating_one_service_reports_a_collision_placed_in_another_spec() {
+    // `b-api` in eu-prod and `a-api-eu` in prod make the same Argo CD
+    // Application; the finding's first place is the other spec, and
+    // validating either one alone still reports it.
+    let case = support::fixtures::copy_case(
+        &support::fixtures::root().join("fixtures/invalid/collision-argocd-application"),
+    );
+    for one in ["b-api", "a-api-eu"] {
+        let o = run(case.path(), &["validate", one, "--format", "json"]);
+        expect(&o, 1);
+        assert!(
+            stdout(&o).contains("paved::semantic::name-collision"),
+            "{one}: {}",
+            stdout(&o)
+        );
+    }
+}
