@@ -96,15 +96,18 @@ pub fn run(data: &[u8]) {
         paths: vec![dir.to_path_buf()],
         config: Some(dir.join("paved.yaml")),
         out_dir: Some(dir.join("out")),
+        envs: vec![],
     };
     // A Fault is an environment problem (exit 2), e.g. a blueprint file that
     // is not UTF-8; it must still be a value, not a panic.
     let Ok(c) = app::compile(&inputs, true) else {
         return;
     };
-    let errors = count_errors(&c.diags);
-    assert_eq!(c.failed(), errors > 0);
-    for d in &c.diags {
+    assert_eq!(c.failed(), count_errors(&c.diags) > 0);
+    // The whole pipeline: every unit rendered, with the render's findings.
+    let (files, diags) = app::render_in_memory(&c);
+    let failed = count_errors(&diags) > 0;
+    for d in &diags {
         assert!(
             !d.code.is_empty() && d.code.starts_with("paved::"),
             "bad code {:?}",
@@ -122,24 +125,24 @@ pub fn run(data: &[u8]) {
         }
     }
     for format in [Format::Human, Format::Json, Format::Github] {
-        let text = paved::diag::render(&c.diags, format, false);
+        let text = paved::diag::render(&diags, format, false);
         assert!(
             !text.chars().any(|ch| is_hidden(ch) && ch != '\n'),
             "a control character reached the {format:?} report raw"
         );
     }
-    if c.failed() {
-        assert!(c.plan.files.is_empty(), "a failed compile planned files");
+    if failed {
+        assert!(files.is_empty(), "a failed compile planned files");
         return;
     }
-    for f in &c.plan.files {
+    for f in &files {
         assert!(
             is_contained(&f.path),
             "planned path leaves DIR: {:?}",
             f.path
         );
         assert!(
-            f.content.starts_with(paved::normalize::HEADER_MARK),
+            f.content.starts_with(paved::emit::header::MARK),
             "{}: no header",
             f.path
         );
