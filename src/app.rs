@@ -50,7 +50,11 @@ pub struct Output {
 pub struct Inputs {
     pub paths: Vec<PathBuf>,
     pub config: Option<PathBuf>,
+    /// `--out` as given; `None`: the default in the workspace root, for
+    /// commands with `default_out`.
     pub out_dir: Option<PathBuf>,
+    /// Whether the command has an output folder (render, check).
+    pub default_out: bool,
     /// `--env`: the environments to render; empty: all.
     pub envs: Vec<String>,
 }
@@ -200,6 +204,7 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         paths: inputs.paths.clone(),
         config: inputs.config.clone(),
         out_dir: inputs.out_dir.clone(),
+        default_out: inputs.default_out,
     })
     .map_err(Fault)?;
     let mut diags = skipped_diags(&ws);

@@ -98,8 +98,9 @@ pub enum Command {
         #[command(flatten)]
         sources: Sources,
         /// The output folder, or `-` for one multi-document YAML stream on stdout
-        #[arg(long, short, value_name = "DIR", default_value = "rendered")]
-        out: PathBuf,
+        /// [default: `rendered` in the workspace root]
+        #[arg(long, short, value_name = "DIR")]
+        out: Option<PathBuf>,
         /// Report what would be written, kept and removed; write nothing
         #[arg(long)]
         dry_run: bool,
@@ -116,9 +117,9 @@ pub enum Command {
     Check {
         #[command(flatten)]
         sources: Sources,
-        /// The output folder to compare with
-        #[arg(long, short, value_name = "DIR", default_value = "rendered")]
-        out: PathBuf,
+        /// The output folder to compare with [default: `rendered` in the workspace root]
+        #[arg(long, short, value_name = "DIR")]
+        out: Option<PathBuf>,
         /// Only this environment (repeatable) [default: every environment]
         #[arg(long = "env", value_name = "NAME")]
         envs: Vec<String>,

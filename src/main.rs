@@ -53,8 +53,10 @@ fn main() -> ExitCode {
             dry_run,
             envs,
         } => allow("render", format, &[Human, Json, Github]).and_then(|()| {
-            let to = (!cmd::render::is_stdout(&dir)).then(|| dir.clone());
-            cmd::render::run(&inputs(sources, to, envs), &dir, dry_run, &out)
+            let to_stdout = dir.as_deref().is_some_and(cmd::render::is_stdout);
+            let mut i = inputs(sources, dir.filter(|_| !to_stdout), envs);
+            i.default_out = !to_stdout;
+            cmd::render::run(&i, to_stdout, dry_run, &out)
         }),
         Command::Validate { sources } => allow("validate", format, &[Human, Json, Github])
             .and_then(|()| cmd::validate::run(&inputs(sources, None, vec![]), &out)),
@@ -62,8 +64,11 @@ fn main() -> ExitCode {
             sources,
             out: dir,
             envs,
-        } => allow("check", format, &[Human, Json, Github])
-            .and_then(|()| cmd::check::run(&inputs(sources, Some(dir.clone()), envs), &dir, &out)),
+        } => allow("check", format, &[Human, Json, Github]).and_then(|()| {
+            let mut i = inputs(sources, dir, envs);
+            i.default_out = true;
+            cmd::check::run(&i, &out)
+        }),
         Command::Diff {
             paths,
             base,
@@ -153,6 +158,7 @@ fn inputs(
         paths: sources.paths,
         config: sources.config,
         out_dir,
+        default_out: false,
         envs,
     }
 }

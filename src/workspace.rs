@@ -35,9 +35,16 @@ pub struct Request {
     /// Paths selecting services; empty means the current folder.
     pub paths: Vec<PathBuf>,
     pub config: Option<PathBuf>,
-    /// The output folder, never searched for specs.
+    /// The output folder given (relative to the current folder), never
+    /// searched for specs.
     pub out_dir: Option<PathBuf>,
+    /// Without `out_dir`, use [`DEFAULT_OUT`] in the root (like cargo's
+    /// `target/`, the same folder from anywhere in the workspace).
+    pub default_out: bool,
 }
+
+/// The output folder when none is given, relative to the workspace root.
+pub const DEFAULT_OUT: &str = "rendered";
 
 /// One spec of the workspace.
 #[derive(Debug, Clone)]
@@ -84,6 +91,8 @@ pub struct Workspace {
     pub skipped: Vec<Skipped>,
     /// Root-relative prefixes the paths select; `None`: the whole workspace.
     pub selection: Option<Vec<String>>,
+    /// The output folder: as given, or [`DEFAULT_OUT`] in the root.
+    pub out_dir: Option<PathBuf>,
 }
 
 impl Workspace {
@@ -109,6 +118,16 @@ impl Workspace {
     /// Whether a root-relative spec path is selected.
     pub fn selects(&self, rel: &str) -> bool {
         selects(self.selection.as_deref(), rel)
+    }
+
+    /// The output folder as shown to people: as given, or relative to the
+    /// current folder when it is the default one.
+    pub fn out_shown(&self) -> String {
+        match &self.out_dir {
+            Some(o) if o.is_absolute() && o.starts_with(&self.root) => self.shown(o),
+            Some(o) => o.display().to_string(),
+            None => String::new(),
+        }
     }
 
     /// Whether the paths select every service.
@@ -237,8 +256,12 @@ pub fn open(req: &Request) -> Result<Workspace, String> {
         }
     }
 
-    let skip_dir = req
-        .out_dir
+    let out_dir = match &req.out_dir {
+        Some(o) => Some(o.clone()),
+        None if req.default_out => Some(root.join(DEFAULT_OUT)),
+        None => None,
+    };
+    let skip_dir = out_dir
         .as_ref()
         .and_then(|o| cwd.join(o).canonicalize().ok());
     let (specs, skipped) = walk(&root, config.as_deref(), skip_dir.as_deref())?;
@@ -296,6 +319,7 @@ pub fn open(req: &Request) -> Result<Workspace, String> {
         specs,
         skipped,
         selection,
+        out_dir,
     })
 }
 

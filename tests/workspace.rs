@@ -800,3 +800,24 @@ fn validating_one_service_reports_a_collision_placed_in_another_spec() {
         );
     }
 }
+
+#[test]
+fn the_default_output_folder_is_the_workspaces_from_any_folder() {
+    let repo = repo();
+    let root = repo.path();
+    expect(&run(&root.join("services/orders"), &["render"]), 0);
+    assert!(root
+        .join("rendered/staging/orders/deployment-orders.yaml")
+        .is_file());
+    assert!(!root.join("services/orders/rendered").exists());
+    expect(&run(&root.join("services/billing"), &["check"]), 0);
+    let o = run(&root.join("services"), &["check", "--quiet"]);
+    expect(&o, 0);
+    // The summary names it as seen from here.
+    let o = run(&root.join("services/orders"), &["render"]);
+    assert!(
+        stderr(&o).contains("into ../../rendered:"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -5,8 +5,6 @@
 //! `cargo fmt --check` or `git diff`): each stale, missing and extra file with
 //! a short unified diff, then the command that brings the folder up to date.
 
-use std::path::Path;
-
 use crate::app::{self, Fault, Inputs, Output};
 use crate::diag::Format;
 use crate::emit::check::Drift;
@@ -18,15 +16,18 @@ pub const MAX_DIFF_LINES: usize = 40;
 /// The diagnostic code of a drift finding in `json` and `github` output.
 pub const DRIFT: &str = "paved::check::drift";
 
-pub fn run(inputs: &Inputs, out_dir: &Path, out: &Output) -> Result<bool, Fault> {
+pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
+    let progress = app::progress(out, "rendering in memory");
+    let c = app::compile(inputs, true)?;
+    let Some(out_dir) = c.workspace.out_dir.as_deref() else {
+        return Err(Fault("no output folder".into()));
+    };
     if out_dir.exists() && !out_dir.is_dir() {
         return Err(Fault(format!(
             "the output path `{}` exists and is not a folder",
-            out_dir.display()
+            c.workspace.out_shown()
         )));
     }
-    let progress = app::progress(out, "rendering in memory");
-    let c = app::compile(inputs, true)?;
     let Some(units) = c.units() else {
         drop(progress);
         app::report(&c.diags, out);
@@ -40,8 +41,8 @@ pub fn run(inputs: &Inputs, out_dir: &Path, out: &Output) -> Result<bool, Fault>
         true => Some(super::render::lock(out_dir, false, out)?),
         false => None,
     };
-    let fix = fix_command(inputs, out_dir);
-    let dir = out_dir.display().to_string();
+    let fix = fix_command(inputs);
+    let dir = c.workspace.out_shown();
     // Under the lock, a journal means its render was killed.
     if let Some(what) = crate::emit::write::interrupted(out_dir) {
         drop(lock);
@@ -116,7 +117,7 @@ fn interrupted(what: &str, dir: &str, fix: &str, format: Format) -> String {
 
 /// The `paved render` command that makes the folder match, with the user's own
 /// paths and config, quoted for a shell.
-pub fn fix_command(inputs: &Inputs, out_dir: &Path) -> String {
+pub fn fix_command(inputs: &Inputs) -> String {
     let mut cmd = String::from("paved render");
     for p in &inputs.paths {
         cmd.push(' ');
@@ -130,8 +131,10 @@ pub fn fix_command(inputs: &Inputs, out_dir: &Path) -> String {
         cmd.push_str(" --config ");
         cmd.push_str(&super::shell_quote(&c.display().to_string()));
     }
-    cmd.push_str(" --out ");
-    cmd.push_str(&super::shell_quote(&out_dir.display().to_string()));
+    if let Some(o) = &inputs.out_dir {
+        cmd.push_str(" --out ");
+        cmd.push_str(&super::shell_quote(&o.display().to_string()));
+    }
     cmd
 }
 
@@ -270,10 +273,11 @@ mod tests {
         let inputs = Inputs {
             paths: vec![PathBuf::from("services"), PathBuf::from("my team")],
             config: Some(PathBuf::from("platform/paved.yaml")),
+            out_dir: Some(PathBuf::from("rendered")),
             ..Inputs::default()
         };
         assert_eq!(
-            fix_command(&inputs, Path::new("rendered")),
+            fix_command(&inputs),
             "paved render services 'my team' --config platform/paved.yaml --out rendered"
         );
     }

@@ -148,6 +148,7 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
         config: s.config.clone(),
         envs: s.envs.clone(),
         out_dir: None,
+        default_out: true,
     };
     let new = app::compile(&inputs, true)?;
     let Some(new_files) = all_files(&new, out) else {
@@ -195,6 +196,7 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
                 config: old_config,
                 envs: s.envs.clone(),
                 out_dir: None,
+                default_out: true,
             },
             true,
         ) {

@@ -16,7 +16,7 @@ pub fn is_stdout(dir: &Path) -> bool {
     dir.as_os_str() == "-"
 }
 
-pub fn run(inputs: &Inputs, out_dir: &Path, dry_run: bool, out: &Output) -> Result<bool, Fault> {
+pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Result<bool, Fault> {
     let start = Instant::now();
     let progress = app::progress(out, "discovering specs");
     let c = app::compile(inputs, true)?;
@@ -25,7 +25,6 @@ pub fn run(inputs: &Inputs, out_dir: &Path, dry_run: bool, out: &Output) -> Resu
         app::report(&c.diags, out);
         return Ok(false);
     };
-    let to_stdout = is_stdout(out_dir);
     // A dry run or a stream writes nothing later, so it keeps nothing, or
     // everything at once.
     let budget = match (to_stdout, dry_run) {
@@ -44,7 +43,10 @@ pub fn run(inputs: &Inputs, out_dir: &Path, dry_run: bool, out: &Output) -> Resu
         return Ok(true);
     }
     let scope = c.scope();
-    let shown = out_dir.display().to_string();
+    let Some(out_dir) = c.workspace.out_dir.as_deref() else {
+        return Err(Fault("no output folder".into()));
+    };
+    let shown = c.workspace.out_shown();
 
     if dry_run {
         let lock = match out_dir.is_dir() {
@@ -90,7 +92,10 @@ pub fn run(inputs: &Inputs, out_dir: &Path, dry_run: bool, out: &Output) -> Resu
         return Ok(refusals.is_empty());
     }
 
-    write::prepare(out_dir).map_err(|e| Fault(e.0))?;
+    // Messages name the folder as the user sees it, not as an absolute path.
+    let absolute = out_dir.display().to_string();
+    let fault = |e: write::WriteError| Fault(e.0.replace(&absolute, &shown));
+    write::prepare(out_dir).map_err(fault)?;
     let lock = lock(out_dir, true, out)?;
     if let Some(what) = write::interrupted(out_dir) {
         app::status(out, &format!("completing an interrupted render: {what}"));
@@ -105,7 +110,7 @@ pub fn run(inputs: &Inputs, out_dir: &Path, dry_run: bool, out: &Output) -> Resu
     drop(progress);
     // Warnings are printed after the progress line is gone, never under it.
     app::report(&diags, out);
-    let stats = result.map_err(|e| Fault(e.0))?;
+    let stats = result.map_err(fault)?;
     for f in &stats.written_files {
         app::status_verbose(out, &format!("wrote   {shown}/{f}"));
     }
