@@ -810,6 +810,9 @@ fn the_default_output_folder_is_the_workspaces_from_any_folder() {
         .join("rendered/staging/orders/deployment-orders.yaml")
         .is_file());
     assert!(!root.join("services/orders/rendered").exists());
+    // Only orders (the current folder) was rendered so far.
+    expect(&run(&root.join("services/billing"), &["check"]), 1);
+    expect(&run(&root.join("services"), &["render"]), 0);
     expect(&run(&root.join("services/billing"), &["check"]), 0);
     let o = run(&root.join("services"), &["check", "--quiet"]);
     expect(&o, 0);
