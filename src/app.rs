@@ -184,6 +184,32 @@ impl Compiled {
         )
     }
 
+    /// Says, with `--verbose`, which workspace and config are in use and what
+    /// the paths select.
+    pub fn describe(&self, out: &Output) {
+        let ws = &self.workspace;
+        status_verbose(
+            out,
+            &format!(
+                "workspace: {} ({}); {}, {} selected{}",
+                ws.root_shown(),
+                match &ws.config {
+                    Some(_) => format!("config {}", ws.config_shown()),
+                    None => "built-in config".to_string(),
+                },
+                plural(ws.specs.len(), "spec"),
+                ws.specs.iter().filter(|s| s.selected).count(),
+                match &self.envs {
+                    Some(e) => format!(
+                        "; environments {}",
+                        e.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    None => String::new(),
+                }
+            ),
+        );
+    }
+
     /// ` (workspace `.`, config `paved.yaml`)`, for summaries.
     pub fn where_(&self) -> String {
         format!(

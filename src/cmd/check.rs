@@ -19,6 +19,7 @@ pub const DRIFT: &str = "paved::check::drift";
 pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
     let progress = app::progress(out, "rendering in memory");
     let c = app::compile(inputs, true)?;
+    c.describe(out);
     let Some(out_dir) = c.workspace.out_dir.as_deref() else {
         return Err(Fault("no output folder".into()));
     };

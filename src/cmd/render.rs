@@ -20,6 +20,7 @@ pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Res
     let start = Instant::now();
     let progress = app::progress(out, "discovering specs");
     let c = app::compile(inputs, true)?;
+    c.describe(out);
     let Some(units) = c.units() else {
         drop(progress);
         app::report(&c.diags, out);

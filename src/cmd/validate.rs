@@ -11,6 +11,7 @@ pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
         let _progress = app::progress(out, "validating");
         app::compile(inputs, false)?
     };
+    c.describe(out);
     let diags = c.selected_diags();
     app::report(&diags, out);
     let failed = crate::diag::count_errors(&diags) > 0;
