@@ -120,14 +120,16 @@ grep -q "paved check.*Failed" "$TMP/out.txt" || {
     cat "$TMP/out.txt"
     fail "paved-check did not report the stale output"
 }
-grep -q "paved render --out rendered" "$TMP/out.txt" || {
+# The hook runs `paved check` with the default output folder (rendered/ in
+# the workspace root), so the fix is the plain command.
+grep -qx "    paved render" "$TMP/out.txt" || {
     cat "$TMP/out.txt"
     fail "the refusal does not give the fixing command"
 }
 echo "ok: stale rendered output is refused by paved-check"
 
 # The fix the hook printed makes the commit go through.
-paved render --quiet --out rendered
+paved render --quiet
 commit "orders: 1.4.3" || {
     cat "$TMP/out.txt"
     fail "the re-rendered change was refused"
