@@ -71,6 +71,9 @@ pub struct Compiled {
     pub diags: Vec<Diagnostic>,
     /// `--env`, checked against the platform; `None`: every environment.
     pub envs: Option<BTreeSet<String>>,
+    /// Services rendered with the selection because their output depends on
+    /// it (see [`Compiled::relate`]); not reported as selected.
+    pub related: BTreeSet<String>,
 }
 
 impl Compiled {
@@ -85,13 +88,44 @@ impl Compiled {
             .filter(|s| self.workspace.selects(&s.origin))
     }
 
-    /// What the paths and `--env` select, for the render units.
+    /// What the paths and `--env` select, for the render units: the
+    /// selected services and those related to them.
     pub fn select(&self) -> Select {
         Select {
-            services: (!self.workspace.whole())
-                .then(|| self.selected().map(|s| s.name().to_string()).collect()),
+            services: (!self.workspace.whole()).then(|| {
+                self.selected()
+                    .map(|s| s.name().to_string())
+                    .chain(self.related.iter().cloned())
+                    .collect()
+            }),
             envs: self.envs.clone(),
         }
+    }
+
+    /// Widens a subset run to the services whose rendered files depend on
+    /// the selected ones: their dependencies (whose NetworkPolicies admit
+    /// them) and dependents (whose egress reaches them), now and, through
+    /// `earlier`, as the last render recorded them (a dependency just
+    /// dropped still admits the service until it is rendered again). So
+    /// after a change to one spec, rendering that service alone leaves the
+    /// whole folder up to date.
+    pub fn relate(&mut self, earlier: &BTreeSet<String>) {
+        if self.workspace.whole() {
+            return;
+        }
+        let selected: BTreeSet<&str> = self.selected().map(Service::name).collect();
+        let mut related: BTreeSet<String> = earlier.clone();
+        for s in &self.services {
+            let deps: Vec<&str> = s.dependency_names().collect();
+            if selected.contains(s.name()) {
+                related.extend(deps.iter().map(|d| d.to_string()));
+            } else if deps.iter().any(|d| selected.contains(d)) {
+                related.insert(s.name().to_string());
+            }
+        }
+        let known: BTreeSet<&str> = self.services.iter().map(Service::name).collect();
+        related.retain(|n| !selected.contains(n.as_str()) && known.contains(n.as_str()));
+        self.related = related;
     }
 
     /// The render units, once the model is complete and error-free.
@@ -108,10 +142,33 @@ impl Compiled {
         ))
     }
 
+    /// [`relate`](Compiled::relate), with what the output folder recorded of
+    /// the selected services' dependencies at the last render.
+    pub fn relate_with_output(&mut self) {
+        if self.workspace.whole() {
+            return;
+        }
+        let mut earlier = BTreeSet::new();
+        if let Some(dir) = &self.workspace.out_dir {
+            for s in self.selected() {
+                earlier.extend(crate::emit::recorded_dependencies(dir, s.name()));
+            }
+        }
+        self.relate(&earlier);
+    }
+
     /// Which generated files in the output folder this run owns.
     pub fn scope(&self) -> Scope {
         Scope {
-            specs: self.workspace.selection.clone(),
+            specs: self.workspace.selection.clone().map(|mut prefixes| {
+                prefixes.extend(
+                    self.services
+                        .iter()
+                        .filter(|s| self.related.contains(s.name()))
+                        .map(|s| s.origin.clone()),
+                );
+                prefixes
+            }),
             envs: self.envs.as_ref().map(|e| e.iter().cloned().collect()),
             env_names: self
                 .platform
@@ -241,6 +298,7 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         blueprints: None,
         diags: vec![],
         envs: None,
+        related: BTreeSet::new(),
         workspace: ws,
     };
 

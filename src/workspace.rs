@@ -99,7 +99,7 @@ impl Workspace {
     /// `path` as people should see it: relative to the current folder when
     /// that is shorter to read (`../inventory/platform.yaml`), with `/`.
     pub fn shown(&self, path: &Path) -> String {
-        relative(path, &self.cwd)
+        escape(&relative(path, &self.cwd))
     }
 
     /// The root as shown to people (`.` when it is the current folder).
@@ -125,7 +125,7 @@ impl Workspace {
     pub fn out_shown(&self) -> String {
         match &self.out_dir {
             Some(o) if o.is_absolute() && o.starts_with(&self.root) => self.shown(o),
-            Some(o) => o.display().to_string(),
+            Some(o) => escape(&o.display().to_string()),
             None => String::new(),
         }
     }
@@ -178,6 +178,12 @@ pub fn open(req: &Request) -> Result<Workspace, String> {
         } else if p.file_name().is_some_and(|n| n == CONFIG_FILE) {
             Arg::Config
         } else if p.file_name().is_some_and(|n| n == SPEC_FILE) {
+            if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(format!(
+                    "`{}` is a symlink, and Paved does not follow symlinked specs; name the file it points to",
+                    escape(&shown)
+                ));
+            }
             Arg::Spec
         } else {
             return Err(format!(
@@ -297,6 +303,12 @@ pub fn open(req: &Request) -> Result<Workspace, String> {
             || skipped.iter().any(|s| selects(Some(&one), &s.rel));
         if !hit {
             let shown = escape(&p.display().to_string());
+            if let Some(o) = skip_dir.as_ref().filter(|o| abs.starts_with(o)) {
+                return Err(format!(
+                    "`{shown}` is inside the output folder `{}`, which is never searched for specs",
+                    escape(&relative(o, &cwd))
+                ));
+            }
             return Err(match kind {
                 Arg::Spec => format!(
                     "`{shown}` is not a spec of the workspace at `{}` (it is inside the output folder, a hidden folder, or another workspace)",

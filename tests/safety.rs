@@ -303,7 +303,7 @@ fn the_writer_refuses_paths_that_leave_the_folder() {
         std::fs::create_dir_all(&out).unwrap();
         let units = [plan];
         let survey = paved::emit::survey(&out, &units, &Scope::default());
-        let r = paved::emit::write::apply(&out, &units, &survey);
+        let r = paved::emit::write::apply(&out, &units, &survey, true);
         assert!(r.is_err(), "`{bad}` was written");
         // Refused before the first write: not even the good file is there.
         let after = snapshot(sandbox.path());

@@ -18,9 +18,10 @@ pub const DRIFT: &str = "paved::check::drift";
 
 pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
     let progress = app::progress(out, "rendering in memory");
-    let c = app::compile(inputs, true)?;
+    let mut c = app::compile(inputs, true)?;
     c.describe(out);
-    let Some(out_dir) = c.workspace.out_dir.as_deref() else {
+    c.relate_with_output();
+    let Some(out_dir) = c.workspace.out_dir.clone() else {
         return Err(Fault("no output folder".into()));
     };
     if out_dir.exists() && !out_dir.is_dir() {
@@ -29,6 +30,7 @@ pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
             c.workspace.out_shown()
         )));
     }
+    let out_dir = out_dir.as_path();
     let Some(units) = c.units() else {
         drop(progress);
         app::report(&c.diags, out);
@@ -87,7 +89,7 @@ pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
 /// The report of a folder a killed render left half-written.
 fn interrupted(what: &str, dir: &str, fix: &str, format: Format) -> String {
     let message =
-        format!("`{dir}` holds an interrupted render ({what}): its files are a mix of two renders");
+        format!("`{dir}` holds an interrupted render: {what}, so its files may mix two renders");
     match format {
         Format::Human => format!("{message}.\nTo complete it, run:\n    {fix}\n"),
         Format::Json => {
@@ -156,9 +158,9 @@ fn explain(d: &Drift) -> String {
         Drift::Foreign(_) => {
             "a file Paved did not generate stands where Paved writes; move it away".into()
         }
-        Drift::Special(_, what) => format!(
-            "{what} stands where Paved writes a file; Paved never reads or writes through it"
-        ),
+        Drift::Special(_, what) => {
+            format!("{what}, where Paved writes a file; Paved never reads or writes through it")
+        }
     }
 }
 

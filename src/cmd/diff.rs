@@ -150,11 +150,11 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
         out_dir: None,
         default_out: true,
     };
-    let new = app::compile(&inputs, true)?;
-    let Some(new_files) = all_files(&new, out) else {
+    let mut new = app::compile(&inputs, true)?;
+    if new.failed() {
+        app::report(&new.diags, out);
         return Ok(None);
-    };
-    let scope = new.scope();
+    }
     let top_real = top.canonicalize().unwrap_or(top.clone());
     // A path as it is inside the repository, e.g. `services/orders`.
     let in_repo = |p: &Path| -> Result<PathBuf, Fault> {
@@ -207,6 +207,24 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
     } else {
         None
     };
+    // A subset compares the services related to it too, as they are now and
+    // as they were at REF (a dependency dropped since still changes).
+    let selected: std::collections::BTreeSet<String> =
+        new.selected().map(|s| s.name().to_string()).collect();
+    let mut earlier = std::collections::BTreeSet::new();
+    for o in old.iter().flat_map(|c| &c.services) {
+        let deps: Vec<&str> = o.dependency_names().collect();
+        if selected.contains(o.name()) {
+            earlier.extend(deps.iter().map(|d| d.to_string()));
+        } else if deps.iter().any(|d| selected.contains(*d)) {
+            earlier.insert(o.name().to_string());
+        }
+    }
+    new.relate(&earlier);
+    let Some(new_files) = all_files(&new, out) else {
+        return Ok(None);
+    };
+    let scope = new.scope();
     let old_files = match old {
         None => Vec::new(),
         Some(old) => {

@@ -58,7 +58,7 @@ pub fn run(name: &str, kind: Kind, dir: &Path, out: &Output) -> Result<bool, Fau
     app::status(
         out,
         &format!(
-            "Created {shown} for the {} `{name}`.\nNext: edit the lines marked `change me`, then run\n    paved validate {folder}\n    paved render {folder} --out rendered",
+            "Created {shown} for the {} `{name}`.\nNext: edit the lines marked `change me`, then run\n    paved validate {folder}\n    paved render {folder}",
             kind.as_str()
         ),
     );

@@ -19,8 +19,13 @@ pub fn is_stdout(dir: &Path) -> bool {
 pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Result<bool, Fault> {
     let start = Instant::now();
     let progress = app::progress(out, "discovering specs");
-    let c = app::compile(inputs, true)?;
+    let mut c = app::compile(inputs, true)?;
     c.describe(out);
+    // Files in a folder must stay consistent: render the services whose
+    // output depends on the selected ones too. A stream is just the selection.
+    if !to_stdout {
+        c.relate_with_output();
+    }
     let Some(units) = c.units() else {
         drop(progress);
         app::report(&c.diags, out);
@@ -60,7 +65,9 @@ pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Res
         app::report(&diags, out);
         let refusals = survey.refusals();
         for p in survey.pending.iter().flatten() {
-            app::status_verbose(out, &format!("would write  {shown}/{}", p.path));
+            if matches!(p.now, emit::OnDisk::Missing | emit::OnDisk::Generated) {
+                app::status_verbose(out, &format!("would write  {shown}/{}", p.path));
+            }
         }
         for p in &survey.extra {
             app::status_verbose(out, &format!("would remove {shown}/{p}"));
@@ -78,7 +85,7 @@ pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Res
             out,
             &format!(
                 "Rendered {what} (dry run, nothing written): {} would be written, {} unchanged, {} removed{} in {:.2}s ({})",
-                survey.pending_count(),
+                survey.pending_count() - refusals.len(),
                 survey.unchanged,
                 survey.extra.len(),
                 if refusals.is_empty() {
@@ -90,7 +97,14 @@ pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Res
                 c.where_()
             ),
         );
-        return Ok(refusals.is_empty());
+        if !refusals.is_empty() {
+            // The real run would stop here, with exit 2.
+            return Err(Fault(format!(
+                "the render would refuse {} (see above)",
+                app::plural(refusals.len(), "planned path")
+            )));
+        }
+        return Ok(true);
     }
 
     // Messages name the folder as the user sees it, not as an absolute path.
@@ -106,7 +120,8 @@ pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Res
         "writing {}",
         app::plural(survey.pending_count(), "file")
     ));
-    let result = write::apply(out_dir, &rendered, &survey);
+    let whole = c.workspace.whole() && c.envs.is_none();
+    let result = write::apply(out_dir, &rendered, &survey, whole);
     drop(lock);
     drop(progress);
     // Warnings are printed after the progress line is gone, never under it.
@@ -117,6 +132,14 @@ pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Res
     }
     for f in &stats.removed_files {
         app::status_verbose(out, &format!("removed {shown}/{f}"));
+    }
+    if stats.incomplete {
+        app::status(
+            out,
+            &format!(
+                "{shown} still holds an interrupted render's files outside these services; run `paved render` on the whole workspace to complete it"
+            ),
+        );
     }
     app::status(
         out,
@@ -144,16 +167,17 @@ pub fn lock(dir: &Path, exclusive: bool, out: &Output) -> Result<write::Lock, Fa
     .map_err(|e| Fault(e.0))
 }
 
-/// Every selected document as one multi-document YAML stream, in path
-/// order, without the generated headers: what `kubectl apply -f -` or a
-/// validator reads. Kustomization files list a folder's files and mean
-/// nothing in a stream, so they are left out.
+/// Every selected Kubernetes document as one multi-document YAML stream, in
+/// path order, without the generated headers: what `kubectl apply -f -` or a
+/// validator reads. Kustomization files (a folder's file list) and the
+/// Backstage catalog (`catalog/`, read by the portal, not a cluster) are left
+/// out.
 fn stream<P: Planned>(units: &[P]) -> String {
     let mut files: Vec<emit::OutFile> = units.iter().flat_map(|u| u.files()).collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut out = String::new();
     for f in files {
-        if f.path.ends_with("/kustomization.yaml") {
+        if f.path.ends_with("/kustomization.yaml") || f.path.starts_with("catalog/") {
             continue;
         }
         let body = f.content.split_once('\n').map_or("", |(_, rest)| rest);

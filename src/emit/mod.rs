@@ -245,6 +245,28 @@ pub fn generated_files_except(dir: &Path, known: &HashSet<&str>) -> Vec<(String,
     out
 }
 
+/// The services the last render recorded `name` as depending on: the
+/// `component:NAME` references of its catalog entry in `dir` (read as text,
+/// bounded, never through a link). Empty when there is none.
+pub fn recorded_dependencies(dir: &Path, name: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let Ok(bytes) = read_regular(&dir.join("catalog").join(format!("{name}.yaml")), 1 << 20) else {
+        return out;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    for (i, _) in text.match_indices("component:") {
+        let rest = &text[i + "component:".len()..];
+        let dep: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+            .collect();
+        if !dep.is_empty() {
+            out.insert(dep);
+        }
+    }
+    out
+}
+
 /// One planned file that is not up to date, and what is there now.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -296,17 +318,41 @@ impl Survey {
 /// Compares planned units with the folder `dir`. Read-only; `dir` may not exist.
 pub fn survey<P: Planned>(dir: &Path, units: &[P], scope: &Scope) -> Survey {
     use rayon::prelude::*;
+    // Every folder on the way to a planned file, checked once: a symlinked
+    // folder is never read through, and a file where a folder goes blocks.
+    let mut folders: Vec<&str> = units
+        .iter()
+        .flat_map(|u| u.digests().iter())
+        .flat_map(|d| d.path.match_indices('/').map(move |(i, _)| &d.path[..i]))
+        .collect();
+    folders.sort_unstable();
+    folders.dedup();
+    let blocked: std::collections::HashMap<&str, &'static str> = folders
+        .par_iter()
+        .filter_map(|f| match std::fs::symlink_metadata(dir.join(f)) {
+            Ok(m) if m.file_type().is_symlink() => Some((*f, "inside a symlinked folder")),
+            Ok(m) if !m.is_dir() => Some((*f, "under a file that stands where a folder goes")),
+            _ => None,
+        })
+        .collect();
+    let blocked_at = |path: &str| -> Option<&'static str> {
+        path.match_indices('/')
+            .find_map(|(i, _)| blocked.get(&path[..i]).copied())
+    };
     let pending: Vec<Vec<Pending>> = units
         .par_iter()
         .map(|u| {
             u.digests()
                 .iter()
-                .filter_map(|d| match inspect(dir, d) {
-                    OnDisk::UpToDate => None,
-                    now => Some(Pending {
+                .filter_map(|d| {
+                    let now = match blocked_at(&d.path) {
+                        Some(why) => OnDisk::Special(why),
+                        None => inspect(dir, d),
+                    };
+                    (now != OnDisk::UpToDate).then(|| Pending {
                         path: d.path.clone(),
                         now,
-                    }),
+                    })
                 })
                 .collect()
         })
@@ -317,7 +363,7 @@ pub fn survey<P: Planned>(dir: &Path, units: &[P], scope: &Scope) -> Survey {
         .collect();
     let extra = generated_files_except(dir, &planned)
         .into_iter()
-        .filter(|(path, origin)| scope.owns(path, origin.as_deref()))
+        .filter(|(path, origin)| in_layout(dir, path) && scope.owns(path, origin.as_deref()))
         .map(|(path, _)| path)
         .collect();
     let n: usize = pending.iter().map(Vec::len).sum();
@@ -326,6 +372,28 @@ pub fn survey<P: Planned>(dir: &Path, units: &[P], scope: &Scope) -> Survey {
         unchanged: planned.len() - n,
         extra,
     }
+}
+
+/// Whether a generated file sits where Paved's layout puts files: at most
+/// three levels deep (`<env>/<folder>/<file>`, `platform/<folder>/<file>`,
+/// `catalog/<file>`), in a top-level folder that is not itself an output
+/// folder (one holding `platform/` or `catalog/`). Only such files are ever
+/// pruned, so `--out ..` or `--out .` cannot remove another checkout's or
+/// another output folder's files.
+fn in_layout(dir: &Path, path: &str) -> bool {
+    let depth = path.split('/').count();
+    if depth > 3 {
+        return false;
+    }
+    let top = path.split('/').next().unwrap_or("");
+    if depth == 1 {
+        return false;
+    }
+    if top == "platform" || top == "catalog" {
+        return true;
+    }
+    let inner = dir.join(top);
+    !(inner.join("platform").is_dir() || inner.join("catalog").is_dir())
 }
 
 /// A relative path that stays inside the folder it is joined to: no root, no

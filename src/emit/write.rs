@@ -36,6 +36,9 @@ pub struct Stats {
     /// The paths behind `written` and `removed`, sorted, for `--verbose`.
     pub written_files: Vec<String>,
     pub removed_files: Vec<String>,
+    /// An interrupted run's journal is still there: this run owned only
+    /// part of the folder, so the rest may still mix two renders.
+    pub incomplete: bool,
 }
 
 /// An I/O problem with the output folder (exit code 2).
@@ -93,8 +96,15 @@ pub fn interrupted(dir: &Path) -> Option<String> {
 
 /// Writes what `survey` found pending and removes its extra files. Every
 /// refusal is checked first, so a refused run leaves the folder as it was.
-/// Call with the exclusive lock held.
-pub fn apply<P: Planned>(dir: &Path, units: &[P], survey: &Survey) -> Result<Stats, WriteError> {
+/// `whole`: the run owns the whole folder (every service, every environment),
+/// so it may declare a folder an interrupted run left complete. Call with the
+/// exclusive lock held.
+pub fn apply<P: Planned>(
+    dir: &Path,
+    units: &[P],
+    survey: &Survey,
+    whole: bool,
+) -> Result<Stats, WriteError> {
     let refusals = survey.refusals();
     if !refusals.is_empty() {
         return Err(refused(dir, &refusals));
@@ -102,29 +112,36 @@ pub fn apply<P: Planned>(dir: &Path, units: &[P], survey: &Survey) -> Result<Sta
     for p in survey.pending.iter().flatten() {
         preflight(dir, &p.path)?;
     }
+    let journal = dir.join(JOURNAL);
+    let earlier = match fs::symlink_metadata(&journal) {
+        Ok(m) if m.is_file() => true,
+        Ok(m) => {
+            return Err(WriteError(format!(
+                "refusing to write into `{}`: `{JOURNAL}` there is {}, and Paved never writes through it; remove it",
+                dir.display(),
+                super::special_kind(m.file_type())
+            )))
+        }
+        Err(_) => false,
+    };
     let mut stats = Stats {
         unchanged: survey.unchanged,
+        // A run that owns only part of the folder cannot complete what an
+        // interrupted run left: the journal stays until a whole run.
+        incomplete: earlier && !whole,
         ..Stats::default()
     };
     clean_temporaries(dir);
-    let journal = dir.join(JOURNAL);
     if survey.is_clean() {
         // A run killed after its last change leaves only its journal.
-        if fs::symlink_metadata(&journal).is_ok() {
-            fs::remove_file(&journal)
-                .map_err(|e| WriteError(format!("cannot remove `{}`: {e}", journal.display())))?;
+        if earlier && whole {
+            remove_journal(&journal)?;
         }
         return Ok(stats);
     }
-    fs::write(
-        &journal,
-        format!(
-            "paved render (process {}) started writing here and did not finish; run `paved render` again to complete the folder
-",
-            std::process::id()
-        ),
-    )
-    .map_err(|e| WriteError(format!("the output folder `{}` is not writable: {e}", dir.display())))?;
+    if !earlier {
+        create_journal(dir, &journal)?;
+    }
     let per_unit: Vec<Result<(usize, Vec<String>), WriteError>> = units
         .par_iter()
         .zip(survey.pending.par_iter())
@@ -163,9 +180,35 @@ pub fn apply<P: Planned>(dir: &Path, units: &[P], survey: &Survey) -> Result<Sta
         stats.removed_files.push(rel.clone());
     }
     stats.removed = stats.removed_files.len();
-    fs::remove_file(&journal)
-        .map_err(|e| WriteError(format!("cannot remove `{}`: {e}", journal.display())))?;
+    if !stats.incomplete {
+        remove_journal(&journal)?;
+    }
     Ok(stats)
+}
+
+/// Creates the journal as a new regular file: never through a link, never
+/// into a FIFO (`O_CREAT | O_EXCL` refuses both).
+fn create_journal(dir: &Path, journal: &Path) -> Result<(), WriteError> {
+    let text = format!(
+        "paved render (process {}) stopped before it finished writing\n",
+        std::process::id()
+    );
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(journal)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| {
+            WriteError(format!(
+                "the output folder `{}` is not writable: {e}",
+                dir.display()
+            ))
+        })
+}
+
+fn remove_journal(journal: &Path) -> Result<(), WriteError> {
+    fs::remove_file(journal)
+        .map_err(|e| WriteError(format!("cannot remove `{}`: {e}", journal.display())))
 }
 
 /// The refusal of a run that would overwrite what is not Paved's.
