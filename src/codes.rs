@@ -140,9 +140,12 @@ a mistake or an attempt to exhaust the parser.",
     },
     Code {
         code: "paved::yaml::too-large",
-        title: "the YAML expands to too many values",
+        title: "the YAML expands to too many values or too much text",
         explanation: "Anchors and aliases (`&a`, `*a`) can multiply a small file into billions of values (the \
-\"billion laughs\" attack). Paved stops at 200,000 values after expansion.",
+\"billion laughs\" attack), and an alias of a long string repeats the whole string. Paved stops a file at \
+200,000 values after expansion, and at 4 MiB of text (keys and strings, each counted every time an alias \
+repeats it) or four times the file's own size, whichever is larger. The copy of an anchored value that \
+aliases are made from counts too. Real specs stay a thousand times below both limits.",
         example: "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n…",
         fix: "Write the values out, or use fewer levels of aliases.",
     },
