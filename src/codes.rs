@@ -169,9 +169,12 @@ a mistake or an attempt to exhaust the parser.",
     },
     Code {
         code: "paved::yaml::too-large",
-        title: "the YAML expands to too many values",
+        title: "the YAML expands to too many values or too much text",
         explanation: "Anchors and aliases (`&a`, `*a`) can multiply a small file into billions of values (the \
-\"billion laughs\" attack). Paved stops at 200,000 values after expansion.",
+\"billion laughs\" attack), and an alias of a long string repeats the whole string. Paved stops a file at \
+200,000 values after expansion, and at 4 MiB of text (keys and strings, each counted every time an alias \
+repeats it) or four times the file's own size, whichever is larger. The copy of an anchored value that \
+aliases are made from counts too. Real specs stay a thousand times below both limits.",
         example: "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n…",
         fix: "Write the values out, or use fewer levels of aliases.",
     },
@@ -603,7 +606,8 @@ test optional values with `is defined` or `is none`.",
         code: "paved::blueprint::too-much-work",
         title: "a blueprint did too much work",
         explanation: "Each render has a fuel budget, so a runaway loop in a blueprint fails quickly instead of \
-hanging CI.",
+hanging CI. Fuel also pays for data (64 bytes a unit): one render may create at most 96 MB of strings, lists \
+and maps, so `'x' * 100000000` or a string doubled in a loop runs out of fuel too.",
         example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n  blueprints: blueprints\n# file: blueprints/service/extra.yaml\n{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
         fix: "Loop over the data (ports, resources, environments), not over large ranges.",
     },
@@ -629,6 +633,17 @@ operation. The message says which blueprint and which service.",
         explanation: "One blueprint may produce at most 4 MiB for one service; more is a runaway loop.",
         example: "{% for i in range(1000000) %}padding: {{ i }}\n{% endfor %}",
         fix: "Render a handful of documents per blueprint.",
+    },
+    Code {
+        code: "paved::blueprint::value-too-large",
+        title: "a blueprint filter or function would build a value over Paved's limits",
+        explanation: "Every filter and function a blueprint can call has a bound on what it builds, checked \
+before it builds it: at most 4 MiB of text (as much as a blueprint may output), at most 100,000 items in a \
+list, and `pretty_json` lays out JSON nested at most 64 levels deep. Without these one `split`, `join` or \
+`tojson` of a long string or a repeated list could take gigabytes of memory in a single step. The label \
+points at the call in the blueprint.",
+        example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n  blueprints: blueprints\n# file: blueprints/service/extra.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ service.name }}-extra\ndata:\n  count: {{ ('x,' * 200000) | split(',') | length }}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
+        fix: "Work on the data the context gives (ports, resources, environments), not on generated text or lists.",
     },
     Code {
         code: "paved::blueprint::invalid-yaml",

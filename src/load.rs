@@ -7,9 +7,10 @@
 //! how a schema error in `spec.ports[1].port` points at line 14, column 15.
 //!
 //! The tree is built iteratively (an explicit stack, no recursion), nesting is
-//! capped, and alias expansion is budgeted, so a hostile file (10 000 nested
-//! brackets, a "billion laughs" alias bomb) costs bounded time and memory and
-//! gets a diagnostic instead of a crash.
+//! capped, and alias expansion is budgeted both in values and in bytes, so a
+//! hostile file (10 000 nested brackets, a "billion laughs" alias bomb, a long
+//! string aliased thousands of times) costs bounded time and memory and gets a
+//! diagnostic instead of a crash.
 //!
 //! Plain scalars are resolved with the YAML 1.2 core schema (`yes` and `on` are
 //! strings, as in every YAML 1.2 tool); quoted scalars are always strings.
@@ -29,6 +30,20 @@ use crate::source::{SourceRef, Span};
 pub const MAX_DEPTH: usize = 64;
 /// The most values one file may hold after aliases are expanded.
 pub const MAX_NODES: usize = 200_000;
+/// The least text (keys and strings) a file may expand to through aliases:
+/// four times the default `spec.limits.maxFileSize`, a thousand times a real
+/// spec. A larger file may expand to [`EXPANSION_FACTOR`] times its own size.
+pub const MIN_EXPANSION: usize = 4 * 1024 * 1024;
+/// How many times its own size a file may expand to through aliases.
+pub const EXPANSION_FACTOR: usize = 4;
+
+/// The most text (bytes of keys and strings, each counted every time an alias
+/// repeats it) a file of `len` bytes may hold after aliases are expanded. A
+/// file without aliases stays far below it: its text is at most its size
+/// (one and a half times with escapes such as `\L`).
+pub fn expansion_budget(len: usize) -> usize {
+    MIN_EXPANSION.max(len.saturating_mul(EXPANSION_FACTOR))
+}
 /// Mappings up to this size find duplicate keys by scanning.
 const SCAN_LIMIT: usize = 16;
 
@@ -131,13 +146,35 @@ impl Node {
         }
     }
 
-    fn count(&self) -> usize {
-        match &self.value {
-            Value::Seq(items) => 1 + items.iter().map(Node::count).sum::<usize>(),
-            Value::Map(entries) => 1 + entries.iter().map(|e| 1 + e.value.count()).sum::<usize>(),
-            _ => 1,
+    /// What this value costs against the file's expansion budget: its values
+    /// (a mapping's keys included) and the bytes of its keys and strings.
+    fn size(&self) -> Size {
+        let mut size = Size::default();
+        let mut stack = vec![self];
+        while let Some(node) = stack.pop() {
+            size.values += 1;
+            match &node.value {
+                Value::Str(s) => size.bytes += s.len(),
+                Value::Seq(items) => stack.extend(items),
+                Value::Map(entries) => {
+                    for e in entries {
+                        size.values += 1;
+                        size.bytes += e.key.len();
+                        stack.push(&e.value);
+                    }
+                }
+                _ => {}
+            }
         }
+        size
     }
+}
+
+/// A cost against the expansion budget, see [`Node::size`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Size {
+    values: usize,
+    bytes: usize,
 }
 
 /// What to do with several documents in one stream.
@@ -219,8 +256,10 @@ pub fn parse(src: &SourceRef, docs_mode: Documents) -> (Vec<Node>, Vec<Diagnosti
             Event::DocumentStart(_) => {
                 doc_starts.push(span);
                 b.anchors.clear();
-                // Rendered output may hold many documents; the budget guards
-                // each one, so a large fleet's output is never refused.
+                // Rendered output may hold many documents; the value budget
+                // guards each one, so a large fleet's output is never refused.
+                // The byte budget guards the whole text (at most four times
+                // its size, which no document without aliases reaches).
                 if docs_mode == Documents::Many {
                     b.nodes = 0;
                 }
@@ -285,9 +324,13 @@ struct Builder<'a> {
     src: &'a SourceRef,
     offsets: Offsets<'a>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Each anchored value and its size.
+    anchors: HashMap<usize, (Node, Size)>,
     finished: Option<Node>,
     nodes: usize,
+    /// Bytes of keys and strings so far, aliases expanded, against `max_bytes`.
+    bytes: usize,
+    max_bytes: usize,
     diags: Vec<Diagnostic>,
     fatal: bool,
 }
@@ -314,6 +357,8 @@ impl<'a> Builder<'a> {
             anchors: HashMap::new(),
             finished: None,
             nodes: 0,
+            bytes: 0,
+            max_bytes: expansion_budget(src.text.len()),
             diags: Vec::new(),
             fatal: false,
         }
@@ -359,7 +404,7 @@ impl<'a> Builder<'a> {
     }
 
     fn alias(&mut self, id: usize, span: Span) {
-        let Some(target) = self.anchors.get(&id) else {
+        let Some((_, size)) = self.anchors.get(&id) else {
             self.diags.push(
                 Diagnostic::error(
                     "paved::yaml::syntax",
@@ -370,40 +415,87 @@ impl<'a> Builder<'a> {
             self.fatal = true;
             return;
         };
-        let size = target.count();
-        let mut node = target.clone();
-        if self.budget(size, span) {
-            // The copy is reported where the alias is written, so a later error in
-            // it points at the place that brought it in.
-            node.span = span;
-            self.push(node, 0);
-        }
-    }
-
-    /// Charges `n` nodes against the file's budget; false when it is exhausted.
-    fn budget(&mut self, n: usize, span: Span) -> bool {
-        self.nodes += n;
-        if self.nodes > MAX_NODES {
-            self.diags.push(
-                Diagnostic::error(
-                    "paved::yaml::too-large",
-                    format!("this file expands to more than {MAX_NODES} values"),
-                )
-                .at(self.src, span, "expansion limit reached at this alias")
-                .help("aliases that refer to aliases multiply; write the values out or use fewer levels"),
-            );
-            self.fatal = true;
-            return false;
-        }
-        true
-    }
-
-    fn push(&mut self, node: Node, anchor: usize) {
-        if !matches!(node.value, Value::Seq(_) | Value::Map(_)) && !self.budget(1, node.span) {
+        // Charged before the copy is made, so a copy never outgrows the budget.
+        let size = *size;
+        if !self.budget(size, span, "at this alias") {
             return;
         }
+        let Some((target, _)) = self.anchors.get(&id) else {
+            return;
+        };
+        let mut node = target.clone();
+        // The copy is reported where the alias is written, so a later error in
+        // it points at the place that brought it in.
+        node.span = span;
+        self.attach(node, 0);
+    }
+
+    /// Charges `size` against the file's budget; false when it is exhausted.
+    /// `where_` says where in the file the budget ran out.
+    fn budget(&mut self, size: Size, span: Span, where_: &str) -> bool {
+        self.nodes += size.values;
+        self.bytes = self.bytes.saturating_add(size.bytes);
+        let (message, help) = if self.nodes > MAX_NODES {
+            (
+                format!("this file expands to more than {MAX_NODES} values"),
+                "aliases that refer to aliases multiply; write the values out or use fewer levels",
+            )
+        } else if self.bytes > self.max_bytes {
+            (
+                format!(
+                    "aliases expand this file to more than {} of text",
+                    mib(self.max_bytes)
+                ),
+                "each alias repeats the whole value it names, so a long string aliased many times grows the file \
+                 many times over; write the value once, or alias only short values",
+            )
+        } else {
+            return true;
+        };
+        self.diags.push(
+            Diagnostic::error("paved::yaml::too-large", message)
+                .at(self.src, span, format!("expansion limit reached {where_}"))
+                .help(help),
+        );
+        self.fatal = true;
+        false
+    }
+
+    /// Adds a value read from the file (an alias's copy is charged by `alias`).
+    fn push(&mut self, node: Node, anchor: usize) {
+        if let Value::Str(s) = &node.value {
+            let size = Size {
+                values: 1,
+                bytes: s.len(),
+            };
+            if !self.budget(size, node.span, "here") {
+                return;
+            }
+        } else if !matches!(node.value, Value::Seq(_) | Value::Map(_))
+            && !self.budget(
+                Size {
+                    values: 1,
+                    bytes: 0,
+                },
+                node.span,
+                "here",
+            )
+        {
+            return;
+        }
+        self.attach(node, anchor);
+    }
+
+    /// Adds a value to the collection being read, or finishes the document.
+    fn attach(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            // The copy kept for aliases is charged too: anchors nested in
+            // anchors would otherwise copy a large value once per level.
+            let size = node.size();
+            if !self.budget(size, node.span, "at this anchored value") {
+                return;
+            }
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         let Some(frame) = self.stack.last_mut() else {
             self.finished = Some(node);
@@ -478,6 +570,16 @@ impl<'a> Builder<'a> {
                 frame.pending_key = Some((key, node.span));
             }
         }
+    }
+}
+
+/// `n` bytes in MiB, for messages: "4 MiB", "6.5 MiB".
+fn mib(n: usize) -> String {
+    let tenths = n * 10 / (1024 * 1024);
+    if tenths % 10 == 0 {
+        format!("{} MiB", tenths / 10)
+    } else {
+        format!("{}.{} MiB", tenths / 10, tenths % 10)
     }
 }
 
@@ -801,6 +903,48 @@ mod tests {
         }
         let (_, d) = load(&text);
         assert_eq!(d[0].code, "paved::yaml::too-large");
+    }
+
+    #[test]
+    fn a_long_string_aliased_many_times_is_bounded_by_its_bytes() {
+        // 300 KB, aliased 3 000 times: 900 MB of text in a few hundred values.
+        let long = "x".repeat(300_000);
+        let text = format!("a: &a \"{long}\"\nb: [{}]\n", vec!["*a"; 3000].join(", "));
+        let (_, d) = load(&text);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, "paved::yaml::too-large");
+        assert!(d[0].message.contains("4 MiB"), "{}", d[0].message);
+        // Stopped at the alias that crossed the budget: the 12th, as the
+        // anchored string and its copy kept for aliases count too.
+        let twelfth = text.find("b: [").unwrap() + 4 + 11 * 4;
+        assert_eq!(d[0].primary.as_ref().unwrap().span.start, twelfth);
+    }
+
+    #[test]
+    fn nested_anchors_do_not_copy_a_value_once_per_level() {
+        let mut text = String::from("a: ");
+        for i in 0..60 {
+            text.push_str(&format!("&a{i} ["));
+        }
+        text.push_str(&vec!["x"; 5000].join(", "));
+        text.push_str(&"]".repeat(60));
+        text.push('\n');
+        let (_, d) = load(&text);
+        assert_eq!(d[0].code, "paved::yaml::too-large", "{d:?}");
+    }
+
+    #[test]
+    fn aliases_within_the_budget_are_expanded() {
+        let long = "x".repeat(100_000);
+        let text = format!("a: &a \"{long}\"\nb: [*a, *a, *a]\n");
+        let (n, d) = load(&text);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            n.unwrap().to_json()["b"][2].as_str().unwrap().len(),
+            100_000
+        );
+        assert_eq!(expansion_budget(10), MIN_EXPANSION);
+        assert_eq!(expansion_budget(4 << 20), 16 << 20);
     }
 
     #[test]

@@ -37,9 +37,12 @@ use crate::source::{Source, SourceRef, Span};
 
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
 
-/// Enough for the largest built-in blueprint many times over; a loop that runs
-/// away stops here.
-const FUEL: u64 = 5_000_000;
+/// Enough for the largest built-in blueprint many times over (the Argo CD
+/// project of a 5 000-service fleet takes 190 000); a loop that runs away
+/// stops here. Fuel also pays for data, 64 bytes a unit (every string, list
+/// slot and map entry a render creates, and every byte it outputs), so this
+/// is also the most data one render can create: 96 MB.
+pub const FUEL: u64 = 1_500_000;
 /// The largest output one blueprint may produce for one instance.
 pub const MAX_OUTPUT: usize = 4 * 1024 * 1024;
 
@@ -201,7 +204,11 @@ impl Blueprints {
             over: false,
         };
         let result = tmpl.render_captured_to(ctx, &mut out).map(drop);
-        if out.over {
+        let too_much = match &result {
+            Err(e) => crate::render_fns::is_output_full(innermost(e)),
+            Ok(()) => false,
+        };
+        if out.over || too_much {
             return Err(Box::new(
                 Diagnostic::error(
                     "paved::blueprint::too-large",
@@ -225,13 +232,7 @@ impl Blueprints {
 
     /// Turns a template error into a diagnostic pointing into the blueprint.
     fn error(&self, bp: &Blueprint, e: &minijinja::Error, what: &str) -> Diagnostic {
-        // The innermost error of an `include` chain says where it really happened.
-        let mut err: &minijinja::Error = e;
-        while let Some(inner) =
-            std::error::Error::source(err).and_then(|s| s.downcast_ref::<minijinja::Error>())
-        {
-            err = inner;
-        }
+        let err = innermost(e);
         let source = err
             .name()
             .and_then(|n| self.sources.get(n))
@@ -247,6 +248,11 @@ impl Blueprints {
         };
         let detail = err.detail().unwrap_or("").to_string();
         let (code, message, help) = match err.kind() {
+            _ if crate::render_fns::is_too_large(err) => (
+                "paved::blueprint::value-too-large",
+                format!("blueprint `{}` built a value over Paved's limits while rendering {what}: {detail}", bp.name),
+                "a filter or function may build at most 4 MiB of text or 100000 items, and JSON nested at most 64 levels (docs/blueprints.md); check what this line is given",
+            ),
             // The same for every service, so the service is named only in the
             // help: identical messages are then reported once.
             ErrorKind::SyntaxError => (
@@ -293,6 +299,17 @@ impl Blueprints {
         }
         d
     }
+}
+
+/// The innermost error of an `include` chain: it says where it really happened.
+fn innermost(e: &minijinja::Error) -> &minijinja::Error {
+    let mut err = e;
+    while let Some(inner) =
+        std::error::Error::source(err).and_then(|s| s.downcast_ref::<minijinja::Error>())
+    {
+        err = inner;
+    }
+    err
 }
 
 /// An output buffer that refuses to grow past [`MAX_OUTPUT`].

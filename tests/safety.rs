@@ -1050,3 +1050,255 @@ fn a_dependency_cycle_is_a_warning_and_renders_both_ways() {
         assert!(mentions, "no network policy of {from} names {to}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// 7. Memory stays bounded, whatever the input
+// ---------------------------------------------------------------------------
+
+/// The address space a run may use in these tests: a bit above the bounds of
+/// SECURITY.md. A normal run needs less than 64 MiB; a file expands to at
+/// most 4 MiB of text; a render creates at most 96 MB of data, and building
+/// a string copies it once. Most inputs below took gigabytes before those
+/// bounds held.
+const MEMORY_LIMIT: u64 = 512 * 1024 * 1024;
+
+/// Runs `paved ARGS` in `dir` with its address space limited to `limit`
+/// bytes (`ulimit -v`), so a run that would take more memory fails to
+/// allocate (an abort) instead of filling the machine. Two render threads,
+/// whatever the machine, as each thread has its own allocator arena.
+fn run_limited(dir: &Path, args: &[&str], limit: u64) -> Output {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -v \"$1\" && shift && exec \"$@\"")
+        .arg("sh")
+        .arg((limit / 1024).to_string())
+        .arg(env!("CARGO_BIN_EXE_paved"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("RAYON_NUM_THREADS", "2")
+        .env_remove("PAVED_BLESS");
+    let (o, _) = run_bounded(cmd, Duration::from_secs(120));
+    o
+}
+
+/// Checks a run under the memory limit ended cleanly: exit 1, no crash.
+fn assert_clean_failure(o: &Output, what: &str) {
+    let err = stderr(o);
+    assert!(
+        !err.contains("panicked") && !err.contains("memory allocation"),
+        "{what}: crashed:\n{}",
+        &err[..err.len().min(2000)]
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{what}: expected exit 1 with a diagnostic, got {:?}:\n{}",
+        o.status,
+        &err[..err.len().min(2000)]
+    );
+}
+
+#[test]
+fn a_normal_run_fits_in_the_memory_limit_of_these_tests() {
+    let sandbox = tempfile::tempdir().unwrap();
+    write_files(
+        sandbox.path(),
+        &[
+            ("paved.yaml", PLATFORM),
+            ("orders/platform.yaml", &spec("orders", "")),
+        ],
+    );
+    let o = run_limited(
+        sandbox.path(),
+        &["render", "--out", "out", "--quiet"],
+        MEMORY_LIMIT / 8,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn a_long_string_aliased_many_times_is_a_diagnostic_not_an_abort() {
+    // An 840 KB spec: a 300 KB string, then 135 000 aliases of it (40 GB
+    // once expanded). Other files are still checked and reported.
+    let sandbox = tempfile::tempdir().unwrap();
+    let long = "x".repeat(300_000);
+    let aliases = vec!["*a"; 135_000].join(", ");
+    let bomb = spec("orders", &format!("  tags: [{aliases}]\n")).replace(
+        "  costCenter: cc-1\n",
+        &format!("  costCenter: cc-1\n  description: &a \"{long}\"\n"),
+    );
+    assert!(bomb.len() > 800_000);
+    let broken = spec("payments", "").replace("  owner: team-orders\n", "");
+    write_files(
+        sandbox.path(),
+        &[
+            ("paved.yaml", PLATFORM),
+            ("orders/platform.yaml", &bomb),
+            ("payments/platform.yaml", &broken),
+        ],
+    );
+    let o = run_limited(
+        sandbox.path(),
+        &["validate", ".", "--format", "json"],
+        MEMORY_LIMIT,
+    );
+    assert_clean_failure(&o, "aliased long string");
+    let diags = json_diags(&o);
+    let bomb_line = bomb.lines().position(|l| l.starts_with("  tags:")).unwrap() + 1;
+    let too_large: Vec<&Json> = diags
+        .iter()
+        .filter(|d| d["code"] == "paved::yaml::too-large")
+        .collect();
+    assert_eq!(too_large.len(), 1, "{diags:#?}");
+    let d = too_large[0];
+    assert_eq!(d["file"], "orders/platform.yaml");
+    assert_eq!(d["line"], bomb_line as u64, "{d:#?}");
+    assert!(
+        d["message"].as_str().unwrap().contains("MiB"),
+        "the message names the limit: {d:#?}"
+    );
+    assert!(
+        d["help"].as_str().unwrap().contains("alias"),
+        "the help says what to do: {d:#?}"
+    );
+    assert!(
+        diags.iter().any(|d| d["file"] == "payments/platform.yaml"),
+        "the other file was not reported: {diags:#?}"
+    );
+}
+
+#[test]
+fn blueprint_filters_and_functions_stay_within_the_memory_bound() {
+    // Each line is one hostile use of a filter, a function or an operator:
+    // every one must end in a diagnostic located in the blueprint, never in
+    // an abort, and within the memory limit.
+    let cases = [
+        (
+            "pretty_json of deep nesting",
+            r#"{{ ('[' * 100000 ~ ']' * 100000) | pretty_json }}"#,
+        ),
+        (
+            "split of a long string",
+            r#"{{ ('x,' * 40000000) | split(',') | length }}"#,
+        ),
+        (
+            "join of a repeated list",
+            r#"{{ (['x'] * 10000000) | join('yyyyyyyyyy') | length }}"#,
+        ),
+        (
+            "list of a long string",
+            r#"{{ ('x' * 50000000) | list | length }}"#,
+        ),
+        (
+            "replace that grows",
+            r#"{{ ('x' * 10000000) | replace('x', 'yyyyyyyyyy') | length }}"#,
+        ),
+        (
+            "string multiplication",
+            r#"{{ ('x' * 100000000) | length }}"#,
+        ),
+        (
+            "~ doubling in a loop",
+            r#"{% set ns = namespace(s='x' * 1000000) %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}"#,
+        ),
+        (
+            "tojson of a repeated list",
+            r#"{{ (['xxxxxxxxxx'] * 100000000) | tojson | length }}"#,
+        ),
+        (
+            "indent of many lines",
+            r#"{{ ('\n' * 10000000) | indent(100) | length }}"#,
+        ),
+        (
+            "format of long strings",
+            r#"{{ '%s%s%s' | format('x' * 30000000, 'x' * 30000000, 'x' * 30000000) | length }}"#,
+        ),
+        (
+            "printing a repeated range",
+            r#"{{ (range(100000) | list) * 1000 }}"#,
+        ),
+        (
+            "printing a repeated list",
+            r#"{{ ['xxxxxxxxxx'] * 100000000 }}"#,
+        ),
+        (
+            "string of a repeated list",
+            r#"{{ (['x'] * 100000000) | string | length }}"#,
+        ),
+        (
+            "sum of strings",
+            r#"{{ (['x' * 1000000] * 1000) | sum(start='') | length }}"#,
+        ),
+        (
+            "batch with a fill",
+            r#"{{ [1] | batch(100000000, 0) | list | length }}"#,
+        ),
+        (
+            "upper of a long string",
+            r#"{{ ('ß' * 20000000) | upper | length }}"#,
+        ),
+        (
+            "safe of a repeated list",
+            r#"{{ (['x'] * 100000000) | safe | length }}"#,
+        ),
+        (
+            "lines of a long string",
+            r#"{{ ('\n' * 50000000) | lines | length }}"#,
+        ),
+        (
+            "pprint of a repeated list",
+            r#"{{ (['x'] * 100000000) | pprint | length }}"#,
+        ),
+        (
+            "fit of a repeated list",
+            r#"{{ (['x'] * 100000000) | fit(10) }}"#,
+        ),
+        ("debug() of the context", r#"{{ debug() }}"#),
+    ];
+    let cfg = format!("{PLATFORM}  blueprints: ./blueprints\n");
+    let mut failures = Vec::new();
+    for (what, expr) in cases {
+        let sandbox = tempfile::tempdir().unwrap();
+        let bp = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: {{{{ service.namespace }}}}\ndata:\n  b: \"{expr}\"\n"
+        );
+        write_files(
+            sandbox.path(),
+            &[
+                ("paved.yaml", &cfg),
+                ("orders/platform.yaml", &spec("orders", "")),
+                ("blueprints/service/extra.yaml", &bp),
+            ],
+        );
+        let o = run_limited(
+            sandbox.path(),
+            &["render", "--out", "out", "--format", "json"],
+            MEMORY_LIMIT,
+        );
+        let err = stderr(&o);
+        if o.status.code() != Some(1) || err.contains("panicked") {
+            failures.push(format!(
+                "{what}: exit {:?}, expected 1 with a diagnostic: {}",
+                o.status,
+                &err[..err.len().min(300)]
+            ));
+            continue;
+        }
+        let diags = json_diags(&o);
+        let located = diags.iter().any(|d| {
+            d["file"] == "blueprints/service/extra.yaml"
+                && d["code"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("paved::blueprint::")
+                && (d["line"] == 7 || d["code"] == "paved::blueprint::too-large")
+        });
+        if !located {
+            failures.push(format!(
+                "{what}: no diagnostic at the blueprint line: {diags:#?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
