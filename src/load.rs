@@ -576,7 +576,7 @@ impl<'a> Builder<'a> {
 /// `n` bytes in MiB, for messages: "4 MiB", "6.5 MiB".
 fn mib(n: usize) -> String {
     let tenths = n * 10 / (1024 * 1024);
-    if tenths % 10 == 0 {
+    if tenths.is_multiple_of(10) {
         format!("{} MiB", tenths / 10)
     } else {
         format!("{}.{} MiB", tenths / 10, tenths % 10)
