@@ -1097,3 +1097,28 @@ fn a_subset_diff_shows_what_the_change_does_to_related_services() {
         );
     }
 }
+
+#[test]
+fn a_folder_too_deep_to_open_is_exit_2_naming_it() {
+    // Past PATH_MAX (4096 bytes) a folder cannot be opened by its path, even
+    // by root: the walk must say so rather than skip it (and its specs).
+    let repo = repo();
+    let root = repo.path();
+    let name = "d".repeat(250);
+    let script =
+        format!("cd services && for i in $(seq 20); do mkdir {name} && cd {name} || exit 1; done");
+    let ok = std::process::Command::new("bash")
+        .current_dir(root)
+        .args(["-c", &script])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let o = run(root, &["validate"]);
+    expect(&o, 2);
+    assert!(stderr(&o).contains("cannot read `"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("services/ddd"),
+        "{}",
+        &stderr(&o)[..200.min(stderr(&o).len())]
+    );
+}
