@@ -61,7 +61,9 @@ for n in "${SIZES[@]}"; do
         floors+=("$(timed cp -r "$out" "$out.copy")")
         rerenders+=("$(timed "$PAVED" render --quiet "$fleet" --out "$out")")
         checks+=("$(timed "$PAVED" check --quiet "$fleet" --out "$out")")
-        dries+=("$(timed "$PAVED" render --quiet --dry-run "$fleet" --out "$out")")
+        # Into a folder that does not exist: a dry run against a real folder
+        # also reads it to report its plan (as `check` does).
+        dries+=("$(timed "$PAVED" render --quiet --dry-run "$fleet" --out "$WORK/none-$n")")
     done
     files=$(find "$out" -type f | wc -l)
     docs=$(grep -rh '^apiVersion:' "$out" | wc -l)
