@@ -314,13 +314,33 @@ pub fn open(req: &Request) -> Result<Workspace, String> {
                     "`{shown}` is not a spec of the workspace at `{}` (it is inside the output folder, a hidden folder, or another workspace)",
                     escape(&relative(&root, &cwd))
                 ),
-                _ => format!("no {SPEC_FILE} under `{shown}`"),
+                _ => format!(
+                    "no {SPEC_FILE} under `{shown}`{}",
+                    skip_dir
+                        .as_ref()
+                        .filter(|o| o.starts_with(abs))
+                        .map(|o| format!(
+                            " (the output folder `{}` inside it is never searched)",
+                            escape(&relative(o, &cwd))
+                        ))
+                        .unwrap_or_default()
+                ),
             });
         }
     }
     if specs.is_empty() && skipped.is_empty() {
+        let excluded = skip_dir
+            .as_ref()
+            .filter(|o| o.starts_with(&root))
+            .map(|o| {
+                format!(
+                    " (the output folder `{}` is never searched)",
+                    escape(&relative(o, &cwd))
+                )
+            })
+            .unwrap_or_default();
         return Err(format!(
-            "no {SPEC_FILE} under `{}`",
+            "no {SPEC_FILE} under `{}`{excluded}",
             escape(&relative(&root, &cwd))
         ));
     }
