@@ -1122,3 +1122,24 @@ fn a_folder_too_deep_to_open_is_exit_2_naming_it() {
         &stderr(&o)[..200.min(stderr(&o).len())]
     );
 }
+
+#[test]
+fn diff_of_two_folders_names_links_and_fifos_without_opening_them() {
+    let repo = repo();
+    let root = repo.path();
+    expect(&run(root, &["render", "--out", "old"]), 0);
+    expect(&run(root, &["render", "--out", "new"]), 0);
+    std::fs::write(root.join("secret.txt"), "TOP-SECRET-VALUE\n").unwrap();
+    std::os::unix::fs::symlink(root.join("secret.txt"), root.join("new/leak.yaml")).unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(root.join("new/pipe.yaml"))
+        .status()
+        .unwrap()
+        .success());
+    let o = run_limited(root, &["diff", "old", "new"], Duration::from_secs(60));
+    expect(&o, 0);
+    let all = stdout(&o) + &stderr(&o);
+    assert!(!all.contains("TOP-SECRET"), "{all}");
+    assert!(all.contains("leak.yaml`: it is a symlink"), "{all}");
+    assert!(all.contains("pipe.yaml`: it is a FIFO"), "{all}");
+}

@@ -103,6 +103,9 @@ fn folders(s: &Settings) -> Result<Sides, Fault> {
 
 /// Every `.yaml`/`.yml` file under `dir`, as paths relative to it. Hidden
 /// folders are skipped and symlinks not followed, as in discovery.
+/// The largest manifest file `diff` reads (a generated file is a few KiB).
+const MAX_MANIFEST: u64 = 16 << 20;
+
 pub fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
     let meta = std::fs::metadata(dir)
         .map_err(|_| Fault(format!("no such file or folder: `{}`", dir.display())))?;
@@ -118,7 +121,16 @@ pub fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
     {
         let entry = entry.map_err(|e| Fault(format!("cannot read `{}`: {e}", dir.display())))?;
         let name = entry.file_name().to_string_lossy();
-        if !entry.file_type().is_file() || !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+        if !(name.ends_with(".yaml") || name.ends_with(".yml")) || entry.file_type().is_dir() {
+            continue;
+        }
+        if !entry.file_type().is_file() {
+            // Never opened: a link could point anywhere, a FIFO would block.
+            eprintln!(
+                "paved: warning: skipped `{}`: it is {}, and Paved reads only regular files",
+                crate::workspace::escape(&entry.path().display().to_string()),
+                crate::emit::special_kind(entry.file_type())
+            );
             continue;
         }
         let rel = entry
@@ -129,8 +141,17 @@ pub fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join("/");
-        let content = std::fs::read_to_string(entry.path())
+        let bytes = crate::emit::read_regular(entry.path(), MAX_MANIFEST + 1)
             .map_err(|e| Fault(format!("cannot read `{}`: {e}", entry.path().display())))?;
+        if bytes.len() as u64 > MAX_MANIFEST {
+            return Err(Fault(format!(
+                "`{}` is larger than {} MiB; a manifest this large is not compared",
+                entry.path().display(),
+                MAX_MANIFEST >> 20
+            )));
+        }
+        let content = String::from_utf8(bytes)
+            .map_err(|_| Fault(format!("`{}` is not UTF-8 text", entry.path().display())))?;
         out.push(OutFile { path: rel, content });
     }
     Ok(out)
