@@ -150,11 +150,33 @@ impl Compiled {
         }
         let mut earlier = BTreeSet::new();
         if let Some(dir) = &self.workspace.out_dir {
-            for s in self.selected() {
-                earlier.extend(crate::emit::recorded_dependencies(dir, s.name()));
+            // Every service the last render made from a selected spec, by
+            // its catalog entry: today's names, and names deleted or renamed
+            // since (their dependencies still admit them).
+            let ws = &self.workspace;
+            let mut names: BTreeSet<String> =
+                crate::emit::recorded_services(dir, &|origin| ws.selects(origin))
+                    .into_iter()
+                    .collect();
+            names.extend(self.selected().map(|s| s.name().to_string()));
+            for name in &names {
+                earlier.extend(crate::emit::recorded_dependencies(dir, name));
             }
         }
         self.relate(&earlier);
+    }
+
+    /// Whether this run covers every spec and every environment, so that it
+    /// owns the whole output folder.
+    pub fn covers_everything(&self) -> bool {
+        let every_env = match (&self.envs, &self.platform) {
+            (None, _) => true,
+            (Some(e), Some(p)) => p.environments.values().all(|env| e.contains(&env.name)),
+            (Some(_), None) => false,
+        };
+        every_env
+            && self.workspace.specs.iter().all(|s| s.selected)
+            && self.workspace.skipped.iter().all(|s| s.selected)
     }
 
     /// Which generated files in the output folder this run owns.

@@ -1143,3 +1143,95 @@ fn diff_of_two_folders_names_links_and_fifos_without_opening_them() {
     assert!(all.contains("leak.yaml`: it is a symlink"), "{all}");
     assert!(all.contains("pipe.yaml`: it is a FIFO"), "{all}");
 }
+
+#[test]
+fn a_service_named_catalog_does_not_stop_pruning() {
+    let repo = repo();
+    let root = repo.path();
+    write(
+        root,
+        "services/catalog/platform.yaml",
+        &spec("catalog", "team-a", ""),
+    );
+    expect(&run(root, &["render"]), 0);
+    assert!(root.join("rendered/staging/catalog").is_dir());
+    std::fs::remove_dir_all(root.join("services/billing")).unwrap();
+    expect(&run(root, &["render"]), 0);
+    let left: Vec<String> = tree(&root.join("rendered"))
+        .into_keys()
+        .filter(|p| p.contains("billing"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    expect(&run(root, &["check"]), 0);
+}
+
+#[test]
+fn deleting_or_renaming_a_dependent_in_a_subset_updates_its_dependency() {
+    let repo = repo();
+    let root = repo.path();
+    // orders (depends on inventory) shares a folder with another service.
+    std::fs::create_dir_all(root.join("services/team")).unwrap();
+    std::fs::rename(
+        root.join("services/orders"),
+        root.join("services/team/orders"),
+    )
+    .unwrap();
+    write(
+        root,
+        "services/team/cart/platform.yaml",
+        &spec("cart", "team-orders", ""),
+    );
+    expect(&run(root, &["render"]), 0);
+    // Renamed, and no longer depending on inventory.
+    write(
+        root,
+        "services/team/orders/platform.yaml",
+        &spec("orders2", "team-orders", ""),
+    );
+    expect(&run(root, &["render", "services/team/orders"]), 0);
+    expect(&run(root, &["check"]), 0);
+    // Depending on inventory again, then deleted.
+    write(
+        root,
+        "services/team/orders/platform.yaml",
+        &spec(
+            "orders2",
+            "team-orders",
+            "  dependsOn: [component:inventory]\n",
+        ),
+    );
+    expect(&run(root, &["render", "services/team"]), 0);
+    expect(&run(root, &["check"]), 0);
+    std::fs::remove_dir_all(root.join("services/team/orders")).unwrap();
+    expect(&run(root, &["render", "services/team"]), 0);
+    expect(&run(root, &["check"]), 0);
+}
+
+#[test]
+fn a_render_that_names_every_service_completes_an_interrupted_one() {
+    let repo = repo();
+    let root = repo.path();
+    expect(&run(root, &["render"]), 0);
+    std::fs::write(root.join("rendered/.paved-incomplete"), "killed\n").unwrap();
+    let o = run(root, &["render", "--dry-run", "services"]);
+    assert!(
+        stderr(&o).contains("would complete an interrupted render"),
+        "{}",
+        stderr(&o)
+    );
+    expect(
+        &run(
+            root,
+            &[
+                "render",
+                "services",
+                "--env",
+                "staging",
+                "--env",
+                "production",
+            ],
+        ),
+        0,
+    );
+    assert!(!root.join("rendered/.paved-incomplete").exists());
+}

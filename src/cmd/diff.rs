@@ -230,8 +230,16 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
     };
     // A subset compares the services related to it too, as they are now and
     // as they were at REF (a dependency dropped since still changes).
-    let selected: std::collections::BTreeSet<String> =
+    // Selected at the base too: services whose spec then lay under the
+    // paths (deleted or renamed since).
+    let mut selected: std::collections::BTreeSet<String> =
         new.selected().map(|s| s.name().to_string()).collect();
+    selected.extend(
+        old.iter()
+            .flat_map(|c| &c.services)
+            .filter(|o| new.workspace.selects(&o.origin))
+            .map(|o| o.name().to_string()),
+    );
     let mut earlier = std::collections::BTreeSet::new();
     for o in old.iter().flat_map(|c| &c.services) {
         let deps: Vec<&str> = o.dependency_names().collect();

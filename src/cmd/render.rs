@@ -60,9 +60,20 @@ pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Res
             false => None,
         };
         let survey = emit::survey(out_dir, &rendered, &scope);
+        let interrupted = write::interrupted(out_dir);
         drop(lock);
         drop(progress);
         app::report(&diags, out);
+        if let Some(what) = interrupted {
+            app::status(
+                out,
+                &if c.covers_everything() {
+                    format!("would complete an interrupted render: {what}")
+                } else {
+                    format!("{shown} holds an interrupted render ({what}); only a render of the whole workspace completes it")
+                },
+            );
+        }
         let refusals = survey.refusals();
         for p in survey.pending.iter().flatten() {
             if matches!(p.now, emit::OnDisk::Missing | emit::OnDisk::Generated) {
@@ -120,7 +131,7 @@ pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Res
         "writing {}",
         app::plural(survey.pending_count(), "file")
     ));
-    let whole = c.workspace.whole() && c.envs.is_none();
+    let whole = c.covers_everything();
     let result = write::apply(out_dir, &rendered, &survey, whole);
     drop(lock);
     drop(progress);

@@ -267,6 +267,31 @@ pub fn recorded_dependencies(dir: &Path, name: &str) -> std::collections::BTreeS
     out
 }
 
+/// The names of the services whose catalog entry in `dir` was rendered from a
+/// spec the `selects` predicate accepts (read from each entry's header):
+/// what the last render knew of the selection, including services deleted
+/// or renamed since.
+pub fn recorded_services(dir: &Path, selects: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join("catalog")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let name = e
+                .file_name()
+                .to_string_lossy()
+                .strip_suffix(".yaml")?
+                .to_string();
+            let line = first_line(&e.path())?;
+            header::origin(&line).filter(|o| selects(o)).map(|_| name)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// One planned file that is not up to date, and what is there now.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -363,7 +388,7 @@ pub fn survey<P: Planned>(dir: &Path, units: &[P], scope: &Scope) -> Survey {
         .collect();
     let extra = generated_files_except(dir, &planned)
         .into_iter()
-        .filter(|(path, origin)| in_layout(dir, path) && scope.owns(path, origin.as_deref()))
+        .filter(|(path, origin)| in_layout(dir, path, scope) && scope.owns(path, origin.as_deref()))
         .map(|(path, _)| path)
         .collect();
     let n: usize = pending.iter().map(Vec::len).sum();
@@ -376,11 +401,13 @@ pub fn survey<P: Planned>(dir: &Path, units: &[P], scope: &Scope) -> Survey {
 
 /// Whether a generated file sits where Paved's layout puts files: at most
 /// three levels deep (`<env>/<folder>/<file>`, `platform/<folder>/<file>`,
-/// `catalog/<file>`), in a top-level folder that is not itself an output
-/// folder (one holding `platform/` or `catalog/`). Only such files are ever
-/// pruned, so `--out ..` or `--out .` cannot remove another checkout's or
-/// another output folder's files.
-fn in_layout(dir: &Path, path: &str) -> bool {
+/// `catalog/<file>`), in a top-level folder that is an environment of the
+/// platform, or that is not itself an output folder (one holding both
+/// `platform/` and `catalog/`; no service may be called `platform`, so an
+/// environment's folder never does). Only such files are ever pruned, so
+/// `--out ..` or `--out .` cannot remove another checkout's or another output
+/// folder's files, while a removed environment's files still go.
+fn in_layout(dir: &Path, path: &str, scope: &Scope) -> bool {
     let depth = path.split('/').count();
     if depth > 3 {
         return false;
@@ -389,11 +416,11 @@ fn in_layout(dir: &Path, path: &str) -> bool {
     if depth == 1 {
         return false;
     }
-    if top == "platform" || top == "catalog" {
+    if top == "platform" || top == "catalog" || scope.env_names.iter().any(|e| e == top) {
         return true;
     }
     let inner = dir.join(top);
-    !(inner.join("platform").is_dir() || inner.join("catalog").is_dir())
+    !(inner.join("platform").is_dir() && inner.join("catalog").is_dir())
 }
 
 /// A relative path that stays inside the folder it is joined to: no root, no
