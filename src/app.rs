@@ -115,14 +115,7 @@ impl Compiled {
         }
         let selected: BTreeSet<&str> = self.selected().map(Service::name).collect();
         let mut related: BTreeSet<String> = earlier.clone();
-        for s in &self.services {
-            let deps: Vec<&str> = s.dependency_names().collect();
-            if selected.contains(s.name()) {
-                related.extend(deps.iter().map(|d| d.to_string()));
-            } else if deps.iter().any(|d| selected.contains(d)) {
-                related.insert(s.name().to_string());
-            }
-        }
+        related.extend(neighbors(&self.services, &selected));
         let known: BTreeSet<&str> = self.services.iter().map(Service::name).collect();
         related.retain(|n| !selected.contains(n.as_str()) && known.contains(n.as_str()));
         self.related = related;
@@ -300,6 +293,24 @@ impl Compiled {
             }
         )
     }
+}
+
+/// The services next to `selected` in the dependency graph of `services`:
+/// those the selected ones depend on, and those that depend on them.
+pub fn neighbors<'s>(
+    services: impl IntoIterator<Item = &'s Service>,
+    selected: &BTreeSet<&str>,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for s in services {
+        let deps: Vec<&str> = s.dependency_names().collect();
+        if selected.contains(s.name()) {
+            out.extend(deps.iter().map(|d| d.to_string()));
+        } else if deps.iter().any(|d| selected.contains(d)) {
+            out.insert(s.name().to_string());
+        }
+    }
+    out
 }
 
 /// workspace → load → validate → model, for every spec of the workspace.

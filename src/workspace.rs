@@ -405,7 +405,7 @@ fn walk(root: &Path, config: Option<&Path>, out_dir: Option<&Path>) -> Result<Fo
         let rel = slash(rel_path);
         let why = if rel_path.to_str().is_none() {
             Some(Skip::BadName("is not valid UTF-8".into()))
-        } else if let Some(c) = rel.chars().find(|c| c.is_control()) {
+        } else if let Some(c) = rel.chars().find(|c| crate::diag::is_hidden(*c)) {
             Some(Skip::BadName(format!(
                 "holds the control character {}",
                 escape(&c.to_string())
@@ -540,25 +540,10 @@ pub fn relative(path: &Path, base: &Path) -> String {
     }
 }
 
-/// Control characters (and bidi overrides) of a file name, shown escaped so
-/// a name can never drive a terminal or split a line.
+/// A name as shown to people: control characters and bidi controls
+/// escaped by the one rule diagnostics use ([`crate::diag::escape`]).
 pub fn escape(s: &str) -> String {
-    if !s.chars().any(needs_escape) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if needs_escape(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    crate::diag::escape(s).into_owned()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use support::fixtures::{paved, read_tree, root};
+use support::fixtures::{git, paved, read_tree, root};
 
 const ORDERS: &str = "apiVersion: paved.dev/v1
 kind: Application
@@ -599,27 +599,6 @@ fn diff_usage_errors_are_exit_2_and_bad_yaml_exit_1() {
         stderr(&o).contains("paved::diff::invalid-yaml"),
         "{}",
         stderr(&o)
-    );
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let o = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=Paved Test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
     );
 }
 

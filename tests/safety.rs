@@ -19,7 +19,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
-use support::fixtures::{documents, golden_cases, invalid_cases, paved, read_tree, render};
+use support::fixtures::{
+    documents, golden_cases, invalid_cases, paved, read_tree, render, run_bounded,
+};
 use support::rng::Rng;
 
 // ---------------------------------------------------------------------------
@@ -486,6 +488,16 @@ fn write_fleet(dir: &Path, v: u32) {
     }
 }
 
+fn check_of(specs: &Path, out: &Path) -> Output {
+    paved()
+        .arg("check")
+        .arg(specs)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn render_into(specs: &Path, out: &Path) -> Output {
     paved()
         .arg("render")
@@ -614,13 +626,7 @@ fn a_killed_render_leaves_every_file_whole() {
                 out.join(JOURNAL).exists(),
                 "{when}: a mix without a journal"
             );
-            let o = paved()
-                .arg("check")
-                .arg(&specs)
-                .arg("--out")
-                .arg(&out)
-                .output()
-                .unwrap();
+            let o = check_of(&specs, &out);
             assert_eq!(o.status.code(), Some(1), "{when}");
             let text = String::from_utf8_lossy(&o.stdout);
             assert!(
@@ -643,13 +649,7 @@ fn a_killed_render_leaves_every_file_whole() {
         !out.join(JOURNAL).exists(),
         "the journal outlived a complete run"
     );
-    let o = paved()
-        .arg("check")
-        .arg(&specs)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = check_of(&specs, &out);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let now = read_tree(&out);
     assert_eq!(
@@ -663,25 +663,6 @@ fn a_killed_render_leaves_every_file_whole() {
 // ---------------------------------------------------------------------------
 // 5. Hostile blueprints end in a diagnostic, quickly
 // ---------------------------------------------------------------------------
-
-/// Runs a command with a wall-clock limit; a run that does not end is killed
-/// and fails the test.
-fn run_bounded(mut cmd: Command, limit: Duration) -> (Output, Duration) {
-    let start = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("the run did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (child.wait_with_output().unwrap(), start.elapsed())
-}
 
 #[test]
 fn hostile_blueprints_end_in_a_diagnostic_within_seconds() {

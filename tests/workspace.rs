@@ -11,7 +11,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::fixtures::{paved, read_tree};
 
@@ -230,16 +230,7 @@ fn the_same_workspace_renders_the_same_bytes_from_anywhere() {
 fn diff_against_head_of_a_clean_tree_reports_nothing() {
     let repo = tempfile::tempdir().unwrap();
     let root = repo.path();
-    let git = |args: &[&str]| {
-        let o = std::process::Command::new("git")
-            .current_dir(root)
-            .args(args)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
-    };
+    let git = |args: &[&str]| support::fixtures::git(root, args);
     git(&["init", "-q"]);
     write(root, "paved.yaml", PLATFORM);
     write(
@@ -249,16 +240,7 @@ fn diff_against_head_of_a_clean_tree_reports_nothing() {
     );
     expect(&run(root, &["render", "--out", "rendered"]), 0);
     git(&["add", "-A"]);
-    git(&[
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@example.com",
-        "commit",
-        "-q",
-        "-m",
-        "x",
-    ]);
+    git(&["commit", "-q", "-m", "x"]);
     let o = run(root, &["diff", "--base", "HEAD", "--exit-code"]);
     expect(&o, 0);
     expect(
@@ -564,23 +546,9 @@ fn a_folder_name_with_a_newline_cannot_write_a_document() {
 // ---------------------------------- 7. check never reads through a link
 
 fn run_limited(cwd: &Path, args: &[&str], limit: Duration) -> Output {
-    let start = Instant::now();
-    let mut child = paved()
-        .current_dir(cwd)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`paved {args:?}` did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
+    let mut cmd = paved();
+    cmd.current_dir(cwd).args(args);
+    support::fixtures::run_bounded(cmd, limit).0
 }
 
 #[test]
@@ -1023,16 +991,7 @@ fn a_symlinked_spec_named_on_the_command_line_is_refused() {
 fn a_subset_diff_shows_what_the_change_does_to_related_services() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let git = |args: &[&str]| {
-        let o = std::process::Command::new("git")
-            .current_dir(root)
-            .args(args)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
-    };
+    let git = |args: &[&str]| support::fixtures::git(root, args);
     git(&["init", "-q"]);
     write(root, "paved.yaml", PLATFORM);
     for (name, owner, extra) in [
@@ -1051,16 +1010,7 @@ fn a_subset_diff_shows_what_the_change_does_to_related_services() {
         );
     }
     git(&["add", "-A"]);
-    git(&[
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@example.com",
-        "commit",
-        "-q",
-        "-m",
-        "x",
-    ]);
+    git(&["commit", "-q", "-m", "x"]);
     write(
         root,
         "services/orders/platform.yaml",

@@ -240,15 +240,8 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
             .filter(|o| new.workspace.selects(&o.origin))
             .map(|o| o.name().to_string()),
     );
-    let mut earlier = std::collections::BTreeSet::new();
-    for o in old.iter().flat_map(|c| &c.services) {
-        let deps: Vec<&str> = o.dependency_names().collect();
-        if selected.contains(o.name()) {
-            earlier.extend(deps.iter().map(|d| d.to_string()));
-        } else if deps.iter().any(|d| selected.contains(*d)) {
-            earlier.insert(o.name().to_string());
-        }
-    }
+    let selected: std::collections::BTreeSet<&str> = selected.iter().map(String::as_str).collect();
+    let earlier = app::neighbors(old.iter().flat_map(|c| &c.services), &selected);
     new.relate(&earlier);
     let Some(new_files) = all_files(&new, out) else {
         return Ok(None);

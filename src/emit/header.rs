@@ -21,13 +21,7 @@ pub const PLATFORM_WIDE: &str = "paved.yaml and every platform.yaml";
 pub fn line(origin: &str) -> String {
     let mut out = String::with_capacity(FROM.len() + origin.len() + TAIL.len() + 1);
     out.push_str(FROM);
-    for c in origin.chars() {
-        if c.is_control() {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
+    out.push_str(&crate::diag::escape(origin));
     out.push_str(TAIL);
     out.push('\n');
     out
