@@ -15,6 +15,7 @@
 //! printed together (exit 1). Faults of the environment (a missing path, an
 //! unwritable folder) are [`Fault`]s (exit 2). Success is exit 0.
 
+use crate::codes;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -416,19 +417,19 @@ fn skipped_diags(ws: &Workspace) -> Vec<Diagnostic> {
             let src = Source::new(&s.path, workspace::escape(&ws.shown(&s.path)), String::new());
             match &s.why {
                 Skip::Symlink => Diagnostic::warning(
-                    "paved::workspace::symlink-skipped",
+                    codes::WORKSPACE_SYMLINK_SKIPPED,
                     "this platform.yaml is a symlink, and Paved does not follow symlinks; it is skipped",
                 )
                 .in_file(&src)
                 .help("replace the link with the file itself; until then the service is not compiled and its rendered files are left as they are"),
                 Skip::NotAFile => Diagnostic::warning(
-                    "paved::workspace::not-a-file",
+                    codes::WORKSPACE_NOT_A_FILE,
                     "this platform.yaml is not a regular file (a FIFO, socket or device); it is skipped",
                 )
                 .in_file(&src)
                 .help("a spec is a plain text file; remove or rename this entry"),
                 Skip::BadName(why) => Diagnostic::error(
-                    "paved::workspace::bad-file-name",
+                    codes::WORKSPACE_BAD_FILE_NAME,
                     format!("the path of this spec {why}"),
                 )
                 .in_file(&src)
@@ -450,7 +451,7 @@ fn read_source(
     if meta.len() > limit {
         let src = Source::new(path, name.clone(), String::new());
         diags.push(
-            Diagnostic::error("paved::load::too-large", format!("{what} is {} bytes, over the limit of {limit} bytes", meta.len()))
+            Diagnostic::error(codes::LOAD_TOO_LARGE, format!("{what} is {} bytes, over the limit of {limit} bytes", meta.len()))
                 .in_file(&src)
                 .help("a platform spec is a few dozen lines; the limit is `spec.limits.maxFileSize` in paved.yaml"),
         );
@@ -468,7 +469,7 @@ fn read_source(
     if bytes.len() as u64 > limit {
         let src = Source::new(path, name.clone(), String::new());
         diags.push(
-            Diagnostic::error("paved::load::too-large", format!("{what} is over the limit of {limit} bytes"))
+            Diagnostic::error(codes::LOAD_TOO_LARGE, format!("{what} is over the limit of {limit} bytes"))
                 .in_file(&src)
                 .help("a platform spec is a few dozen lines; the limit is `spec.limits.maxFileSize` in paved.yaml"),
         );
@@ -479,7 +480,7 @@ fn read_source(
         let src = Source::new(path, name, String::new());
         diags.push(
             Diagnostic::error(
-                "paved::load::invalid-utf8",
+                codes::LOAD_INVALID_UTF8,
                 format!("{what} is encoded as UTF-16, not UTF-8"),
             )
             .in_file(&src)
@@ -500,12 +501,12 @@ fn read_source(
             let binary = text.contains(&0);
             let (code, msg) = if binary {
                 (
-                    "paved::load::binary",
+                    codes::LOAD_BINARY,
                     format!("{what} holds binary data, not text"),
                 )
             } else {
                 (
-                    "paved::load::invalid-utf8",
+                    codes::LOAD_INVALID_UTF8,
                     format!("{what} is not valid UTF-8"),
                 )
             };
@@ -525,7 +526,7 @@ fn read_source(
     if let Some(at) = src.text.find('\0') {
         diags.push(
             Diagnostic::error(
-                "paved::load::binary",
+                codes::LOAD_BINARY,
                 format!("{what} holds binary data (a NUL byte), not text"),
             )
             .at(&src, Span::new(at, at + 1), "NUL byte")
@@ -536,7 +537,7 @@ fn read_source(
     if bom {
         diags.push(
             Diagnostic::warning(
-                "paved::load::byte-order-mark",
+                codes::LOAD_BYTE_ORDER_MARK,
                 format!("{what} starts with a byte-order mark"),
             )
             .at(
@@ -577,7 +578,7 @@ fn load_platform(
         Err(e) => {
             diags.push(
                 Diagnostic::error(
-                    "paved::internal",
+                    codes::INTERNAL,
                     format!("paved.yaml passed its schema but not the model: {e}"),
                 )
                 .in_file(&src),
@@ -606,7 +607,7 @@ fn load_platform(
             };
             diags.push(
                 Diagnostic::error(
-                    "paved::config::blueprints-missing",
+                    codes::CONFIG_BLUEPRINTS_MISSING,
                     format!("the blueprints folder `{dir}` {problem}"),
                 )
                 .at(
@@ -708,7 +709,7 @@ fn load_service(
         Err(e) => {
             diags.push(
                 Diagnostic::error(
-                    "paved::internal",
+                    codes::INTERNAL,
                     format!("the spec passed its schema but not the model: {e}"),
                 )
                 .in_file(&src),

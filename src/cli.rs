@@ -173,6 +173,9 @@ pub enum Command {
         /// Explain a field of paved.yaml (the platform config) instead of platform.yaml
         #[arg(long)]
         platform: bool,
+        /// List every diagnostic code with its title, by stage
+        #[arg(long, conflicts_with_all = ["topic", "platform"])]
+        list: bool,
     },
     /// Print the JSON Schema of platform.yaml (or of paved.yaml with --platform)
     Schema {

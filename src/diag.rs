@@ -29,6 +29,7 @@ use miette::{
 };
 use unicode_width::UnicodeWidthChar;
 
+use crate::codes::Code;
 use crate::source::{Source, SourceRef, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,7 +58,7 @@ pub struct Label {
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     /// Stable identifier, e.g. `paved::schema::unknown-field`; see `codes.rs`.
-    pub code: &'static str,
+    pub code: &'static Code,
     pub severity: Severity,
     /// What is wrong, in plain words, one sentence.
     pub message: String,
@@ -71,7 +72,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
+    pub fn error(code: &'static Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code,
             severity: Severity::Error,
@@ -83,7 +84,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Diagnostic {
+    pub fn warning(code: &'static Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(code, message)
@@ -144,7 +145,7 @@ impl Diagnostic {
     fn sort_key(&self) -> (String, usize, &'static str, String) {
         let file = self.file().map(|s| s.name.clone()).unwrap_or_default();
         let at = self.primary.as_ref().map(|l| l.span.start).unwrap_or(0);
-        (file, at, self.code, self.message.clone())
+        (file, at, self.code.as_str(), self.message.clone())
     }
 }
 
@@ -668,7 +669,7 @@ fn json(diags: &[Diagnostic]) -> String {
             "column": column,
             "endLine": end_line,
             "endColumn": end_column,
-            "code": d.code,
+            "code": d.code.as_str(),
             "severity": d.severity.as_str(),
             "message": shown(&d.message),
             "label": d.primary.as_ref().map(|l| shown(&l.text)),
@@ -719,7 +720,7 @@ fn github(diags: &[Diagnostic]) -> String {
                 props.push(format!("endColumn={ec}"));
             }
         }
-        props.push(format!("title={}", prop(d.code)));
+        props.push(format!("title={}", prop(d.code.as_str())));
         let mut message = escape(&d.message).into_owned();
         if let Some(h) = &d.help {
             message.push_str("\nhelp: ");
@@ -738,13 +739,13 @@ mod tests {
     fn github_escapes_properties_and_data() {
         let src = Source::virtual_file("a,b:c.yaml", "x: 1\n".into());
         // A line break in a message comes from the input: it is escaped too.
-        let d = Diagnostic::error("paved::test", "100% bad\nreally")
+        let d = Diagnostic::error(crate::codes::INTERNAL, "100% bad\nreally")
             .at(&src, Span::new(3, 4), "here")
             .help("fix it");
         let out = github(&[d]);
         assert_eq!(
             out,
-            "::error file=a%2Cb%3Ac.yaml,line=1,col=4,endLine=1,endColumn=5,title=paved%3A%3Atest::100%25 bad\\u{a}really%0Ahelp: fix it\n"
+            "::error file=a%2Cb%3Ac.yaml,line=1,col=4,endLine=1,endColumn=5,title=paved%3A%3Ainternal::100%25 bad\\u{a}really%0Ahelp: fix it\n"
         );
     }
 
@@ -772,7 +773,7 @@ mod tests {
                 let text = format!("a: 1\n{prefix}{prefix}\nk: {prefix}X{prefix}\nb: 2\n");
                 let src = Source::virtual_file("t.yaml", text.clone());
                 let at = text.find('X').unwrap();
-                let d = Diagnostic::warning("paved::test", format!("bad {filler}"))
+                let d = Diagnostic::warning(crate::codes::INTERNAL, format!("bad {filler}"))
                     .at(&src, Span::new(at, at + 1), "here")
                     .also(&src, Span::point(0), "start");
                 let (line, column) = d.line_col();
@@ -810,9 +811,21 @@ mod tests {
         let src = Source::virtual_file("t.yaml", text.clone());
         let b = text.find("b:").unwrap();
         let diags = [
-            Diagnostic::error("paved::test", "end").at(&src, Span::point(text.len() + 5), "end"),
-            Diagnostic::error("paved::test", "all").at(&src, Span::new(0, text.len()), "all"),
-            Diagnostic::error("paved::test", "b").at(&src, Span::new(b, text.len() - 1), "b"),
+            Diagnostic::error(crate::codes::INTERNAL, "end").at(
+                &src,
+                Span::point(text.len() + 5),
+                "end",
+            ),
+            Diagnostic::error(crate::codes::INTERNAL, "all").at(
+                &src,
+                Span::new(0, text.len()),
+                "all",
+            ),
+            Diagnostic::error(crate::codes::INTERNAL, "b").at(
+                &src,
+                Span::new(b, text.len() - 1),
+                "b",
+            ),
         ];
         let out = human(&diags, false);
         assert!(out.contains("t.yaml:5:1]"), "{out}");
@@ -843,7 +856,7 @@ mod tests {
     #[test]
     fn input_text_is_escaped_in_every_format() {
         let src = Source::virtual_file("a\u{1b}[2J.yaml", "x: \"\u{1b}]0;t\u{7}\"\n".into());
-        let d = Diagnostic::error("paved::test", "found `\u{1b}]0;t\u{7}`\r")
+        let d = Diagnostic::error(crate::codes::INTERNAL, "found `\u{1b}]0;t\u{7}`\r")
             .at(&src, Span::new(3, 12), "label \u{202e}")
             .help("help \u{9b}");
         for format in [Format::Human, Format::Json, Format::Github] {
@@ -862,13 +875,13 @@ mod tests {
     #[test]
     fn json_has_every_field() {
         let src = Source::virtual_file("p.yaml", "a: 1\nbb: 2\n".into());
-        let d = Diagnostic::error("paved::test", "bad").at(&src, Span::new(5, 7), "this");
+        let d = Diagnostic::error(crate::codes::INTERNAL, "bad").at(&src, Span::new(5, 7), "this");
         let v: serde_json::Value = serde_json::from_str(json(&[d]).trim()).unwrap();
         assert_eq!(v["file"], "p.yaml");
         assert_eq!(v["line"], 2);
         assert_eq!(v["column"], 1);
         assert_eq!(v["endColumn"], 3);
-        assert_eq!(v["code"], "paved::test");
+        assert_eq!(v["code"], crate::codes::INTERNAL.as_str());
         assert_eq!(v["severity"], "error");
         assert_eq!(v["help"], serde_json::Value::Null);
     }

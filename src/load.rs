@@ -18,6 +18,7 @@
 //! Architecture invariant: this module knows YAML and spans, nothing about
 //! platform specs, schemas or Kubernetes.
 
+use crate::codes;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
@@ -206,7 +207,7 @@ pub fn load_mapping(src: &SourceRef, what: &str) -> (Option<Node>, Vec<Diagnosti
                 format!("a {what} starts with `apiVersion: paved.dev/v1`")
             };
             diags.push(
-                Diagnostic::error("paved::yaml::empty", format!("{what} is empty"))
+                Diagnostic::error(codes::YAML_EMPTY, format!("{what} is empty"))
                     .at(src, Span::point(0), "no document here")
                     .help(help),
             );
@@ -215,10 +216,10 @@ pub fn load_mapping(src: &SourceRef, what: &str) -> (Option<Node>, Vec<Diagnosti
         Some(doc) if matches!(doc.value, Value::Map(_)) => (Some(doc), diags),
         Some(doc) => {
             let (code, msg) = if doc.value == Value::Null {
-                ("paved::yaml::empty", format!("{what} holds only `null`"))
+                (codes::YAML_EMPTY, format!("{what} holds only `null`"))
             } else {
                 (
-                    "paved::yaml::not-a-mapping",
+                    codes::YAML_NOT_A_MAPPING,
                     format!("{what} must be a mapping, found {}", doc.type_name()),
                 )
             };
@@ -273,7 +274,7 @@ pub fn parse(src: &SourceRef, docs_mode: Documents) -> (Vec<Node>, Vec<Diagnosti
                     Some(tag) => {
                         b.diags.push(
                             Diagnostic::error(
-                                "paved::yaml::tag",
+                                codes::YAML_TAG,
                                 format!(
                                     "YAML tags such as `{}{}` are not supported",
                                     tag.handle, tag.suffix
@@ -303,7 +304,7 @@ pub fn parse(src: &SourceRef, docs_mode: Documents) -> (Vec<Node>, Vec<Diagnosti
         let second = doc_starts.get(1).copied().unwrap_or(documents[1].span);
         b.diags.push(
             Diagnostic::error(
-                "paved::yaml::multiple-documents",
+                codes::YAML_MULTIPLE_DOCUMENTS,
                 format!(
                     "this file holds {} YAML documents; Paved reads one per file",
                     documents.len()
@@ -368,7 +369,7 @@ impl<'a> Builder<'a> {
         if self.stack.len() >= MAX_DEPTH {
             self.diags.push(
                 Diagnostic::error(
-                    "paved::yaml::too-deep",
+                    codes::YAML_TOO_DEEP,
                     format!("this value is nested more than {MAX_DEPTH} levels deep"),
                 )
                 .at(self.src, span, "nesting limit reached here")
@@ -406,11 +407,11 @@ impl<'a> Builder<'a> {
     fn alias(&mut self, id: usize, span: Span) {
         let Some((_, size)) = self.anchors.get(&id) else {
             self.diags.push(
-                Diagnostic::error(
-                    "paved::yaml::syntax",
-                    "this alias refers to an unknown anchor",
-                )
-                .at(self.src, span, "unknown alias"),
+                Diagnostic::error(codes::YAML_SYNTAX, "this alias refers to an unknown anchor").at(
+                    self.src,
+                    span,
+                    "unknown alias",
+                ),
             );
             self.fatal = true;
             return;
@@ -453,7 +454,7 @@ impl<'a> Builder<'a> {
             return true;
         };
         self.diags.push(
-            Diagnostic::error("paved::yaml::too-large", message)
+            Diagnostic::error(codes::YAML_TOO_LARGE, message)
                 .at(self.src, span, format!("expansion limit reached {where_}"))
                 .help(help),
         );
@@ -526,7 +527,7 @@ impl<'a> Builder<'a> {
                 }
                 if let Some(first) = first {
                     self.diags.push(
-                        Diagnostic::error("paved::yaml::duplicate-key", format!("the key `{key}` appears twice in this mapping"))
+                        Diagnostic::error(codes::YAML_DUPLICATE_KEY, format!("the key `{key}` appears twice in this mapping"))
                             .at(self.src, key_span, "duplicate key")
                             .also(self.src, first, "first defined here")
                             .help("YAML keys must be unique; remove one of them (Paved never lets the last one win silently)"),
@@ -558,7 +559,7 @@ impl<'a> Builder<'a> {
                     Value::Seq(_) | Value::Map(_) => {
                         self.diags.push(
                             Diagnostic::error(
-                                "paved::yaml::complex-key",
+                                codes::YAML_COMPLEX_KEY,
                                 "a mapping key must be a plain value, not a list or mapping",
                             )
                             .at(self.src, node.span, "complex key")
@@ -623,7 +624,7 @@ fn syntax_error(src: &SourceRef, offsets: &Offsets, e: &ScanError) -> Diagnostic
         .collect();
     if info.contains("recursion limit") {
         return Diagnostic::error(
-            "paved::yaml::too-deep",
+            codes::YAML_TOO_DEEP,
             format!("this value is nested too deeply (the limit is {MAX_DEPTH} levels)"),
         )
         .at(src, Span::point(at), "nesting limit reached here")
@@ -650,7 +651,7 @@ fn syntax_error(src: &SourceRef, offsets: &Offsets, e: &ScanError) -> Diagnostic
     } else {
         Span::point(at)
     };
-    Diagnostic::error("paved::yaml::syntax", message)
+    Diagnostic::error(codes::YAML_SYNTAX, message)
         .at(src, span, "the YAML reader stopped here")
         .maybe_help(help)
 }
@@ -881,7 +882,7 @@ mod tests {
     fn duplicate_keys_are_errors_with_both_places() {
         let (_, d) = load("a: 1\nb: 2\na: 3\n");
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].code, "paved::yaml::duplicate-key");
+        assert_eq!(d[0].code, codes::YAML_DUPLICATE_KEY);
         assert_eq!(d[0].line_col(), (3, 1));
         assert_eq!(d[0].secondary.len(), 1);
     }
@@ -902,7 +903,7 @@ mod tests {
             ));
         }
         let (_, d) = load(&text);
-        assert_eq!(d[0].code, "paved::yaml::too-large");
+        assert_eq!(d[0].code, codes::YAML_TOO_LARGE);
     }
 
     #[test]
@@ -912,7 +913,7 @@ mod tests {
         let text = format!("a: &a \"{long}\"\nb: [{}]\n", vec!["*a"; 3000].join(", "));
         let (_, d) = load(&text);
         assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!(d[0].code, "paved::yaml::too-large");
+        assert_eq!(d[0].code, codes::YAML_TOO_LARGE);
         assert!(d[0].message.contains("4 MiB"), "{}", d[0].message);
         // Stopped at the alias that crossed the budget: the 12th, as the
         // anchored string and its copy kept for aliases count too.
@@ -930,7 +931,7 @@ mod tests {
         text.push_str(&"]".repeat(60));
         text.push('\n');
         let (_, d) = load(&text);
-        assert_eq!(d[0].code, "paved::yaml::too-large", "{d:?}");
+        assert_eq!(d[0].code, codes::YAML_TOO_LARGE, "{d:?}");
     }
 
     #[test]
@@ -951,18 +952,18 @@ mod tests {
     fn deep_nesting_is_bounded() {
         let text = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
         let (_, d) = load(&text);
-        assert_eq!(d[0].code, "paved::yaml::too-deep", "{:?}", d[0].message);
+        assert_eq!(d[0].code, codes::YAML_TOO_DEEP, "{:?}", d[0].message);
     }
 
     #[test]
     fn several_documents_and_empty_and_scalars() {
         assert_eq!(
             load("a: 1\n---\nb: 2\n").1[0].code,
-            "paved::yaml::multiple-documents"
+            codes::YAML_MULTIPLE_DOCUMENTS
         );
-        assert_eq!(load("").1[0].code, "paved::yaml::empty");
-        assert_eq!(load("null\n").1[0].code, "paved::yaml::empty");
-        assert_eq!(load("- a\n").1[0].code, "paved::yaml::not-a-mapping");
+        assert_eq!(load("").1[0].code, codes::YAML_EMPTY);
+        assert_eq!(load("null\n").1[0].code, codes::YAML_EMPTY);
+        assert_eq!(load("- a\n").1[0].code, codes::YAML_NOT_A_MAPPING);
     }
 
     #[test]
@@ -979,7 +980,7 @@ mod tests {
     #[test]
     fn tabs_are_explained() {
         let (_, d) = load("a:\n\tb: 1\n");
-        assert_eq!(d[0].code, "paved::yaml::syntax");
+        assert_eq!(d[0].code, codes::YAML_SYNTAX);
         assert!(
             d[0].help.as_deref().unwrap_or("").contains("spaces"),
             "{:?}",

@@ -104,8 +104,17 @@ fn main() -> ExitCode {
             };
             cmd::init::run(&name, kind, &dir, &out)
         }),
-        Command::Explain { topic, platform } => allow("explain", format, &[Human, Json])
-            .and_then(|()| cmd::explain::run(topic.as_deref(), platform, format == Json)),
+        Command::Explain {
+            topic,
+            platform,
+            list,
+        } => allow("explain", format, &[Human, Json]).and_then(|()| {
+            if list {
+                cmd::explain::list(format == Json)
+            } else {
+                cmd::explain::run(topic.as_deref(), platform, format == Json)
+            }
+        }),
         Command::Schema { platform } => {
             allow("schema", format, &[Human, Json]).and_then(|()| cmd::explain::schema(platform))
         }

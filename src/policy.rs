@@ -20,6 +20,7 @@
 //! Architecture invariant: pure; reads rendered documents, the platform and
 //! the specs, writes only diagnostics.
 
+use crate::codes::{self, Code};
 use std::fmt::Write as _;
 
 use serde_json::{json, Value as Json};
@@ -44,7 +45,7 @@ pub enum Targets {
 #[derive(Debug)]
 pub struct Rule {
     pub id: &'static str,
-    pub code: &'static str,
+    pub code: &'static Code,
     pub kind: &'static str,
     pub description: &'static str,
     pub targets: Targets,
@@ -55,7 +56,7 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule {
         id: "required-labels",
-        code: "paved::policy::required-labels",
+        code: codes::POLICY_REQUIRED_LABELS,
         kind: "PavedRequiredLabels",
         description: "Namespaces and workloads carry every label in `requiredLabels`, each with a value",
         targets: Targets::Labelled,
@@ -63,7 +64,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "allowed-registries",
-        code: "paved::policy::allowed-registries",
+        code: codes::POLICY_ALLOWED_REGISTRIES,
         kind: "PavedAllowedRegistries",
         description: "Container images come from a registry in `allowedRegistries` (off when the list is empty)",
         targets: Targets::Pods,
@@ -71,7 +72,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "container-limits",
-        code: "paved::policy::container-limits",
+        code: codes::POLICY_CONTAINER_LIMITS,
         kind: "PavedContainerLimits",
         description: "Every container and init container sets CPU and memory limits",
         targets: Targets::Pods,
@@ -79,7 +80,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "no-latest-tag",
-        code: "paved::policy::no-latest-tag",
+        code: codes::POLICY_NO_LATEST_TAG,
         kind: "PavedNoLatestTag",
         description: "Every image is pinned to a tag other than `latest`, or to a digest",
         targets: Targets::Pods,
@@ -87,7 +88,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "no-automount-token",
-        code: "paved::policy::no-automount-token",
+        code: codes::POLICY_NO_AUTOMOUNT_TOKEN,
         kind: "PavedNoAutomountToken",
         description: "Pods set `automountServiceAccountToken: false`",
         targets: Targets::Pods,
@@ -95,7 +96,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "no-privilege-escalation",
-        code: "paved::policy::no-privilege-escalation",
+        code: codes::POLICY_NO_PRIVILEGE_ESCALATION,
         kind: "PavedNoPrivilegeEscalation",
         description: "Every container sets `allowPrivilegeEscalation: false` and none runs privileged",
         targets: Targets::Pods,
@@ -660,7 +661,7 @@ mod tests {
     #[test]
     fn every_rule_has_a_distinct_code_and_kind_named_after_its_id() {
         for r in RULES {
-            assert_eq!(r.code, format!("paved::policy::{}", r.id));
+            assert_eq!(r.code.as_str(), format!("paved::policy::{}", r.id));
             let kind: String =
                 r.id.split('-')
                     .map(|w| w[..1].to_uppercase() + &w[1..])

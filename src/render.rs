@@ -26,6 +26,7 @@
 //! Architecture invariant: never reads a file; the override folder is read by
 //! `app` and handed over as `(relative path, text)` pairs.
 
+use crate::codes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -211,7 +212,7 @@ impl Blueprints {
         if out.over || too_much {
             return Err(Box::new(
                 Diagnostic::error(
-                    "paved::blueprint::too-large",
+                    codes::BLUEPRINT_TOO_LARGE,
                     format!(
                         "blueprint `{}` produced more than {} MiB for {what}",
                         bp.name,
@@ -249,34 +250,34 @@ impl Blueprints {
         let detail = err.detail().unwrap_or("").to_string();
         let (code, message, help) = match err.kind() {
             _ if crate::render_fns::is_too_large(err) => (
-                "paved::blueprint::value-too-large",
+                codes::BLUEPRINT_VALUE_TOO_LARGE,
                 format!("blueprint `{}` built a value over Paved's limits while rendering {what}: {detail}", bp.name),
                 "a filter or function may build at most 4 MiB of text or 100000 items, and JSON nested at most 64 levels (docs/blueprints.md); check what this line is given",
             ),
             // The same for every service, so the service is named only in the
             // help: identical messages are then reported once.
             ErrorKind::SyntaxError => (
-                "paved::blueprint::syntax",
+                codes::BLUEPRINT_SYNTAX,
                 format!("template syntax error in blueprint `{}`: {detail}", bp.name),
                 &*format!("check the `{{{{ }}}}` and `{{% %}}` tags of this line (found while rendering {what})"),
             ),
             ErrorKind::UndefinedError => (
-                "paved::blueprint::undefined",
+                codes::BLUEPRINT_UNDEFINED,
                 format!("blueprint `{}` uses an undefined value while rendering {what}{}", bp.name, suffix(&detail)),
                 "the context is documented in docs/blueprints.md; test optional values with `is defined` or `is none`",
             ),
             ErrorKind::OutOfFuel => (
-                "paved::blueprint::too-much-work",
+                codes::BLUEPRINT_TOO_MUCH_WORK,
                 format!("blueprint `{}` did too much work while rendering {what}", bp.name),
                 "a loop runs away or nests too deeply; blueprints must finish quickly",
             ),
             ErrorKind::TemplateNotFound | ErrorKind::BadInclude => (
-                "paved::blueprint::include",
+                codes::BLUEPRINT_INCLUDE,
                 format!("blueprint `{}` includes a template that is not a blueprint while rendering {what}{}", bp.name, suffix(&detail)),
                 "include or import other blueprint files by their path relative to the blueprints folder, e.g. `_helpers/labels.yaml`",
             ),
             _ => (
-                "paved::blueprint::error",
+                codes::BLUEPRINT_ERROR,
                 format!(
                     "blueprint `{}` failed while rendering {what}: {}",
                     bp.name,

@@ -16,6 +16,7 @@
 //!
 //! Architecture invariant: no file system access; `emit` writes.
 
+use crate::codes;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -398,7 +399,7 @@ fn duplicate_paths<'p>(paths: impl Iterator<Item = &'p str>) -> Vec<Diagnostic> 
         if prev == Some(p) {
             out.push(
                 Diagnostic::error(
-                    "paved::render::duplicate-output",
+                    codes::RENDER_DUPLICATE_OUTPUT,
                     format!("two documents would be written to `{p}`"),
                 )
                 .help("each object needs its own kind and name within a folder; check blueprints that render the same kind and name"),
@@ -442,7 +443,7 @@ fn render_scope<'b>(
                     };
                     diags.push(
                         Diagnostic::error(
-                            "paved::render::duplicate-output",
+                            codes::RENDER_DUPLICATE_OUTPUT,
                             format!(
                                 "blueprints `{}` and `{}` both produce {} `{}` for {what}",
                                 first.name, bp.name, doc.kind, doc.name

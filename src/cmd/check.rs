@@ -6,6 +6,7 @@
 //! a short unified diff, then the command that brings the folder up to date.
 
 use crate::app::{self, Fault, Inputs, Output};
+use crate::codes;
 use crate::diag::Format;
 use crate::emit::check::Drift;
 use crate::workspace::escape;
@@ -14,7 +15,7 @@ use crate::workspace::escape;
 pub const MAX_DIFF_LINES: usize = 40;
 
 /// The diagnostic code of a drift finding in `json` and `github` output.
-pub const DRIFT: &str = "paved::check::drift";
+pub const DRIFT: &str = codes::CHECK_DRIFT.as_str();
 
 pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
     let progress = app::progress(out, "rendering in memory");

@@ -63,6 +63,28 @@ pub fn run(topic: Option<&str>, platform: bool, json: bool) -> Result<bool, Faul
     Ok(true)
 }
 
+/// Prints every registered code with its title (`paved explain --list`), in
+/// the registry's order (by stage), or as a JSON array of full entries.
+pub fn list(json: bool) -> Result<bool, Fault> {
+    app::print_stdout(&list_text(json))?;
+    Ok(true)
+}
+
+fn list_text(json: bool) -> String {
+    if json {
+        let all: Vec<Json> = codes::CODES.iter().map(|c| code_value(c)).collect();
+        let mut s = serde_json::to_string(&all).expect("codes serialise");
+        s.push('\n');
+        s
+    } else {
+        let width = codes::CODES.iter().map(|c| c.code.len()).max().unwrap_or(0);
+        codes::CODES
+            .iter()
+            .map(|c| format!("{:width$}  {}\n", c.code, c.title))
+            .collect()
+    }
+}
+
 pub fn code_text(c: &codes::Code) -> String {
     let indent = |s: &str| {
         s.lines()
@@ -86,15 +108,18 @@ pub fn code_text(c: &codes::Code) -> String {
     )
 }
 
-fn code_json(c: &codes::Code) -> String {
-    let mut s = serde_json::json!({
+fn code_value(c: &codes::Code) -> Json {
+    serde_json::json!({
         "code": c.code,
         "title": c.title,
         "explanation": c.explanation,
         "example": c.example,
         "fix": c.fix,
     })
-    .to_string();
+}
+
+fn code_json(c: &codes::Code) -> String {
+    let mut s = code_value(c).to_string();
     s.push('\n');
     s
 }
@@ -477,6 +502,19 @@ pub fn schema(platform: bool) -> Result<bool, Fault> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn list_names_every_registered_code_once_with_its_title() {
+        let text = super::list_text(false);
+        assert_eq!(text.lines().count(), codes::CODES.len());
+        for (line, c) in text.lines().zip(codes::CODES) {
+            let (code, title) = line.split_once("  ").unwrap();
+            assert_eq!((code, title.trim_start()), (c.code, c.title));
+        }
+        let json: Vec<Json> = serde_json::from_str(&super::list_text(true)).unwrap();
+        assert_eq!(json.len(), codes::CODES.len());
+        assert_eq!(json[0]["code"], codes::CODES[0].code);
+    }
+
     use super::*;
 
     #[test]
@@ -548,7 +586,7 @@ mod tests {
 
     #[test]
     fn code_text_has_every_part() {
-        let t = code_text(codes::lookup("paved::schema::unknown-field").unwrap());
+        let t = code_text(codes::SCHEMA_UNKNOWN_FIELD);
         assert!(t.starts_with(
             "paved::schema::unknown-field: a field that the format does not have\n\n"
         ));

@@ -14,6 +14,7 @@
 //!
 //! Architecture invariant: pure; no disk, no clock, no terminal.
 
+use crate::codes;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -147,9 +148,6 @@ impl Report {
     }
 }
 
-/// The diagnostic code for a manifest that is not valid YAML.
-pub const INVALID_YAML: &str = "paved::diff::invalid-yaml";
-
 /// Parses every document of every file. `kustomization.yaml` documents are
 /// build instructions, not resources (and list file names, so they change when
 /// a file moves): they are left out. `side` names where the files are (the
@@ -171,7 +169,7 @@ pub fn parse(files: &[OutFile], side: &str) -> (Vec<Resource>, Vec<Diagnostic>) 
         let (nodes, d) = load::parse(&src, Documents::Many);
         if !d.is_empty() {
             diags.extend(d.into_iter().map(|d| Diagnostic {
-                code: INVALID_YAML,
+                code: codes::DIFF_INVALID_YAML,
                 message: format!("cannot compare `{shown}`: {}", d.message),
                 help: Some("only YAML manifests can be compared; fix or remove the file".into()),
                 ..d
@@ -1286,7 +1284,7 @@ mod tests {
     #[test]
     fn invalid_yaml_is_a_diagnostic() {
         let (_, d) = parse(&[file("bad.yaml", "a: [1\n")], "before/");
-        assert_eq!(d[0].code, INVALID_YAML);
+        assert_eq!(d[0].code, codes::DIFF_INVALID_YAML);
         // The report names the side the file is on.
         let primary = d[0].primary.as_ref().unwrap();
         assert_eq!(primary.source.name, "before/bad.yaml");

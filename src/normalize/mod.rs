@@ -10,6 +10,7 @@
 //!
 //! Architecture invariant: pure; knows documents, not files or folders.
 
+use crate::codes;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value as Json;
@@ -106,7 +107,7 @@ fn read_with_spans(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>,
             .into_iter()
             .map(|d| {
                 let d = Diagnostic {
-                    code: "paved::blueprint::invalid-yaml",
+                    code: codes::BLUEPRINT_INVALID_YAML,
                     message: format!("blueprint `{}` produced invalid YAML for {what}: {}", bp.name, d.message),
                     help: Some(
                         "interpolate values with `{{ value }}` only where a whole YAML value goes (it is written as a quoted JSON string); join strings inside the tag: `{{ name ~ \"-tls\" }}`".into(),
@@ -127,7 +128,7 @@ fn read_with_spans(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>,
             }),
             Err((field, problem)) => errs.push(in_blueprint(
                 Diagnostic::error(
-                    "paved::blueprint::invalid-object",
+                    codes::BLUEPRINT_INVALID_OBJECT,
                     format!("blueprint `{}` produced an invalid object for {what}: {problem}", bp.name),
                 )
                 .at(&src, Span::new(node.span.start, node.span.start.max(node.span.end.min(node.span.start + 1))), "this document")

@@ -11,6 +11,7 @@
 //!
 //! Architecture invariant: pure; knows JSON pointers and spans, not the model.
 
+use crate::codes;
 use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -132,7 +133,7 @@ fn whole_numbers(kind: Kind, src: &SourceRef, doc: &Node, json: &Json, out: &mut
         let field = field_path(&pointer);
         let written = src.text.get(span.start..span.end).unwrap_or_default();
         let d = Diagnostic::error(
-            "paved::schema::type",
+            codes::SCHEMA_TYPE,
             format!("`{field}` must be a whole number, found `{written}`"),
         )
         .at(src, span, "expected a whole number")
@@ -246,7 +247,7 @@ impl Ctx<'_> {
                     let key = self.key_span(&child);
                     let d = if in_env_override {
                         Diagnostic::error(
-                            "paved::schema::forbidden-override",
+                            codes::SCHEMA_FORBIDDEN_OVERRIDE,
                             format!("`{name}` cannot be overridden per environment"),
                         )
                         .at(src, key, "not allowed in an environment")
@@ -261,7 +262,7 @@ impl Ctx<'_> {
                             format!("`{field}`")
                         };
                         Diagnostic::error(
-                            "paved::schema::unknown-field",
+                            codes::SCHEMA_UNKNOWN_FIELD,
                             format!("unknown field `{name}` in {where_}"),
                         )
                         .at(src, key, "unknown field")
@@ -294,7 +295,7 @@ impl Ctx<'_> {
                     self.key_span(self.pointer)
                 };
                 Diagnostic::error(
-                    "paved::schema::missing-field",
+                    codes::SCHEMA_MISSING_FIELD,
                     format!("missing required field `{name}` in {where_}"),
                 )
                 .at(src, span, format!("`{name}` is required here"))
@@ -334,7 +335,7 @@ impl Ctx<'_> {
                     )
                 );
                 Diagnostic::error(
-                    "paved::schema::type",
+                    codes::SCHEMA_TYPE,
                     format!("`{field}` must be {expected}, found {found}"),
                 )
                 .at(src, span, format!("expected {expected}"))
@@ -359,7 +360,7 @@ impl Ctx<'_> {
                 let got = json_inline(instance);
                 let refs: Vec<&str> = allowed.iter().map(String::as_str).collect();
                 Diagnostic::error(
-                    "paved::schema::enum",
+                    codes::SCHEMA_ENUM,
                     format!(
                         "`{field}` must be one of {}, found `{got}`",
                         list_code(&refs)
@@ -369,7 +370,7 @@ impl Ctx<'_> {
                 .maybe_help(did_you_mean(&got, &refs).map(|s| format!("did you mean `{s}`?")))
             }
             ValidationErrorKind::Constant { expected_value } => Diagnostic::error(
-                "paved::schema::const",
+                codes::SCHEMA_CONST,
                 format!("`{field}` must be `{}`", json_inline(expected_value)),
             )
             .at(
@@ -383,7 +384,7 @@ impl Ctx<'_> {
                 json_inline(expected_value)
             )),
             ValidationErrorKind::Pattern { .. } => Diagnostic::error(
-                "paved::schema::pattern",
+                codes::SCHEMA_PATTERN,
                 format!(
                     "`{}` is not a valid value for `{field}`",
                     json_inline(instance)
@@ -427,7 +428,7 @@ impl Ctx<'_> {
                     _ => None,
                 };
                 Diagnostic::error(
-                    "paved::schema::invalid-name",
+                    codes::SCHEMA_INVALID_NAME,
                     format!("`{name}` is not a valid name in `{field}`"),
                 )
                 .at(src, self.key_span(&child), "invalid name")
@@ -442,7 +443,7 @@ impl Ctx<'_> {
                     format!("at least {limit}")
                 };
                 Diagnostic::error(
-                    "paved::schema::range",
+                    codes::SCHEMA_RANGE,
                     format!("`{field}` must be {bound}, found {instance}"),
                 )
                 .at(src, span, "too small")
@@ -457,7 +458,7 @@ impl Ctx<'_> {
                     format!("at most {limit}")
                 };
                 Diagnostic::error(
-                    "paved::schema::range",
+                    codes::SCHEMA_RANGE,
                     format!("`{field}` must be {bound}, found {instance}"),
                 )
                 .at(src, span, "too large")
@@ -472,14 +473,14 @@ impl Ctx<'_> {
                 };
                 let unit = if *limit == 1 { "character" } else { "characters" };
                 Diagnostic::error(
-                    "paved::schema::length",
+                    codes::SCHEMA_LENGTH,
                     format!("`{field}` must be {bound} {unit} long, found {n}"),
                 )
                 .at(src, span, label)
                 .maybe_help(rule.clone())
             }
             ValidationErrorKind::MinItems { limit } => Diagnostic::error(
-                "paved::schema::length",
+                codes::SCHEMA_LENGTH,
                 format!(
                     "`{field}` must have at least {limit} item{}",
                     if *limit == 1 { "" } else { "s" }
@@ -487,12 +488,12 @@ impl Ctx<'_> {
             )
             .at(src, span, "too few items"),
             ValidationErrorKind::MaxItems { limit } => Diagnostic::error(
-                "paved::schema::length",
+                codes::SCHEMA_LENGTH,
                 format!("`{field}` can have at most {limit} items"),
             )
             .at(src, span, "too many items"),
             ValidationErrorKind::MinProperties { limit } => Diagnostic::error(
-                "paved::schema::length",
+                codes::SCHEMA_LENGTH,
                 format!(
                     "`{field}` must set at least {limit} field{}",
                     if *limit == 1 { "" } else { "s" }
@@ -520,7 +521,7 @@ impl Ctx<'_> {
                     None => (span, String::new()),
                 };
                 Diagnostic::error(
-                    "paved::schema::duplicate-item",
+                    codes::SCHEMA_DUPLICATE_ITEM,
                     format!("`{field}` lists `{what}` more than once"),
                 )
                 .at(src, at, "repeated here")
@@ -562,7 +563,7 @@ impl Ctx<'_> {
                         .map(str::to_string)
                 });
                 Diagnostic::error(
-                    "paved::schema::invalid",
+                    codes::SCHEMA_INVALID,
                     format!(
                         "`{}` is not a valid value for `{field}`",
                         json_inline(instance)
@@ -572,7 +573,7 @@ impl Ctx<'_> {
                 .maybe_help(rule)
             }
             _ => Diagnostic::error(
-                "paved::schema::invalid",
+                codes::SCHEMA_INVALID,
                 format!("`{field}` is not valid here"),
             )
             .at(src, span, "invalid value")
@@ -730,7 +731,7 @@ mod tests {
     fn unknown_field_suggests_the_closest() {
         let d = check(&format!("{OK}  replica: 2\n"));
         assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!(d[0].code, "paved::schema::unknown-field");
+        assert_eq!(d[0].code, codes::SCHEMA_UNKNOWN_FIELD);
         assert_eq!(d[0].line_col(), (10, 3));
         assert_eq!(d[0].help.as_deref(), Some("did you mean `replicas`?"));
     }
@@ -742,15 +743,12 @@ mod tests {
                 .replace("name: orders", "name: Orders"),
         );
         let codes: Vec<_> = d.iter().map(|d| d.code).collect();
-        assert!(codes.contains(&"paved::schema::range"), "{d:?}");
-        assert!(codes.contains(&"paved::schema::pattern"), "{d:?}");
-        let p = d
-            .iter()
-            .find(|d| d.code == "paved::schema::pattern")
-            .unwrap();
+        assert!(codes.contains(&codes::SCHEMA_RANGE), "{d:?}");
+        assert!(codes.contains(&codes::SCHEMA_PATTERN), "{d:?}");
+        let p = d.iter().find(|d| d.code == codes::SCHEMA_PATTERN).unwrap();
         assert!(p.help.as_deref().unwrap().contains("lower-case"), "{p:?}");
         let d = check(&format!("{OK}  type: servce\n"));
-        assert_eq!(d[0].code, "paved::schema::enum");
+        assert_eq!(d[0].code, codes::SCHEMA_ENUM);
         assert_eq!(d[0].help.as_deref(), Some("did you mean `service`?"));
     }
 
@@ -758,7 +756,7 @@ mod tests {
     fn whole_floats_in_integer_fields_are_located_type_errors() {
         let d = check(&OK.replace("port: 8080", "port: 8080.0"));
         assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!(d[0].code, "paved::schema::type");
+        assert_eq!(d[0].code, codes::SCHEMA_TYPE);
         assert_eq!(d[0].line_col(), (9, 26));
         assert_eq!(
             d[0].message,
@@ -775,7 +773,7 @@ mod tests {
         // Out of range too: reported once, as out of range.
         let d = check(&format!("{OK}  replicas: -1.0\n"));
         assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!(d[0].code, "paved::schema::range");
+        assert_eq!(d[0].code, codes::SCHEMA_RANGE);
         // Fields that take any number accept whole floats.
         let d = check(&format!(
             "{OK}  env: {{RATIO: 1.0}}\n  compute: {{cpu: 1.0, memory: 1Gi}}\n  observability: {{slo: {{availability: 99.0}}}}\n"

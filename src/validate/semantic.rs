@@ -8,6 +8,7 @@
 //! Architecture invariant: pure; reads the typed model and the trees, writes
 //! only diagnostics.
 
+use crate::codes;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::Diagnostic;
@@ -260,7 +261,7 @@ fn check_reserved(
         };
         let (span, _) = at(s, "/metadata/name");
         out.push(
-            Diagnostic::error("paved::semantic::reserved-name", message)
+            Diagnostic::error(codes::SEMANTIC_RESERVED_NAME, message)
                 .at(&s.source, span, label)
                 .help(format!("{why} {rename}")),
         );
@@ -443,7 +444,7 @@ fn check_collisions(platform: &Platform, services: &[Service], out: &mut Vec<Dia
             }
         };
         out.push(
-            Diagnostic::error("paved::semantic::name-collision", message)
+            Diagnostic::error(codes::SEMANTIC_NAME_COLLISION, message)
                 .at(&o.source, place(o, &op), ohow.clone())
                 .also(&f.source, place(f, &fp), fhow.clone())
                 .help(help),
@@ -474,7 +475,7 @@ pub fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<D
             .unwrap_or(doc.span);
         out.push(
             Diagnostic::error(
-                "paved::semantic::reserved-name",
+                codes::SEMANTIC_RESERVED_NAME,
                 format!("`{name}` is a reserved environment name"),
             )
             .at(src, span, "reserved name")
@@ -497,7 +498,7 @@ fn check_unique_names(services: &[Service], out: &mut Vec<Diagnostic>) {
             let (pspan, _) = at(prev, "/metadata/name");
             out.push(
                 Diagnostic::error(
-                    "paved::semantic::duplicate-service",
+                    codes::SEMANTIC_DUPLICATE_SERVICE,
                     format!("two services are named `{}`", s.name()),
                 )
                 .at(&s.source, span, "this name is taken")
@@ -568,7 +569,7 @@ fn check_cycles(services: &[Service], out: &mut Vec<Diagnostic>) {
         let s = by_name[names[first]];
         let (span, _) = dep_span(s, names[cycle[1]]);
         out.push(
-            Diagnostic::warning("paved::semantic::dependency-cycle", message)
+            Diagnostic::warning(codes::SEMANTIC_DEPENDENCY_CYCLE, message)
                 .at(&s.source, span, "the cycle starts here")
                 .help("a cycle is allowed (traffic is permitted both ways) but often means two services should be one, or talk through a queue"),
         );
@@ -747,7 +748,7 @@ impl Check<'_> {
             let span = self.key("/metadata");
             self.err(
                 Diagnostic::error(
-                    "paved::policy::required-labels",
+                    codes::POLICY_REQUIRED_LABELS,
                     "`metadata.costCenter` is required by this platform",
                 )
                 .at(&s.source, span, "add `costCenter` here")
@@ -769,7 +770,7 @@ impl Check<'_> {
                     self.key("/spec")
                 };
                 self.err(
-                    Diagnostic::error("paved::semantic::missing-schedule", "a cronjob needs a `schedule`")
+                    Diagnostic::error(codes::SEMANTIC_MISSING_SCHEDULE, "a cronjob needs a `schedule`")
                         .at(&s.source, span, "this is a cronjob")
                         .help("add `schedule: \"*/5 * * * *\"` (minute hour day-of-month month day-of-week) under `spec`"),
                 );
@@ -778,7 +779,7 @@ impl Check<'_> {
                 let span = self.key("/spec/schedule");
                 self.err(
                     Diagnostic::error(
-                        "paved::semantic::not-for-type",
+                        codes::SEMANTIC_NOT_FOR_TYPE,
                         format!("`schedule` is only for cronjobs, and this is a {kind}"),
                     )
                     .at(&s.source, span, "not used by this type")
@@ -797,7 +798,7 @@ impl Check<'_> {
                     let span = self.key(&format!("/spec/{field}"));
                     self.err(
                         Diagnostic::error(
-                            "paved::semantic::not-for-type",
+                            codes::SEMANTIC_NOT_FOR_TYPE,
                             format!("`{field}` is only for services, and this is a {kind}"),
                         )
                         .at(&s.source, span, format!("a {kind} does not serve traffic"))
@@ -811,7 +812,7 @@ impl Check<'_> {
                 let span = self.key("/spec/observability/slo");
                 self.err(
                     Diagnostic::error(
-                        "paved::semantic::not-for-type",
+                        codes::SEMANTIC_NOT_FOR_TYPE,
                         format!("`observability.slo` is only for services, and this is a {kind}"),
                     )
                     .at(&s.source, span, format!("a {kind} answers no requests to measure"))
@@ -821,7 +822,7 @@ impl Check<'_> {
         } else if spec.ports.is_empty() {
             let span = self.key("/spec");
             self.err(
-                Diagnostic::error("paved::semantic::missing-ports", "a service needs at least one port")
+                Diagnostic::error(codes::SEMANTIC_MISSING_PORTS, "a service needs at least one port")
                     .at(&s.source, span, "no `ports` under this `spec`")
                     .help("add `ports: [{name: http, port: 8080}]`, or set `type: worker` for a service that takes no traffic"),
             );
@@ -832,7 +833,7 @@ impl Check<'_> {
                     let span = self.key(&format!("/spec/{field}"));
                     self.err(
                         Diagnostic::error(
-                            "paved::semantic::not-for-type",
+                            codes::SEMANTIC_NOT_FOR_TYPE,
                             format!("`{field}` is not used by cronjobs"),
                         )
                         .at(&s.source, span, "a cronjob runs one job per schedule")
@@ -853,7 +854,7 @@ impl Check<'_> {
                 let fspan = self.span(&format!("/spec/ports/{first}/name"));
                 self.err(
                     Diagnostic::error(
-                        "paved::semantic::duplicate-port",
+                        codes::SEMANTIC_DUPLICATE_PORT,
                         format!("the port name `{}` is used twice", p.name),
                     )
                     .at(&s.source, span, "duplicate name")
@@ -866,7 +867,7 @@ impl Check<'_> {
                 let fspan = self.span(&format!("/spec/ports/{first}/port"));
                 self.err(
                     Diagnostic::error(
-                        "paved::semantic::duplicate-port",
+                        codes::SEMANTIC_DUPLICATE_PORT,
                         format!("the port number {} is used twice", p.port),
                     )
                     .at(&s.source, span, "duplicate port")
@@ -883,7 +884,7 @@ impl Check<'_> {
                     if !port_names.contains(&name) {
                         self.err(
                             Diagnostic::error(
-                                "paved::semantic::unknown-port",
+                                codes::SEMANTIC_UNKNOWN_PORT,
                                 format!(
                                     "the {probe} probe uses port `{name}`, which is not declared"
                                 ),
@@ -924,7 +925,7 @@ impl Check<'_> {
         match tag {
             Some("latest") => self.err(
                 Diagnostic::error(
-                    "paved::policy::no-latest-tag",
+                    codes::POLICY_NO_LATEST_TAG,
                     "the image tag `latest` is not allowed",
                 )
                 .at(
@@ -936,7 +937,7 @@ impl Check<'_> {
             ),
             None if !has_digest => self.err(
                 Diagnostic::error(
-                    "paved::policy::no-latest-tag",
+                    codes::POLICY_NO_LATEST_TAG,
                     "the image has no tag or digest",
                 )
                 .at(
@@ -954,7 +955,7 @@ impl Check<'_> {
         if !allowed.is_empty() && !allowed.iter().any(|r| image.starts_with(r.as_str())) {
             self.err(
                 Diagnostic::error(
-                    "paved::policy::allowed-registries",
+                    codes::POLICY_ALLOWED_REGISTRIES,
                     "the image comes from a registry this platform does not allow",
                 )
                 .at(&s.source, span, "registry not allowed")
@@ -983,7 +984,7 @@ impl Check<'_> {
                     let span = self.span(&format!("{base}/autoscaling/min"));
                     let mspan = self.span(&format!("{base}/autoscaling/max"));
                     self.err(
-                        Diagnostic::error("paved::semantic::autoscaling-range", format!("`autoscaling.min` ({min}) is greater than `autoscaling.max` ({max})"))
+                        Diagnostic::error(codes::SEMANTIC_AUTOSCALING_RANGE, format!("`autoscaling.min` ({min}) is greater than `autoscaling.max` ({max})"))
                             .at(&s.source, span, "minimum")
                             .also(&s.source, mspan, "maximum")
                             .help("set `min` at most `max`"),
@@ -995,7 +996,7 @@ impl Check<'_> {
                 let rspan = self.span(&format!("{base}/replicas"));
                 self.err(
                     Diagnostic::error(
-                        "paved::semantic::autoscaling-without-auto",
+                        codes::SEMANTIC_AUTOSCALING_WITHOUT_AUTO,
                         format!("`autoscaling` is set but `replicas` is fixed at {n}"),
                     )
                     .at(&s.source, span, "autoscaling needs `replicas: auto`")
@@ -1013,7 +1014,7 @@ impl Check<'_> {
             let sspan = self.key(&format!("{base}/size"));
             self.err(
                 Diagnostic::error(
-                    "paved::semantic::size-and-compute",
+                    codes::SEMANTIC_SIZE_AND_COMPUTE,
                     "`size` and `compute` are both set",
                 )
                 .at(&s.source, span, "explicit compute")
@@ -1027,7 +1028,7 @@ impl Check<'_> {
                 let span = self.span(&format!("{base}/size"));
                 self.err(
                     Diagnostic::error(
-                        "paved::semantic::unknown-size",
+                        codes::SEMANTIC_UNKNOWN_SIZE,
                         format!("this platform has no size `{size}`"),
                     )
                     .at(&s.source, span, "unknown size")
@@ -1057,7 +1058,7 @@ impl Check<'_> {
                 let span = self.key(&base);
                 self.err(
                     Diagnostic::error(
-                        "paved::semantic::unknown-environment",
+                        codes::SEMANTIC_UNKNOWN_ENVIRONMENT,
                         format!("the platform has no environment `{name}`"),
                     )
                     .at(&s.source, span, "unknown environment")
@@ -1078,7 +1079,7 @@ impl Check<'_> {
                 let span = self.key(&base);
                 self.err(
                     Diagnostic::error(
-                        "paved::semantic::not-for-type",
+                        codes::SEMANTIC_NOT_FOR_TYPE,
                         "`replicas` and `autoscaling` are not used by cronjobs",
                     )
                     .at(&s.source, span, "in this environment")
@@ -1089,7 +1090,7 @@ impl Check<'_> {
             if o.ingress.is_some() && s.spec.ingress.is_none() {
                 let span = self.key(&format!("{base}/ingress"));
                 self.err(
-                    Diagnostic::error("paved::semantic::override-without-base", "this environment overrides `ingress.host`, but the service has no `ingress`")
+                    Diagnostic::error(codes::SEMANTIC_OVERRIDE_WITHOUT_BASE, "this environment overrides `ingress.host`, but the service has no `ingress`")
                         .at(&s.source, span, "nothing to override")
                         .help("declare `ingress` under `spec` first"),
                 );
@@ -1100,7 +1101,7 @@ impl Check<'_> {
                     let span = self.key(&format!("{base}/resources/{}", esc(r)));
                     self.err(
                         Diagnostic::error(
-                            "paved::semantic::override-without-base",
+                            codes::SEMANTIC_OVERRIDE_WITHOUT_BASE,
                             format!(
                                 "this environment overrides resource `{r}`, which is not declared"
                             ),
@@ -1136,7 +1137,7 @@ impl Check<'_> {
             if target == s.name() {
                 self.err(
                     Diagnostic::error(
-                        "paved::semantic::self-dependency",
+                        codes::SEMANTIC_SELF_DEPENDENCY,
                         format!("`{target}` depends on itself"),
                     )
                     .at(&s.source, span, "this is the service's own name")
@@ -1148,7 +1149,7 @@ impl Check<'_> {
                 if let Some(path) = broken.get(target) {
                     self.err(
                         Diagnostic::error(
-                            "paved::semantic::dependency-has-errors",
+                            codes::SEMANTIC_DEPENDENCY_HAS_ERRORS,
                             format!("`{target}` has errors"),
                         )
                         .at(&s.source, span, "its spec did not load")
@@ -1158,7 +1159,7 @@ impl Check<'_> {
                 }
                 let others: Vec<&str> = names.iter().copied().filter(|n| *n != s.name()).collect();
                 self.err(
-                    Diagnostic::error("paved::semantic::unknown-dependency", format!("no service named `{target}` exists in this repository"))
+                    Diagnostic::error(codes::SEMANTIC_UNKNOWN_DEPENDENCY, format!("no service named `{target}` exists in this repository"))
                         .at(&s.source, span, "unknown service")
                         .help(match did_you_mean(target, &others) {
                             Some(m) => format!("did you mean `component:{m}`?"),
@@ -1169,7 +1170,7 @@ impl Check<'_> {
             };
             if other.spec.kind != ServiceType::Service {
                 self.err(
-                    Diagnostic::error("paved::semantic::dependency-without-ports", format!("`{target}` is a {} and serves no traffic", other.spec.kind.as_str()))
+                    Diagnostic::error(codes::SEMANTIC_DEPENDENCY_WITHOUT_PORTS, format!("`{target}` is a {} and serves no traffic", other.spec.kind.as_str()))
                         .at(&s.source, span, "nothing to connect to")
                         .also(&other.source, other.doc.pointer("/spec/type").map(|(n, _)| n.span).unwrap_or(other.doc.span), "declared here")
                         .help("`dependsOn` is for services this one calls; talk to workers through a queue or a resource"),
@@ -1194,7 +1195,7 @@ impl Check<'_> {
             if !missing.is_empty() {
                 self.err(
                     Diagnostic::warning(
-                        "paved::semantic::dependency-not-in-environment",
+                        codes::SEMANTIC_DEPENDENCY_NOT_IN_ENVIRONMENT,
                         format!(
                             "`{target}` does not run in {}, where `{}` runs",
                             missing.join(", "),
@@ -1242,7 +1243,7 @@ impl Check<'_> {
                 Ok(p) => p,
                 Err(e) => {
                     self.err(
-                        Diagnostic::error("paved::placeholder::syntax", e.message)
+                        Diagnostic::error(codes::PLACEHOLDER_SYNTAX, e.message)
                             .at(&s.source, inner(e.start, e.end), "placeholder starts here")
                             .help("placeholders look like `${resources.NAME.KEY}`, `${metadata.name}`, `${environment.name}` or `${environment.domain}`; write `$${` for a literal `${`"),
                     );
@@ -1265,7 +1266,7 @@ impl Check<'_> {
                             let declared: Vec<&str> =
                                 s.spec.resources.keys().map(String::as_str).collect();
                             self.err(
-                                Diagnostic::error("paved::placeholder::unknown-resource", format!("`{rname}` is not a resource of this service"))
+                                Diagnostic::error(codes::PLACEHOLDER_UNKNOWN_RESOURCE, format!("`{rname}` is not a resource of this service"))
                                     .at(&s.source, span, "unknown resource")
                                     .help(match did_you_mean(rname, &declared) {
                                         Some(m) => format!("did you mean `{m}`?"),
@@ -1279,7 +1280,7 @@ impl Check<'_> {
                         if !keys.contains(rkey) {
                             self.err(
                                 Diagnostic::error(
-                                    "paved::placeholder::unknown-key",
+                                    codes::PLACEHOLDER_UNKNOWN_KEY,
                                     format!("a {} resource has no key `{rkey}`", r.kind),
                                 )
                                 .at(&s.source, span, "unknown key")
@@ -1300,7 +1301,7 @@ impl Check<'_> {
                         }
                         if !whole {
                             self.err(
-                                Diagnostic::error("paved::placeholder::partial", "a resource placeholder must be the whole value")
+                                Diagnostic::error(codes::PLACEHOLDER_PARTIAL, "a resource placeholder must be the whole value")
                                     .at(&s.source, span, "read from a Secret, so it cannot be joined with text")
                                     .help(if keys.contains(&"url") {
                                         format!("use `${{resources.{rname}.url}}`, which holds the full connection string")
@@ -1312,7 +1313,7 @@ impl Check<'_> {
                     }
                     _ => {
                         self.err(
-                            Diagnostic::error("paved::placeholder::unknown", format!("`${{{}}}` is not a known placeholder", path.join(".")))
+                            Diagnostic::error(codes::PLACEHOLDER_UNKNOWN, format!("`${{{}}}` is not a known placeholder", path.join(".")))
                                 .at(&s.source, span, "unknown placeholder")
                                 .help("placeholders are `${resources.NAME.KEY}`, `${metadata.name}`, `${environment.name}` and `${environment.domain}`; write `$${` for a literal `${`"),
                         );
@@ -1329,7 +1330,7 @@ impl Check<'_> {
     fn literal_secret(&mut self, key: &str, span: Span) {
         let s = self.s;
         self.err(
-            Diagnostic::error("paved::secrets::literal", format!("`{key}` looks like a secret but has a literal value"))
+            Diagnostic::error(codes::SECRETS_LITERAL, format!("`{key}` looks like a secret but has a literal value"))
                 .at(&s.source, span, "a secret in plain text ends up in Git and in the cluster")
                 .help(format!(
                     "read it from the platform's secret store instead:\n  secrets:\n    - {{env: {key}, ref: \"{}/{}#{}\"}}\nand remove it from `env`",
@@ -1348,7 +1349,7 @@ impl Check<'_> {
                 let espan = self.key(&format!("/spec/env/{}", esc(&sec.env)));
                 self.err(
                     Diagnostic::error(
-                        "paved::semantic::duplicate-env",
+                        codes::SEMANTIC_DUPLICATE_ENV,
                         format!("`{}` is set both in `env` and in `secrets`", sec.env),
                     )
                     .at(&s.source, span, "from the secret store")
@@ -1361,7 +1362,7 @@ impl Check<'_> {
                 let fspan = self.span(&format!("/spec/secrets/{j}/env"));
                 self.err(
                     Diagnostic::error(
-                        "paved::semantic::duplicate-env",
+                        codes::SEMANTIC_DUPLICATE_ENV,
                         format!("`{}` is listed twice in `secrets`", sec.env),
                     )
                     .at(&s.source, span, "again here")
@@ -1415,7 +1416,7 @@ impl Check<'_> {
             let span = self.key(&ptr);
             self.err(
                 Diagnostic::error(
-                    "paved::semantic::not-for-resource-type",
+                    codes::SEMANTIC_NOT_FOR_RESOURCE_TYPE,
                     format!("`{field}` does not apply to a {kind} resource"),
                 )
                 .at(&s.source, span, format!("a {kind} has no {field}"))
@@ -1434,7 +1435,7 @@ impl Check<'_> {
             if self.platform.waivers.forbid.iter().any(|f| f == field) {
                 let span = self.key(&format!("/spec/security/{field}"));
                 self.err(
-                    Diagnostic::error("paved::policy::waiver-forbidden", format!("this platform does not allow waiving `{field}`"))
+                    Diagnostic::error(codes::POLICY_WAIVER_FORBIDDEN, format!("this platform does not allow waiving `{field}`"))
                         .at(&s.source, span, "waiver forbidden by paved.yaml")
                         .help("fix the image instead (see docs/resources.md for the hardening defaults), or ask the platform team"),
                 );
