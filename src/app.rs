@@ -14,6 +14,9 @@
 //! Findings about the input are `Diagnostic`s, collected from every file and
 //! printed together (exit 1). Faults of the environment (a missing path, an
 //! unwritable folder) are [`Fault`]s (exit 2). Success is exit 0.
+//!
+//! Architecture invariant: orchestration only; knows no clap type, no
+//! template, and how no command prints its product.
 
 use crate::codes;
 use std::collections::BTreeSet;
@@ -26,8 +29,8 @@ use crate::emit::Scope;
 use crate::load;
 use crate::model::{self, Instance, Platform, Service};
 use crate::render::Blueprints;
-use crate::source::{display_path, Source, SourceRef, Span};
-use crate::units::{Rendered, Select, Units};
+use crate::render::{Rendered, Select, Units};
+use crate::source::{display_path, Source, SourceRef};
 use crate::validate::{schema, semantic};
 use crate::workspace::{self, Skip, Workspace};
 
@@ -439,118 +442,6 @@ fn skipped_diags(ws: &Workspace) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Reads a file into a [`Source`], turning encoding problems into diagnostics.
-fn read_source(
-    path: &Path,
-    name: String,
-    limit: u64,
-    what: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Result<Option<SourceRef>, Fault> {
-    let meta = std::fs::metadata(path).map_err(|e| Fault(format!("cannot read `{name}`: {e}")))?;
-    if meta.len() > limit {
-        let src = Source::new(path, name.clone(), String::new());
-        diags.push(
-            Diagnostic::error(codes::LOAD_TOO_LARGE, format!("{what} is {} bytes, over the limit of {limit} bytes", meta.len()))
-                .in_file(&src)
-                .help("a platform spec is a few dozen lines; the limit is `spec.limits.maxFileSize` in paved.yaml"),
-        );
-        return Ok(None);
-    }
-    // Never more than the limit, whatever the size said: a file that grew
-    // since, or a device named on the command line, cannot fill memory.
-    let mut bytes = Vec::new();
-    {
-        use std::io::Read as _;
-        std::fs::File::open(path)
-            .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
-            .map_err(|e| Fault(format!("cannot read `{name}`: {e}")))?;
-    }
-    if bytes.len() as u64 > limit {
-        let src = Source::new(path, name.clone(), String::new());
-        diags.push(
-            Diagnostic::error(codes::LOAD_TOO_LARGE, format!("{what} is over the limit of {limit} bytes"))
-                .in_file(&src)
-                .help("a platform spec is a few dozen lines; the limit is `spec.limits.maxFileSize` in paved.yaml"),
-        );
-        return Ok(None);
-    }
-    // Windows editors save "Unicode" as UTF-16; say so rather than "binary".
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        let src = Source::new(path, name, String::new());
-        diags.push(
-            Diagnostic::error(
-                codes::LOAD_INVALID_UTF8,
-                format!("{what} is encoded as UTF-16, not UTF-8"),
-            )
-            .in_file(&src)
-            .help("save the file as UTF-8 text (in most editors: \"Save with encoding\" → UTF-8)"),
-        );
-        return Ok(None);
-    }
-    let (text, bom) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => (rest, true),
-        None => (&bytes[..], false),
-    };
-    let text = match std::str::from_utf8(text) {
-        Ok(t) => t.to_string(),
-        Err(e) => {
-            let lossy = String::from_utf8_lossy(text).into_owned();
-            let at = e.valid_up_to();
-            let src = Source::new(path, name, lossy);
-            let binary = text.contains(&0);
-            let (code, msg) = if binary {
-                (
-                    codes::LOAD_BINARY,
-                    format!("{what} holds binary data, not text"),
-                )
-            } else {
-                (
-                    codes::LOAD_INVALID_UTF8,
-                    format!("{what} is not valid UTF-8"),
-                )
-            };
-            diags.push(
-                Diagnostic::error(code, msg)
-                    .at(
-                        &src,
-                        Span::new(at, (at + 3).min(src.text.len())),
-                        "the first invalid byte is here",
-                    )
-                    .help("save the file as UTF-8 text"),
-            );
-            return Ok(None);
-        }
-    };
-    let src = Source::new(path, name, text);
-    if let Some(at) = src.text.find('\0') {
-        diags.push(
-            Diagnostic::error(
-                codes::LOAD_BINARY,
-                format!("{what} holds binary data (a NUL byte), not text"),
-            )
-            .at(&src, Span::new(at, at + 1), "NUL byte")
-            .help("save the file as plain UTF-8 text"),
-        );
-        return Ok(None);
-    }
-    if bom {
-        diags.push(
-            Diagnostic::warning(
-                codes::LOAD_BYTE_ORDER_MARK,
-                format!("{what} starts with a byte-order mark"),
-            )
-            .at(
-                &src,
-                Span::point(0),
-                "invisible BOM before the first character",
-            )
-            .help("it is ignored; save the file as UTF-8 without BOM to silence this"),
-        );
-    }
-    Ok(Some(src))
-}
-
 type Overrides = Vec<(String, String, String)>;
 
 fn load_platform(
@@ -558,10 +449,12 @@ fn load_platform(
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Option<(Platform, Overrides)>, Fault> {
     let src = match path {
-        Some((p, name)) => match read_source(p, name, 1024 * 1024, "paved.yaml", diags)? {
-            Some(s) => s,
-            None => return Ok(None),
-        },
+        Some((p, name)) => {
+            match crate::load::read(p, name, 1024 * 1024, "paved.yaml", diags).map_err(Fault)? {
+                Some(s) => s,
+                None => return Ok(None),
+            }
+        }
         None => Source::virtual_file("<built-in paved.yaml>", DEFAULT_CONFIG.to_string()),
     };
     let (doc, d) = load::load_mapping(&src, "paved.yaml");
@@ -683,13 +576,14 @@ fn load_service(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    let Some(src) = read_source(
+    let Some(src) = load::read(
         &spec.path,
         shown.clone(),
         platform.limits.max_file_size,
         "platform.yaml",
         &mut diags,
-    )?
+    )
+    .map_err(Fault)?
     else {
         return Ok((None, diags, Some((folder_name(), shown))));
     };

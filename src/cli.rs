@@ -1,5 +1,7 @@
 //! Command-line interface: clap types only. `main` turns these into the
 //! plain settings the stages take, so no stage ever sees a clap type.
+//!
+//! Architecture invariant: clap types only; knows no stage.
 
 use std::path::PathBuf;
 

@@ -15,16 +15,135 @@
 //! Plain scalars are resolved with the YAML 1.2 core schema (`yes` and `on` are
 //! strings, as in every YAML 1.2 tool); quoted scalars are always strings.
 //!
-//! Architecture invariant: this module knows YAML and spans, nothing about
-//! platform specs, schemas or Kubernetes.
+//! [`read`] is this stage's only IO: it reads one file, bounded, and reports
+//! its size and encoding problems (`paved::load::*`) before any YAML is seen.
+//!
+//! Architecture invariant: this module knows files, text, YAML and spans,
+//! nothing about platform specs, schemas or Kubernetes.
 
 use crate::codes;
 use std::collections::HashMap;
+use std::path::Path;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
 use crate::diag::Diagnostic;
-use crate::source::{SourceRef, Span};
+use crate::source::{Source, SourceRef, Span};
+
+/// Reads a spec or config file into a [`Source`]: at most `limit` bytes,
+/// and every problem of size or encoding (too large, UTF-16, not UTF-8,
+/// binary, a byte-order mark) as a diagnostic on the file. An `Err` is a
+/// fault of the environment (the file cannot be read), with its message.
+pub fn read(
+    path: &Path,
+    name: String,
+    limit: u64,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<SourceRef>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    if meta.len() > limit {
+        let src = Source::new(path, name.clone(), String::new());
+        diags.push(
+            Diagnostic::error(codes::LOAD_TOO_LARGE, format!("{what} is {} bytes, over the limit of {limit} bytes", meta.len()))
+                .in_file(&src)
+                .help("a platform spec is a few dozen lines; the limit is `spec.limits.maxFileSize` in paved.yaml"),
+        );
+        return Ok(None);
+    }
+    // Never more than the limit, whatever the size said: a file that grew
+    // since, or a device named on the command line, cannot fill memory.
+    let mut bytes = Vec::new();
+    {
+        use std::io::Read as _;
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+            .map_err(|e| format!("cannot read `{name}`: {e}"))?;
+    }
+    if bytes.len() as u64 > limit {
+        let src = Source::new(path, name.clone(), String::new());
+        diags.push(
+            Diagnostic::error(codes::LOAD_TOO_LARGE, format!("{what} is over the limit of {limit} bytes"))
+                .in_file(&src)
+                .help("a platform spec is a few dozen lines; the limit is `spec.limits.maxFileSize` in paved.yaml"),
+        );
+        return Ok(None);
+    }
+    // Windows editors save "Unicode" as UTF-16; say so rather than "binary".
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        let src = Source::new(path, name, String::new());
+        diags.push(
+            Diagnostic::error(
+                codes::LOAD_INVALID_UTF8,
+                format!("{what} is encoded as UTF-16, not UTF-8"),
+            )
+            .in_file(&src)
+            .help("save the file as UTF-8 text (in most editors: \"Save with encoding\" → UTF-8)"),
+        );
+        return Ok(None);
+    }
+    let (text, bom) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (rest, true),
+        None => (&bytes[..], false),
+    };
+    let text = match std::str::from_utf8(text) {
+        Ok(t) => t.to_string(),
+        Err(e) => {
+            let lossy = String::from_utf8_lossy(text).into_owned();
+            let at = e.valid_up_to();
+            let src = Source::new(path, name, lossy);
+            let binary = text.contains(&0);
+            let (code, msg) = if binary {
+                (
+                    codes::LOAD_BINARY,
+                    format!("{what} holds binary data, not text"),
+                )
+            } else {
+                (
+                    codes::LOAD_INVALID_UTF8,
+                    format!("{what} is not valid UTF-8"),
+                )
+            };
+            diags.push(
+                Diagnostic::error(code, msg)
+                    .at(
+                        &src,
+                        Span::new(at, (at + 3).min(src.text.len())),
+                        "the first invalid byte is here",
+                    )
+                    .help("save the file as UTF-8 text"),
+            );
+            return Ok(None);
+        }
+    };
+    let src = Source::new(path, name, text);
+    if let Some(at) = src.text.find('\0') {
+        diags.push(
+            Diagnostic::error(
+                codes::LOAD_BINARY,
+                format!("{what} holds binary data (a NUL byte), not text"),
+            )
+            .at(&src, Span::new(at, at + 1), "NUL byte")
+            .help("save the file as plain UTF-8 text"),
+        );
+        return Ok(None);
+    }
+    if bom {
+        diags.push(
+            Diagnostic::warning(
+                codes::LOAD_BYTE_ORDER_MARK,
+                format!("{what} starts with a byte-order mark"),
+            )
+            .at(
+                &src,
+                Span::point(0),
+                "invisible BOM before the first character",
+            )
+            .help("it is ignored; save the file as UTF-8 without BOM to silence this"),
+        );
+    }
+    Ok(Some(src))
+}
 
 /// The deepest nesting accepted. Real specs nest about 6 levels; rendered
 /// dashboards about 10.

@@ -3,6 +3,8 @@
 //! Shared by `validate::semantic` (which reports bad ones at their exact
 //! column) and `model` (which turns good ones into values or secret
 //! references). `$${` writes a literal `${`.
+//!
+//! Architecture invariant: syntax only; knows no model and no diagnostic.
 
 /// The keys of each resource type's connection secret: the contract that the
 /// platform's Crossplane compositions fulfil (see docs/resources.md).

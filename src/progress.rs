@@ -9,6 +9,8 @@
 //!
 //! Stages do not know about it: the orchestrator names each phase through
 //! [`phase`], which does nothing while no progress line is active.
+//!
+//! Architecture invariant: knows no stage and no input, only phases by name.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -35,6 +35,9 @@
 //! The emitter writes straight into the caller's `String`: no allocation per
 //! scalar, and [`needs_quotes`] is a single pass over the bytes. The value's
 //! depth is bounded by whoever built it (`serde_json`'s parser stops at 128).
+//!
+//! Architecture invariant: a pure function of a JSON value; knows no file,
+//! no Kubernetes object and no diagnostic.
 
 use serde_json::{Map, Number, Value};
 use std::fmt::Write as _;

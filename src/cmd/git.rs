@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::app::Fault;
+use crate::load::{self, Documents};
+use crate::source::Source;
 use crate::workspace::{CONFIG_FILE, SPEC_FILE};
 
 /// A temporary folder holding part of a revision's tree; removed on drop.
@@ -143,9 +145,14 @@ pub fn snapshot(top: &Path, reference: &str, extra: &[String]) -> Result<Snapsho
         let Ok(text) = std::fs::read_to_string(snap.dir.join(&c)) else {
             continue;
         };
-        let Ok(v) = serde_yaml::from_str::<serde_json::Value>(&text) else {
+        // The same reader as every other YAML Paved reads; a config it
+        // rejects names no blueprint folder (the render reports it).
+        let src = Source::virtual_file(&c, text);
+        let (docs, diags) = load::parse(&src, Documents::One);
+        let (Some(doc), true) = (docs.first(), diags.is_empty()) else {
             continue;
         };
+        let v = doc.to_json();
         if let Some(b) = v.pointer("/spec/blueprints").and_then(|b| b.as_str()) {
             let base = Path::new(&c).parent().unwrap_or(Path::new(""));
             folders.push(normalise(&base.join(b)));

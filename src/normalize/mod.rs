@@ -19,8 +19,7 @@ pub mod fast;
 
 use crate::diag::Diagnostic;
 use crate::load::{self, Documents};
-use crate::render::Blueprint;
-use crate::source::{Source, Span};
+use crate::source::{Source, SourceRef, Span};
 
 /// One rendered, checked object.
 #[derive(Debug, Clone)]
@@ -35,15 +34,16 @@ pub struct Doc {
     pub blueprint: String,
 }
 
-impl Doc {
-    /// `<kind>-<name>.yaml`, the file name of a document in its folder.
-    pub fn file_name(&self) -> String {
-        format!("{}-{}.yaml", self.kind.to_ascii_lowercase(), self.name)
-    }
+/// The blueprint a text was rendered from: its name (`service/deployment.yaml`)
+/// and its source, so an error can point at the blueprint line.
+#[derive(Debug, Clone, Copy)]
+pub struct Blueprint<'a> {
+    pub name: &'a str,
+    pub source: &'a SourceRef,
 }
 
 /// Parses and checks everything one blueprint rendered for one instance.
-pub fn documents(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, Vec<Diagnostic>> {
+pub fn documents(text: String, bp: Blueprint<'_>, what: &str) -> Result<Vec<Doc>, Vec<Diagnostic>> {
     // The fast path reads the usual shape of blueprint output without spans;
     // anything else, and every error, goes through the span-aware loader,
     // which reads the same values and reports problems with their place.
@@ -54,7 +54,7 @@ pub fn documents(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, V
             .into_iter()
             .map(|v| {
                 check(v).map(|doc| Doc {
-                    blueprint: bp.name.clone(),
+                    blueprint: bp.name.to_string(),
                     ..doc
                 })
             })
@@ -96,7 +96,11 @@ fn agrees_with_loader(text: &str, fast: &[Json]) {
 
 /// The span-aware path of [`documents`]: the same values, or diagnostics
 /// that point at the blueprint line.
-fn read_with_spans(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>, Vec<Diagnostic>> {
+fn read_with_spans(
+    text: String,
+    bp: Blueprint<'_>,
+    what: &str,
+) -> Result<Vec<Doc>, Vec<Diagnostic>> {
     // A virtual file holding the output, so a YAML error can show the rendered
     // line that is wrong; the blueprint is named in the message.
     let shown = format!("{} (rendered for {what})", bp.source.name);
@@ -123,7 +127,7 @@ fn read_with_spans(text: String, bp: &Blueprint, what: &str) -> Result<Vec<Doc>,
     for node in nodes {
         match check(node.to_json()) {
             Ok(doc) => out.push(Doc {
-                blueprint: bp.name.clone(),
+                blueprint: bp.name.to_string(),
                 ..doc
             }),
             Err((field, problem)) => errs.push(in_blueprint(
@@ -200,7 +204,7 @@ fn check(v: Json) -> Result<Doc, (&'static str, String)> {
 /// rendered text, whose name also names the blueprint.
 fn in_blueprint(
     mut d: Diagnostic,
-    bp: &Blueprint,
+    bp: Blueprint<'_>,
     find: impl Fn(&str) -> Option<usize>,
 ) -> Diagnostic {
     let Some(primary) = d.primary.clone() else {
@@ -310,18 +314,6 @@ pub fn is_dns_label(s: &str) -> bool {
 }
 
 /// A generated file's full text: header (see `emit::header`), then the documents.
-pub fn file_text(origin: &str, docs: &[&Json]) -> String {
-    let mut out = String::with_capacity(2048);
-    out.push_str(&crate::emit::header::line(origin));
-    for (i, d) in docs.iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
-        }
-        crate::yaml_emit::emit(d, &mut out);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

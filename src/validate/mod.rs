@@ -1,4 +1,7 @@
 //! Validation: first the JSON Schema of each file, then the semantic rules that
 //! span fields and files.
+//!
+//! Architecture invariant: validation reports findings as data; it never
+//! prints, never reads a file and never renders.
 pub mod schema;
 pub mod semantic;

@@ -157,7 +157,7 @@ impl Reserved {
                 format!("The service's Backstage entry would be written to `catalog/{spec}`, a file Paved reads as a spec when it walks a folder that holds the output."),
             );
         }
-        for (folder, blueprint) in environment_folders(blueprints) {
+        for (folder, blueprint) in crate::render::layout::environment_folders(blueprints) {
             names.entry(folder.clone()).or_insert(format!(
                 "Each environment's output folder holds the folder `{folder}/`, written by the blueprint `{blueprint}`, where this service's own folder would go."
             ));
@@ -197,32 +197,6 @@ impl Reserved {
         .into_iter()
         .find(|n| n.len() <= 52 && self.bare(n).is_empty() && self.prefixed(n, &envs).is_none())
     }
-}
-
-/// The folders blueprints write in each environment's output folder besides
-/// the services' (`DIR/<env>/<sub>/`, e.g. `argocd` for the Argo CD
-/// Applications): the first sub-folder of every `service/` and
-/// `environment/` blueprint, built-in or one of the platform's `overrides`,
-/// with the first blueprint that writes it.
-fn environment_folders(overrides: &[&str]) -> BTreeMap<String, String> {
-    let builtin = crate::render::builtin();
-    let mut out = BTreeMap::new();
-    for path in builtin
-        .iter()
-        .map(|(p, _)| p.as_str())
-        .chain(overrides.iter().copied())
-    {
-        let parts: Vec<&str> = path.split('/').collect();
-        let partial = parts.iter().any(|p| p.starts_with('_'));
-        if partial || parts.len() < 3 || !crate::render::is_template(path) {
-            continue;
-        }
-        if matches!(parts[0], "service" | "environment") {
-            out.entry(parts[1].to_string())
-                .or_insert_with(|| path.to_string());
-        }
-    }
-    out
 }
 
 /// Service names that are namespaces of the cluster or of the platform's own
@@ -397,7 +371,7 @@ fn check_collisions(platform: &Platform, services: &[Service], out: &mut Vec<Dia
             add(
                 Joined::Entity,
                 String::new(),
-                crate::render_fns::fit(&entity, 63),
+                crate::render::layout::fit(&entity, 63),
                 part(
                     &format!("/spec/resources/{}", esc(r)),
                     format!("resource `{r}` of `{name}`"),
@@ -1644,7 +1618,7 @@ mod tests {
 
     #[test]
     fn reserved_folders_come_from_the_blueprints() {
-        let folders = environment_folders(&[
+        let folders = crate::render::layout::environment_folders(&[
             "environment/mesh/gateway.yaml",
             "service/_x/y.yaml",
             "service/z.yaml",

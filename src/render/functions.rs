@@ -20,6 +20,8 @@ use std::fmt;
 use minijinja::value::{Rest, Value, ValueKind, ValueOrKwargs};
 use minijinja::{Environment, Error, ErrorKind, State};
 
+use super::layout::{fit, fnv1a};
+
 /// The longest string a filter or function may build: as much as one
 /// blueprint may output for one instance (`render::MAX_OUTPUT`).
 pub const MAX_STRING: usize = 4 * 1024 * 1024;
@@ -531,29 +533,6 @@ fn check_sorted(state: &State, name: &str, args: &[Value]) -> Result<(), Error> 
     state.consume_fuel((n as u64).saturating_mul(log))
 }
 
-/// FNV-1a, 64 bit: a stable, dependency-free hash for names and uids that
-/// must not change between runs or machines (not for security).
-pub fn fnv1a(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// A name of at most `max` characters: the name itself when it fits, or a
-/// prefix plus an 8-hex-digit hash of the whole, so distinct inputs stay distinct.
-pub fn fit(name: &str, max: usize) -> String {
-    if name.len() <= max {
-        return name.to_string();
-    }
-    let hash = format!("{:016x}", fnv1a(name));
-    let keep = max.saturating_sub(9);
-    let prefix: String = name.chars().take(keep).collect();
-    format!("{}-{}", prefix.trim_end_matches('-'), &hash[..8])
-}
-
 /// JSON text laid out as `serde_json::to_string_pretty` lays it out (2-space
 /// indent, one value per line, `{}` and `[]` when empty), with every key,
 /// string and number kept exactly as written: what `pretty_json` gives
@@ -751,13 +730,13 @@ pub fn register(env: &mut Environment<'static>) {
         // Strings short enough even with every character escaped (`\u0001`),
         // and numbers, need no counting.
         let small = match value.as_str() {
-            Some(s) => value.is_safe() || s.len() <= crate::render::MAX_OUTPUT / 8,
+            Some(s) => value.is_safe() || s.len() <= super::env::MAX_OUTPUT / 8,
             None => !matches!(
                 value.kind(),
                 ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Plain
             ),
         };
-        if !small && json_len(value, 0, crate::render::MAX_OUTPUT).is_none() {
+        if !small && json_len(value, 0, super::env::MAX_OUTPUT).is_none() {
             return Err(Error::new(
                 ErrorKind::WriteFailure,
                 "this value alone is more than a blueprint may output",

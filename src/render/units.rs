@@ -1,4 +1,4 @@
-//! Rendering, split into independent units of work.
+//! The unit driver: rendering split into independent units of work.
 //!
 //! A unit is one service in one environment, one environment, the platform,
 //! or one service's catalog entry. Each unit's output depends only on the
@@ -24,11 +24,12 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::env::{Blueprints, Scope};
+use super::layout;
 use crate::diag::Diagnostic;
 use crate::emit::{digest, Digest, OutFile, Planned};
 use crate::model::{Instance, Platform, Service};
 use crate::normalize::{self, Doc};
-use crate::render::{Blueprints, Scope};
 use crate::source::Span;
 
 /// Per-team facts for platform-wide blueprints (Argo CD projects).
@@ -240,7 +241,7 @@ impl<'a> Units<'a> {
                     environment => val(&inst.environment),
                     platform => self.platform_v.clone(),
                 };
-                let folder = format!("{}/{}", inst.environment.name, inst.name);
+                let folder = layout::service_folder(&inst.environment.name, &inst.name);
                 // `service/*.yaml` goes to the service's folder; `service/<sub>/*.yaml`
                 // (e.g. the Argo CD Application) to `DIR/<env>/<sub>/`, outside
                 // the folder that Application syncs.
@@ -261,9 +262,9 @@ impl<'a> Units<'a> {
                         });
                 // The Gatekeeper rules at compile time; pointed at the spec or blueprint.
                 let policy = crate::policy::check(platform, &docs, bps, rendered);
-                let mut out = layout(&folder, &inst.source, docs);
+                let mut out = layout::files(&folder, &inst.source, docs);
                 if d.is_empty() && !out.is_empty() {
-                    out.push(kustomization(&folder, &inst.source, &out));
+                    out.push(layout::kustomization(&folder, &inst.source, &out));
                 }
                 d.extend(policy);
                 for bp in bps
@@ -273,8 +274,8 @@ impl<'a> Units<'a> {
                     let (docs, e) = render_one(bps, bp, &ctx, &what);
                     d.extend(e);
                     d.extend(crate::policy::check(platform, &docs, bps, rendered));
-                    let folder = join(&inst.environment.name, &bp.sub_folder());
-                    out.extend(layout(&folder, &inst.source, docs));
+                    let folder = layout::join(&inst.environment.name, &bp.sub_folder());
+                    out.extend(layout::files(&folder, &inst.source, docs));
                 }
                 (out, d)
             }
@@ -298,8 +299,12 @@ impl<'a> Units<'a> {
                     let (docs, d) = render_one(bps, bp, &ctx, &what);
                     diags.extend(d);
                     diags.extend(crate::policy::check(platform, &docs, bps, None));
-                    let folder = join(&env.name, &bp.sub_folder());
-                    files.extend(layout(&folder, crate::emit::header::PLATFORM_WIDE, docs));
+                    let folder = layout::join(&env.name, &bp.sub_folder());
+                    files.extend(layout::files(
+                        &folder,
+                        crate::emit::header::PLATFORM_WIDE,
+                        docs,
+                    ));
                 }
                 (files, diags)
             }
@@ -318,8 +323,8 @@ impl<'a> Units<'a> {
                     let (docs, d) = render_one(bps, bp, &ctx, "the platform");
                     diags.extend(d);
                     diags.extend(crate::policy::check(platform, &docs, bps, None));
-                    files.extend(layout(
-                        &join("platform", &bp.sub_folder()),
+                    files.extend(layout::files(
+                        &layout::join(layout::PLATFORM, &bp.sub_folder()),
                         crate::emit::header::PLATFORM_WIDE,
                         docs,
                     ));
@@ -339,8 +344,8 @@ impl<'a> Units<'a> {
                 if !docs.is_empty() {
                     let values: Vec<&serde_json::Value> = docs.iter().map(|d| &d.value).collect();
                     files.push(OutFile {
-                        path: format!("catalog/{name}.yaml"),
-                        content: normalize::file_text(&insts[0].source, &values),
+                        path: layout::catalog_file(name),
+                        content: layout::file_text(&insts[0].source, &values),
                     });
                 }
                 (files, d)
@@ -410,17 +415,9 @@ fn duplicate_paths<'p>(paths: impl Iterator<Item = &'p str>) -> Vec<Diagnostic> 
     out
 }
 
-fn join(a: &str, b: &str) -> String {
-    if b.is_empty() {
-        a.to_string()
-    } else {
-        format!("{a}/{b}")
-    }
-}
-
 fn render_scope<'b>(
     bps: &'b Blueprints,
-    list: impl Iterator<Item = &'b crate::render::Blueprint>,
+    list: impl Iterator<Item = &'b super::env::Blueprint>,
     dedupe: bool,
     ctx: &minijinja::Value,
     what: &str,
@@ -429,12 +426,12 @@ fn render_scope<'b>(
     let mut diags = Vec::new();
     // Which blueprint produced each file name, so two blueprints writing the
     // same file are both named (catalog documents all share one file).
-    let mut made_by: HashMap<String, &crate::render::Blueprint> = HashMap::new();
+    let mut made_by: HashMap<String, &super::env::Blueprint> = HashMap::new();
     for bp in list {
         let (d, e) = render_one(bps, bp, ctx, what);
         for doc in d {
             if dedupe {
-                if let Some(first) = made_by.insert(doc.file_name(), bp) {
+                if let Some(first) = made_by.insert(layout::file_name(&doc), bp) {
                     // Point at the platform team's file, which they can change.
                     let (here, other) = if bp.source.name.starts_with("<built-in>") {
                         (first, bp)
@@ -471,37 +468,16 @@ fn render_one(
 ) -> (Vec<Doc>, Vec<Diagnostic>) {
     match bps.render(bp, ctx, what) {
         Err(d) => (vec![], vec![*d]),
-        Ok(text) => match normalize::documents(text, bp, what) {
+        Ok(text) => match normalize::documents(
+            text,
+            normalize::Blueprint {
+                name: &bp.name,
+                source: &bp.source,
+            },
+            what,
+        ) {
             Ok(docs) => (docs, vec![]),
             Err(d) => (vec![], d),
         },
-    }
-}
-
-fn layout(folder: &str, origin: &str, docs: Vec<Doc>) -> Vec<OutFile> {
-    docs.iter()
-        .map(|d| OutFile {
-            path: format!("{folder}/{}", d.file_name()),
-            content: normalize::file_text(origin, &[&d.value]),
-        })
-        .collect()
-}
-
-/// A `kustomization.yaml` listing a service folder's files, so
-/// `kubectl apply -k DIR/<env>/<service>` works.
-fn kustomization(folder: &str, origin: &str, files: &[OutFile]) -> OutFile {
-    let mut names: Vec<&str> = files
-        .iter()
-        .filter_map(|f| f.path.rsplit('/').next())
-        .collect();
-    names.sort_unstable();
-    let doc = serde_json::json!({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": names,
-    });
-    OutFile {
-        path: format!("{folder}/kustomization.yaml"),
-        content: normalize::file_text(origin, &[&doc]),
     }
 }

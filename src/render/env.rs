@@ -1,4 +1,5 @@
-//! Rendering: blueprints (minijinja templates) applied to the resolved model.
+//! The template environment: blueprints (minijinja templates), built-in and
+//! overridden, and rendering one blueprint for one context.
 //!
 //! Blueprints live in `blueprints/` and are embedded in the binary. The platform
 //! team may point `paved.yaml`'s `blueprints:` at a folder whose files replace
@@ -111,7 +112,7 @@ pub fn builtin() -> Vec<(String, String)> {
     out
 }
 
-pub(crate) fn is_template(path: &str) -> bool {
+pub fn is_template(path: &str) -> bool {
     path.ends_with(".yaml") || path.ends_with(".yml") || path.ends_with(".j2")
 }
 
@@ -172,7 +173,7 @@ impl Blueprints {
         // Templates are looked up only among the blueprint files by their
         // relative name, so `include "../../etc/passwd"` finds nothing.
         env.set_loader(move |name| Ok(texts.get(name).cloned()));
-        crate::render_fns::register(&mut env);
+        super::functions::register(&mut env);
         Blueprints {
             env,
             files,
@@ -206,7 +207,7 @@ impl Blueprints {
         };
         let result = tmpl.render_captured_to(ctx, &mut out).map(drop);
         let too_much = match &result {
-            Err(e) => crate::render_fns::is_output_full(innermost(e)),
+            Err(e) => super::functions::is_output_full(innermost(e)),
             Ok(()) => false,
         };
         if out.over || too_much {
@@ -249,7 +250,7 @@ impl Blueprints {
         };
         let detail = err.detail().unwrap_or("").to_string();
         let (code, message, help) = match err.kind() {
-            _ if crate::render_fns::is_too_large(err) => (
+            _ if super::functions::is_too_large(err) => (
                 codes::BLUEPRINT_VALUE_TOO_LARGE,
                 format!("blueprint `{}` built a value over Paved's limits while rendering {what}: {detail}", bp.name),
                 "a filter or function may build at most 4 MiB of text or 100000 items, and JSON nested at most 64 levels (docs/blueprints.md); check what this line is given",

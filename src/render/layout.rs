@@ -1,0 +1,140 @@
+//! The output layout: where each rendered object goes and what a generated
+//! file holds. `DIR/<env>/<service>/<kind>-<name>.yaml`, one folder per
+//! service per environment with its `kustomization.yaml`; blueprints in a
+//! sub-folder write to `DIR/<env>/<sub>/`; platform-wide objects to
+//! `DIR/platform/<sub>/`; catalog entries to `DIR/catalog/<service>.yaml`
+//! (docs/design.md, "Why this output layout"). Every file starts with the
+//! generated header of `emit::header`, naming its origin.
+//!
+//! Semantic checks read the same rules (which folder names a service would
+//! collide with, how long names are shortened), so a name clash is reported
+//! at the spec line instead of as two objects written to one file.
+//!
+//! Architecture invariant: pure functions of names; knows no template engine,
+//! no file system.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use crate::emit::OutFile;
+use crate::normalize::Doc;
+
+/// The top folder of platform-wide objects.
+pub const PLATFORM: &str = "platform";
+
+/// The folder of one service in one environment.
+pub fn service_folder(environment: &str, service: &str) -> String {
+    format!("{environment}/{service}")
+}
+
+/// A folder and a blueprint's sub-folder (none: the folder itself).
+pub fn join(a: &str, b: &str) -> String {
+    if b.is_empty() {
+        a.to_string()
+    } else {
+        format!("{a}/{b}")
+    }
+}
+
+/// The file of a service's catalog entities.
+pub fn catalog_file(service: &str) -> String {
+    format!("catalog/{service}.yaml")
+}
+
+/// `<kind>-<name>.yaml`, the file name of a document in its folder.
+pub fn file_name(doc: &Doc) -> String {
+    format!("{}-{}.yaml", doc.kind.to_ascii_lowercase(), doc.name)
+}
+
+/// One file per document in `folder`, each with the header naming `origin`.
+pub fn files(folder: &str, origin: &str, docs: Vec<Doc>) -> Vec<OutFile> {
+    docs.iter()
+        .map(|d| OutFile {
+            path: format!("{folder}/{}", file_name(d)),
+            content: file_text(origin, &[&d.value]),
+        })
+        .collect()
+}
+
+/// The text of a generated file: the header naming `origin`, then each
+/// document in canonical YAML, `---` between them.
+pub fn file_text(origin: &str, docs: &[&Json]) -> String {
+    let mut out = String::with_capacity(2048);
+    out.push_str(&crate::emit::header::line(origin));
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        crate::yaml_emit::emit(d, &mut out);
+    }
+    out
+}
+
+/// A `kustomization.yaml` listing a service folder's files, so
+/// `kubectl apply -k DIR/<env>/<service>` works.
+pub fn kustomization(folder: &str, origin: &str, files: &[OutFile]) -> OutFile {
+    let mut names: Vec<&str> = files
+        .iter()
+        .filter_map(|f| f.path.rsplit('/').next())
+        .collect();
+    names.sort_unstable();
+    let doc = serde_json::json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": names,
+    });
+    OutFile {
+        path: format!("{folder}/kustomization.yaml"),
+        content: file_text(origin, &[&doc]),
+    }
+}
+
+/// FNV-1a, 64 bit: a stable, dependency-free hash for names and uids that
+/// must not change between runs or machines (not for security).
+pub fn fnv1a(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// A name of at most `max` characters: the name itself when it fits, or a
+/// prefix plus an 8-hex-digit hash of the whole, so distinct inputs stay distinct.
+pub fn fit(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let hash = format!("{:016x}", fnv1a(name));
+    let keep = max.saturating_sub(9);
+    let prefix: String = name.chars().take(keep).collect();
+    format!("{}-{}", prefix.trim_end_matches('-'), &hash[..8])
+}
+
+/// The folders blueprints write in each environment's output folder besides
+/// the services' (`DIR/<env>/<sub>/`, e.g. `argocd` for the Argo CD
+/// Applications): the first sub-folder of every `service/` and
+/// `environment/` blueprint, built-in or one of the platform's `overrides`,
+/// with the first blueprint that writes it.
+pub fn environment_folders(overrides: &[&str]) -> BTreeMap<String, String> {
+    let builtin = super::env::builtin();
+    let mut out = BTreeMap::new();
+    for path in builtin
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .chain(overrides.iter().copied())
+    {
+        let parts: Vec<&str> = path.split('/').collect();
+        let partial = parts.iter().any(|p| p.starts_with('_'));
+        if partial || parts.len() < 3 || !super::env::is_template(path) {
+            continue;
+        }
+        if matches!(parts[0], "service" | "environment") {
+            out.entry(parts[1].to_string())
+                .or_insert_with(|| path.to_string());
+        }
+    }
+    out
+}
