@@ -118,7 +118,7 @@ fn read_with_spans(
                     ),
                     ..d
                 };
-                in_blueprint(d, bp, |rendered| blueprint_line_like(&bp.source, rendered))
+                in_blueprint(d, bp, |rendered| blueprint_line_like(bp.source, rendered))
             })
             .collect());
     }
@@ -138,7 +138,7 @@ fn read_with_spans(
                 .at(&src, Span::new(node.span.start, node.span.start.max(node.span.end.min(node.span.start + 1))), "this document")
                 .help("every document needs `apiVersion`, `kind` and `metadata.name` (a lower-case DNS name)"),
                 bp,
-                |_| blueprint_field_line(&bp.source, field),
+                |_| blueprint_field_line(bp.source, field),
             )),
         }
     }
