@@ -1,6 +1,7 @@
 //! Paved: an offline compiler from `platform.yaml` specs to platform manifests.
 //!
-//! The pipeline, one module per stage (each says what it must not know):
+//! The pipeline, one module per stage (each says what it must not know;
+//! `docs/design.md` has the full module map, which a test holds the imports to):
 //!
 //! ```text
 //! workspace → load → validate::{schema, semantic} → model → render → normalize → emit::{write, check, diff}
@@ -11,7 +12,9 @@
 //! - [`load`] turns YAML text into a tree with a span on every key and value.
 //! - [`validate`] checks a tree against its JSON Schema, then the model against semantic rules.
 //! - [`model`] holds typed, defaulted data and resolves one `Instance` per service per environment.
-//! - [`render`] applies blueprints to instances; never reads files.
+//! - [`render`] applies blueprints to instances unit by unit: the template
+//!   environment, the template functions, the output layout and the unit
+//!   driver; never reads files.
 //! - [`normalize`] parses rendered text back (a span-free reader for the usual shape,
 //!   the span-aware loader for the rest and for errors), checks objects, emits canonical YAML.
 //! - [`policy`] checks rendered objects against the platform's Gatekeeper rules at compile time.
