@@ -97,6 +97,7 @@ pub fn run(data: &[u8]) {
         config: Some(dir.join("paved.yaml")),
         out_dir: Some(dir.join("out")),
         envs: vec![],
+        ..Default::default()
     };
     // A Fault is an environment problem (exit 2), e.g. a blueprint file that
     // is not UTF-8; it must still be a value, not a panic.
@@ -108,13 +109,10 @@ pub fn run(data: &[u8]) {
     let (files, diags) = app::render_in_memory(&c);
     let failed = count_errors(&diags) > 0;
     for d in &diags {
-        assert!(
-            !d.code.is_empty() && d.code.starts_with("paved::"),
-            "bad code {:?}",
-            d.code
-        );
-        assert!(!d.message.is_empty(), "{}: empty message", d.code);
-        assert_ne!(d.code, "paved::internal", "{}", d.message);
+        let code = d.code.as_str();
+        assert!(code.starts_with("paved::"), "bad code {code:?}");
+        assert!(!d.message.is_empty(), "{code}: empty message");
+        assert_ne!(code, "paved::internal", "{}", d.message);
         // Positions must be inside their file.
         if let Some(l) = &d.primary {
             assert!(
