@@ -29,7 +29,7 @@ use crate::emit::{digest, Digest, OutFile, Planned};
 use crate::model::{Instance, Platform, Service};
 use crate::normalize::{self, Doc};
 use crate::render::{Blueprints, Scope};
-use crate::source::Span;
+use crate::source::{SourceRef, Span};
 
 /// Per-team facts for platform-wide blueprints (Argo CD projects).
 #[derive(Serialize)]
@@ -67,6 +67,8 @@ pub struct Units<'a> {
     platform: &'a Platform,
     instances: &'a [Instance],
     bps: &'a Blueprints,
+    /// Each blueprint's text by name, where policy findings point.
+    texts: BTreeMap<&'a str, &'a SourceRef>,
     platform_v: minijinja::Value,
     /// Argo CD teams and resource types, for the platform unit.
     teams: Vec<Team>,
@@ -215,11 +217,17 @@ impl<'a> Units<'a> {
                 .map(|(n, _)| Unit::Catalog(n)),
         );
         let by_name = services.iter().map(|s| (s.name(), s)).collect();
+        let texts = bps
+            .files
+            .iter()
+            .map(|b| (b.name.as_str(), &b.source))
+            .collect();
         Units {
             platform,
             by_name,
             instances,
             bps,
+            texts,
             platform_v,
             teams,
             resource_types,
@@ -260,7 +268,7 @@ impl<'a> Units<'a> {
                             environment: &inst.environment.name,
                         });
                 // The Gatekeeper rules at compile time; pointed at the spec or blueprint.
-                let policy = crate::policy::check(platform, &docs, bps, rendered);
+                let policy = crate::policy::check(platform, &docs, &self.texts, rendered);
                 let mut out = layout(&folder, &inst.source, docs);
                 if d.is_empty() && !out.is_empty() {
                     out.push(kustomization(&folder, &inst.source, &out));
@@ -272,7 +280,7 @@ impl<'a> Units<'a> {
                 {
                     let (docs, e) = render_one(bps, bp, &ctx, &what);
                     d.extend(e);
-                    d.extend(crate::policy::check(platform, &docs, bps, rendered));
+                    d.extend(crate::policy::check(platform, &docs, &self.texts, rendered));
                     let folder = join(&inst.environment.name, &bp.sub_folder());
                     out.extend(layout(&folder, &inst.source, docs));
                 }
@@ -297,7 +305,7 @@ impl<'a> Units<'a> {
                 for bp in bps.of_scope(Scope::Environment) {
                     let (docs, d) = render_one(bps, bp, &ctx, &what);
                     diags.extend(d);
-                    diags.extend(crate::policy::check(platform, &docs, bps, None));
+                    diags.extend(crate::policy::check(platform, &docs, &self.texts, None));
                     let folder = join(&env.name, &bp.sub_folder());
                     files.extend(layout(&folder, crate::emit::header::PLATFORM_WIDE, docs));
                 }
@@ -317,7 +325,7 @@ impl<'a> Units<'a> {
                 for bp in bps.of_scope(Scope::Platform) {
                     let (docs, d) = render_one(bps, bp, &ctx, "the platform");
                     diags.extend(d);
-                    diags.extend(crate::policy::check(platform, &docs, bps, None));
+                    diags.extend(crate::policy::check(platform, &docs, &self.texts, None));
                     files.extend(layout(
                         &join("platform", &bp.sub_folder()),
                         crate::emit::header::PLATFORM_WIDE,
