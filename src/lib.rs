@@ -17,7 +17,8 @@
 //!   driver; never reads files.
 //! - [`normalize`] parses rendered text back (a span-free reader for the usual shape,
 //!   the span-aware loader for the rest and for errors), checks objects, emits canonical YAML.
-//! - [`policy`] checks rendered objects against the platform's Gatekeeper rules at compile time.
+//! - [`policy`] defines each of the platform's Gatekeeper rules once and checks it at compile
+//!   time, on specs (for `validate`) and on rendered objects; never formats output.
 //! - [`emit`] writes a plan (atomically), compares it with a folder, or diffs two renders.
 //! - [`app`] is the only module that calls the others, and decides exit codes.
 //! - [`cmd`] holds the everyday commands built on `app::compile` (check, diff, init,

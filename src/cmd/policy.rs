@@ -1,7 +1,11 @@
 //! `paved policy`: the rules of the workspace's platform config with their
 //! parameters, on stdout (`--format json`: one object per rule).
 
+use std::fmt::Write as _;
+
 use crate::app::{self, Fault, Inputs, Output};
+use crate::diag::Format;
+use crate::policy::Listing;
 
 pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
     for p in &inputs.paths {
@@ -33,6 +37,55 @@ pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
     let Some(platform) = platform else {
         return Ok(false);
     };
-    app::print_stdout(&crate::policy::listing(&platform, out.format))?;
+    app::print_stdout(&shown(&crate::policy::listing(&platform), out.format))?;
     Ok(true)
+}
+
+/// The listing as text (`human`), or as one JSON object per rule (`json`,
+/// `github`), each with the platform's enforcement action and excluded
+/// namespaces.
+fn shown(listing: &Listing, format: Format) -> String {
+    let action = &listing.enforcement_action;
+    let excluded = &listing.excluded_namespaces;
+    let mut out = String::new();
+    if format != Format::Human {
+        for r in &listing.rules {
+            let mut line = serde_json::to_value(r).unwrap_or_default();
+            if let Some(line) = line.as_object_mut() {
+                line.insert("enforcementAction".into(), action.as_str().into());
+                line.insert("excludedNamespaces".into(), excluded.clone().into());
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "Policies of platform `{}`: checked by `paved render`, enforced by Gatekeeper ({action}).",
+        listing.platform
+    );
+    let _ = writeln!(
+        out,
+        "Excluded namespaces: {}\n",
+        if excluded.is_empty() {
+            "none".to_string()
+        } else {
+            excluded.join(", ")
+        }
+    );
+    for r in &listing.rules {
+        let state = if r.enabled { "" } else { " (off)" };
+        let _ = writeln!(out, "{}{state}\n  {}", r.id, r.description);
+        let _ = writeln!(out, "  code: {}  constraint: {}", r.code, r.kind);
+        for (name, values) in r.parameters.iter().flatten() {
+            let shown = if values.is_empty() {
+                "[] (empty: the rule is off)".to_string()
+            } else {
+                format!("[{}]", values.join(", "))
+            };
+            let _ = writeln!(out, "  {name}: {shown}");
+        }
+        out.push('\n');
+    }
+    out
 }

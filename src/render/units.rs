@@ -30,7 +30,7 @@ use crate::diag::Diagnostic;
 use crate::emit::{digest, Digest, OutFile, Planned};
 use crate::model::{Instance, Platform, Service};
 use crate::normalize::{self, Doc};
-use crate::source::Span;
+use crate::source::{SourceRef, Span};
 
 /// Per-team facts for platform-wide blueprints (Argo CD projects).
 #[derive(Serialize)]
@@ -68,6 +68,8 @@ pub struct Units<'a> {
     platform: &'a Platform,
     instances: &'a [Instance],
     bps: &'a Blueprints,
+    /// Each blueprint's text by name, where policy findings point.
+    texts: BTreeMap<&'a str, &'a SourceRef>,
     platform_v: minijinja::Value,
     /// Argo CD teams and resource types, for the platform unit.
     teams: Vec<Team>,
@@ -216,11 +218,17 @@ impl<'a> Units<'a> {
                 .map(|(n, _)| Unit::Catalog(n)),
         );
         let by_name = services.iter().map(|s| (s.name(), s)).collect();
+        let texts = bps
+            .files
+            .iter()
+            .map(|b| (b.name.as_str(), &b.source))
+            .collect();
         Units {
             platform,
             by_name,
             instances,
             bps,
+            texts,
             platform_v,
             teams,
             resource_types,
@@ -261,7 +269,7 @@ impl<'a> Units<'a> {
                             environment: &inst.environment.name,
                         });
                 // The Gatekeeper rules at compile time; pointed at the spec or blueprint.
-                let policy = crate::policy::check(platform, &docs, bps, rendered);
+                let policy = crate::policy::check(platform, &docs, &self.texts, rendered);
                 let mut out = layout::files(&folder, &inst.source, docs);
                 if d.is_empty() && !out.is_empty() {
                     out.push(layout::kustomization(&folder, &inst.source, &out));
@@ -273,7 +281,7 @@ impl<'a> Units<'a> {
                 {
                     let (docs, e) = render_one(bps, bp, &ctx, &what);
                     d.extend(e);
-                    d.extend(crate::policy::check(platform, &docs, bps, rendered));
+                    d.extend(crate::policy::check(platform, &docs, &self.texts, rendered));
                     let folder = layout::join(&inst.environment.name, &bp.sub_folder());
                     out.extend(layout::files(&folder, &inst.source, docs));
                 }
@@ -298,7 +306,7 @@ impl<'a> Units<'a> {
                 for bp in bps.of_scope(Scope::Environment) {
                     let (docs, d) = render_one(bps, bp, &ctx, &what);
                     diags.extend(d);
-                    diags.extend(crate::policy::check(platform, &docs, bps, None));
+                    diags.extend(crate::policy::check(platform, &docs, &self.texts, None));
                     let folder = layout::join(&env.name, &bp.sub_folder());
                     files.extend(layout::files(
                         &folder,
@@ -322,7 +330,7 @@ impl<'a> Units<'a> {
                 for bp in bps.of_scope(Scope::Platform) {
                     let (docs, d) = render_one(bps, bp, &ctx, "the platform");
                     diags.extend(d);
-                    diags.extend(crate::policy::check(platform, &docs, bps, None));
+                    diags.extend(crate::policy::check(platform, &docs, &self.texts, None));
                     files.extend(layout::files(
                         &layout::join(layout::PLATFORM, &bp.sub_folder()),
                         crate::emit::header::PLATFORM_WIDE,

@@ -3,7 +3,8 @@
 //! Runs on services that passed their schema. Every finding points at the
 //! value it is about, through the loaded tree's spans. The `paved::policy::*`
 //! findings are the compile-time half of the Gatekeeper rules (see
-//! `docs/policies.md`): what admission would reject is caught here first.
+//! `docs/policies.md`): what admission would reject is caught here first, by
+//! the spec-level checks of `policy`'s rule table.
 //!
 //! Architecture invariant: pure; reads the typed model and the trees, writes
 //! only diagnostics.
@@ -685,10 +686,9 @@ impl Check<'_> {
         index: &HashMap<&str, &Service>,
         broken: &BTreeMap<String, String>,
     ) {
-        self.required_labels();
+        self.policy_rules();
         self.type_rules();
         self.ports();
-        self.images();
         self.replicas(
             "/spec",
             self.s.spec.replicas.clone(),
@@ -710,25 +710,12 @@ impl Check<'_> {
         self.resource_parameters();
     }
 
-    fn required_labels(&mut self) {
-        let s = self.s;
-        if self
-            .platform
-            .required_labels
-            .iter()
-            .any(|l| l == "cost-center")
-            && s.meta.cost_center.is_none()
-        {
-            let span = self.key("/metadata");
-            self.err(
-                Diagnostic::error(
-                    codes::POLICY_REQUIRED_LABELS,
-                    "`metadata.costCenter` is required by this platform",
-                )
-                .at(&s.source, span, "add `costCenter` here")
-                .help("the platform's `requiredLabels` includes `cost-center`, which Paved fills from `metadata.costCenter`, e.g. `costCenter: cc-1234`"),
-            );
-        }
+    /// The spec-level checks of the platform's policy rules (`no-latest-tag`,
+    /// `allowed-registries`, `required-labels`), defined with the rules in
+    /// `policy`.
+    fn policy_rules(&mut self) {
+        let found = crate::policy::check_spec(self.platform, self.s);
+        self.out.extend(found);
     }
 
     fn type_rules(&mut self) {
@@ -874,74 +861,6 @@ impl Check<'_> {
                     }
                 }
             }
-        }
-    }
-
-    fn images(&mut self) {
-        let mut images = vec![("/spec/image".to_string(), self.s.spec.image.clone())];
-        if let Some(envs) = &self.s.spec.environments {
-            for (name, o) in envs {
-                if let Some(i) = &o.image {
-                    images.push((format!("/spec/environments/{}/image", esc(name)), i.clone()));
-                }
-            }
-        }
-        for (ptr, image) in images {
-            self.image(&ptr, &image);
-        }
-    }
-
-    fn image(&mut self, ptr: &str, image: &str) {
-        let s = self.s;
-        let span = self.span(ptr);
-        let has_digest = image.contains("@sha256:") || image.contains("@sha512:");
-        let tag = crate::model::image_tag(image);
-        match tag {
-            Some("latest") => self.err(
-                Diagnostic::error(
-                    codes::POLICY_NO_LATEST_TAG,
-                    "the image tag `latest` is not allowed",
-                )
-                .at(
-                    &s.source,
-                    span,
-                    "`latest` moves; a deployment must name one build",
-                )
-                .help("pin a version (`:1.4.2`) or a digest (`@sha256:...`)"),
-            ),
-            None if !has_digest => self.err(
-                Diagnostic::error(
-                    codes::POLICY_NO_LATEST_TAG,
-                    "the image has no tag or digest",
-                )
-                .at(
-                    &s.source,
-                    span,
-                    "without a tag, the registry serves `latest`",
-                )
-                .help(format!(
-                    "pin a version, e.g. `{image}:1.0.0`, or a digest (`@sha256:...`)"
-                )),
-            ),
-            _ => {}
-        }
-        let allowed = &self.platform.allowed_registries;
-        if !allowed.is_empty() && !allowed.iter().any(|r| image.starts_with(r.as_str())) {
-            self.err(
-                Diagnostic::error(
-                    codes::POLICY_ALLOWED_REGISTRIES,
-                    "the image comes from a registry this platform does not allow",
-                )
-                .at(&s.source, span, "registry not allowed")
-                .help(format!(
-                    "images must start with {}",
-                    allowed
-                        .iter()
-                        .map(|r| format!("`{r}`"))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                )),
-            );
         }
     }
 
