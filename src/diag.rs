@@ -166,19 +166,58 @@ pub fn count_errors(diags: &[Diagnostic]) -> usize {
         .count()
 }
 
+/// Every output format of every command, in one place. Which of them a
+/// command takes is its command line's business; here each format has its
+/// name and decides how diagnostics look in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Diagnostics for people (graphical, on stderr).
     Human,
+    /// One JSON object per diagnostic, or a command's product as one JSON document.
     Json,
+    /// GitHub Actions annotations.
     Github,
+    /// `diff`: plain text.
+    Text,
+    /// `diff`: a pull-request comment.
+    Markdown,
+    /// `graph`: a Mermaid flowchart.
+    Mermaid,
+    /// `graph`: Graphviz DOT.
+    Dot,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Github => "github",
+            Format::Text => "text",
+            Format::Markdown => "markdown",
+            Format::Mermaid => "mermaid",
+            Format::Dot => "dot",
+        }
+    }
+
+    /// How diagnostics print in this format: a command's own report for
+    /// people (`text`, `markdown`, `mermaid`, `dot`) prints its diagnostics as
+    /// `human` does.
+    pub fn findings(self) -> Format {
+        match self {
+            Format::Json => Format::Json,
+            Format::Github => Format::Github,
+            _ => Format::Human,
+        }
+    }
 }
 
 /// Renders diagnostics for stderr (`human`) or stdout (`json`, `github`).
 pub fn render(diags: &[Diagnostic], format: Format, color: bool) -> String {
-    match format {
-        Format::Human => human(diags, color),
+    match format.findings() {
         Format::Json => json(diags),
         Format::Github => github(diags),
+        _ => human(diags, color),
     }
 }
 

@@ -72,8 +72,10 @@ pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
         );
         return Ok(true);
     }
-    let text = match out.format {
-        Format::Human => human(&drift, &dir, &fix),
+    let text = match out.format.findings() {
+        Format::Human | Format::Text | Format::Markdown | Format::Mermaid | Format::Dot => {
+            human(&drift, &dir, &fix)
+        }
         Format::Json => drift
             .iter()
             .map(|d| json_line(d, &dir, &fix) + "\n")
@@ -91,8 +93,10 @@ pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
 fn interrupted(what: &str, dir: &str, fix: &str, format: Format) -> String {
     let message =
         format!("`{dir}` holds an interrupted render: {what}, so its files may mix two renders");
-    match format {
-        Format::Human => format!("{message}.\nTo complete it, run:\n    {fix}\n"),
+    match format.findings() {
+        Format::Human | Format::Text | Format::Markdown | Format::Mermaid | Format::Dot => {
+            format!("{message}.\nTo complete it, run:\n    {fix}\n")
+        }
         Format::Json => {
             serde_json::json!({
                 "file": format!("{dir}/{}", crate::emit::write::JOURNAL),
