@@ -69,6 +69,9 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     /// How to fix it.
     pub help: Option<String>,
+    /// Facts of this kind of finding for programs, added to its JSON object
+    /// after the common fields (`check`'s `drift` and `diff`).
+    pub fields: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl Diagnostic {
@@ -81,6 +84,7 @@ impl Diagnostic {
             file_only: None,
             secondary: Vec::new(),
             help: None,
+            fields: Vec::new(),
         }
     }
 
@@ -116,6 +120,12 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a field to the finding's JSON object.
+    pub fn field(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> Diagnostic {
+        self.fields.push((name, value.into()));
         self
     }
 
@@ -702,7 +712,7 @@ fn json(diags: &[Diagnostic]) -> String {
             None => (line, column),
         };
         let shown = |t: &str| escape(t).into_owned();
-        let obj = serde_json::json!({
+        let mut obj = serde_json::json!({
             "file": d.file().map(|f| shown(&f.name)),
             "line": line,
             "column": column,
@@ -714,6 +724,9 @@ fn json(diags: &[Diagnostic]) -> String {
             "label": d.primary.as_ref().map(|l| shown(&l.text)),
             "help": d.help.as_deref().map(|h| escape_help(h).into_owned()),
         });
+        for (name, value) in &d.fields {
+            obj[*name] = value.clone();
+        }
         out.push_str(&obj.to_string());
         out.push('\n');
     }

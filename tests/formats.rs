@@ -105,3 +105,42 @@ fn format_belongs_after_the_command() {
         "{stderr}"
     );
 }
+
+/// `check --format json` prints each drifted file through diag's JSON sink:
+/// the line equals what `diag::render` makes of the same finding.
+#[test]
+fn check_json_is_diag_json() {
+    use paved::cmd::check::finding;
+    use paved::diag::{render, Format};
+    use paved::emit::check::Drift;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let input = support::fixtures::root().join("fixtures/quickstart/input");
+    std::fs::create_dir(dir.path().join("orders")).unwrap();
+    for file in ["paved.yaml", "orders/platform.yaml"] {
+        std::fs::copy(input.join(file), dir.path().join(file)).unwrap();
+    }
+    let run = |args: &[&str]| paved().current_dir(dir.path()).args(args).output().unwrap();
+    assert_eq!(
+        run(&["render", "--out", "out", "-q"]).status.code(),
+        Some(0)
+    );
+    let rendered: Vec<String> = support::fixtures::read_tree(&dir.path().join("out"))
+        .into_keys()
+        .filter(|p| p.ends_with(".yaml") && !p.ends_with("kustomization.yaml"))
+        .collect();
+    let gone = &rendered[0];
+    std::fs::remove_file(dir.path().join("out").join(gone)).unwrap();
+    let o = run(&["check", "--out", "out", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let fix = "paved render --out out";
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        render(
+            &[finding(&Drift::Missing(gone.clone()), "out", fix)],
+            Format::Json,
+            false
+        )
+    );
+}
