@@ -43,6 +43,7 @@ pub struct Fault(pub String);
 /// How diagnostics and summaries are shown.
 #[derive(Debug, Clone)]
 pub struct Output {
+    /// How diagnostics print: `human`, `json` or `github` (see `Format::findings`).
     pub format: Format,
     pub color: bool,
     pub quiet: bool,
@@ -618,7 +619,7 @@ pub fn report(diags: &[Diagnostic], out: &Output) {
     // `--quiet` means errors only; machine formats always get everything,
     // since their reader does its own filtering.
     let errors_only: Vec<Diagnostic>;
-    let diags = if out.quiet && out.format == Format::Human {
+    let diags = if out.quiet && out.format.findings() == Format::Human {
         errors_only = diags
             .iter()
             .filter(|d| d.severity == diag::Severity::Error)
@@ -632,13 +633,13 @@ pub fn report(diags: &[Diagnostic], out: &Output) {
         return;
     }
     let text = diag::render(diags, out.format, out.color);
-    match out.format {
-        Format::Human => eprint!("{text}"),
+    match out.format.findings() {
         // The exit code already says the run failed; a reader that went away
         // early has nothing more to be told.
         Format::Json | Format::Github => {
             let _ = print_stdout(&text);
         }
+        _ => eprint!("{text}"),
     }
 }
 
@@ -656,7 +657,7 @@ pub fn print_stdout(text: &str) -> Result<(), Fault> {
 }
 
 pub fn status(out: &Output, line: &str) {
-    if !out.quiet && out.format == Format::Human {
+    if !out.quiet && out.format.findings() == Format::Human {
         eprintln!("{line}");
     }
 }
@@ -671,7 +672,8 @@ pub fn status_verbose(out: &Output, line: &str) {
 /// A progress line for this run: only for humans, on a terminal, not `--quiet`.
 pub fn progress(out: &Output, first: &str) -> crate::progress::Progress {
     use std::io::IsTerminal;
-    let enabled = !out.quiet && out.format == Format::Human && std::io::stderr().is_terminal();
+    let enabled =
+        !out.quiet && out.format.findings() == Format::Human && std::io::stderr().is_terminal();
     crate::progress::Progress::start(enabled, first)
 }
 

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
@@ -22,12 +23,6 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Output format. Diagnostics: human (graphical, on stderr), json (one object per line, on
-    /// stdout) or github (GitHub Actions annotations, on stdout). `diff` also takes text (= human)
-    /// and markdown; `graph` takes mermaid (its default), dot and json; `explain` takes json
-    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
-    pub format: FormatArg,
-
     /// Use colour: auto (only on a terminal, and never when NO_COLOR is set), always, never
     #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
@@ -41,33 +36,49 @@ pub struct Cli {
     pub verbose: bool,
 }
 
+/// Every `--format` name, spelt for clap; `main` turns it into `diag::Format`.
+/// Each command takes only some of them (see [`formats`]).
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum FormatArg {
+    /// For people
     Human,
+    /// JSON on stdout
     Json,
+    /// GitHub Actions annotations on stdout
     Github,
-    /// `diff`: plain text (the same as human)
+    /// Plain text
     Text,
-    /// `diff`: a pull-request comment
+    /// A pull-request comment
     Markdown,
-    /// `graph`: a Mermaid flowchart
+    /// A Mermaid flowchart (renders in GitHub markdown)
     Mermaid,
-    /// `graph`: Graphviz DOT
+    /// Graphviz DOT
     Dot,
 }
 
-impl FormatArg {
-    pub fn name(self) -> &'static str {
-        match self {
-            FormatArg::Human => "human",
-            FormatArg::Json => "json",
-            FormatArg::Github => "github",
-            FormatArg::Text => "text",
-            FormatArg::Markdown => "markdown",
-            FormatArg::Mermaid => "mermaid",
-            FormatArg::Dot => "dot",
-        }
-    }
+/// The formats of commands that report only diagnostics (`render`, `validate`, `check`).
+pub const DIAGNOSTIC_FORMATS: &[FormatArg] =
+    &[FormatArg::Human, FormatArg::Json, FormatArg::Github];
+/// `diff`'s formats.
+pub const DIFF_FORMATS: &[FormatArg] = &[FormatArg::Text, FormatArg::Markdown, FormatArg::Json];
+/// `graph`'s formats.
+pub const GRAPH_FORMATS: &[FormatArg] = &[FormatArg::Mermaid, FormatArg::Dot, FormatArg::Json];
+/// `explain`'s and `policy`'s formats.
+pub const LISTING_FORMATS: &[FormatArg] = &[FormatArg::Human, FormatArg::Json];
+
+/// A `--format` that takes only `allowed`: clap rejects any other name (a
+/// usage error, exit 2) and `--help` lists only these.
+fn formats(allowed: &'static [FormatArg]) -> impl TypedValueParser<Value = FormatArg> {
+    PossibleValuesParser::new(allowed.iter().filter_map(ValueEnum::to_possible_value))
+        .map(|name| FormatArg::from_str(&name, false).expect("a possible value names a format"))
+}
+
+/// `--format` of a command that reports only diagnostics.
+#[derive(Debug, clap::Args)]
+pub struct DiagnosticFormat {
+    /// Output format of diagnostics: human on stderr; json (one object per line) and github on stdout
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = formats(DIAGNOSTIC_FORMATS))]
+    pub format: FormatArg,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -109,11 +120,15 @@ pub enum Command {
         /// Only this environment (repeatable) [default: every environment]
         #[arg(long = "env", value_name = "NAME")]
         envs: Vec<String>,
+        #[command(flatten)]
+        format: DiagnosticFormat,
     },
     /// Check specs and the platform config; write nothing
     Validate {
         #[command(flatten)]
         sources: Sources,
+        #[command(flatten)]
+        format: DiagnosticFormat,
     },
     /// Render in memory and fail if the output folder differs (stale, missing or extra files)
     Check {
@@ -125,6 +140,8 @@ pub enum Command {
         /// Only this environment (repeatable) [default: every environment]
         #[arg(long = "env", value_name = "NAME")]
         envs: Vec<String>,
+        #[command(flatten)]
+        format: DiagnosticFormat,
     },
     /// Compare rendered resources: two folders, or the specs now against a Git revision
     #[command(after_help = "Examples:\n  \
@@ -150,6 +167,10 @@ pub enum Command {
         /// With --base: only this environment (repeatable) [default: every environment]
         #[arg(long = "env", value_name = "NAME")]
         envs: Vec<String>,
+        /// Output format of the report (json: one document); diagnostics print as human, or as json
+        /// with json
+        #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = formats(DIFF_FORMATS))]
+        format: FormatArg,
     },
     /// Write a commented platform.yaml for a new service (never overwrites)
     Init {
@@ -178,6 +199,9 @@ pub enum Command {
         /// List every diagnostic code with its title, by stage
         #[arg(long, conflicts_with_all = ["topic", "platform"])]
         list: bool,
+        /// Output format (json: one document)
+        #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = formats(LISTING_FORMATS))]
+        format: FormatArg,
     },
     /// Print the JSON Schema of platform.yaml (or of paved.yaml with --platform)
     Schema {
@@ -189,11 +213,17 @@ pub enum Command {
     Graph {
         #[command(flatten)]
         sources: Sources,
+        /// Output format of the graph (json: one document); diagnostics print as human
+        #[arg(long, value_name = "FORMAT", default_value = "mermaid", value_parser = formats(GRAPH_FORMATS))]
+        format: FormatArg,
     },
     /// List the platform's policies (Gatekeeper rules Paved also checks at render time) and their parameters
     Policy {
         #[command(flatten)]
         sources: Sources,
+        /// Output format (json: one object per rule)
+        #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = formats(LISTING_FORMATS))]
+        format: FormatArg,
     },
     /// Print a shell completion script
     #[command(after_help = "Examples:\n  \

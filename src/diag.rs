@@ -69,6 +69,9 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     /// How to fix it.
     pub help: Option<String>,
+    /// Facts of this kind of finding for programs, added to its JSON object
+    /// after the common fields (`check`'s `drift` and `diff`).
+    pub fields: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl Diagnostic {
@@ -81,6 +84,7 @@ impl Diagnostic {
             file_only: None,
             secondary: Vec::new(),
             help: None,
+            fields: Vec::new(),
         }
     }
 
@@ -116,6 +120,12 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a field to the finding's JSON object.
+    pub fn field(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> Diagnostic {
+        self.fields.push((name, value.into()));
         self
     }
 
@@ -166,19 +176,58 @@ pub fn count_errors(diags: &[Diagnostic]) -> usize {
         .count()
 }
 
+/// Every output format of every command, in one place. Which of them a
+/// command takes is its command line's business; here each format has its
+/// name and decides how diagnostics look in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Diagnostics for people (graphical, on stderr).
     Human,
+    /// One JSON object per diagnostic, or a command's product as one JSON document.
     Json,
+    /// GitHub Actions annotations.
     Github,
+    /// `diff`: plain text.
+    Text,
+    /// `diff`: a pull-request comment.
+    Markdown,
+    /// `graph`: a Mermaid flowchart.
+    Mermaid,
+    /// `graph`: Graphviz DOT.
+    Dot,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Github => "github",
+            Format::Text => "text",
+            Format::Markdown => "markdown",
+            Format::Mermaid => "mermaid",
+            Format::Dot => "dot",
+        }
+    }
+
+    /// How diagnostics print in this format: a command's own report for
+    /// people (`text`, `markdown`, `mermaid`, `dot`) prints its diagnostics as
+    /// `human` does.
+    pub fn findings(self) -> Format {
+        match self {
+            Format::Json => Format::Json,
+            Format::Github => Format::Github,
+            _ => Format::Human,
+        }
+    }
 }
 
 /// Renders diagnostics for stderr (`human`) or stdout (`json`, `github`).
 pub fn render(diags: &[Diagnostic], format: Format, color: bool) -> String {
-    match format {
-        Format::Human => human(diags, color),
+    match format.findings() {
         Format::Json => json(diags),
         Format::Github => github(diags),
+        _ => human(diags, color),
     }
 }
 
@@ -663,7 +712,7 @@ fn json(diags: &[Diagnostic]) -> String {
             None => (line, column),
         };
         let shown = |t: &str| escape(t).into_owned();
-        let obj = serde_json::json!({
+        let mut obj = serde_json::json!({
             "file": d.file().map(|f| shown(&f.name)),
             "line": line,
             "column": column,
@@ -675,6 +724,9 @@ fn json(diags: &[Diagnostic]) -> String {
             "label": d.primary.as_ref().map(|l| shown(&l.text)),
             "help": d.help.as_deref().map(|h| escape_help(h).into_owned()),
         });
+        for (name, value) in &d.fields {
+            obj[*name] = value.clone();
+        }
         out.push_str(&obj.to_string());
         out.push('\n');
     }

@@ -7,15 +7,13 @@
 
 use crate::app::{self, Fault, Inputs, Output};
 use crate::codes;
-use crate::diag::Format;
+use crate::diag::{self, Diagnostic, Format};
 use crate::emit::check::Drift;
+use crate::source::{Source, Span};
 use crate::workspace::escape;
 
 /// Diff lines shown per stale file; the rest is summarised in one line.
 pub const MAX_DIFF_LINES: usize = 40;
-
-/// The diagnostic code of a drift finding in `json` and `github` output.
-pub const DRIFT: &str = codes::CHECK_DRIFT.as_str();
 
 pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
     let progress = app::progress(out, "rendering in memory");
@@ -72,16 +70,13 @@ pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
         );
         return Ok(true);
     }
-    let text = match out.format {
+    let text = match out.format.findings() {
         Format::Human => human(&drift, &dir, &fix),
-        Format::Json => drift
-            .iter()
-            .map(|d| json_line(d, &dir, &fix) + "\n")
-            .collect(),
-        Format::Github => drift
-            .iter()
-            .map(|d| github_line(d, &dir, &fix) + "\n")
-            .collect(),
+        // For programs, each drifted file is a finding like any other.
+        format => {
+            let findings: Vec<Diagnostic> = drift.iter().map(|d| finding(d, &dir, &fix)).collect();
+            diag::render(&findings, format, false)
+        }
     };
     app::print_stdout(&text)?;
     Ok(false)
@@ -91,30 +86,16 @@ pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
 fn interrupted(what: &str, dir: &str, fix: &str, format: Format) -> String {
     let message =
         format!("`{dir}` holds an interrupted render: {what}, so its files may mix two renders");
-    match format {
+    match format.findings() {
         Format::Human => format!("{message}.\nTo complete it, run:\n    {fix}\n"),
-        Format::Json => {
-            serde_json::json!({
-                "file": format!("{dir}/{}", crate::emit::write::JOURNAL),
-                "line": null,
-                "drift": "interrupted",
-                "code": DRIFT,
-                "severity": "error",
-                "message": message,
-                "help": format!("run `{fix}`"),
-                "diff": null,
-            })
-            .to_string()
-                + "\n"
-        }
-        Format::Github => {
-            use crate::diag::github_escape::{data, prop};
-            format!(
-                "::error file={},title={}::{}\n",
-                prop(&format!("{dir}/{}", crate::emit::write::JOURNAL)),
-                prop(DRIFT),
-                data(&format!("{message}; run `{fix}` and commit the result"))
-            )
+        format => {
+            let journal = format!("{dir}/{}", crate::emit::write::JOURNAL);
+            let finding = Diagnostic::error(codes::CHECK_DRIFT, message)
+                .in_file(&Source::virtual_file(&journal, String::new()))
+                .help(format!("run `{fix}`"))
+                .field("drift", "interrupted")
+                .field("diff", serde_json::Value::Null);
+            diag::render(&[finding], format, false)
         }
     }
 }
@@ -174,7 +155,7 @@ pub fn human(drift: &[Drift], dir: &str, fix: &str) -> String {
             escape(d.path()),
             explain(d)
         ));
-        if let Drift::Stale(_, diff) = d {
+        if let Drift::Stale(_, diff, _) = d {
             let lines: Vec<&str> = diff.lines().collect();
             for line in lines.iter().take(MAX_DIFF_LINES) {
                 text.push_str("    ");
@@ -209,7 +190,7 @@ pub fn human(drift: &[Drift], dir: &str, fix: &str) -> String {
 
 /// The first changed line of the file on disk, for annotations.
 fn first_line(d: &Drift) -> Option<usize> {
-    let Drift::Stale(_, diff) = d else {
+    let Drift::Stale(_, diff, _) = d else {
         return None;
     };
     // `@@ -12,5 +12,5 @@`: the hunk starts `context` lines before the change.
@@ -232,39 +213,28 @@ fn first_line(d: &Drift) -> Option<usize> {
     None
 }
 
-pub fn json_line(d: &Drift, dir: &str, fix: &str) -> String {
+/// A drifted file as a finding: at its first changed line when the file on
+/// disk was read, else about the whole file; `drift` (its kind) and `diff`
+/// (the unified diff of a stale file) as JSON fields.
+pub fn finding(d: &Drift, dir: &str, fix: &str) -> Diagnostic {
+    let name = format!("{dir}/{}", d.path());
+    let finding = Diagnostic::error(codes::CHECK_DRIFT, format!("{} ({})", kind(d), explain(d)));
+    let finding = match (d, first_line(d)) {
+        (Drift::Stale(_, _, Some(old)), Some(line)) => {
+            let src = Source::virtual_file(&name, old.clone());
+            let (start, end, _) = src.line_bounds(line);
+            finding.at(&src, Span::new(start, end), "the first change")
+        }
+        _ => finding.in_file(&Source::virtual_file(&name, String::new())),
+    };
     let diff = match d {
-        Drift::Stale(_, diff) => serde_json::Value::from(diff.as_str()),
+        Drift::Stale(_, diff, _) => serde_json::Value::from(diff.as_str()),
         _ => serde_json::Value::Null,
     };
-    serde_json::json!({
-        "file": format!("{dir}/{}", d.path()),
-        "line": first_line(d),
-        "drift": kind(d),
-        "code": DRIFT,
-        "severity": "error",
-        "message": format!("{} ({})", kind(d), explain(d)),
-        "help": format!("run `{fix}`"),
-        "diff": diff,
-    })
-    .to_string()
-}
-
-pub fn github_line(d: &Drift, dir: &str, fix: &str) -> String {
-    use crate::diag::github_escape::{data, prop};
-    let mut props = format!("file={}", prop(&format!("{dir}/{}", d.path())));
-    if let Some(l) = first_line(d) {
-        props.push_str(&format!(",line={l}"));
-    }
-    props.push_str(&format!(",title={}", prop(DRIFT)));
-    format!(
-        "::error {props}::{}",
-        data(&format!(
-            "{}: {}; run `{fix}` and commit the result",
-            kind(d),
-            explain(d)
-        ))
-    )
+    finding
+        .help(format!("run `{fix}`"))
+        .field("drift", kind(d))
+        .field("diff", diff)
 }
 
 #[cfg(test)]
@@ -293,9 +263,9 @@ mod tests {
             .replace("line 10\n", "line ten\n")
             .replace("line 60\n", "x\n");
         let mut diff = crate::emit::check::unified(&old, &new, "a.yaml");
-        let d = Drift::Stale("a.yaml".into(), diff.clone());
+        let d = Drift::Stale("a.yaml".into(), diff.clone(), Some(old.clone()));
         assert_eq!(first_line(&d), Some(11));
-        let text = human(&[d], "out", "paved render --out out");
+        let text = human(std::slice::from_ref(&d), "out", "paved render --out out");
         assert!(
             text.starts_with("stale:   out/a.yaml (edited by hand"),
             "{text}"
@@ -304,13 +274,35 @@ mod tests {
         for i in 0..60 {
             diff.push_str(&format!("+more {i}\n"));
         }
-        let text = human(&[Drift::Stale("a.yaml".into(), diff)], "out", "x");
+        let text = human(&[Drift::Stale("a.yaml".into(), diff, None)], "out", "x");
         assert!(text.contains("    … 36 more diff lines\n"), "{text}");
-        let gh = github_line(
-            &Drift::Extra("staging/old/x.yaml".into()),
-            "out",
-            "paved render --out out",
+        // For programs, a drifted file is a finding at its first change.
+        let json = diag::render(&[finding(&d, "out", "x")], Format::Json, false);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (v["file"].as_str(), v["line"].as_u64()),
+            (Some("out/a.yaml"), Some(11))
         );
-        assert_eq!(gh, "::error file=out/staging/old/x.yaml,title=paved%3A%3Acheck%3A%3Adrift::extra: its service or environment no longer exists; run `paved render --out out` and commit the result");
+        assert_eq!(
+            (v["drift"].as_str(), v["label"].as_str()),
+            (Some("stale"), Some("the first change"))
+        );
+        assert!(
+            v["diff"]
+                .as_str()
+                .unwrap()
+                .starts_with("--- a.yaml (on disk)"),
+            "{v}"
+        );
+        let gh = diag::render(
+            &[finding(
+                &Drift::Extra("staging/old/x.yaml".into()),
+                "out",
+                "paved render --out out",
+            )],
+            Format::Github,
+            false,
+        );
+        assert_eq!(gh, "::error file=out/staging/old/x.yaml,line=1,col=1,title=paved%3A%3Acheck%3A%3Adrift::extra (its service or environment no longer exists)%0Ahelp: run `paved render --out out`\n");
     }
 }

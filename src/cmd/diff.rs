@@ -12,15 +12,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::app::{self, Fault, Inputs, Output};
+use crate::diag::Format;
 use crate::emit::diff::{self as semantic, Options};
 use crate::emit::OutFile;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Markdown,
-    Json,
-}
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -30,6 +24,7 @@ pub struct Settings {
     pub config: Option<PathBuf>,
     /// `--env`: the environments compared; empty: all.
     pub envs: Vec<String>,
+    /// `text`, `markdown` or `json`.
     pub format: Format,
     /// Exit 1 when anything changed.
     pub exit_code: bool,
@@ -78,9 +73,9 @@ pub fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         },
     );
     let text = match s.format {
-        Format::Text => semantic::text(&report, out.color),
         Format::Markdown => semantic::markdown(&report, semantic::MARKDOWN_LIMIT),
         Format::Json => semantic::json(&report),
+        _ => semantic::text(&report, out.color),
     };
     app::print_stdout(&text)?;
     Ok(!s.exit_code || report.is_empty())

@@ -5,14 +5,8 @@
 use std::fmt::Write as _;
 
 use crate::app::{self, Fault, Inputs, Output};
+use crate::diag::Format;
 use crate::model::Service;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Mermaid,
-    Dot,
-    Json,
-}
 
 /// The graph as data: sorted, so the drawing is the same on every run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,6 +44,7 @@ pub fn build(services: &[Service]) -> Graph {
     g
 }
 
+/// Draws the graph in `format`: `mermaid`, `dot` or `json`.
 pub fn run(inputs: &Inputs, format: Format, out: &Output) -> Result<bool, Fault> {
     let c = app::compile(inputs, false)?;
     let diags = c.selected_diags();
@@ -61,9 +56,9 @@ pub fn run(inputs: &Inputs, format: Format, out: &Output) -> Result<bool, Fault>
     let selected: Vec<Service> = c.selected().cloned().collect();
     let g = build(&selected);
     app::print_stdout(&match format {
-        Format::Mermaid => mermaid(&g),
         Format::Dot => dot(&g),
         Format::Json => json(&g),
+        _ => mermaid(&g),
     })?;
     Ok(true)
 }

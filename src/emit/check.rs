@@ -16,8 +16,9 @@ const MAX_DIFF_INPUT: u64 = 4 << 20;
 pub enum Drift {
     /// In the plan, not in the folder.
     Missing(String),
-    /// In both, with different bytes (path, unified diff).
-    Stale(String, String),
+    /// In both, with different bytes (path, unified diff, the file on disk
+    /// when it could be read whole, to point at its first change).
+    Stale(String, String, Option<String>),
     /// Generated earlier, owned by this run, no longer in the plan.
     Extra(String),
     /// A regular file without the generated header at a planned path.
@@ -30,7 +31,7 @@ impl Drift {
     pub fn path(&self) -> &str {
         match self {
             Drift::Missing(p)
-            | Drift::Stale(p, _)
+            | Drift::Stale(p, ..)
             | Drift::Extra(p)
             | Drift::Foreign(p)
             | Drift::Special(p, _) => p,
@@ -70,17 +71,22 @@ pub fn drift<P: Planned>(dir: &Path, units: &[P], survey: &Survey) -> Vec<Drift>
                     if !stale.contains(&file.path.as_str()) {
                         continue;
                     }
-                    let diff = match read_regular(&dir.join(&file.path), MAX_DIFF_INPUT + 1) {
-                        Ok(old) if old.len() as u64 > MAX_DIFF_INPUT => format!(
-                            "(the file on disk is over {} MiB; not shown)\n",
-                            MAX_DIFF_INPUT >> 20
+                    let (diff, old) = match read_regular(&dir.join(&file.path), MAX_DIFF_INPUT + 1)
+                    {
+                        Ok(old) if old.len() as u64 > MAX_DIFF_INPUT => (
+                            format!(
+                                "(the file on disk is over {} MiB; not shown)\n",
+                                MAX_DIFF_INPUT >> 20
+                            ),
+                            None,
                         ),
                         Ok(old) => {
-                            unified(&String::from_utf8_lossy(&old), &file.content, &file.path)
+                            let old = String::from_utf8_lossy(&old).into_owned();
+                            (unified(&old, &file.content, &file.path), Some(old))
                         }
-                        Err(e) => format!("(cannot read the file on disk: {e})\n"),
+                        Err(e) => (format!("(cannot read the file on disk: {e})\n"), None),
                     };
-                    found.push(Drift::Stale(file.path, diff));
+                    found.push(Drift::Stale(file.path, diff, old));
                 }
             }
             found
