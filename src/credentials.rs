@@ -441,7 +441,7 @@ fn root(v: &Json, path: &mut String, out: &mut Vec<Found>) {
 }
 
 /// JSON pointer segment of a key.
-pub fn pointer_seg(k: &str) -> String {
+fn pointer_seg(k: &str) -> String {
     format!("/{}", k.replace('~', "~0").replace('/', "~1"))
 }
 
