@@ -437,7 +437,17 @@ fn root(v: &Json, path: &mut String, out: &mut Vec<Found>) {
         return;
     }
     let secret = kind == "Secret" && v.get("apiVersion").and_then(Json::as_str) == Some("v1");
-    walk(v, secret, 0, path, out);
+    // External Secrets objects only say where credentials are: their
+    // `secretKey` is the name of a key, not a key. Shapes still count there.
+    let names = !matches!(
+        kind,
+        "ExternalSecret"
+            | "ClusterExternalSecret"
+            | "SecretStore"
+            | "ClusterSecretStore"
+            | "PushSecret"
+    );
+    walk(v, Walk { secret, names }, 0, path, out);
 }
 
 /// JSON pointer segment of a key.
@@ -453,7 +463,17 @@ fn is_scalar(v: &Json) -> bool {
     }
 }
 
-fn walk(v: &Json, secret: bool, depth: usize, path: &mut String, out: &mut Vec<Found>) {
+/// What a walk through one object knows.
+#[derive(Clone, Copy)]
+struct Walk {
+    /// The object is a Secret.
+    secret: bool,
+    /// Names count here: not in labels and annotations, whose keys describe
+    /// (`paved.dev/connection-secret` names a Secret), nor in External Secrets objects.
+    names: bool,
+}
+
+fn walk(v: &Json, w: Walk, depth: usize, path: &mut String, out: &mut Vec<Found>) {
     let push = |out: &mut Vec<Found>, path: &str, why: Why, partial: bool| {
         out.push(Found {
             pointer: path.to_string(),
@@ -464,14 +484,14 @@ fn walk(v: &Json, secret: bool, depth: usize, path: &mut String, out: &mut Vec<F
     match v {
         Json::Object(m) => {
             // An env-var-like pair: `{name: DB_PASSWORD, value: hunter2}`.
-            let pair = m
-                .get("name")
-                .and_then(Json::as_str)
-                .is_some_and(is_credential_name);
+            let pair = w.names
+                && m.get("name")
+                    .and_then(Json::as_str)
+                    .is_some_and(is_credential_name);
             for (k, child) in m {
                 let len = path.len();
                 path.push_str(&pointer_seg(k));
-                if secret && depth == 0 && (k == "data" || k == "stringData") {
+                if w.secret && depth == 0 && (k == "data" || k == "stringData") {
                     every_scalar(child, path, out);
                 } else if k == LAST_APPLIED
                     && child
@@ -480,10 +500,19 @@ fn walk(v: &Json, secret: bool, depth: usize, path: &mut String, out: &mut Vec<F
                         .is_some_and(|j| !in_object(&j).is_empty())
                 {
                     push(out, path, Why::LastApplied, false);
-                } else if is_scalar(child) && (is_credential_name(k) || (pair && k == "value")) {
+                } else if is_scalar(child)
+                    && ((w.names && is_credential_name(k)) || (pair && k == "value"))
+                {
                     push(out, path, Why::Name, false);
                 } else {
-                    walk(child, secret, depth + 1, path, out);
+                    let described = depth == 1
+                        && (path.ends_with("/metadata/labels")
+                            || path.ends_with("/metadata/annotations"));
+                    let w = Walk {
+                        names: w.names && !described,
+                        ..w
+                    };
+                    walk(child, w, depth + 1, path, out);
                 }
                 path.truncate(len);
             }
@@ -492,7 +521,7 @@ fn walk(v: &Json, secret: bool, depth: usize, path: &mut String, out: &mut Vec<F
             for (i, child) in a.iter().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("/{i}"));
-                walk(child, secret, depth + 1, path, out);
+                walk(child, w, depth + 1, path, out);
                 path.truncate(len);
             }
         }
@@ -768,6 +797,11 @@ mod tests {
             "env": [{"name": "PGPASSWORD", "value": "x"}, {"name": "LOG", "value": "info"},
                     {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "t"}}}],
             "autoGeneratePassword": true, "password": ""}]}});
+        let described = serde_json::json!({"kind": "List", "items": [{"kind": "Resource",
+            "metadata": {"annotations": {"paved.dev/connection-secret": "db-connection",
+                "note": "ghp_0123456789abcdefghij"}}},
+            {"kind": "ExternalSecret", "spec": {"data": [{"secretKey": "DB_PASSWORD"}]}}]});
+        assert_eq!(pointers(&described), ["/items/0/metadata/annotations/note"]);
         let found = in_object(&deploy);
         assert_eq!(
             found
