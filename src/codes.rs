@@ -554,9 +554,13 @@ pub const PLACEHOLDER_UNKNOWN: &Code = &Code {
 pub const SECRETS_LITERAL: &Code = &Code {
     code: "paved::secrets::literal",
     title: "a secret written as a plain value",
-    explanation: "A variable whose name ends in PASSWORD, TOKEN, SECRET, KEY… has a literal value in `env`. \
-That value would be committed to Git and rendered into a manifest. Secrets come from the platform's \
-secret store through `spec.secrets`.",
+    explanation: "A credential is written in plain text: a variable in `env` whose name holds a credential \
+(PASSWORD, PGPASSWORD, DB_PW, TOKEN, SECRET, API_KEY, SIGNING_KEY, GITHUB_PAT…) has a literal value, or a \
+value anywhere in the spec (env, `args`, `command`, the description, a link, a waiver's reason) has a \
+credential's shape (an AWS key id, a GitHub, GitLab, Slack or Stripe token, a Google API key, a private \
+key, a JWT, a URL with a password, `--token=…`). It would be committed to Git and rendered into a \
+manifest. A blueprint that renders one into an object outside a Secret is refused the same way, \
+pointed at the blueprint. Secrets come from the platform's secret store through `spec.secrets`.",
     example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  env:\n    STRIPE_API_KEY: sk_test_123\n",
     fix: "  secrets:\n    - {env: STRIPE_API_KEY, ref: \"payments/stripe#api-key\"}",
 };

@@ -24,12 +24,14 @@
 //! - [`cmd`] holds the everyday commands built on `app::compile` (check, diff, init,
 //!   explain, schema, graph); they take plain settings, never clap types.
 //! - [`codes`] is the registry of diagnostic codes behind `paved explain CODE`.
+//! - [`credentials`] tells credentials by name and by shape, for validation, rendering and diff alike.
 //! - [`progress`] draws the progress line of long runs on a terminal.
 //! - [`diag`] holds findings as data and renders them (human, JSON, GitHub).
 
 pub mod app;
 pub mod cmd;
 pub mod codes;
+pub mod credentials;
 pub mod diag;
 pub mod emit;
 pub mod load;

@@ -710,15 +710,8 @@ fn hostile_blueprints_end_in_a_diagnostic_within_seconds() {
 // 6. Secrets never leak
 // ---------------------------------------------------------------------------
 
-/// Env names that hold credentials: the list the compiler refuses literals for.
-use paved::validate::semantic::SECRET_SUFFIXES;
-
-fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    SECRET_SUFFIXES
-        .iter()
-        .any(|s| upper == *s || upper.ends_with(&format!("_{s}")))
-}
+/// Env names that hold credentials: the names the compiler refuses literals for.
+use paved::credentials::is_credential_name as is_secret_name;
 
 /// What a leaked credential looks like in text.
 fn looks_like_a_secret(s: &str) -> Option<&'static str> {

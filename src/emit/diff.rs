@@ -8,13 +8,15 @@
 //! `yaml_emit`), so reordering keys is not a change either; the diff shown is
 //! the diff of those canonical forms.
 //!
-//! Values of `Secret` data and values that look like credentials are replaced
+//! Values of `Secret` data and values that look like credentials (the set
+//! `credentials::in_object` finds, which `render` refuses) are replaced
 //! before anything is compared for display: the report still names the keys
 //! that changed, but never their values, unless the caller asks for them.
 //!
 //! Architecture invariant: pure; no disk, no clock, no terminal.
 
 use crate::codes;
+use crate::credentials;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -423,16 +425,34 @@ pub const REDACTED: &str = "<redacted>";
 pub const REDACTED_CHANGED: &str = "<redacted, changed>";
 
 /// Hides sensitive values on both sides (a value is sensitive when it is on
-/// either side), keeping the fact that it changed. Returns how many were hidden.
+/// either side), keeping the fact that it changed. Which values are
+/// sensitive is `credentials::in_object`'s answer, the set `render` refuses.
+/// A text that only holds a credential (`password=…` in a file's text, a
+/// `--token=…` argument) keeps its other parts. Returns how many were hidden.
 fn redact(old: Option<&mut Json>, new: Option<&mut Json>) -> usize {
-    let mut pointers = BTreeSet::new();
+    // Pointer → whether only parts of the text are hidden (on every side).
+    let mut found: BTreeMap<String, bool> = BTreeMap::new();
     for v in [&old, &new].into_iter().flatten() {
-        sensitive(v, v, &mut String::new(), &mut pointers);
+        for f in credentials::in_object(v) {
+            found
+                .entry(f.pointer)
+                .and_modify(|p| *p &= f.partial)
+                .or_insert(f.partial);
+        }
     }
     let (mut old, mut new) = (old, new);
-    for p in &pointers {
+    for (p, partial) in &found {
         let a = old.as_deref().and_then(|v| v.pointer(p)).cloned();
         let b = new.as_deref().and_then(|v| v.pointer(p)).cloned();
+        if *partial {
+            if let Some(Json::String(s)) = old.as_deref_mut().and_then(|v| v.pointer_mut(p)) {
+                *s = mask(s, None);
+            }
+            if let Some(Json::String(s)) = new.as_deref_mut().and_then(|v| v.pointer_mut(p)) {
+                *s = mask(s, a.as_ref().map(|a| a.as_str().unwrap_or("")));
+            }
+            continue;
+        }
         if let Some(slot) = old.as_deref_mut().and_then(|v| v.pointer_mut(p)) {
             *slot = Json::String(REDACTED.into());
         }
@@ -441,163 +461,22 @@ fn redact(old: Option<&mut Json>, new: Option<&mut Json>) -> usize {
             *slot = Json::String(if changed { REDACTED_CHANGED } else { REDACTED }.into());
         }
     }
-    pointers.len()
+    found.len()
 }
 
-fn pointer_seg(k: &str) -> String {
-    format!("/{}", k.replace('~', "~0").replace('/', "~1"))
-}
-
-/// JSON pointers of the sensitive scalar values in `v`.
-fn sensitive(root: &Json, v: &Json, path: &mut String, out: &mut BTreeSet<String>) {
-    let is_secret = root.get("kind").and_then(Json::as_str) == Some("Secret")
-        && root.get("apiVersion").and_then(Json::as_str) == Some("v1");
-    match v {
-        Json::Object(m) => {
-            // An env-var-like pair: `{name: DB_PASSWORD, value: hunter2}`.
-            let pair_secret = m
-                .get("name")
-                .and_then(Json::as_str)
-                .is_some_and(is_credential_key);
-            for (k, child) in m {
-                let len = path.len();
-                path.push_str(&pointer_seg(k));
-                // A Secret's `data` and `stringData` hold nothing but secret values.
-                if is_secret && len == 0 && (k == "data" || k == "stringData") {
-                    scalars(child, path, out);
-                } else if is_scalar(child)
-                    && ((is_credential_key(k) && !child.is_boolean())
-                        || (pair_secret && k == "value"))
-                {
-                    out.insert(path.clone());
-                } else {
-                    sensitive(root, child, path, out);
-                }
-                path.truncate(len);
-            }
-        }
-        Json::Array(a) => {
-            for (i, child) in a.iter().enumerate() {
-                let len = path.len();
-                let _ = write!(path, "/{i}");
-                sensitive(root, child, path, out);
-                path.truncate(len);
-            }
-        }
-        Json::String(s) if is_credential_value(s) => {
-            out.insert(path.clone());
-        }
-        _ => {}
+/// `text` with each credential in it replaced; one that `old` (the other
+/// side's text) does not hold is shown as changed.
+fn mask(text: &str, old: Option<&str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (r, _) in credentials::find_all(text) {
+        out.push_str(&text[last..r.start]);
+        let changed = old.is_some_and(|o| !o.contains(&text[r.clone()]));
+        out.push_str(if changed { REDACTED_CHANGED } else { REDACTED });
+        last = r.end;
     }
-}
-
-fn is_scalar(v: &Json) -> bool {
-    !matches!(v, Json::Object(_) | Json::Array(_) | Json::Null)
-}
-
-/// Every scalar at or under `v`.
-fn scalars(v: &Json, path: &mut String, out: &mut BTreeSet<String>) {
-    match v {
-        Json::Object(m) => {
-            for (k, c) in m {
-                let len = path.len();
-                path.push_str(&pointer_seg(k));
-                scalars(c, path, out);
-                path.truncate(len);
-            }
-        }
-        Json::Array(a) => {
-            for (i, c) in a.iter().enumerate() {
-                let len = path.len();
-                let _ = write!(path, "/{i}");
-                scalars(c, path, out);
-                path.truncate(len);
-            }
-        }
-        Json::Null => {}
-        _ => {
-            out.insert(path.clone());
-        }
-    }
-}
-
-/// A key whose value is a credential: `password`, `db_password`, `apiKey`,
-/// `client-secret`, `AWS_SECRET_ACCESS_KEY`, `authToken`… Names of secrets
-/// (`secretName`, `secretKeyRef`) are not credentials and stay visible.
-pub fn is_credential_key(key: &str) -> bool {
-    let k: String = key
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    const ENDINGS: [&str; 13] = [
-        "password",
-        "passwd",
-        "passphrase",
-        "secret",
-        "token",
-        "apikey",
-        "accesskey",
-        "privatekey",
-        "credential",
-        "credentials",
-        "clientsecret",
-        "sessionkey",
-        "signingkey",
-    ];
-    ENDINGS.iter().any(|e| k.ends_with(e))
-}
-
-/// A value that is a credential whatever its key: a PEM block, an AWS access
-/// key id, a GitHub, GitLab, Slack or Stripe token, a JWT, or a URL with a password.
-pub fn is_credential_value(s: &str) -> bool {
-    let t = s.trim_start();
-    if t.starts_with("-----BEGIN") {
-        return true;
-    }
-    const PREFIXES: [&str; 10] = [
-        "ghp_",
-        "gho_",
-        "ghs_",
-        "ghu_",
-        "github_pat_",
-        "glpat-",
-        "xoxb-",
-        "xoxp-",
-        "sk_live_",
-        "rk_live_",
-    ];
-    if PREFIXES
-        .iter()
-        .any(|p| t.starts_with(p) && t.len() >= p.len() + 16)
-    {
-        return true;
-    }
-    let b = t.as_bytes();
-    let aws = |w: &[u8]| {
-        w.len() == 20
-            && (w.starts_with(b"AKIA") || w.starts_with(b"ASIA"))
-            && w[4..]
-                .iter()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    };
-    if b.split(|c| !c.is_ascii_alphanumeric()).any(aws) {
-        return true;
-    }
-    if t.starts_with("eyJ") && t.split('.').count() == 3 && !t.contains(char::is_whitespace) {
-        return true;
-    }
-    // scheme://user:password@host
-    if let Some(i) = t.find("://") {
-        let rest = &t[i + 3..];
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if let Some((userinfo, _)) = authority.rsplit_once('@') {
-            if userinfo.split_once(':').is_some_and(|(_, p)| !p.is_empty()) {
-                return true;
-            }
-        }
-    }
-    false
+    out.push_str(&text[last..]);
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -1170,45 +1049,54 @@ mod tests {
     }
 
     #[test]
-    fn credential_names_and_values() {
-        for k in [
-            "password",
-            "DB_PASSWORD",
-            "apiKey",
-            "client-secret",
-            "AWS_SECRET_ACCESS_KEY",
-            "authToken",
-            "privateKey",
+    fn the_cases_redaction_used_to_miss_are_hidden() {
+        let pat = "ghp_0123456789abcdefghijABCDEFGHIJ012345";
+        let aiza = "AIzaSyA0123456789abcdefghijklmnopqrstuv";
+        let applied = r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db"},"data":{"password":"aHVudGVyMg=="}}"#;
+        let tree = |v: &str| {
+            format!(
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: orders\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{applied}'\n---\napiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Secret\n    metadata: {{name: nested, namespace: orders}}\n    stringData: {{token: nested-{v}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app, namespace: orders}}\ndata:\n  application.properties: |\n    server.port=8080\n    spring.datasource.password=pw-{v}\n  maps: \"key={aiza}\"\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {{name: j, namespace: orders}}\nspec:\n  args: [\"--x={pat}\", \"--verbose\"]\n"
+            )
+        };
+        let r = run(
+            &[file("a.yaml", &tree("one"))],
+            &[file("a.yaml", &tree("two"))],
+            false,
+        );
+        let all: String = r.changes.iter().map(|c| c.diff.clone()).collect();
+        for leaked in [
+            "aHVudGVyMg",
+            "nested-one",
+            "nested-two",
+            "pw-one",
+            "pw-two",
+            "AIza",
+            "ghp_",
         ] {
-            assert!(is_credential_key(k), "{k}");
+            assert!(!all.contains(leaked), "{leaked} in {all}");
         }
-        for k in [
-            "secretName",
-            "secretKeyRef",
-            "name",
-            "tokenUrl",
-            "secretStoreRef",
-            "passwordPolicy",
-        ] {
-            assert!(!is_credential_key(k), "{k}");
+        // The rest of a text stays visible; the changed credential says so.
+        assert!(all.contains("server.port=8080"), "{all}");
+        assert!(
+            all.contains(&format!("spring.datasource.password={REDACTED_CHANGED}")),
+            "{all}"
+        );
+        let shown = run(
+            &[file("a.yaml", &tree("one"))],
+            &[file("a.yaml", &tree("two"))],
+            true,
+        );
+        let all: String = shown.changes.iter().map(|c| c.diff.clone()).collect();
+        assert!(
+            all.contains("pw-two") && all.contains("nested-two"),
+            "{all}"
+        );
+        let added = run(&[], &[file("a.yaml", &tree("one"))], false);
+        let all: String = added.changes.iter().map(|c| c.diff.clone()).collect();
+        for leaked in ["aHVudGVyMg", "nested-one", "pw-one", "AIza", "ghp_"] {
+            assert!(!all.contains(leaked), "{leaked} in {all}");
         }
-        for v in [
-            "-----BEGIN CERTIFICATE-----",
-            "AKIAIOSFODNN7EXAMPLE",
-            "ghp_0123456789abcdefghijABCDEFGHIJ012345",
-            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
-            "postgres://app:pw@db/app",
-        ] {
-            assert!(is_credential_value(v), "{v}");
-        }
-        for v in [
-            "info",
-            "postgres://app@db/app",
-            "https://example.com/a:b@c",
-            "AKIA",
-        ] {
-            assert!(!is_credential_value(v), "{v}");
-        }
+        assert!(all.contains(&format!("--x={REDACTED}")), "{all}");
     }
 
     fn many_changes(n: usize, lines: usize) -> Report {

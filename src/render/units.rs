@@ -484,8 +484,56 @@ fn render_one(
             },
             what,
         ) {
-            Ok(docs) => (docs, vec![]),
+            Ok(docs) => {
+                // The same set `diff` hides: never rendered outside a Secret reference.
+                let d = docs
+                    .iter()
+                    .flat_map(|doc| literal_credentials(bp, doc, what))
+                    .collect();
+                (docs, d)
+            }
             Err(d) => (vec![], d),
         },
     }
+}
+
+/// A credential a blueprint wrote into a rendered object in plain text (or a
+/// Secret with data), pointed at the blueprint line holding it when there is one.
+fn literal_credentials(bp: &crate::render::Blueprint, doc: &Doc, what: &str) -> Vec<Diagnostic> {
+    use crate::credentials::{self, Why};
+    credentials::in_object(&doc.value)
+        .into_iter()
+        .map(|f| {
+            let value = doc.value.pointer(&f.pointer).and_then(|v| v.as_str()).unwrap_or("");
+            let shown: Vec<String> = f
+                .pointer
+                .split('/')
+                .skip(1)
+                .map(|k| k.replace("~1", "/").replace("~0", "~"))
+                .collect();
+            let shown = shown.join(".");
+            let (needle, problem) = match f.why {
+                Why::SecretData => (String::new(), "a Secret with data".to_string()),
+                Why::LastApplied => (String::new(), "a last-applied configuration holding a credential".to_string()),
+                Why::Name => (value.to_string(), format!("a literal value in `{shown}`")),
+                Why::Value(kind) => {
+                    let part = credentials::find_in_text(value).map_or(value, |(r, _)| &value[r]);
+                    (part.to_string(), format!("{} in `{shown}`", kind.describe()))
+                }
+            };
+            let text = &bp.source.text;
+            let key = f.pointer.rsplit('/').next().unwrap_or("").replace("~1", "/").replace("~0", "~");
+            let span = [needle, format!("{key}:")]
+                .iter()
+                .filter(|n| !n.is_empty() && !n.starts_with(char::is_numeric))
+                .find_map(|n| text.find(n.as_str()).map(|at| Span::new(at, at + n.len())))
+                .unwrap_or(Span::point(0));
+            Diagnostic::error(
+                codes::SECRETS_LITERAL,
+                format!("blueprint `{}` renders {problem} of {} `{}` for {what}", bp.name, doc.kind, doc.name),
+            )
+            .at(&bp.source, span, "a credential in plain text ends up in Git and in the cluster")
+            .help("render a reference instead: an ExternalSecret for the platform's secret store, and `valueFrom.secretKeyRef` where a container reads it")
+        })
+        .collect()
 }

@@ -10,6 +10,7 @@
 //! only diagnostics.
 
 use crate::codes;
+use crate::credentials::{self, is_credential_name};
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::Diagnostic;
@@ -18,22 +19,6 @@ use crate::model::{namespace_of, EnvironmentConfig, Platform, Replicas, Service,
 use crate::placeholder::{self, Piece};
 use crate::source::{SourceRef, Span};
 use crate::validate::schema::did_you_mean;
-
-/// Env var names that hold credentials; a literal value there is refused.
-pub const SECRET_SUFFIXES: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "PASS",
-    "TOKEN",
-    "SECRET",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "ACCESS_KEY",
-    "SECRET_KEY",
-    "CREDENTIALS",
-    "CLIENT_SECRET",
-];
 
 /// Checks the services that loaded. `broken` names the services whose spec
 /// did not load (service name → the spec's path as shown), so that a
@@ -706,6 +691,7 @@ impl Check<'_> {
             &self.s.spec.env.keys().cloned().collect::<Vec<_>>(),
         );
         self.secrets();
+        self.free_text();
         self.waivers();
         self.resource_parameters();
     }
@@ -1112,7 +1098,7 @@ impl Check<'_> {
                 continue;
             };
             let Some(value) = node.as_str() else {
-                if is_secret_name(key) && !matches!(node.value, crate::load::Value::Null) {
+                if is_credential_name(key) && !matches!(node.value, crate::load::Value::Null) {
                     self.literal_secret(key, node.span);
                 }
                 continue;
@@ -1213,7 +1199,12 @@ impl Check<'_> {
                     }
                 }
             }
-            if all_literal && is_secret_name(key) && !value.is_empty() {
+            // A value with a credential's shape is reported by `free_text`.
+            if all_literal
+                && is_credential_name(key)
+                && !value.is_empty()
+                && credentials::find_in_text(value).is_none()
+            {
                 self.literal_secret(key, node.span);
             }
             let _ = key_span;
@@ -1232,6 +1223,43 @@ impl Check<'_> {
                     "value"
                 )),
         );
+    }
+
+    /// A credential by its shape anywhere a user writes text: env values,
+    /// `args` and `command`, the description, links, a waiver's reason. The
+    /// finding points at the credential itself inside the value.
+    fn free_text(&mut self) {
+        let s = self.s;
+        let mut found = Vec::new();
+        strings(&s.doc, &mut String::new(), &mut found);
+        for (path, node, value) in found {
+            let Some((range, kind)) = credentials::find_in_text(value) else {
+                continue;
+            };
+            let raw = &s.source.text[node.span.start..node.span.end];
+            let map = offset_map(raw);
+            let span = if map.len() == value.len() + 1 {
+                Span::new(
+                    node.span.start + map[range.start],
+                    node.span.start + map[range.end],
+                )
+            } else {
+                node.span
+            };
+            let env = path.starts_with("spec.env.") || path.contains(".env.");
+            self.err(
+                Diagnostic::error(
+                    codes::SECRETS_LITERAL,
+                    format!("`{path}` holds {} in plain text", kind.describe()),
+                )
+                .at(&s.source, span, "a credential in plain text ends up in Git and in the cluster")
+                .help(if env {
+                    "read it from the platform's secret store with `spec.secrets` (`{env: NAME, ref: \"path#key\"}`) and remove it from `env`".to_string()
+                } else {
+                    "remove it and rotate it; credentials come from the platform's secret store through `spec.secrets`, and `args` and `command` can read one as `$(NAME)`".to_string()
+                }),
+            );
+        }
     }
 
     fn secrets(&mut self) {
@@ -1444,11 +1472,31 @@ pub fn resource_parameters(resource_type: &str) -> &'static [&'static str] {
     }
 }
 
-fn is_secret_name(key: &str) -> bool {
-    let upper = key.to_ascii_uppercase();
-    SECRET_SUFFIXES
-        .iter()
-        .any(|s| upper == *s || upper.ends_with(&format!("_{s}")))
+/// Every string of a tree, with its path as shown (`spec.args[1]`).
+fn strings<'n>(node: &'n Node, path: &mut String, out: &mut Vec<(String, &'n Node, &'n str)>) {
+    match &node.value {
+        crate::load::Value::Str(v) => out.push((path.clone(), node, v)),
+        crate::load::Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                strings(item, path, out);
+                path.truncate(len);
+            }
+        }
+        crate::load::Value::Map(entries) => {
+            for e in entries {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&e.key);
+                strings(&e.value, path, out);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -1461,15 +1509,6 @@ mod tests {
         assert_eq!(offset_map(r#""a\nb${x}""#)[3], 5);
         assert_eq!(offset_map("'it''s ${x}'")[5], 7);
         assert_eq!(offset_map("plain ${x}")[6], 6);
-    }
-
-    #[test]
-    fn secret_names() {
-        assert!(is_secret_name("DB_PASSWORD"));
-        assert!(is_secret_name("STRIPE_API_KEY"));
-        assert!(is_secret_name("token"));
-        assert!(!is_secret_name("TOKEN_TTL_SECONDS"));
-        assert!(!is_secret_name("LOG_LEVEL"));
     }
 
     /// A bad-input case's services and platform, as `app::compile` loads
