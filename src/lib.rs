@@ -36,6 +36,7 @@ pub mod policy;
 pub mod progress;
 pub mod render;
 pub mod render_fns;
+pub mod resource_types;
 pub mod source;
 pub mod units;
 pub mod validate;

@@ -233,19 +233,18 @@ pub struct NetworkPolicyConfig {
 
 impl Default for NetworkPolicyConfig {
     fn default() -> Self {
-        let allow = |ports: &[u16]| NetworkAllowance {
-            cidrs: vec!["10.0.0.0/8".into()],
-            ports: ports.to_vec(),
-        };
         NetworkPolicyConfig {
             dns_namespace: "kube-system".into(),
-            resources: [
-                ("bucket".to_string(), allow(&[443])),
-                ("postgresql".to_string(), allow(&[5432])),
-                ("redis".to_string(), allow(&[6379])),
-            ]
-            .into_iter()
-            .collect(),
+            resources: crate::resource_types::RESOURCE_TYPES
+                .iter()
+                .map(|t| {
+                    let allow = NetworkAllowance {
+                        cidrs: vec![crate::resource_types::DEFAULT_EGRESS_CIDR.into()],
+                        ports: vec![t.egress_port],
+                    };
+                    (t.name.to_string(), allow)
+                })
+                .collect(),
         }
     }
 }
@@ -620,6 +619,7 @@ fn default_path() -> String {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceSpec {
+    /// One of `resource_types::RESOURCE_TYPES`; the others are its parameters.
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default)]
@@ -628,6 +628,20 @@ pub struct ResourceSpec {
     pub storage_gb: Option<u32>,
     #[serde(default)]
     pub class: Option<String>,
+}
+
+impl ResourceSpec {
+    /// The parameters this entry sets, by their names in platform.yaml
+    /// (`resource_types` says which of them its type takes).
+    pub fn parameters_set(&self) -> impl Iterator<Item = &'static str> {
+        [
+            ("version", self.version.is_some()),
+            ("storageGB", self.storage_gb.is_some()),
+            ("class", self.class.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -1157,7 +1171,7 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
                 .or(r.storage_gb),
             class: r.class.clone().unwrap_or_else(|| env.class.clone()),
             secret: crate::placeholder::connection_secret(rname),
-            keys: crate::placeholder::connection_keys(&r.kind).to_vec(),
+            keys: crate::resource_types::connection_keys(&r.kind).to_vec(),
             network: platform
                 .network_policy
                 .resources
