@@ -41,6 +41,7 @@ pub mod placeholder;
 pub mod policy;
 pub mod progress;
 pub mod render;
+pub mod resource_types;
 pub mod source;
 pub mod validate;
 pub mod workspace;

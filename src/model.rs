@@ -8,6 +8,10 @@
 //! [`Platform`]), never raw YAML, so a template cannot see a value that was
 //! not validated.
 //!
+//! Every struct a file deserialises into denies unknown fields, and a test
+//! (`model/schema_contract.rs`) walks both schemas: each property is a field
+//! here and each field a property there, so the two cannot drift apart.
+//!
 //! Architecture invariant: pure; no IO, no diagnostics about syntax. Semantic
 //! findings live in `validate::semantic`, which runs before `resolve`.
 
@@ -24,22 +28,31 @@ use crate::source::SourceRef;
 // ---------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PlatformFile {
+    /// The schema's `const`s (`paved.dev/v1`, `Platform`), named because the
+    /// struct denies unknown fields; optional, so that a test can build a
+    /// platform from a bare `{metadata, spec}`.
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub kind: String,
     pub metadata: PlatformMeta,
     pub spec: Platform,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlatformMeta {
     pub name: String,
 }
 
 /// The platform configuration with every default filled in.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Platform {
-    #[serde(default)]
+    /// `metadata.name`, copied in by `from_json`.
+    #[serde(skip_deserializing)]
     pub name: String,
     pub environments: IndexMap<String, EnvironmentConfig>,
     #[serde(default)]
@@ -78,9 +91,10 @@ pub struct Platform {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EnvironmentConfig {
-    #[serde(default)]
+    /// The key it is listed under, copied in by `Platform::from_json`.
+    #[serde(skip_deserializing)]
     pub name: String,
     pub cluster: String,
     pub domain: String,
@@ -95,7 +109,7 @@ fn default_class() -> String {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct GitOps {
     // camelCase would make it `repoUrl`; paved.yaml spells it `repoURL`.
     #[serde(rename = "repoURL")]
@@ -140,7 +154,7 @@ fn default_sizes() -> IndexMap<String, Compute> {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct ResourcePolicy {
     pub cpu_limit_factor: f64,
     pub memory_limit_factor: f64,
@@ -156,7 +170,7 @@ impl Default for ResourcePolicy {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct AutoscalingDefaults {
     pub min: u32,
     pub max: u32,
@@ -175,7 +189,7 @@ impl Default for AutoscalingDefaults {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct SecretStore {
     pub kind: String,
     pub name: String,
@@ -193,7 +207,7 @@ impl Default for SecretStore {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields, default)]
 pub struct IngressClasses {
     pub internal: String,
     pub public: String,
@@ -209,7 +223,7 @@ impl Default for IngressClasses {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct IngressConfig {
     pub controller_namespace: String,
     pub cluster_issuer: String,
@@ -225,7 +239,7 @@ impl Default for IngressConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct NetworkPolicyConfig {
     pub dns_namespace: String,
     pub resources: BTreeMap<String, NetworkAllowance>,
@@ -233,39 +247,38 @@ pub struct NetworkPolicyConfig {
 
 impl Default for NetworkPolicyConfig {
     fn default() -> Self {
-        let allow = |ports: &[u16]| NetworkAllowance {
-            cidrs: vec!["10.0.0.0/8".into()],
-            ports: ports.to_vec(),
-        };
         NetworkPolicyConfig {
             dns_namespace: "kube-system".into(),
-            resources: [
-                ("bucket".to_string(), allow(&[443])),
-                ("postgresql".to_string(), allow(&[5432])),
-                ("redis".to_string(), allow(&[6379])),
-            ]
-            .into_iter()
-            .collect(),
+            resources: crate::resource_types::RESOURCE_TYPES
+                .iter()
+                .map(|t| {
+                    let allow = NetworkAllowance {
+                        cidrs: vec![crate::resource_types::DEFAULT_EGRESS_CIDR.into()],
+                        ports: vec![t.egress_port],
+                    };
+                    (t.name.to_string(), allow)
+                })
+                .collect(),
         }
     }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields, default)]
 pub struct NetworkAllowance {
     pub cidrs: Vec<String>,
     pub ports: Vec<u16>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields, default)]
 pub struct WaiverConfig {
     pub forbid: Vec<String>,
 }
 
 /// How the Gatekeeper policies are enforced (docs/policies.md).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct PolicyConfig {
     pub enforcement_action: String,
     pub excluded_namespaces: Vec<String>,
@@ -288,7 +301,7 @@ impl Default for PolicyConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct CrossplaneConfig {
     pub api_group: String,
 }
@@ -302,7 +315,7 @@ impl Default for CrossplaneConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct ObservabilityConfig {
     pub dashboards: String,
     pub grafana_instance_selector: BTreeMap<String, String>,
@@ -329,7 +342,7 @@ impl Default for ObservabilityConfig {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct MetricNames {
     pub requests: String,
     pub duration: String,
@@ -349,7 +362,7 @@ impl Default for MetricNames {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Limits {
     pub max_file_size: u64,
 }
@@ -389,13 +402,19 @@ impl Platform {
 // ---------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AppFile {
+    /// `paved.dev/v1` and `Application`, as for [`PlatformFile`].
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub kind: String,
     pub metadata: AppMeta,
     pub spec: AppSpec,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AppMeta {
     pub name: String,
     #[serde(default)]
@@ -418,6 +437,7 @@ fn default_lifecycle() -> String {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Link {
     pub title: String,
     pub url: String,
@@ -444,7 +464,7 @@ impl ServiceType {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AppSpec {
     #[serde(rename = "type", default = "default_type")]
     pub kind: ServiceType,
@@ -492,6 +512,7 @@ fn default_type() -> ServiceType {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Port {
     pub name: String,
     pub port: u16,
@@ -511,7 +532,7 @@ pub enum Replicas {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AutoscalingSpec {
     pub min: Option<u32>,
     pub max: Option<u32>,
@@ -539,12 +560,14 @@ impl Quantity {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Compute {
     pub cpu: Quantity,
     pub memory: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProbesSpec {
     #[serde(default)]
     pub liveness: Option<ProbeOrOff>,
@@ -560,7 +583,7 @@ pub enum ProbeOrOff {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProbeSpec {
     #[serde(default)]
     pub path: Option<String>,
@@ -598,6 +621,7 @@ impl EnvValue {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct SecretSpec {
     pub env: String,
     #[serde(rename = "ref")]
@@ -605,6 +629,7 @@ pub struct SecretSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IngressSpec {
     pub host: String,
     #[serde(default = "default_path")]
@@ -618,8 +643,9 @@ fn default_path() -> String {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ResourceSpec {
+    /// One of `resource_types::RESOURCE_TYPES`; the others are its parameters.
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default)]
@@ -630,8 +656,22 @@ pub struct ResourceSpec {
     pub class: Option<String>,
 }
 
+impl ResourceSpec {
+    /// The parameters this entry sets, by their names in platform.yaml
+    /// (`resource_types` says which of them its type takes).
+    pub fn parameters_set(&self) -> impl Iterator<Item = &'static str> {
+        [
+            ("version", self.version.is_some()),
+            ("storageGB", self.storage_gb.is_some()),
+            ("class", self.class.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ObservabilitySpec {
     #[serde(default = "default_dashboard")]
     pub dashboard: String,
@@ -660,7 +700,7 @@ fn yes() -> bool {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Slo {
     #[serde(default)]
     pub availability: Option<f64>,
@@ -669,7 +709,7 @@ pub struct Slo {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecuritySpec {
     #[serde(default)]
     pub read_only_root_filesystem: Option<bool>,
@@ -701,7 +741,7 @@ impl SecuritySpec {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct EnvOverride {
     #[serde(default)]
     pub promote: Option<String>,
@@ -724,12 +764,13 @@ pub struct EnvOverride {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HostOverride {
     pub host: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StorageOverride {
     #[serde(rename = "storageGB")]
     pub storage_gb: u32,
@@ -1157,7 +1198,7 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
                 .or(r.storage_gb),
             class: r.class.clone().unwrap_or_else(|| env.class.clone()),
             secret: crate::placeholder::connection_secret(rname),
-            keys: crate::placeholder::connection_keys(&r.kind).to_vec(),
+            keys: crate::resource_types::connection_keys(&r.kind).to_vec(),
             network: platform
                 .network_policy
                 .resources
@@ -1436,6 +1477,9 @@ pub fn is_label_value(v: &str) -> bool {
         && v.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
         && v.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
 }
+
+#[cfg(test)]
+mod schema_contract;
 
 #[cfg(test)]
 mod tests {

@@ -6,22 +6,9 @@
 //!
 //! Architecture invariant: syntax only; knows no model and no diagnostic.
 
-/// The keys of each resource type's connection secret: the contract that the
-/// platform's Crossplane compositions fulfil (see docs/resources.md).
-pub fn connection_keys(resource_type: &str) -> &'static [&'static str] {
-    match resource_type {
-        "postgresql" => &["host", "port", "username", "password", "database", "url"],
-        "redis" => &["host", "port", "password", "url"],
-        "bucket" => &[
-            "endpoint",
-            "bucket",
-            "region",
-            "accessKeyId",
-            "secretAccessKey",
-        ],
-        _ => &[],
-    }
-}
+/// The keys of a resource type's connection secret: what
+/// `${resources.NAME.KEY}` may name. The table is `resource_types`.
+pub use crate::resource_types::connection_keys;
 
 /// The name of the Secret holding a resource's connection details.
 pub fn connection_secret(resource: &str) -> String {

@@ -22,8 +22,11 @@ use crate::diag::Diagnostic;
 use crate::load::{Node, Value};
 use crate::source::{SourceRef, Span};
 
-pub const PLATFORM_SCHEMA: &str = include_str!("../../schemas/platform.v1.schema.json");
-pub const PAVED_SCHEMA: &str = include_str!("../../schemas/paved.v1.schema.json");
+// build.rs writes them: `schemas/*.v1.schema.json` with the definitions both
+// share copied in from `schemas/common.json`.
+pub const PLATFORM_SCHEMA: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/platform.v1.schema.json"));
+pub const PAVED_SCHEMA: &str = include_str!(concat!(env!("OUT_DIR"), "/paved.v1.schema.json"));
 
 /// Which of the two file formats a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -817,6 +820,62 @@ mod tests {
             let mut unbounded = Vec::new();
             walk(schema_json(kind), "", &mut unbounded);
             assert!(unbounded.is_empty(), "{kind:?}: {unbounded:?}");
+        }
+    }
+
+    /// The files in `schemas/` are what Paved embeds and `paved schema`
+    /// prints. build.rs writes the embedded ones, copying in the definitions
+    /// of `schemas/common.json`; `PAVED_BLESS=1` rewrites a stale file.
+    #[test]
+    fn the_published_schemas_are_the_embedded_ones() {
+        let bless = std::env::var_os("PAVED_BLESS").is_some_and(|v| !v.is_empty() && v != "0");
+        for (file, embedded) in [
+            ("platform.v1.schema.json", PLATFORM_SCHEMA),
+            ("paved.v1.schema.json", PAVED_SCHEMA),
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("schemas")
+                .join(file);
+            let published = std::fs::read_to_string(&path).unwrap();
+            if published == embedded {
+                continue;
+            }
+            if bless {
+                std::fs::write(&path, embedded).unwrap();
+                continue;
+            }
+            panic!(
+                "schemas/{file} is not the schema Paved embeds. Its shared $defs come from \
+                 schemas/common.json (edit them there), and it is written as serde_json's \
+                 pretty JSON. Run `PAVED_BLESS=1 cargo test --lib` to rewrite it, then review the diff."
+            );
+        }
+    }
+
+    /// Each definition of `schemas/common.json` is in both schemas byte for
+    /// byte, and any definition the two schemas hold alike comes from there:
+    /// nothing shared is kept as two copies by hand.
+    #[test]
+    fn shared_definitions_have_one_source() {
+        let common: Json = serde_json::from_str(include_str!("../../schemas/common.json")).unwrap();
+        let common = common["$defs"].as_object().unwrap();
+        for (name, def) in common {
+            let text = serde_json::to_string_pretty(def)
+                .unwrap()
+                .replace('\n', "\n    ");
+            let entry = format!("\n    {}: {text}", Json::from(name.as_str()));
+            assert!(PLATFORM_SCHEMA.contains(&entry), "platform.v1 lacks {name}");
+            assert!(PAVED_SCHEMA.contains(&entry), "paved.v1 lacks {name}");
+        }
+        let app = schema_json(Kind::Application)["$defs"].as_object().unwrap();
+        let platform = schema_json(Kind::Platform)["$defs"].as_object().unwrap();
+        for (name, def) in app {
+            if platform.get(name) == Some(def) {
+                assert!(
+                    common.contains_key(name),
+                    "`{name}` is the same in both schemas: move it to schemas/common.json"
+                );
+            }
         }
     }
 

@@ -17,6 +17,7 @@ use crate::diag::Diagnostic;
 use crate::load::Node;
 use crate::model::{namespace_of, EnvironmentConfig, Platform, Replicas, Service, ServiceType};
 use crate::placeholder::{self, Piece};
+use crate::resource_types;
 use crate::source::{SourceRef, Span};
 use crate::validate::schema::did_you_mean;
 
@@ -1155,7 +1156,7 @@ impl Check<'_> {
                             );
                             continue;
                         };
-                        let keys = placeholder::connection_keys(&r.kind);
+                        let keys = resource_types::connection_keys(&r.kind);
                         if !keys.contains(rkey) {
                             self.err(
                                 Diagnostic::error(
@@ -1298,18 +1299,12 @@ impl Check<'_> {
         let s = self.s;
         let mut found: Vec<(String, &str, &str)> = Vec::new();
         for (name, r) in &s.spec.resources {
-            for (field, set) in [
-                ("version", r.version.is_some()),
-                ("storageGB", r.storage_gb.is_some()),
-                ("class", r.class.is_some()),
-            ] {
-                if set {
-                    found.push((
-                        format!("/spec/resources/{}/{field}", esc(name)),
-                        field,
-                        &r.kind,
-                    ));
-                }
+            for field in r.parameters_set() {
+                found.push((
+                    format!("/spec/resources/{}/{field}", esc(name)),
+                    field,
+                    &r.kind,
+                ));
             }
         }
         if let Some(envs) = &s.spec.environments {
@@ -1330,7 +1325,7 @@ impl Check<'_> {
             }
         }
         for (ptr, field, kind) in found {
-            let allowed = resource_parameters(kind);
+            let allowed = resource_types::parameters(kind);
             if allowed.contains(&field) {
                 continue;
             }
@@ -1459,18 +1454,10 @@ fn char_from_hex(chars: &mut std::iter::Peekable<std::str::CharIndices>, n: usiz
         .unwrap_or('?')
 }
 
-/// The `spec.resources` fields each resource type takes besides `type`: what
-/// its Crossplane XRD accepts (`blueprints/_partials/crossplane.yaml`; a test
-/// in tests/outputs.rs keeps the two in step). A bucket has no engine version
-/// and grows without a size, so those fields there are errors rather than
-/// values silently dropped.
-pub fn resource_parameters(resource_type: &str) -> &'static [&'static str] {
-    match resource_type {
-        "postgresql" | "redis" => &["version", "storageGB", "class"],
-        "bucket" => &["class"],
-        _ => &[],
-    }
-}
+/// The `spec.resources` fields each resource type takes besides `type`; the
+/// table is `resource_types::RESOURCE_TYPES` (kept here under its old name
+/// for the integration tests that call it).
+pub use crate::resource_types::parameters as resource_parameters;
 
 /// Every string of a tree, with its path as shown (`spec.args[1]`).
 fn strings<'n>(node: &'n Node, path: &mut String, out: &mut Vec<(String, &'n Node, &'n str)>) {
