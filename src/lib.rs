@@ -29,6 +29,7 @@
 //! - [`diag`] holds findings as data and renders them (human, JSON, GitHub).
 
 pub mod app;
+mod cli;
 pub mod cmd;
 pub mod codes;
 pub mod credentials;
@@ -42,7 +43,10 @@ pub mod policy;
 pub mod progress;
 pub mod render;
 pub mod resource_types;
+mod run;
 pub mod source;
 pub mod validate;
 pub mod workspace;
 pub mod yaml_emit;
+
+pub use run::run;
