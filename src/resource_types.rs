@@ -14,7 +14,7 @@
 //! Adding a type is a row here, its name in the two schemas' enums, its entry
 //! in `_partials/crossplane.yaml`, and its line in the pages that restate the
 //! table (docs/spec.md, docs/resources.md, docs/resources-infrastructure.md);
-//! the tests below name whichever is missing (docs/recipes-schema.md).
+//! the tests below name whichever is missing (docs/change-recipes.md).
 //!
 //! Architecture invariant: data only; knows nothing of files, YAML or diagnostics.
 
