@@ -10,9 +10,6 @@
 //! `PAVED_BLESS=1 cargo test` rewrites `expected/` trees and `expect.txt` files
 //! from the current output, for review in the diff.
 
-// Each test binary uses some of these helpers, never all.
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

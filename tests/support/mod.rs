@@ -1,5 +1,6 @@
-//! Shared helpers for the integration tests: `mod support;` then `support::schemas::Schemas`.
-//! (A test can also include one helper alone, e.g. `#[path = "support/schemas.rs"] mod schemas;`.)
+//! Shared helpers for the integration tests: `tests/it/main.rs` includes this
+//! folder as `mod support`, so a test module uses `crate::support::schemas::Schemas`.
+//! (`examples/gen-fleet.rs` includes `rng.rs` alone by its path.)
 
 pub mod fixtures;
 pub mod rng;

@@ -1,13 +1,6 @@
 //! Offline validation of rendered Kubernetes documents against the real upstream schemas.
 //!
-//! Include it from an integration test with either
-//!
-//! ```ignore
-//! #[path = "support/schemas.rs"]
-//! mod schemas;
-//! ```
-//!
-//! or `mod support;` (then `support::schemas::Schemas`).
+//! The integration tests use it as `crate::support::schemas::Schemas`.
 //!
 //! Data: `tests/external-schemas/` (see its `PROVENANCE.md`), read through
 //! `env!("CARGO_MANIFEST_DIR")`; nothing outside the repository is read and nothing is fetched.
@@ -35,7 +28,6 @@
 //! so an explicit `null` in a core kind passes (the API server reads it as the zero value), except
 //! for IntOrString fields, whose `oneOf` of `string|null` and `integer|null` matches `null` twice
 //! and so rejects it.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -11,18 +11,16 @@
 //!   service, within seconds;
 //! - no rendered file holds a secret value.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value as Json;
-use support::fixtures::{
+use crate::support::fixtures::{
     documents, golden_cases, invalid_cases, paved, read_tree, render, run_bounded,
 };
-use support::rng::Rng;
+use crate::support::rng::Rng;
+use serde_json::Value as Json;
 
 // ---------------------------------------------------------------------------
 // helpers

@@ -3,14 +3,43 @@
 //! document through the slower span-aware loader would still render the same
 //! bytes, so only this test notices it. (Debug builds also check, for every
 //! document, that both paths read the same values.)
-
-mod support;
+//!
+//! The count of slow reads is per process, and other tests in this binary
+//! (the property tests) compile specs in-process too, so the test runs
+//! itself again in a process of its own and counts there.
 
 use paved::app::{compile, Inputs};
-use support::fixtures::golden_cases;
+
+use crate::support::fixtures::golden_cases;
+
+/// Set in the child process that does the counting.
+const ALONE: &str = "PAVED_FAST_PATH_ALONE";
 
 #[test]
 fn every_golden_fixture_renders_through_the_fast_path() {
+    if std::env::var_os(ALONE).is_some() {
+        count_slow_reads();
+        return;
+    }
+    let o = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "fast_path::every_golden_fixture_renders_through_the_fast_path",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env(ALONE, "1")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && out.contains("test result: ok. 1 passed"),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn count_slow_reads() {
     let mut files = 0;
     for case in golden_cases() {
         let input = case.join("input");

@@ -2,10 +2,7 @@
 //! pass, and a typo, a wrong type, a missing required field and an unknown kind each fail with a
 //! message naming the offending path. Runs offline on `tests/external-schemas` only.
 
-#[path = "support/schemas.rs"]
-mod schemas;
-
-use schemas::Schemas;
+use crate::support::schemas::Schemas;
 use serde_json::{json, Value};
 
 fn pass(schemas: &Schemas, doc: &Value) {

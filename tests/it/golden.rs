@@ -3,10 +3,8 @@
 //! upstream schemas (Kubernetes 1.31 strict, the CRDs Paved targets, and the
 //! XRDs and ConstraintTemplates Paved renders itself).
 
-mod support;
-
-use support::fixtures::{self, bless, golden_cases, read_tree};
-use support::schemas::Schemas;
+use crate::support::fixtures::{self, bless, golden_cases, read_tree};
+use crate::support::schemas::Schemas;
 
 #[test]
 fn every_fixture_matches_its_expected_tree() {

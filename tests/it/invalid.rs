@@ -2,9 +2,7 @@
 //! diagnostics listed in its `expect.txt` (code, line, column, file), never a
 //! panic, and the exit code 1 when any of them is an error.
 
-mod support;
-
-use support::fixtures::{bless, invalid_cases, paved};
+use crate::support::fixtures::{bless, invalid_cases, paved};
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Clone)]
 struct Expect {
@@ -56,7 +54,7 @@ fn every_invalid_case_gives_its_expected_diagnostics() {
         let args_text =
             std::fs::read_to_string(case.join("args")).unwrap_or_else(|_| "validate .".into());
         let args: Vec<&str> = args_text.split_whitespace().collect();
-        let copy = support::fixtures::copy_case(case);
+        let copy = crate::support::fixtures::copy_case(case);
         let out = paved()
             .current_dir(copy.path())
             .args(&args)

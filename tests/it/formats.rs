@@ -2,9 +2,7 @@
 //! `--format` values, lists only those in `--help`, and rejects any other as a
 //! usage error (exit 2).
 
-mod support;
-
-use support::fixtures::paved;
+use crate::support::fixtures::paved;
 
 /// Each command and the formats it has, in the order `--help` lists them;
 /// an empty list: the command has no `--format`.
@@ -116,7 +114,7 @@ fn check_json_is_diag_json() {
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join(".git")).unwrap();
-    let input = support::fixtures::root().join("fixtures/quickstart/input");
+    let input = crate::support::fixtures::root().join("fixtures/quickstart/input");
     std::fs::create_dir(dir.path().join("orders")).unwrap();
     for file in ["paved.yaml", "orders/platform.yaml"] {
         std::fs::copy(input.join(file), dir.path().join(file)).unwrap();
@@ -126,7 +124,7 @@ fn check_json_is_diag_json() {
         run(&["render", "--out", "out", "-q"]).status.code(),
         Some(0)
     );
-    let rendered: Vec<String> = support::fixtures::read_tree(&dir.path().join("out"))
+    let rendered: Vec<String> = crate::support::fixtures::read_tree(&dir.path().join("out"))
         .into_keys()
         .filter(|p| p.ends_with(".yaml") && !p.ends_with("kustomization.yaml"))
         .collect();

@@ -5,12 +5,10 @@
 //! endings, and whole floats (`8080.0`) in integer fields. Each case of the bad-input corpus listed here is run in the human
 //! format (NO_COLOR), as a developer sees it on a terminal.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 
-use support::fixtures::{paved, root};
+use crate::support::fixtures::{paved, root};
 
 /// Corpus cases with their exit code: 1 for findings, 0 for warnings only.
 const HOSTILE: &[(&str, i32)] = &[
@@ -51,7 +49,7 @@ fn run(case: &str, extra: &[&str]) -> Output {
         args[i + 1] = out_dir.path().display().to_string();
     }
     // A copy: the case is a workspace of its own, not part of this repository.
-    let copy = support::fixtures::copy_case(&dir);
+    let copy = crate::support::fixtures::copy_case(&dir);
     paved()
         .current_dir(copy.path())
         .args(&args)

@@ -4,12 +4,10 @@
 //! (who may talk to whom, when a PDB exists, when Argo CD syncs by itself), so
 //! a blessed golden can never quietly accept a wrong manifest.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::fixtures::{self, paved, render_fixture, render_specs, root, Docs};
 use serde_json::{json, Value};
-use support::fixtures::{self, paved, render_fixture, render_specs, root, Docs};
 
 /// The fixtures whose inputs render (every golden case).
 fn golden_case_names() -> Vec<String> {

@@ -3,12 +3,10 @@
 //! NO_COLOR, and the workflows of issue 5 (check, diff, init, explain,
 //! schema, graph, completions).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use support::fixtures::{git, paved, read_tree, root};
+use crate::support::fixtures::{git, paved, read_tree, root};
 
 const ORDERS: &str = "apiVersion: paved.dev/v1
 kind: Application

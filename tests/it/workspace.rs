@@ -6,14 +6,12 @@
 //! `PAVED_BIN=/path/to/older/paved cargo test --test workspace` runs these
 //! against another build.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use support::fixtures::{paved, read_tree};
+use crate::support::fixtures::{paved, read_tree};
 
 const PLATFORM: &str = "apiVersion: paved.dev/v1
 kind: Platform
@@ -230,7 +228,7 @@ fn the_same_workspace_renders_the_same_bytes_from_anywhere() {
 fn diff_against_head_of_a_clean_tree_reports_nothing() {
     let repo = tempfile::tempdir().unwrap();
     let root = repo.path();
-    let git = |args: &[&str]| support::fixtures::git(root, args);
+    let git = |args: &[&str]| crate::support::fixtures::git(root, args);
     git(&["init", "-q"]);
     write(root, "paved.yaml", PLATFORM);
     write(
@@ -548,7 +546,7 @@ fn a_folder_name_with_a_newline_cannot_write_a_document() {
 fn run_limited(cwd: &Path, args: &[&str], limit: Duration) -> Output {
     let mut cmd = paved();
     cmd.current_dir(cwd).args(args);
-    support::fixtures::run_bounded(cmd, limit).0
+    crate::support::fixtures::run_bounded(cmd, limit).0
 }
 
 #[test]
@@ -756,8 +754,8 @@ fn validating_one_service_reports_a_collision_placed_in_another_spec() {
     // `b-api` in eu-prod and `a-api-eu` in prod make the same Argo CD
     // Application; the finding's first place is the other spec, and
     // validating either one alone still reports it.
-    let case = support::fixtures::copy_case(
-        &support::fixtures::root().join("fixtures/invalid/collision-argocd-application"),
+    let case = crate::support::fixtures::copy_case(
+        &crate::support::fixtures::root().join("fixtures/invalid/collision-argocd-application"),
     );
     for one in ["b-api", "a-api-eu"] {
         let o = run(case.path(), &["validate", one, "--format", "json"]);
@@ -992,7 +990,7 @@ fn a_symlinked_spec_named_on_the_command_line_is_refused() {
 fn a_subset_diff_shows_what_the_change_does_to_related_services() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let git = |args: &[&str]| support::fixtures::git(root, args);
+    let git = |args: &[&str]| crate::support::fixtures::git(root, args);
     git(&["init", "-q"]);
     write(root, "paved.yaml", PLATFORM);
     for (name, owner, extra) in [

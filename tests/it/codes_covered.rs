@@ -7,11 +7,9 @@
 //! A new code therefore needs a corpus case (or an exemption below, with the
 //! reason it cannot have one).
 
-mod support;
-
 use std::collections::BTreeSet;
 
-use support::fixtures::invalid_cases;
+use crate::support::fixtures::invalid_cases;
 
 /// Codes no bad input can or should produce through the corpus harness.
 const EXEMPT: &[(&str, &str)] = &[

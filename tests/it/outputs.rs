@@ -4,13 +4,11 @@
 //! policy twin checked against the same hand-made bad resources the Rego must
 //! reject. The golden tests pin the bytes; these pin the behaviour.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::fixtures::{paved, render_fixture, render_specs, root, Docs};
+use crate::support::schemas::Schemas;
 use serde_json::{json, Value};
-use support::fixtures::{paved, render_fixture, render_specs, root, Docs};
-use support::schemas::Schemas;
 
 fn of_kind<'a>(docs: &'a Docs, kind: &str) -> Vec<&'a (String, Value)> {
     docs.iter().filter(|(_, d)| d["kind"] == kind).collect()
@@ -740,7 +738,7 @@ data:
         )
         .unwrap();
     }
-    let out = support::fixtures::render(root);
+    let out = crate::support::fixtures::render(root);
     let text = std::fs::read_to_string(
         out.path()
             .join("staging/inventory/configmap-inventory-staging.yaml"),

@@ -2,11 +2,9 @@
 //! determinism whatever the discovery order, and values that can never
 //! change a document's structure.
 
-mod support;
-
 use std::path::Path;
 
-use support::fixtures::{documents, paved, read_tree};
+use crate::support::fixtures::{documents, paved, read_tree};
 
 fn spec(name: &str, deps: &[&str], description: &str) -> String {
     let deps: Vec<String> = deps.iter().map(|d| format!("component:{d}")).collect();

@@ -1,0 +1,31 @@
+//! Paved's integration tests: one test binary, one module per theme.
+//!
+//! Every `*.rs` file directly under `tests/` would be a test binary of its
+//! own, linked against the library and `tests/support` again; one binary
+//! links once and runs every test in one pool of threads. Try not to add
+//! more binaries: add a module here instead (`layout` fails otherwise).
+//!
+//! `cargo test` runs them all; `cargo test golden` (or any part of a test's
+//! path, such as `cli::`) runs a subset. `PAVED_BLESS=1 cargo test` rewrites
+//! the pinned outputs (golden trees, the bad-input corpus, the CLI cases in
+//! `tests/cmd/`) for review in the diff.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod architecture;
+mod cli;
+mod codes_covered;
+mod delivery;
+mod diagnostics;
+mod fast_path;
+mod formats;
+mod golden;
+mod invalid;
+mod layout;
+mod outputs;
+mod pipeline;
+mod properties;
+mod safety;
+mod schemas_selftest;
+mod workspace;
