@@ -15,6 +15,7 @@ mod support;
 
 mod architecture;
 mod cli;
+mod cmd;
 mod codes_covered;
 mod delivery;
 mod diagnostics;

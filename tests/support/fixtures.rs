@@ -23,11 +23,14 @@ pub fn bless() -> bool {
 }
 
 /// The binary under test. `PAVED_BIN` runs the suite against another build,
-/// e.g. an older one, to show that a new test fails there.
+/// e.g. an older one, to show that a new test fails there. No colour, and a
+/// fixed width for what wraps at the terminal's (`--help`).
 pub fn paved() -> Command {
     let bin = std::env::var_os("PAVED_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_paved").into());
     let mut c = Command::new(bin);
-    c.env("NO_COLOR", "1").env_remove("PAVED_BLESS");
+    c.env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env_remove("PAVED_BLESS");
     c
 }
 

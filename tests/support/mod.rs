@@ -5,3 +5,4 @@
 pub mod fixtures;
 pub mod rng;
 pub mod schemas;
+pub mod snap;
