@@ -1,8 +1,15 @@
 //! The bad-input corpus: each `fixtures/invalid/<case>/` gives exactly the
 //! diagnostics listed in its `expect.txt` (code, line, column, file), never a
-//! panic, and the exit code 1 when any of them is an error.
+//! panic, and the exit code 1 when any of them is an error; and its human
+//! report, as a terminal shows it, is exactly its `report.txt`.
 
-use crate::support::fixtures::{bless, invalid_cases, paved};
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::support::fixtures::{bless, copy_case, invalid_cases, paved};
+use crate::support::snap;
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Clone)]
 struct Expect {
@@ -54,7 +61,7 @@ fn every_invalid_case_gives_its_expected_diagnostics() {
         let args_text =
             std::fs::read_to_string(case.join("args")).unwrap_or_else(|_| "validate .".into());
         let args: Vec<&str> = args_text.split_whitespace().collect();
-        let copy = crate::support::fixtures::copy_case(case);
+        let copy = copy_case(case);
         let out = paved()
             .current_dir(copy.path())
             .args(&args)
@@ -128,4 +135,60 @@ fn every_invalid_case_gives_its_expected_diagnostics() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// The command a case runs (its `args` file, or `validate .`).
+fn case_args(case: &Path) -> Vec<String> {
+    std::fs::read_to_string(case.join("args"))
+        .unwrap_or_else(|_| "validate .".into())
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_invalid_case_pins_its_human_report() {
+    let cases = invalid_cases();
+    let mut failures: Vec<String> = cases
+        .par_iter()
+        .filter_map(|case| {
+            let name = case.file_name().unwrap().to_string_lossy().to_string();
+            let report = human_report(case);
+            snap::check(&case.join("report.txt"), &report)
+                .err()
+                .map(|e| format!("{name}: {e}"))
+        })
+        .collect();
+    failures.sort();
+    assert!(
+        failures.is_empty(),
+        "{} of {} reports differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// What `paved` prints for a case in the human format, stdout and stderr
+/// together as a terminal shows them: run in a fresh copy of the case (the
+/// current folder, so paths stay relative), without colour, at a fixed
+/// width (`support::fixtures::paved`), with `[ROOT]` for the copy's path and
+/// `[ELAPSED]` for a run time.
+fn human_report(case: &Path) -> String {
+    let copy = copy_case(case);
+    let mut both = tempfile::tempfile().unwrap();
+    let status = paved()
+        .current_dir(copy.path())
+        .args(case_args(case))
+        .stdout(both.try_clone().unwrap())
+        .stderr(both.try_clone().unwrap())
+        .status()
+        .unwrap();
+    assert!(status.code().is_some(), "{}: {status:?}", case.display());
+    let mut bytes = Vec::new();
+    both.rewind().unwrap();
+    both.read_to_end(&mut bytes).unwrap();
+    let text = String::from_utf8(bytes)
+        .unwrap_or_else(|e| panic!("{}: the report is not UTF-8: {e}", case.display()));
+    snap::redact(&text, copy.path())
 }
