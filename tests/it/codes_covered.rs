@@ -19,11 +19,11 @@ const EXEMPT: &[(&str, &str)] = &[
     ),
     (
         "paved::workspace::not-a-file",
-        "needs a FIFO or device named platform.yaml, which Git cannot store; tests/workspace.rs makes one",
+        "needs a FIFO or device named platform.yaml, which Git cannot store; tests/it/workspace.rs makes one",
     ),
     (
         "paved::workspace::bad-file-name",
-        "needs a folder name with a control character, which a checkout cannot carry portably; tests/workspace.rs makes one",
+        "needs a folder name with a control character, which a checkout cannot carry portably; tests/it/workspace.rs makes one",
     ),
     (
         "paved::check::drift",
@@ -61,7 +61,7 @@ fn every_code_has_a_corpus_case() {
     assert!(
         missing.is_empty(),
         "these diagnostic codes have no case under fixtures/invalid/ (add one, see fixtures/README.md, \
-         or exempt the code in tests/codes_covered.rs with the reason):\n  {}",
+         or exempt the code in tests/it/codes_covered.rs with the reason):\n  {}",
         missing.join("\n  ")
     );
 }

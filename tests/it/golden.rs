@@ -43,7 +43,7 @@ fn every_fixture_matches_its_expected_tree() {
     }
     assert!(
         failures.is_empty(),
-        "{}\n\n(run `PAVED_BLESS=1 cargo test --test golden` to accept the new output, then review the diff)",
+        "{}\n\n(run `PAVED_BLESS=1 cargo test golden` to accept the new output, then review the diff)",
         failures.join("\n")
     );
 }

@@ -3,7 +3,7 @@
 //! services gives the whole repository's answer and touches nothing else;
 //! the output folder is Paved's only where its header says so.
 //!
-//! `PAVED_BIN=/path/to/older/paved cargo test --test workspace` runs these
+//! `PAVED_BIN=/path/to/older/paved cargo test workspace::` runs these
 //! against another build.
 
 use std::collections::BTreeMap;
