@@ -55,79 +55,8 @@ fn parse_expect(text: &str) -> Vec<Expect> {
 #[test]
 fn every_invalid_case_gives_its_expected_diagnostics() {
     let cases = invalid_cases();
-    let mut failures = Vec::new();
-    for case in &cases {
-        let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let args_text =
-            std::fs::read_to_string(case.join("args")).unwrap_or_else(|_| "validate .".into());
-        let args: Vec<&str> = args_text.split_whitespace().collect();
-        let copy = copy_case(case);
-        let out = paved()
-            .current_dir(copy.path())
-            .args(&args)
-            .args(["--format", "json"])
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if stderr.contains("panicked") || out.status.code().is_none_or(|c| c > 2) {
-            failures.push(format!(
-                "{name}: crashed ({:?}):\n{stderr}",
-                out.status.code()
-            ));
-            continue;
-        }
-        let mut got: Vec<Expect> = Vec::new();
-        let mut any_error = false;
-        for line in stdout.lines().filter(|l| l.starts_with('{')) {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            any_error |= v["severity"] == "error";
-            if v["code"] == "paved::check::drift" {
-                continue;
-            }
-            got.push(Expect {
-                code: v["code"].as_str().unwrap_or_default().to_string(),
-                line: v["line"].as_u64().unwrap_or(0),
-                column: v["column"].as_u64().unwrap_or(0),
-                file: v["file"].as_str().unwrap_or("").to_string(),
-            });
-        }
-        got.sort();
-        if bless() {
-            let text: String = got.iter().map(|e| format!("{e}\n")).collect();
-            std::fs::write(case.join("expect.txt"), text).unwrap();
-            continue;
-        }
-        let mut want =
-            parse_expect(&std::fs::read_to_string(case.join("expect.txt")).unwrap_or_default());
-        want.sort();
-        if got != want {
-            let show = |v: &[Expect]| {
-                v.iter()
-                    .map(|e| format!("    {e}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            };
-            failures.push(format!(
-                "{name}:\n  expected:\n{}\n  got:\n{}\n  stderr: {stderr}",
-                show(&want),
-                show(&got)
-            ));
-            continue;
-        }
-        if want.is_empty() {
-            failures.push(format!(
-                "{name}: expect.txt lists no diagnostic; every case must expect at least one"
-            ));
-        }
-        let expected_code = if any_error { Some(1) } else { Some(0) };
-        if out.status.code() != expected_code && !args_text.starts_with("render") {
-            failures.push(format!(
-                "{name}: exit code {:?}, expected {expected_code:?}",
-                out.status.code()
-            ));
-        }
-    }
+    let mut failures: Vec<String> = cases.par_iter().flat_map(|c| diagnostics(c)).collect();
+    failures.sort();
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",
@@ -135,6 +64,83 @@ fn every_invalid_case_gives_its_expected_diagnostics() {
         cases.len(),
         failures.join("\n")
     );
+}
+
+/// Runs one case with `--format json`; returns how its diagnostics, exit
+/// code or run differ from `expect.txt` (which blessing writes instead).
+fn diagnostics(case: &Path) -> Vec<String> {
+    let mut failures = Vec::new();
+    let name = case.file_name().unwrap().to_string_lossy().to_string();
+    let args_text =
+        std::fs::read_to_string(case.join("args")).unwrap_or_else(|_| "validate .".into());
+    let args: Vec<&str> = args_text.split_whitespace().collect();
+    let copy = copy_case(case);
+    let out = paved()
+        .current_dir(copy.path())
+        .args(&args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("panicked") || out.status.code().is_none_or(|c| c > 2) {
+        failures.push(format!(
+            "{name}: crashed ({:?}):\n{stderr}",
+            out.status.code()
+        ));
+        return failures;
+    }
+    let mut got: Vec<Expect> = Vec::new();
+    let mut any_error = false;
+    for line in stdout.lines().filter(|l| l.starts_with('{')) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        any_error |= v["severity"] == "error";
+        if v["code"] == "paved::check::drift" {
+            continue;
+        }
+        got.push(Expect {
+            code: v["code"].as_str().unwrap_or_default().to_string(),
+            line: v["line"].as_u64().unwrap_or(0),
+            column: v["column"].as_u64().unwrap_or(0),
+            file: v["file"].as_str().unwrap_or("").to_string(),
+        });
+    }
+    got.sort();
+    if bless() {
+        let text: String = got.iter().map(|e| format!("{e}\n")).collect();
+        std::fs::write(case.join("expect.txt"), text).unwrap();
+        return failures;
+    }
+    let mut want =
+        parse_expect(&std::fs::read_to_string(case.join("expect.txt")).unwrap_or_default());
+    want.sort();
+    if got != want {
+        let show = |v: &[Expect]| {
+            v.iter()
+                .map(|e| format!("    {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        failures.push(format!(
+            "{name}:\n  expected:\n{}\n  got:\n{}\n  stderr: {stderr}",
+            show(&want),
+            show(&got)
+        ));
+        return failures;
+    }
+    if want.is_empty() {
+        failures.push(format!(
+            "{name}: expect.txt lists no diagnostic; every case must expect at least one"
+        ));
+    }
+    let expected_code = if any_error { Some(1) } else { Some(0) };
+    if out.status.code() != expected_code && !args_text.starts_with("render") {
+        failures.push(format!(
+            "{name}: exit code {:?}, expected {expected_code:?}",
+            out.status.code()
+        ));
+    }
+    failures
 }
 
 /// The command a case runs (its `args` file, or `validate .`).
