@@ -14,6 +14,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 #[path = "../tests/support/rng.rs"]
+#[allow(
+    unreachable_pub,
+    reason = "shared with the test binary, where its items are used across modules"
+)]
 mod rng;
 use rng::Rng;
 

@@ -302,7 +302,7 @@ impl Compiled {
 
 /// The services next to `selected` in the dependency graph of `services`:
 /// those the selected ones depend on, and those that depend on them.
-pub fn neighbors<'s>(
+pub(crate) fn neighbors<'s>(
     services: impl IntoIterator<Item = &'s Service>,
     selected: &BTreeSet<&str>,
 ) -> BTreeSet<String> {
@@ -615,7 +615,7 @@ fn load_service(
 }
 
 /// Prints diagnostics: human reports on stderr, machine formats on stdout.
-pub fn report(diags: &[Diagnostic], out: &Output) {
+pub(crate) fn report(diags: &[Diagnostic], out: &Output) {
     // `--quiet` means errors only; machine formats always get everything,
     // since their reader does its own filtering.
     let errors_only: Vec<Diagnostic>;
@@ -645,7 +645,7 @@ pub fn report(diags: &[Diagnostic], out: &Output) {
 
 /// Prints a command's product on stdout. A reader that closes the pipe early
 /// (`paved diff | head`) is not an error, and never a panic, as `print!` would make it.
-pub fn print_stdout(text: &str) -> Result<(), Fault> {
+pub(crate) fn print_stdout(text: &str) -> Result<(), Fault> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -656,21 +656,21 @@ pub fn print_stdout(text: &str) -> Result<(), Fault> {
     }
 }
 
-pub fn status(out: &Output, line: &str) {
+pub(crate) fn status(out: &Output, line: &str) {
     if !out.quiet && out.format.findings() == Format::Human {
         eprintln!("{line}");
     }
 }
 
 /// A status line shown only with `--verbose`.
-pub fn status_verbose(out: &Output, line: &str) {
+pub(crate) fn status_verbose(out: &Output, line: &str) {
     if out.verbose {
         status(out, line);
     }
 }
 
 /// A progress line for this run: only for humans, on a terminal, not `--quiet`.
-pub fn progress(out: &Output, first: &str) -> crate::progress::Progress {
+pub(crate) fn progress(out: &Output, first: &str) -> crate::progress::Progress {
     use std::io::IsTerminal;
     let enabled =
         !out.quiet && out.format.findings() == Format::Human && std::io::stderr().is_terminal();
@@ -680,11 +680,11 @@ pub fn progress(out: &Output, first: &str) -> crate::progress::Progress {
 /// The most rendered bytes kept between the first pass of `render`/`check`
 /// and writing; beyond it, units are rendered again when needed, so memory
 /// stays flat for any fleet size.
-pub const CACHE_BUDGET: usize = 32 << 20;
+pub(crate) const CACHE_BUDGET: usize = 32 << 20;
 
 /// Renders and checks every unit once (the first pass). `None` when the
 /// input has errors (already reported).
-pub fn first_pass<'u>(
+pub(crate) fn first_pass<'u>(
     c: &Compiled,
     units: &'u Units<'u>,
     budget: usize,
@@ -708,7 +708,9 @@ pub fn first_pass<'u>(
 
 /// Reads and checks one platform config (`None`: the built-in one), for
 /// commands that need the platform without compiling specs (`paved init`).
-pub fn load_config(path: Option<&Path>) -> Result<(Option<Platform>, Vec<Diagnostic>), Fault> {
+pub(crate) fn load_config(
+    path: Option<&Path>,
+) -> Result<(Option<Platform>, Vec<Diagnostic>), Fault> {
     let mut diags = Vec::new();
     let named = path.map(|p| (p, display_path(p, Path::new("."))));
     let platform = load_platform(named, &mut diags)?.map(|(p, _)| p);
@@ -735,6 +737,6 @@ pub fn render_in_memory(c: &Compiled) -> (Vec<crate::emit::OutFile>, Vec<Diagnos
     (files, diags)
 }
 
-pub fn plural(n: usize, word: &str) -> String {
+pub(crate) fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }

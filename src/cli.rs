@@ -19,7 +19,7 @@ manifests. It is offline and deterministic: the same input always gives the same
 Exit codes: 0 success, 1 the input has errors (or, for check/diff, differences), 2 usage or I/O error.",
     propagate_version = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
@@ -39,7 +39,7 @@ pub struct Cli {
 /// Every `--format` name, spelt for clap; `main` turns it into `diag::Format`.
 /// Each command takes only some of them (see [`formats`]).
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum FormatArg {
+pub(crate) enum FormatArg {
     /// For people
     Human,
     /// JSON on stdout
@@ -57,14 +57,16 @@ pub enum FormatArg {
 }
 
 /// The formats of commands that report only diagnostics (`render`, `validate`, `check`).
-pub const DIAGNOSTIC_FORMATS: &[FormatArg] =
+pub(crate) const DIAGNOSTIC_FORMATS: &[FormatArg] =
     &[FormatArg::Human, FormatArg::Json, FormatArg::Github];
 /// `diff`'s formats.
-pub const DIFF_FORMATS: &[FormatArg] = &[FormatArg::Text, FormatArg::Markdown, FormatArg::Json];
+pub(crate) const DIFF_FORMATS: &[FormatArg] =
+    &[FormatArg::Text, FormatArg::Markdown, FormatArg::Json];
 /// `graph`'s formats.
-pub const GRAPH_FORMATS: &[FormatArg] = &[FormatArg::Mermaid, FormatArg::Dot, FormatArg::Json];
+pub(crate) const GRAPH_FORMATS: &[FormatArg] =
+    &[FormatArg::Mermaid, FormatArg::Dot, FormatArg::Json];
 /// `explain`'s and `policy`'s formats.
-pub const LISTING_FORMATS: &[FormatArg] = &[FormatArg::Human, FormatArg::Json];
+pub(crate) const LISTING_FORMATS: &[FormatArg] = &[FormatArg::Human, FormatArg::Json];
 
 /// A `--format` that takes only `allowed`: clap rejects any other name (a
 /// usage error, exit 2) and `--help` lists only these.
@@ -75,21 +77,21 @@ fn formats(allowed: &'static [FormatArg]) -> impl TypedValueParser<Value = Forma
 
 /// `--format` of a command that reports only diagnostics.
 #[derive(Debug, clap::Args)]
-pub struct DiagnosticFormat {
+pub(crate) struct DiagnosticFormat {
     /// Output format of diagnostics: human on stderr; json (one object per line) and github on stdout
     #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = formats(DIAGNOSTIC_FORMATS))]
     pub format: FormatArg,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ColorArg {
+pub(crate) enum ColorArg {
     Auto,
     Always,
     Never,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct Sources {
+pub(crate) struct Sources {
     /// Which services: spec files, or folders holding platform.yaml files [default: .].
     /// The whole workspace is always compiled; paths select what is reported and written
     pub paths: Vec<PathBuf>,
@@ -101,7 +103,7 @@ pub struct Sources {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Render the selected services (and the platform-wide files) into the output folder
     #[command(after_help = "Examples:\n  \
         paved render --out rendered                    # the whole workspace\n  \
@@ -238,7 +240,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum InitType {
+pub(crate) enum InitType {
     Service,
     Worker,
     Cronjob,

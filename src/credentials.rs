@@ -22,7 +22,7 @@ use serde_json::Value as Json;
 
 /// What kind of credential a value is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// `AKIA…`/`ASIA…`: an AWS access key id.
     AwsKeyId,
     /// `ghp_…`, `gho_…`, `ghs_…`, `ghu_…`, `ghr_…`, `github_pat_…`.
@@ -48,7 +48,7 @@ pub enum Kind {
 
 impl Kind {
     /// The kind in a few words, for messages.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Kind::AwsKeyId => "an AWS access key id",
             Kind::GitHubToken => "a GitHub token",
@@ -158,7 +158,7 @@ pub fn is_credential_name(name: &str) -> bool {
 
 /// Whether a whole value (surrounding blanks aside) is a credential by its
 /// shape, whatever its name: a token, a key, a JWT, a URL with a password.
-pub fn is_credential_value(text: &str) -> bool {
+pub(crate) fn is_credential_value(text: &str) -> bool {
     let found = find_all(text);
     let [(r, kind)] = found.as_slice() else {
         return false;
@@ -175,12 +175,12 @@ pub fn is_credential_value(text: &str) -> bool {
 
 /// The first credential inside a text: the byte range of the credential
 /// itself (the token, the password of a URL, the value of `password=…`).
-pub fn find_in_text(text: &str) -> Option<(Range<usize>, Kind)> {
+pub(crate) fn find_in_text(text: &str) -> Option<(Range<usize>, Kind)> {
     find_all(text).into_iter().next()
 }
 
 /// Every credential inside a text, in order, none overlapping.
-pub fn find_all(text: &str) -> Vec<(Range<usize>, Kind)> {
+pub(crate) fn find_all(text: &str) -> Vec<(Range<usize>, Kind)> {
     let mut found = Vec::new();
     let b = text.as_bytes();
     let alnum = |c: u8| c.is_ascii_alphanumeric();
@@ -387,7 +387,7 @@ fn assignments(text: &str, out: &mut Vec<(Range<usize>, Kind)>) {
 
 /// Why a value of an object is sensitive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Why {
+pub(crate) enum Why {
     /// A value of a Secret's `data` or `stringData`.
     SecretData,
     /// The value of a credential-named key (or of `value` next to a
@@ -401,7 +401,7 @@ pub enum Why {
 
 /// A sensitive value of an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub(crate) struct Found {
     /// JSON pointer of the scalar.
     pub pointer: String,
     pub why: Why,
@@ -410,11 +410,11 @@ pub struct Found {
 }
 
 /// The annotation `kubectl apply` keeps the whole object in, secrets included.
-pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+pub(crate) const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Every sensitive scalar of a Kubernetes object (a `List`'s items each as
 /// objects of their own), sorted by pointer.
-pub fn in_object(v: &Json) -> Vec<Found> {
+pub(crate) fn in_object(v: &Json) -> Vec<Found> {
     let mut out = Vec::new();
     root(v, &mut String::new(), &mut out);
     out.sort_by(|a, b| a.pointer.cmp(&b.pointer));

@@ -161,7 +161,7 @@ impl Diagnostic {
 
 /// Sorts by file, position, code and message, and drops exact repeats, so the
 /// same input always prints the same list in the same order.
-pub fn sort(diags: &mut Vec<Diagnostic>) {
+pub(crate) fn sort(diags: &mut Vec<Diagnostic>) {
     diags.sort_by_cached_key(|d| d.sort_key());
     diags.dedup_by(|a, b| {
         a.sort_key() == b.sort_key()
@@ -232,7 +232,7 @@ pub fn render(diags: &[Diagnostic], format: Format, color: bool) -> String {
 }
 
 /// The summary line that ends a human report, like cargo's.
-pub fn summary(diags: &[Diagnostic]) -> Option<String> {
+pub(crate) fn summary(diags: &[Diagnostic]) -> Option<String> {
     let errors = count_errors(diags);
     let warnings = diags.len() - errors;
     let mut files: Vec<&str> = diags
@@ -278,7 +278,7 @@ pub fn is_hidden(c: char) -> bool {
 
 /// Text from the input as it is shown: every [hidden](is_hidden) character
 /// as a Rust escape (`\u{1b}`, `\u{d}`, `\u{202e}`), everything else as is.
-pub fn escape(s: &str) -> Cow<'_, str> {
+pub(crate) fn escape(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_hidden) {
         return Cow::Borrowed(s);
     }
@@ -291,7 +291,7 @@ pub fn escape(s: &str) -> Cow<'_, str> {
 
 /// A help text as it is shown: like [`escape`], but its line breaks stay,
 /// since a help may show a few lines of YAML to write.
-pub fn escape_help(s: &str) -> Cow<'_, str> {
+pub(crate) fn escape_help(s: &str) -> Cow<'_, str> {
     if !s.chars().any(|c| is_hidden(c) && c != '\n') {
         return Cow::Borrowed(s);
     }
@@ -308,7 +308,7 @@ fn push_shown(out: &mut String, c: char) {
 
 /// The widest a snippet line is shown, in columns; a longer line is clipped
 /// around its label, with `…` where text was cut.
-pub const SNIPPET_WIDTH: usize = 120;
+pub(crate) const SNIPPET_WIDTH: usize = 120;
 /// How many columns a snippet line keeps before the label when it is clipped.
 const CLIP_BEFORE: usize = 40;
 /// Tab stops in snippets, as miette draws them.
@@ -735,16 +735,16 @@ fn json(diags: &[Diagnostic]) -> String {
 
 /// Escaping for GitHub Actions workflow commands, shared by every command
 /// that prints annotations.
-pub mod github_escape {
+pub(crate) mod github_escape {
     /// A command's message: `%`, CR and LF are escaped.
-    pub fn data(s: &str) -> String {
+    pub(crate) fn data(s: &str) -> String {
         s.replace('%', "%25")
             .replace('\r', "%0D")
             .replace('\n', "%0A")
     }
 
     /// A property value (`file=`, `title=`): also `:` and `,`.
-    pub fn prop(s: &str) -> String {
+    pub(crate) fn prop(s: &str) -> String {
         data(s).replace(':', "%3A").replace(',', "%2C")
     }
 }

@@ -27,26 +27,95 @@
 //! - [`credentials`] tells credentials by name and by shape, for validation, rendering and diff alike.
 //! - [`progress`] draws the progress line of long runs on a terminal.
 //! - [`diag`] holds findings as data and renders them (human, JSON, GitHub).
+//!
+//! The public surface is [`run`] (what the binary calls) and [`testing`]
+//! (what the integration tests and the fuzz target drive); every module is
+//! private and `unreachable_pub` keeps their items `pub(crate)`.
 
-pub mod app;
+mod app;
 mod cli;
-pub mod cmd;
-pub mod codes;
-pub mod credentials;
-pub mod diag;
-pub mod emit;
-pub mod load;
-pub mod model;
-pub mod normalize;
-pub mod placeholder;
-pub mod policy;
-pub mod progress;
-pub mod render;
-pub mod resource_types;
+mod cmd;
+mod codes;
+mod credentials;
+mod diag;
+mod emit;
+mod load;
+mod model;
+mod normalize;
+mod placeholder;
+mod policy;
+mod progress;
+mod render;
+mod resource_types;
 mod run;
-pub mod source;
-pub mod validate;
-pub mod workspace;
-pub mod yaml_emit;
+mod source;
+mod validate;
+mod workspace;
+mod yaml_emit;
 
 pub use run::run;
+
+/// What the integration tests (`tests/it/`) and the fuzz target (`fuzz/`)
+/// drive directly, beside the binary. Not a stable interface: it is as small
+/// as they need, and `unreachable_pub` keeps every other item `pub(crate)`.
+#[doc(hidden)]
+pub mod testing {
+    pub mod app {
+        pub use crate::app::{compile, render_in_memory, Compiled, Fault, Inputs, DEFAULT_CONFIG};
+    }
+    pub mod cmd {
+        pub mod check {
+            pub use crate::cmd::check::finding;
+        }
+    }
+    pub mod codes {
+        pub use crate::codes::{Code, CODES};
+    }
+    pub mod credentials {
+        pub use crate::credentials::is_credential_name;
+    }
+    pub mod diag {
+        pub use crate::diag::{count_errors, is_hidden, render, Diagnostic, Format, Severity};
+    }
+    pub mod emit {
+        pub use crate::emit::{is_contained, survey, InMemory, OutFile, Scope};
+        pub mod check {
+            pub use crate::emit::check::Drift;
+        }
+        pub mod header {
+            pub use crate::emit::header::MARK;
+        }
+        pub mod write {
+            pub use crate::emit::write::apply;
+        }
+    }
+    pub mod load {
+        pub use crate::load::{parse, Documents, Node};
+    }
+    pub mod model {
+        pub use crate::model::Platform;
+    }
+    pub mod normalize {
+        pub use crate::normalize::{slow_reads, Doc};
+        pub mod fast {
+            pub use crate::normalize::fast::parse;
+        }
+    }
+    pub mod placeholder {
+        pub use crate::placeholder::connection_keys;
+    }
+    pub mod policy {
+        pub use crate::policy::{check, Rule, RULES};
+    }
+    pub mod render {
+        pub use crate::render::Blueprints;
+    }
+    pub mod source {
+        pub use crate::source::Source;
+    }
+    pub mod validate {
+        pub mod semantic {
+            pub use crate::validate::semantic::resource_parameters;
+        }
+    }
+}

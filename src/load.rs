@@ -34,7 +34,7 @@ use crate::source::{Source, SourceRef, Span};
 /// and every problem of size or encoding (too large, UTF-16, not UTF-8,
 /// binary, a byte-order mark) as a diagnostic on the file. An `Err` is a
 /// fault of the environment (the file cannot be read), with its message.
-pub fn read(
+pub(crate) fn read(
     path: &Path,
     name: String,
     limit: u64,
@@ -147,21 +147,21 @@ pub fn read(
 
 /// The deepest nesting accepted. Real specs nest about 6 levels; rendered
 /// dashboards about 10.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// The most values one file may hold after aliases are expanded.
-pub const MAX_NODES: usize = 200_000;
+pub(crate) const MAX_NODES: usize = 200_000;
 /// The least text (keys and strings) a file may expand to through aliases:
 /// four times the default `spec.limits.maxFileSize`, a thousand times a real
 /// spec. A larger file may expand to [`EXPANSION_FACTOR`] times its own size.
-pub const MIN_EXPANSION: usize = 4 * 1024 * 1024;
+pub(crate) const MIN_EXPANSION: usize = 4 * 1024 * 1024;
 /// How many times its own size a file may expand to through aliases.
-pub const EXPANSION_FACTOR: usize = 4;
+pub(crate) const EXPANSION_FACTOR: usize = 4;
 
 /// The most text (bytes of keys and strings, each counted every time an alias
 /// repeats it) a file of `len` bytes may hold after aliases are expanded. A
 /// file without aliases stays far below it: its text is at most its size
 /// (one and a half times with escapes such as `\L`).
-pub fn expansion_budget(len: usize) -> usize {
+pub(crate) fn expansion_budget(len: usize) -> usize {
     MIN_EXPANSION.max(len.saturating_mul(EXPANSION_FACTOR))
 }
 /// Mappings up to this size find duplicate keys by scanning.
@@ -307,7 +307,7 @@ pub enum Documents {
 }
 
 /// Parses one input file that must hold exactly one mapping.
-pub fn load_mapping(src: &SourceRef, what: &str) -> (Option<Node>, Vec<Diagnostic>) {
+pub(crate) fn load_mapping(src: &SourceRef, what: &str) -> (Option<Node>, Vec<Diagnostic>) {
     let (mut docs, mut diags) = parse(src, Documents::One);
     if !diags.is_empty() {
         return (None, diags);

@@ -29,7 +29,7 @@ use crate::source::SourceRef;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PlatformFile {
+pub(crate) struct PlatformFile {
     /// The schema's `const`s (`paved.dev/v1`, `Platform`), named because the
     /// struct denies unknown fields; optional, so that a test can build a
     /// platform from a bare `{metadata, spec}`.
@@ -43,7 +43,7 @@ pub struct PlatformFile {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct PlatformMeta {
+pub(crate) struct PlatformMeta {
     pub name: String,
 }
 
@@ -403,10 +403,15 @@ impl Platform {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AppFile {
+pub(crate) struct AppFile {
     /// `paved.dev/v1` and `Application`, as for [`PlatformFile`].
+    #[allow(
+        dead_code,
+        reason = "read by serde so that the model takes every schema property; the schema checks the values"
+    )]
     #[serde(default)]
     pub api_version: String,
+    #[allow(dead_code, reason = "as `api_version`")]
     #[serde(default)]
     pub kind: String,
     pub metadata: AppMeta,
@@ -1004,7 +1009,7 @@ pub struct ResolvedEnvironment {
 
 /// Resolves every service in every environment it runs in, in a stable order:
 /// environments as the platform lists them, services by name.
-pub fn resolve(platform: &Platform, services: &[Service]) -> Vec<Instance> {
+pub(crate) fn resolve(platform: &Platform, services: &[Service]) -> Vec<Instance> {
     let mut sorted: Vec<&Service> = services.iter().collect();
     sorted.sort_by(|a, b| a.name().cmp(b.name()));
     // The dependency graph both ways, indexed once: resolving stays linear in
@@ -1035,7 +1040,7 @@ struct Graph<'a> {
     dependents: std::collections::HashMap<&'a str, Vec<&'a Service>>,
 }
 
-pub fn namespace_of(env: &EnvironmentConfig, service: &str) -> String {
+pub(crate) fn namespace_of(env: &EnvironmentConfig, service: &str) -> String {
     format!("{}{service}", env.namespace_prefix)
 }
 
@@ -1314,7 +1319,7 @@ fn fallback_compute() -> Compute {
 }
 
 /// `250m` × 2 → `500m`; `1` × 2 → `2`.
-pub fn scale_cpu(cpu: &str, factor: f64) -> String {
+pub(crate) fn scale_cpu(cpu: &str, factor: f64) -> String {
     let milli = match cpu.strip_suffix('m') {
         Some(m) => m.parse::<f64>().unwrap_or(0.0),
         None => cpu.parse::<f64>().unwrap_or(0.0) * 1000.0,
@@ -1328,7 +1333,7 @@ pub fn scale_cpu(cpu: &str, factor: f64) -> String {
 }
 
 /// `256Mi` × 1 → `256Mi`; `256Mi` × 1.5 → `384Mi`.
-pub fn scale_memory(mem: &str, factor: f64) -> String {
+pub(crate) fn scale_memory(mem: &str, factor: f64) -> String {
     if (factor - 1.0).abs() < f64::EPSILON {
         return mem.to_string();
     }
@@ -1463,14 +1468,14 @@ fn resolve_security(spec: &AppSpec) -> ResolvedSecurity {
 }
 
 /// The tag of an image reference (`ghcr.io/a/b:1.2` → `1.2`), if it has one.
-pub fn image_tag(image: &str) -> Option<&str> {
+pub(crate) fn image_tag(image: &str) -> Option<&str> {
     let without_digest = image.split('@').next().unwrap_or(image);
     let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
     last.split_once(':').map(|(_, t)| t)
 }
 
 /// A valid Kubernetes label value: at most 63 of `[A-Za-z0-9._-]`, alphanumeric at both ends.
-pub fn is_label_value(v: &str) -> bool {
+pub(crate) fn is_label_value(v: &str) -> bool {
     v.len() <= 63
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))

@@ -11,12 +11,12 @@
 pub use crate::resource_types::connection_keys;
 
 /// The name of the Secret holding a resource's connection details.
-pub fn connection_secret(resource: &str) -> String {
+pub(crate) fn connection_secret(resource: &str) -> String {
     format!("{resource}-connection")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
+pub(crate) enum Piece {
     Text(String),
     /// A placeholder: its dotted path and its byte range in the value (`${` to `}`).
     Ref {
@@ -27,14 +27,14 @@ pub enum Piece {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyntaxError {
+pub(crate) struct SyntaxError {
     pub start: usize,
     pub end: usize,
     pub message: String,
 }
 
 /// Splits a value into literal text and placeholders.
-pub fn parse(value: &str) -> Result<Vec<Piece>, SyntaxError> {
+pub(crate) fn parse(value: &str) -> Result<Vec<Piece>, SyntaxError> {
     let mut pieces = Vec::new();
     let mut text = String::new();
     let mut rest = value;

@@ -19,13 +19,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How long a run may take before a progress line appears.
-pub const DELAY: Duration = Duration::from_millis(400);
+pub(crate) const DELAY: Duration = Duration::from_millis(400);
 const TICK: Duration = Duration::from_millis(100);
 
 static PHASE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Names what the run is doing now (shown only while a [`Progress`] is active).
-pub fn phase(text: impl Into<String>) {
+pub(crate) fn phase(text: impl Into<String>) {
     if let Ok(mut p) = PHASE.lock() {
         if p.is_some() {
             *p = Some(text.into());
@@ -34,19 +34,19 @@ pub fn phase(text: impl Into<String>) {
 }
 
 /// An active progress line; erased when dropped.
-pub struct Progress {
+pub(crate) struct Progress {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Progress {
     /// Does nothing when `enabled` is false.
-    pub fn start(enabled: bool, first: &str) -> Progress {
+    pub(crate) fn start(enabled: bool, first: &str) -> Progress {
         Progress::start_on(enabled, first, DELAY, Box::new(std::io::stderr()))
     }
 
     /// Like `start`, drawing on `out` after `delay` (for tests).
-    pub fn start_on(
+    pub(crate) fn start_on(
         enabled: bool,
         first: &str,
         delay: Duration,

@@ -20,12 +20,16 @@
 
 /// One kind of managed resource.
 #[derive(Debug)]
-pub struct ResourceType {
+pub(crate) struct ResourceType {
     /// The `type` value in platform.yaml, and the key in paved.yaml
     /// `networkPolicy.resources`.
     pub name: &'static str,
     /// What it is, in a word or two, as the schema's description of `type`
     /// puts it in parentheses: "postgresql (database)".
+    #[allow(
+        dead_code,
+        reason = "the docs' word for the type; tests hold the schemas and docs to it"
+    )]
     pub summary: &'static str,
     /// The `spec.resources` fields it takes besides `type`, in the order its
     /// Crossplane XR carries them. Any other field is the error
@@ -41,7 +45,7 @@ pub struct ResourceType {
 }
 
 /// Every resource type, in the order the schemas list them.
-pub static RESOURCE_TYPES: &[ResourceType] = &[
+pub(crate) static RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType {
         name: "postgresql",
         summary: "database",
@@ -73,11 +77,11 @@ pub static RESOURCE_TYPES: &[ResourceType] = &[
 ];
 
 /// The network every default egress allowance opens.
-pub const DEFAULT_EGRESS_CIDR: &str = "10.0.0.0/8";
+pub(crate) const DEFAULT_EGRESS_CIDR: &str = "10.0.0.0/8";
 
 /// The type named `name`, if there is one. Validated input always names one:
 /// both schemas enumerate the names of [`RESOURCE_TYPES`].
-pub fn get(name: &str) -> Option<&'static ResourceType> {
+pub(crate) fn get(name: &str) -> Option<&'static ResourceType> {
     RESOURCE_TYPES.iter().find(|t| t.name == name)
 }
 

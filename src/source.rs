@@ -56,7 +56,7 @@ pub struct Source {
 }
 
 /// A shared handle on a [`Source`]; diagnostics and nodes keep one.
-pub type SourceRef = Arc<Source>;
+pub(crate) type SourceRef = Arc<Source>;
 
 impl Source {
     pub fn new(path: impl Into<PathBuf>, name: impl Into<String>, text: String) -> SourceRef {
@@ -156,7 +156,7 @@ fn line_starts(text: &str) -> Vec<usize> {
 }
 
 /// Shows `path` relative to `base` when it is inside it, with `/` separators.
-pub fn display_path(path: &Path, base: &Path) -> String {
+pub(crate) fn display_path(path: &Path, base: &Path) -> String {
     let shown = path.strip_prefix(base).unwrap_or(path);
     let mut out = String::new();
     for (i, part) in shown.components().enumerate() {

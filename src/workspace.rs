@@ -26,12 +26,12 @@
 
 use std::path::{Component, Path, PathBuf};
 
-pub const SPEC_FILE: &str = "platform.yaml";
-pub const CONFIG_FILE: &str = "paved.yaml";
+pub(crate) const SPEC_FILE: &str = "platform.yaml";
+pub(crate) const CONFIG_FILE: &str = "paved.yaml";
 
 /// What a command asked for.
 #[derive(Debug, Clone, Default)]
-pub struct Request {
+pub(crate) struct Request {
     /// Paths selecting services; empty means the current folder.
     pub paths: Vec<PathBuf>,
     pub config: Option<PathBuf>,
@@ -44,7 +44,7 @@ pub struct Request {
 }
 
 /// The output folder when none is given, relative to the workspace root.
-pub const DEFAULT_OUT: &str = "rendered";
+pub(crate) const DEFAULT_OUT: &str = "rendered";
 
 /// One spec of the workspace.
 #[derive(Debug, Clone)]
@@ -136,7 +136,7 @@ impl Workspace {
     }
 }
 
-pub fn selects(selection: Option<&[String]>, rel: &str) -> bool {
+pub(crate) fn selects(selection: Option<&[String]>, rel: &str) -> bool {
     match selection {
         None => true,
         Some(prefixes) => prefixes
@@ -147,7 +147,7 @@ pub fn selects(selection: Option<&[String]>, rel: &str) -> bool {
 
 /// Finds the workspace for a request. An `Err` is a fault of the request
 /// (exit 2), worded for the user.
-pub fn open(req: &Request) -> Result<Workspace, String> {
+pub(crate) fn open(req: &Request) -> Result<Workspace, String> {
     let cwd = std::env::current_dir()
         .and_then(|c| c.canonicalize())
         .map_err(|e| format!("cannot read the current folder: {e}"))?;
@@ -447,7 +447,7 @@ fn is_generated(path: &Path) -> bool {
 
 /// The platform config that applies to a spec in `dir` (which may not exist
 /// yet): the nearest `paved.yaml` at or above it, up to the Git top-level.
-pub fn config_for(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn config_for(dir: &Path) -> Option<PathBuf> {
     let abs = std::env::current_dir().ok()?.join(dir);
     let existing = abs.ancestors().find(|a| a.is_dir())?.canonicalize().ok()?;
     find_config(&existing)
@@ -498,7 +498,7 @@ fn git_top(dir: &Path) -> Option<PathBuf> {
 }
 
 /// A path with `/` separators; empty for the folder itself.
-pub fn slash(p: &Path) -> String {
+pub(crate) fn slash(p: &Path) -> String {
     let parts: Vec<String> = p
         .components()
         .filter_map(|c| match c {
@@ -510,7 +510,7 @@ pub fn slash(p: &Path) -> String {
 }
 
 /// An absolute `path` as shown to people: relative to the current folder.
-pub fn shown_from_cwd(path: &Path) -> String {
+pub(crate) fn shown_from_cwd(path: &Path) -> String {
     match std::env::current_dir().and_then(|c| c.canonicalize()) {
         Ok(cwd) if path.is_absolute() => relative(path, &cwd),
         _ => slash(path),
@@ -519,7 +519,7 @@ pub fn shown_from_cwd(path: &Path) -> String {
 
 /// `path` relative to `base` (both absolute), with `..` where needed and
 /// `/` separators; `.` for the same folder.
-pub fn relative(path: &Path, base: &Path) -> String {
+pub(crate) fn relative(path: &Path, base: &Path) -> String {
     let p: Vec<Component> = path.components().collect();
     let b: Vec<Component> = base.components().collect();
     let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
@@ -542,7 +542,7 @@ pub fn relative(path: &Path, base: &Path) -> String {
 
 /// A name as shown to people: control characters and bidi controls
 /// escaped by the one rule diagnostics use ([`crate::diag::escape`]).
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     crate::diag::escape(s).into_owned()
 }
 

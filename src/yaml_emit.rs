@@ -52,7 +52,7 @@ const STEP: usize = 2;
 const MAX_IMPLICIT_KEY_LEN: usize = 1000;
 
 /// Appends `value` as one YAML document (no `---`, ends with a newline) to `out`.
-pub fn emit(value: &Value, out: &mut String) {
+pub(crate) fn emit(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) if !map.is_empty() => write_map(map, 0, false, out),
         Value::Array(seq) if !seq.is_empty() => write_seq(seq, 0, false, out),
@@ -68,7 +68,7 @@ pub fn emit(value: &Value, out: &mut String) {
 /// these readers would misread. Quoting a string that did not need it costs
 /// two characters; failing to quote one silently changes a manifest.
 #[must_use]
-pub fn needs_quotes(s: &str) -> bool {
+pub(crate) fn needs_quotes(s: &str) -> bool {
     let bytes = s.as_bytes();
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         // The empty plain scalar is null.

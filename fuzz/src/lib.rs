@@ -26,11 +26,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use paved::app::{self, Inputs};
-use paved::diag::{count_errors, is_hidden, Format};
-use paved::emit::is_contained;
-use paved::load::{self, Documents};
-use paved::source::Source;
+use paved::testing::app::{self, Inputs};
+use paved::testing::diag::{count_errors, is_hidden, Format};
+use paved::testing::emit::is_contained;
+use paved::testing::load::{self, Documents};
+use paved::testing::source::Source;
 
 /// One scratch folder per process, reused by every run (the inputs are
 /// rewritten each time), so the harness reads files like the CLI does.
@@ -123,7 +123,7 @@ pub fn run(data: &[u8]) {
         }
     }
     for format in [Format::Human, Format::Json, Format::Github] {
-        let text = paved::diag::render(&diags, format, false);
+        let text = paved::testing::diag::render(&diags, format, false);
         assert!(
             !text.chars().any(|ch| is_hidden(ch) && ch != '\n'),
             "a control character reached the {format:?} report raw"
@@ -140,7 +140,7 @@ pub fn run(data: &[u8]) {
             f.path
         );
         assert!(
-            f.content.starts_with(paved::emit::header::MARK),
+            f.content.starts_with(paved::testing::emit::header::MARK),
             "{}: no header",
             f.path
         );
@@ -157,7 +157,7 @@ pub fn run(data: &[u8]) {
 }
 
 fn fast_reader_agrees(text: &str) {
-    let Some(fast) = paved::normalize::fast::parse(text) else {
+    let Some(fast) = paved::testing::normalize::fast::parse(text) else {
         return;
     };
     let src = Source::virtual_file("fuzz.yaml", text.to_string());

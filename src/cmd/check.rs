@@ -13,9 +13,9 @@ use crate::source::{Source, Span};
 use crate::workspace::escape;
 
 /// Diff lines shown per stale file; the rest is summarised in one line.
-pub const MAX_DIFF_LINES: usize = 40;
+pub(crate) const MAX_DIFF_LINES: usize = 40;
 
-pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
+pub(crate) fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
     let progress = app::progress(out, "rendering in memory");
     let mut c = app::compile(inputs, true)?;
     c.describe(out);
@@ -102,7 +102,7 @@ fn interrupted(what: &str, dir: &str, fix: &str, format: Format) -> String {
 
 /// The `paved render` command that makes the folder match, with the user's own
 /// paths and config, quoted for a shell.
-pub fn fix_command(inputs: &Inputs) -> String {
+pub(crate) fn fix_command(inputs: &Inputs) -> String {
     let mut cmd = String::from("paved render");
     for p in &inputs.paths {
         cmd.push(' ');
@@ -146,7 +146,7 @@ fn explain(d: &Drift) -> String {
     }
 }
 
-pub fn human(drift: &[Drift], dir: &str, fix: &str) -> String {
+pub(crate) fn human(drift: &[Drift], dir: &str, fix: &str) -> String {
     let mut text = String::new();
     for d in drift {
         text.push_str(&format!(

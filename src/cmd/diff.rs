@@ -17,7 +17,7 @@ use crate::emit::diff::{self as semantic, Options};
 use crate::emit::OutFile;
 
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// OLD_DIR NEW_DIR, or with `base` the spec paths.
     pub paths: Vec<PathBuf>,
     pub base: Option<String>,
@@ -31,7 +31,7 @@ pub struct Settings {
     pub show_secrets: bool,
 }
 
-pub fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
+pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
     let ((old, new), (old_side, new_side)) = match &s.base {
         None => {
             let shown = |i: usize| {
@@ -101,7 +101,7 @@ fn folders(s: &Settings) -> Result<Sides, Fault> {
 /// The largest manifest file `diff` reads (a generated file is a few KiB).
 const MAX_MANIFEST: u64 = 16 << 20;
 
-pub fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
+pub(crate) fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
     let meta = std::fs::metadata(dir)
         .map_err(|_| Fault(format!("no such file or folder: `{}`", dir.display())))?;
     if !meta.is_dir() {

@@ -14,7 +14,7 @@ use crate::validate::schema::{self, did_you_mean, Kind};
 
 /// What `explain` found about one field.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Field {
+pub(crate) struct Field {
     /// As asked, normalised: `spec.ports[].port`.
     pub path: String,
     pub type_name: String,
@@ -32,7 +32,7 @@ pub struct Field {
 
 /// Prints the explanation of a field or a code. Unknown ones are usage
 /// errors (exit 2) with a suggestion.
-pub fn run(topic: Option<&str>, platform: bool, json: bool) -> Result<bool, Fault> {
+pub(crate) fn run(topic: Option<&str>, platform: bool, json: bool) -> Result<bool, Fault> {
     let topic = topic.unwrap_or("").trim();
     if topic.contains("::") {
         let Some(c) = codes::lookup(topic) else {
@@ -65,7 +65,7 @@ pub fn run(topic: Option<&str>, platform: bool, json: bool) -> Result<bool, Faul
 
 /// Prints every registered code with its title (`paved explain --list`), in
 /// the registry's order (by stage), or as a JSON array of full entries.
-pub fn list(json: bool) -> Result<bool, Fault> {
+pub(crate) fn list(json: bool) -> Result<bool, Fault> {
     app::print_stdout(&list_text(json))?;
     Ok(true)
 }
@@ -85,7 +85,7 @@ fn list_text(json: bool) -> String {
     }
 }
 
-pub fn code_text(c: &codes::Code) -> String {
+pub(crate) fn code_text(c: &codes::Code) -> String {
     let indent = |s: &str| {
         s.lines()
             .map(|l| {
@@ -153,7 +153,7 @@ fn first_sentence(s: &str) -> String {
 
 /// A type in words: `string`, `integer`, `[]object`, `map[string]object`,
 /// `"auto" | integer`.
-pub fn type_name(root: &Json, s: &Json) -> String {
+pub(crate) fn type_name(root: &Json, s: &Json) -> String {
     let r = resolve(root, s);
     if let Some(c) = get(root, s, "const") {
         return c.to_string();
@@ -259,7 +259,7 @@ fn segments(path: &str) -> Vec<String> {
 }
 
 /// Looks a field up in the schema of `kind`.
-pub fn field(kind: Kind, path: &str) -> Result<Field, String> {
+pub(crate) fn field(kind: Kind, path: &str) -> Result<Field, String> {
     let root = schema::schema_json(kind);
     let file = match kind {
         Kind::Application => "platform.yaml",
@@ -418,7 +418,7 @@ fn yaml_value(v: &Json) -> String {
     }
 }
 
-pub fn field_text(f: &Field, kind: Kind) -> String {
+pub(crate) fn field_text(f: &Field, kind: Kind) -> String {
     let file = match kind {
         Kind::Application => "platform.yaml",
         Kind::Platform => "paved.yaml",
@@ -491,7 +491,7 @@ fn field_json(f: &Field) -> String {
 }
 
 /// `paved schema`: the embedded schema, byte for byte.
-pub fn schema(platform: bool) -> Result<bool, Fault> {
+pub(crate) fn schema(platform: bool) -> Result<bool, Fault> {
     app::print_stdout(if platform {
         schema::PAVED_SCHEMA
     } else {

@@ -22,7 +22,7 @@ use crate::source::Source;
 use crate::workspace::{CONFIG_FILE, SPEC_FILE};
 
 /// A temporary folder holding part of a revision's tree; removed on drop.
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub dir: PathBuf,
     /// The full commit id the snapshot was taken from.
     pub commit: String,
@@ -58,7 +58,7 @@ fn git(cwd: &Path, args: &[&str]) -> Result<Vec<u8>, Fault> {
 }
 
 /// The top folder of the work tree that holds `cwd`.
-pub fn toplevel(cwd: &Path) -> Result<PathBuf, Fault> {
+pub(crate) fn toplevel(cwd: &Path) -> Result<PathBuf, Fault> {
     let out = run(cwd, &["rev-parse", "--show-toplevel"])?;
     if !out.status.success() {
         return Err(Fault(format!(
@@ -77,7 +77,7 @@ struct Entry {
 
 /// Extracts what rendering needs from `reference` into a new temporary folder.
 /// `extra` are repository-relative paths to take as well (e.g. `--config`).
-pub fn snapshot(top: &Path, reference: &str, extra: &[String]) -> Result<Snapshot, Fault> {
+pub(crate) fn snapshot(top: &Path, reference: &str, extra: &[String]) -> Result<Snapshot, Fault> {
     if reference.starts_with('-') {
         return Err(Fault(format!("`{reference}` is not a Git revision")));
     }

@@ -10,7 +10,7 @@ use crate::model::Service;
 
 /// The graph as data: sorted, so the drawing is the same on every run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Graph {
+pub(crate) struct Graph {
     /// name, type, owner
     pub services: Vec<(String, String, String)>,
     /// service, resource name, resource type
@@ -19,7 +19,7 @@ pub struct Graph {
     pub depends: Vec<(String, String)>,
 }
 
-pub fn build(services: &[Service]) -> Graph {
+pub(crate) fn build(services: &[Service]) -> Graph {
     let mut g = Graph::default();
     for s in services {
         g.services.push((
@@ -45,7 +45,7 @@ pub fn build(services: &[Service]) -> Graph {
 }
 
 /// Draws the graph in `format`: `mermaid`, `dot` or `json`.
-pub fn run(inputs: &Inputs, format: Format, out: &Output) -> Result<bool, Fault> {
+pub(crate) fn run(inputs: &Inputs, format: Format, out: &Output) -> Result<bool, Fault> {
     let c = app::compile(inputs, false)?;
     let diags = c.selected_diags();
     app::report(&diags, out);
@@ -68,7 +68,7 @@ fn id(prefix: &str, parts: &[&str]) -> String {
     format!("{prefix}_{}", parts.join("__").replace('-', "_"))
 }
 
-pub fn mermaid(g: &Graph) -> String {
+pub(crate) fn mermaid(g: &Graph) -> String {
     let mut s = String::from("flowchart LR\n");
     for (name, kind, owner) in &g.services {
         let _ = writeln!(
@@ -103,7 +103,7 @@ pub fn mermaid(g: &Graph) -> String {
     s
 }
 
-pub fn dot(g: &Graph) -> String {
+pub(crate) fn dot(g: &Graph) -> String {
     let mut s = String::from(
         "digraph paved {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n",
     );
@@ -132,7 +132,7 @@ pub fn dot(g: &Graph) -> String {
     s
 }
 
-pub fn json(g: &Graph) -> String {
+pub(crate) fn json(g: &Graph) -> String {
     let v = serde_json::json!({
         "services": g.services.iter().map(|(n, t, o)| serde_json::json!({"name": n, "type": t, "owner": o})).collect::<Vec<_>>(),
         "resources": g.resources.iter().map(|(s, n, t)| serde_json::json!({"service": s, "name": n, "type": t})).collect::<Vec<_>>(),

@@ -12,14 +12,14 @@ use crate::model::Platform;
 use crate::workspace::SPEC_FILE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Service,
     Worker,
     Cronjob,
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Service => "service",
             Kind::Worker => "worker",
@@ -30,9 +30,9 @@ impl Kind {
 
 /// Where editors fetch the schema for completion and inline errors (the
 /// schema's `$id`); `paved schema` prints the same file for offline use.
-pub const SCHEMA_URL: &str = "https://paved.dev/schemas/platform.v1.schema.json";
+pub(crate) const SCHEMA_URL: &str = "https://paved.dev/schemas/platform.v1.schema.json";
 
-pub fn run(name: &str, kind: Kind, dir: &Path, out: &Output) -> Result<bool, Fault> {
+pub(crate) fn run(name: &str, kind: Kind, dir: &Path, out: &Output) -> Result<bool, Fault> {
     check_name(name)?;
     let target = dir.join(SPEC_FILE);
     if std::fs::symlink_metadata(&target).is_ok() {
@@ -90,7 +90,7 @@ fn platform_for(dir: &Path) -> Option<Platform> {
 }
 
 /// The scaffold's text.
-pub fn template(name: &str, kind: Kind, platform: Option<&Platform>) -> String {
+pub(crate) fn template(name: &str, kind: Kind, platform: Option<&Platform>) -> String {
     let registry = platform
         .and_then(|p| p.allowed_registries.first())
         .map(|r| r.trim_end_matches('/').to_string())

@@ -9,19 +9,19 @@
 //! only through `emit::write` (`render`) and by `init` (its one new file,
 //! never over an existing one).
 
-pub mod check;
-pub mod diff;
-pub mod explain;
-pub mod git;
-pub mod graph;
-pub mod init;
-pub mod policy;
-pub mod render;
-pub mod validate;
+pub(crate) mod check;
+pub(crate) mod diff;
+pub(crate) mod explain;
+pub(crate) mod git;
+pub(crate) mod graph;
+pub(crate) mod init;
+pub(crate) mod policy;
+pub(crate) mod render;
+pub(crate) mod validate;
 
 /// Quotes a command-line argument for a POSIX shell when it needs it, so a
 /// printed command can be pasted as is.
-pub fn shell_quote(arg: &str) -> String {
+pub(crate) fn shell_quote(arg: &str) -> String {
     if !arg.is_empty()
         && arg
             .chars()

@@ -7,7 +7,7 @@ use crate::app::{self, Fault, Inputs, Output};
 use crate::diag::Format;
 use crate::policy::Listing;
 
-pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
+pub(crate) fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
     for p in &inputs.paths {
         if std::fs::metadata(p).is_err() {
             return Err(Fault(format!(

@@ -12,11 +12,16 @@ use crate::app::{self, Fault, Inputs, Output};
 use crate::emit::{self, write, Planned};
 
 /// The output folder `-`: write a stream on stdout instead.
-pub fn is_stdout(dir: &Path) -> bool {
+pub(crate) fn is_stdout(dir: &Path) -> bool {
     dir.as_os_str() == "-"
 }
 
-pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Result<bool, Fault> {
+pub(crate) fn run(
+    inputs: &Inputs,
+    to_stdout: bool,
+    dry_run: bool,
+    out: &Output,
+) -> Result<bool, Fault> {
     let start = Instant::now();
     let progress = app::progress(out, "discovering specs");
     let mut c = app::compile(inputs, true)?;
@@ -167,7 +172,7 @@ pub fn run(inputs: &Inputs, to_stdout: bool, dry_run: bool, out: &Output) -> Res
 }
 
 /// Locks the output folder, saying so when another run holds it.
-pub fn lock(dir: &Path, exclusive: bool, out: &Output) -> Result<write::Lock, Fault> {
+pub(crate) fn lock(dir: &Path, exclusive: bool, out: &Output) -> Result<write::Lock, Fault> {
     let shown = dir.display().to_string();
     write::lock(dir, exclusive, &|| {
         app::status(

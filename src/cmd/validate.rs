@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::app::{self, Fault, Inputs, Output};
 
-pub fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
+pub(crate) fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
     let start = Instant::now();
     let c = {
         let _progress = app::progress(out, "validating");

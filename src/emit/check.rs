@@ -41,7 +41,7 @@ impl Drift {
 
 /// Every difference `survey` found, sorted by path; a unit is rendered again
 /// only when one of its files is stale, to show the diff.
-pub fn drift<P: Planned>(dir: &Path, units: &[P], survey: &Survey) -> Vec<Drift> {
+pub(crate) fn drift<P: Planned>(dir: &Path, units: &[P], survey: &Survey) -> Vec<Drift> {
     let mut out: Vec<Drift> = units
         .par_iter()
         .zip(survey.pending.par_iter())
@@ -98,7 +98,7 @@ pub fn drift<P: Planned>(dir: &Path, units: &[P], survey: &Survey) -> Vec<Drift>
 }
 
 /// A short unified diff, old (on disk) → new (rendered).
-pub fn unified(old: &str, new: &str, path: &str) -> String {
+pub(crate) fn unified(old: &str, new: &str, path: &str) -> String {
     TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(2)

@@ -30,7 +30,7 @@ use crate::source::Source;
 
 /// How a diff is computed and shown.
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub(crate) struct Options {
     /// Show the values of secrets and credential-looking fields.
     pub show_secrets: bool,
     /// Lines of context around each change.
@@ -51,7 +51,7 @@ impl Default for Options {
 /// apiVersion, kind, namespace and name; plus an occurrence number, so two
 /// copies of the same object in one environment are both kept and compared in order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Key {
+pub(crate) struct Key {
     pub environment: String,
     pub api_version: String,
     pub kind: String,
@@ -62,7 +62,7 @@ pub struct Key {
 
 impl Key {
     /// `apps/v1 Deployment orders/orders`, or `v1 Namespace orders` when cluster-wide.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let mut s = format!("{} {} ", self.api_version, self.kind);
         if !self.namespace.is_empty() {
             s.push_str(&self.namespace);
@@ -78,7 +78,7 @@ impl Key {
 
 /// One document of one side.
 #[derive(Debug, Clone)]
-pub struct Resource {
+pub(crate) struct Resource {
     pub key: Key,
     /// The file it came from, relative to its tree.
     pub path: String,
@@ -89,14 +89,14 @@ pub struct Resource {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ChangeKind {
+pub(crate) enum ChangeKind {
     Added,
     Removed,
     Changed,
 }
 
 impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Added => "added",
             ChangeKind::Removed => "removed",
@@ -115,7 +115,7 @@ impl ChangeKind {
 
 /// One resource that differs between the two sides.
 #[derive(Debug, Clone)]
-pub struct Change {
+pub(crate) struct Change {
     pub kind: ChangeKind,
     pub key: Key,
     pub environment: String,
@@ -132,7 +132,7 @@ pub struct Change {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Report {
+pub(crate) struct Report {
     /// Sorted by environment, service, then key.
     pub changes: Vec<Change>,
     pub unchanged: usize,
@@ -141,11 +141,11 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
 
-    pub fn count(&self, kind: ChangeKind) -> usize {
+    pub(crate) fn count(&self, kind: ChangeKind) -> usize {
         self.changes.iter().filter(|c| c.kind == kind).count()
     }
 }
@@ -155,7 +155,7 @@ impl Report {
 /// a file moves): they are left out. `side` names where the files are (the
 /// folder as given, or the Git revision) so that a finding says which side
 /// of the comparison it is about.
-pub fn parse(files: &[OutFile], side: &str) -> (Vec<Resource>, Vec<Diagnostic>) {
+pub(crate) fn parse(files: &[OutFile], side: &str) -> (Vec<Resource>, Vec<Diagnostic>) {
     let mut out = Vec::new();
     let mut diags = Vec::new();
     let mut seen: BTreeMap<(String, String, String, String, String), usize> = BTreeMap::new();
@@ -262,7 +262,7 @@ fn group_of(v: &Json, path: &str) -> (String, String) {
 }
 
 /// Compares two sides resource by resource.
-pub fn diff(old: &[Resource], new: &[Resource], opts: &Options) -> Report {
+pub(crate) fn diff(old: &[Resource], new: &[Resource], opts: &Options) -> Report {
     let old_by: BTreeMap<&Key, &Resource> = old.iter().map(|r| (&r.key, r)).collect();
     let new_by: BTreeMap<&Key, &Resource> = new.iter().map(|r| (&r.key, r)).collect();
     let keys: BTreeSet<&Key> = old_by.keys().chain(new_by.keys()).copied().collect();
@@ -337,7 +337,7 @@ fn sorted(v: &Json) -> Json {
 }
 
 /// The canonical YAML text of an (already sorted) value.
-pub fn canonical(v: &Json) -> String {
+pub(crate) fn canonical(v: &Json) -> String {
     let mut s = String::new();
     crate::yaml_emit::emit(v, &mut s);
     s
@@ -420,9 +420,9 @@ fn changed_fields(a: Option<&Json>, b: Option<&Json>, path: &mut String, out: &m
 // Redaction
 
 /// What a hidden value is shown as.
-pub const REDACTED: &str = "<redacted>";
+pub(crate) const REDACTED: &str = "<redacted>";
 /// What a hidden value that differs from the other side's is shown as.
-pub const REDACTED_CHANGED: &str = "<redacted, changed>";
+pub(crate) const REDACTED_CHANGED: &str = "<redacted, changed>";
 
 /// Hides sensitive values on both sides (a value is sensitive when it is on
 /// either side), keeping the fact that it changed. Which values are
@@ -541,7 +541,7 @@ fn redaction_note(c: &Change) -> Option<String> {
 
 /// Plain text for a terminal: grouped by environment and service, each
 /// resource with its changed fields and diff; coloured when asked.
-pub fn text(r: &Report, color: bool) -> String {
+pub(crate) fn text(r: &Report, color: bool) -> String {
     let paint = |code: &str, s: &str| {
         if color {
             format!("\x1b[{code}m{s}\x1b[0m")
@@ -602,11 +602,11 @@ pub fn text(r: &Report, color: bool) -> String {
 
 /// The largest markdown report, in bytes: GitHub rejects comments over
 /// 65536 characters, and a workflow may add a few lines of its own around it.
-pub const MARKDOWN_LIMIT: usize = 60_000;
+pub(crate) const MARKDOWN_LIMIT: usize = 60_000;
 
 /// The first line of the markdown report, so a CI job can find and update
 /// its earlier comment instead of adding a new one on every push.
-pub const MARKDOWN_MARKER: &str = "<!-- paved-diff -->";
+pub(crate) const MARKDOWN_MARKER: &str = "<!-- paved-diff -->";
 
 fn html(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -666,7 +666,7 @@ fn details(c: &Change, diff: &str) -> String {
 /// Markdown for a pull-request comment: a summary table, then one collapsed
 /// `<details>` per resource; never longer than `limit` bytes, with a note
 /// naming whatever had to be cut.
-pub fn markdown(r: &Report, limit: usize) -> String {
+pub(crate) fn markdown(r: &Report, limit: usize) -> String {
     let mut out = format!("{MARKDOWN_MARKER}\n### Paved: changes to rendered resources\n\n");
     if r.is_empty() {
         let _ = writeln!(out, "No changes: {}.", unchanged_line(r));
@@ -785,7 +785,7 @@ pub fn markdown(r: &Report, limit: usize) -> String {
 }
 
 /// One JSON document: a summary and every change with its fields and diff.
-pub fn json(r: &Report) -> String {
+pub(crate) fn json(r: &Report) -> String {
     let changes: Vec<Json> = r
         .changes
         .iter()
@@ -822,7 +822,8 @@ pub fn json(r: &Report) -> String {
 }
 
 /// Counts the `+`/`-` lines of a diff (for tests and summaries).
-pub fn line_counts(diff: &str) -> (usize, usize) {
+#[cfg(test)]
+pub(crate) fn line_counts(diff: &str) -> (usize, usize) {
     let plus = diff
         .lines()
         .filter(|l| l.starts_with('+') && !l.starts_with("+++"))

@@ -14,11 +14,11 @@ const TAIL: &str = ". Do not edit: change the source and run `paved render`.";
 
 /// The origin of files that reflect the whole workspace (the platform and
 /// environment blueprints' output).
-pub const PLATFORM_WIDE: &str = "paved.yaml and every platform.yaml";
+pub(crate) const PLATFORM_WIDE: &str = "paved.yaml and every platform.yaml";
 
 /// The header line for `origin`, with its line break. Control characters
 /// are escaped, so no name can end the comment and start a document.
-pub fn line(origin: &str) -> String {
+pub(crate) fn line(origin: &str) -> String {
     let mut out = String::with_capacity(FROM.len() + origin.len() + TAIL.len() + 1);
     out.push_str(FROM);
     out.push_str(&crate::diag::escape(origin));
@@ -28,7 +28,7 @@ pub fn line(origin: &str) -> String {
 }
 
 /// The origin named by a file's first line, if it is a generated header.
-pub fn origin(first_line: &str) -> Option<&str> {
+pub(crate) fn origin(first_line: &str) -> Option<&str> {
     first_line
         .trim_end_matches(['\n', '\r'])
         .strip_prefix(FROM)?

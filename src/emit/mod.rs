@@ -5,10 +5,10 @@
 //! Architecture invariant: `write` is the only module that changes the disk,
 //! and only inside the output folder.
 
-pub mod check;
-pub mod diff;
-pub mod header;
-pub mod write;
+pub(crate) mod check;
+pub(crate) mod diff;
+pub(crate) mod header;
+pub(crate) mod write;
 
 use std::collections::HashSet;
 use std::path::{Component, Path};
@@ -33,11 +33,11 @@ pub struct Digest {
 /// the length, and equal digests mean equal files for any practical purpose.
 /// It reads tens of gigabytes a second, so hashing every output costs
 /// almost nothing (SipHash cost 2% of a render, FNV 4%).
-pub fn content_hash(bytes: &[u8]) -> u128 {
+pub(crate) fn content_hash(bytes: &[u8]) -> u128 {
     xxhash_rust::xxh3::xxh3_128(bytes)
 }
 
-pub fn digest(f: &OutFile) -> Digest {
+pub(crate) fn digest(f: &OutFile) -> Digest {
     Digest {
         path: f.path.clone(),
         len: f.content.len(),
@@ -133,7 +133,7 @@ pub enum OnDisk {
 }
 
 /// What kind of thing a non-regular entry is, in words.
-pub fn special_kind(ft: std::fs::FileType) -> &'static str {
+pub(crate) fn special_kind(ft: std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt as _;
     if ft.is_symlink() {
         "a symlink"
@@ -152,7 +152,7 @@ pub fn special_kind(ft: std::fs::FileType) -> &'static str {
 
 /// Inspects `dir/d.path` without following links or opening anything but a
 /// regular file; a regular file of another length is read only for its header.
-pub fn inspect(dir: &Path, d: &Digest) -> OnDisk {
+pub(crate) fn inspect(dir: &Path, d: &Digest) -> OnDisk {
     if !is_contained(&d.path) {
         return OnDisk::Special("a path that leaves the output folder");
     }
@@ -184,7 +184,7 @@ pub fn inspect(dir: &Path, d: &Digest) -> OnDisk {
 
 /// Opens `path` only if it is a regular file (never through a link, never a
 /// FIFO that would block) and reads at most `limit` bytes of it.
-pub fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     // O_NOFOLLOW | O_NONBLOCK (Linux values): a link swapped in since the
@@ -213,7 +213,10 @@ fn first_line(path: &Path) -> Option<String> {
 /// their header names (`None` for a header Paved no longer writes), sorted.
 /// Hidden folders are not searched, links are not followed, and only the
 /// first line of each `.yaml` file is read.
-pub fn generated_files_except(dir: &Path, known: &HashSet<&str>) -> Vec<(String, Option<String>)> {
+pub(crate) fn generated_files_except(
+    dir: &Path,
+    known: &HashSet<&str>,
+) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     if !dir.is_dir() {
         return out;
@@ -248,7 +251,7 @@ pub fn generated_files_except(dir: &Path, known: &HashSet<&str>) -> Vec<(String,
 /// The services the last render recorded `name` as depending on: the
 /// `component:NAME` references of its catalog entry in `dir` (read as text,
 /// bounded, never through a link). Empty when there is none.
-pub fn recorded_dependencies(dir: &Path, name: &str) -> std::collections::BTreeSet<String> {
+pub(crate) fn recorded_dependencies(dir: &Path, name: &str) -> std::collections::BTreeSet<String> {
     let mut out = std::collections::BTreeSet::new();
     let Ok(bytes) = read_regular(&dir.join("catalog").join(format!("{name}.yaml")), 1 << 20) else {
         return out;
@@ -271,7 +274,7 @@ pub fn recorded_dependencies(dir: &Path, name: &str) -> std::collections::BTreeS
 /// spec the `selects` predicate accepts (read from each entry's header):
 /// what the last render knew of the selection, including services deleted
 /// or renamed since.
-pub fn recorded_services(dir: &Path, selects: &dyn Fn(&str) -> bool) -> Vec<String> {
+pub(crate) fn recorded_services(dir: &Path, selects: &dyn Fn(&str) -> bool) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir.join("catalog")) else {
         return Vec::new();
     };

@@ -49,17 +49,17 @@ const TMP_MARK: &str = ".paved-tmp-";
 
 /// The journal of a render that is writing; its presence after a run means
 /// that run was interrupted.
-pub const JOURNAL: &str = ".paved-incomplete";
+pub(crate) const JOURNAL: &str = ".paved-incomplete";
 
 /// A lock on an output folder, released when dropped (or when the process
 /// ends, however it ends).
 #[derive(Debug)]
-pub struct Lock(#[allow(dead_code)] fs::File);
+pub(crate) struct Lock(#[allow(dead_code)] fs::File);
 
 /// Locks `dir` (which must exist): exclusively for a writer, shared for a
 /// reader. When another run holds it, `waiting` is told once, then the call
 /// blocks until that run ends.
-pub fn lock(dir: &Path, exclusive: bool, waiting: &dyn Fn()) -> Result<Lock, WriteError> {
+pub(crate) fn lock(dir: &Path, exclusive: bool, waiting: &dyn Fn()) -> Result<Lock, WriteError> {
     let f = fs::File::open(dir).map_err(|e| {
         WriteError(format!(
             "cannot open the output folder `{}`: {e}",
@@ -86,7 +86,7 @@ pub fn lock(dir: &Path, exclusive: bool, waiting: &dyn Fn()) -> Result<Lock, Wri
 }
 
 /// What an interrupted render's journal says, if one is in `dir`.
-pub fn interrupted(dir: &Path) -> Option<String> {
+pub(crate) fn interrupted(dir: &Path) -> Option<String> {
     let bytes = super::read_regular(&dir.join(JOURNAL), 4096).ok()?;
     let text = String::from_utf8_lossy(&bytes);
     Some(crate::workspace::escape(
@@ -246,7 +246,7 @@ fn refused(dir: &Path, refusals: &[(&str, String)]) -> WriteError {
 /// Writes one file unless it already holds exactly these bytes (so its
 /// modification time is kept). Returns whether it was written. Safe to call
 /// from several threads for different files.
-pub fn write_file(dir: &Path, f: &OutFile) -> Result<bool, WriteError> {
+pub(crate) fn write_file(dir: &Path, f: &OutFile) -> Result<bool, WriteError> {
     if !is_contained(&f.path) {
         return Err(WriteError(format!(
             "refusing to write `{}`: the path leaves the output folder",
@@ -277,7 +277,7 @@ pub fn write_file(dir: &Path, f: &OutFile) -> Result<bool, WriteError> {
 }
 
 /// The output folder must be a real folder (created if only it is missing).
-pub fn prepare(dir: &Path) -> Result<(), WriteError> {
+pub(crate) fn prepare(dir: &Path) -> Result<(), WriteError> {
     match fs::symlink_metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(m) if m.file_type().is_symlink() => {

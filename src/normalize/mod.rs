@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value as Json;
 
-pub mod fast;
+pub(crate) mod fast;
 
 use crate::diag::Diagnostic;
 use crate::load::{self, Documents};
@@ -37,13 +37,17 @@ pub struct Doc {
 /// The blueprint a text was rendered from: its name (`service/deployment.yaml`)
 /// and its source, so an error can point at the blueprint line.
 #[derive(Debug, Clone, Copy)]
-pub struct Blueprint<'a> {
+pub(crate) struct Blueprint<'a> {
     pub name: &'a str,
     pub source: &'a SourceRef,
 }
 
 /// Parses and checks everything one blueprint rendered for one instance.
-pub fn documents(text: String, bp: Blueprint<'_>, what: &str) -> Result<Vec<Doc>, Vec<Diagnostic>> {
+pub(crate) fn documents(
+    text: String,
+    bp: Blueprint<'_>,
+    what: &str,
+) -> Result<Vec<Doc>, Vec<Diagnostic>> {
     // The fast path reads the usual shape of blueprint output without spans;
     // anything else, and every error, goes through the span-aware loader,
     // which reads the same values and reports problems with their place.
@@ -299,11 +303,11 @@ fn blueprint_field_line(blueprint: &Source, field: &str) -> Option<usize> {
 
 /// RFC 1123 subdomain, as Kubernetes checks object names: this is also what
 /// keeps a name from ever forming a path (`/`, `..`) in the output folder.
-pub fn is_dns_subdomain(s: &str) -> bool {
+pub(crate) fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns_label)
 }
 
-pub fn is_dns_label(s: &str) -> bool {
+pub(crate) fn is_dns_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63

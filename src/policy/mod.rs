@@ -42,8 +42,10 @@ use crate::normalize::Doc;
 use crate::source::{SourceRef, Span};
 
 use objects::{containers, excluded, pod_spec};
-pub use rules::{rule, Parameter, Rule, RULES};
+#[cfg(test)]
+use rules::rule;
 use rules::{Object, Violation};
+pub use rules::{Rule, RULES};
 
 /// The service a set of documents was rendered for, to point at its spec.
 #[derive(Clone, Copy)]
@@ -54,7 +56,7 @@ pub struct Rendered<'a> {
 
 /// Checks a spec against every enabled rule that the spec alone settles.
 /// Each finding points at the spec value at fault.
-pub fn check_spec(platform: &Platform, s: &Service) -> Vec<Diagnostic> {
+pub(crate) fn check_spec(platform: &Platform, s: &Service) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for rule in RULES.iter().filter(|r| r.enabled(platform)) {
         let Some(spec) = rule.spec else { continue };
@@ -197,7 +199,7 @@ fn anchor(source: &SourceRef, anchors: &[String], kind: &str) -> Span {
 /// `paved policy`: the platform's rules with their state and parameters.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Listing {
+pub(crate) struct Listing {
     /// The platform's name.
     pub platform: String,
     pub enforcement_action: String,
@@ -208,7 +210,7 @@ pub struct Listing {
 /// One rule as the platform config sets it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RuleStatus {
+pub(crate) struct RuleStatus {
     pub id: &'static str,
     pub code: &'static Code,
     pub kind: &'static str,
@@ -220,7 +222,7 @@ pub struct RuleStatus {
 }
 
 /// The rules, in table order, as `platform` sets them.
-pub fn listing(platform: &Platform) -> Listing {
+pub(crate) fn listing(platform: &Platform) -> Listing {
     Listing {
         platform: platform.name.clone(),
         enforcement_action: platform.policy.enforcement_action.clone(),

@@ -19,14 +19,14 @@ pub(super) struct Container<'a> {
 
 impl Container<'_> {
     /// The object part a finding names, e.g. "container `app`".
-    pub fn part(&self) -> String {
+    pub(super) fn part(&self) -> String {
         format!("container `{}`", self.name)
     }
 
     /// Blueprint keys to point at, best first. A container the blueprint
     /// names literally (a sidecar) is found by its name; one named by a
     /// template tag, by the field's key.
-    pub fn anchors(&self, keys: &[&str]) -> Vec<String> {
+    pub(super) fn anchors(&self, keys: &[&str]) -> Vec<String> {
         std::iter::once(format!("name: {}", self.name))
             .chain(keys.iter().map(|k| k.to_string()))
             .collect()

@@ -29,7 +29,7 @@ pub struct Rule {
     /// those of its spec check that say nothing more precise.
     pub help: &'static str,
     /// The platform list the rule takes as its Constraint's parameter.
-    pub parameter: Option<Parameter>,
+    pub(crate) parameter: Option<Parameter>,
     /// The rule on a spec, located at the spec line; `None` where only the
     /// blueprints decide (the spec does not write a pod's limits, token or
     /// security context).
@@ -42,7 +42,7 @@ pub struct Rule {
 /// `allowedRegistries`. An empty list asks nothing, so the rule is off (and
 /// its blueprint renders no Constraint).
 #[derive(Debug)]
-pub struct Parameter {
+pub(crate) struct Parameter {
     /// The name under the Constraint's `spec.parameters`.
     pub name: &'static str,
     pub values: fn(&Platform) -> &[String],
@@ -131,7 +131,7 @@ pub const RULES: &[Rule] = &[
 
 impl Rule {
     /// The Constraint's parameter with the values paved.yaml sets.
-    pub fn parameter_values<'p>(
+    pub(crate) fn parameter_values<'p>(
         &self,
         platform: &'p Platform,
     ) -> Option<(&'static str, &'p [String])> {
@@ -141,13 +141,14 @@ impl Rule {
     }
 
     /// A rule whose list is empty asks nothing, and is not rendered either.
-    pub fn enabled(&self, platform: &Platform) -> bool {
+    pub(crate) fn enabled(&self, platform: &Platform) -> bool {
         self.parameter_values(platform)
             .is_none_or(|(_, values)| !values.is_empty())
     }
 }
 
-pub fn rule(id: &str) -> Option<&'static Rule> {
+#[cfg(test)]
+pub(crate) fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
 
@@ -155,7 +156,7 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 
 /// Why an image is not pinned to one build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unpinned {
+pub(super) enum Unpinned {
     /// Tagged `latest` (with or without a digest: the tag says it moves).
     Latest,
     /// Neither a tag nor a digest, which a registry serves as `latest`.
@@ -167,7 +168,7 @@ pub enum Unpinned {
 /// before any digest (`registry:5000/app:1.2@sha256:...` has the tag `1.2`),
 /// as the Rego's `image_tag` reads it; the two differ only on a segment with
 /// two colons, which no valid reference has.
-pub fn image_pinned(image: &str) -> Result<(), Unpinned> {
+pub(super) fn image_pinned(image: &str) -> Result<(), Unpinned> {
     match crate::model::image_tag(image) {
         Some("latest") => Err(Unpinned::Latest),
         None if !has_digest(image) => Err(Unpinned::Untagged),
@@ -175,19 +176,19 @@ pub fn image_pinned(image: &str) -> Result<(), Unpinned> {
     }
 }
 
-pub fn has_digest(image: &str) -> bool {
+pub(super) fn has_digest(image: &str) -> bool {
     image.contains("@sha256:") || image.contains("@sha512:")
 }
 
 /// `allowed-registries`: the image starts with one of the prefixes. An empty
 /// list allows every image (the rule is off).
-pub fn image_allowed(image: &str, registries: &[String]) -> bool {
+pub(super) fn image_allowed(image: &str, registries: &[String]) -> bool {
     registries.is_empty() || registries.iter().any(|r| image.starts_with(r.as_str()))
 }
 
 /// `required-labels`: the labels of `required` that `value` does not give a
 /// non-empty value, in `required`'s order.
-pub fn missing_labels<'r, 'v>(
+pub(super) fn missing_labels<'r, 'v>(
     required: &'r [String],
     value: impl Fn(&str) -> Option<&'v str>,
 ) -> Vec<&'r str> {

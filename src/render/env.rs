@@ -44,9 +44,9 @@ static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/blueprints");
 /// stops here. Fuel also pays for data, 64 bytes a unit (every string, list
 /// slot and map entry a render creates, and every byte it outputs), so this
 /// is also the most data one render can create: 96 MB.
-pub const FUEL: u64 = 1_500_000;
+pub(crate) const FUEL: u64 = 1_500_000;
 /// The largest output one blueprint may produce for one instance.
-pub const MAX_OUTPUT: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_OUTPUT: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
@@ -94,7 +94,7 @@ pub struct Blueprints {
 }
 
 /// The embedded blueprints as `(relative path, text)`.
-pub fn builtin() -> Vec<(String, String)> {
+pub(crate) fn builtin() -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut stack = vec![&BUILTIN];
     while let Some(dir) = stack.pop() {
@@ -112,7 +112,7 @@ pub fn builtin() -> Vec<(String, String)> {
     out
 }
 
-pub fn is_template(path: &str) -> bool {
+pub(crate) fn is_template(path: &str) -> bool {
     path.ends_with(".yaml") || path.ends_with(".yml") || path.ends_with(".j2")
 }
 

@@ -24,21 +24,21 @@ use super::layout::{fit, fnv1a};
 
 /// The longest string a filter or function may build: as much as one
 /// blueprint may output for one instance (`render::MAX_OUTPUT`).
-pub const MAX_STRING: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_STRING: usize = 4 * 1024 * 1024;
 /// The most items a filter or function may put in one list (or read from
 /// one): minijinja's own limit on `range()`.
-pub const MAX_ITEMS: usize = 100_000;
+pub(super) const MAX_ITEMS: usize = 100_000;
 /// The deepest JSON `pretty_json` lays out, as deep as YAML input may nest.
-pub const MAX_JSON_DEPTH: usize = crate::load::MAX_DEPTH;
+pub(super) const MAX_JSON_DEPTH: usize = crate::load::MAX_DEPTH;
 /// Bytes one unit of minijinja fuel pays for (its `UNITS_PER_FUEL`).
-pub const BYTES_PER_FUEL: u64 = 64;
+pub(super) const BYTES_PER_FUEL: u64 = 64;
 /// What minijinja charges for one list slot, in bytes (its `SLOT_COST`).
 const SLOT_BYTES: usize = 32;
 
 /// Marks a refused call, so the diagnostic can say a value was too large
 /// (`paved::blueprint::value-too-large`) rather than that the blueprint failed.
 #[derive(Debug)]
-pub struct TooLarge;
+pub(super) struct TooLarge;
 
 impl fmt::Display for TooLarge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -49,7 +49,7 @@ impl fmt::Display for TooLarge {
 impl std::error::Error for TooLarge {}
 
 /// True when `e` is a call refused by the bounds of this module.
-pub fn is_too_large(e: &Error) -> bool {
+pub(super) fn is_too_large(e: &Error) -> bool {
     std::error::Error::source(e).is_some_and(|s| s.is::<TooLarge>())
 }
 
@@ -540,7 +540,8 @@ fn check_sorted(state: &State, name: &str, args: &[Value]) -> Result<(), Error> 
 /// one JSON value without building it, then laid out in one pass over its
 /// tokens; a key written twice in one object is an error, since readers
 /// disagree on which one wins.
-pub fn pretty_json(text: &str) -> Result<String, String> {
+#[cfg(test)]
+pub(crate) fn pretty_json(text: &str) -> Result<String, String> {
     pretty_json_within(text, MAX_STRING).map_err(|e| e.0)
 }
 
@@ -548,12 +549,12 @@ pub fn pretty_json(text: &str) -> Result<String, String> {
 /// too large (nested too deeply, or laid out longer than the limit) rather
 /// than not JSON.
 #[derive(Debug)]
-pub struct JsonRefused(pub String, pub bool);
+pub(super) struct JsonRefused(pub String, pub bool);
 
 /// [`pretty_json`], refusing JSON nested more than [`MAX_JSON_DEPTH`] levels
 /// or laid out in more than `limit` bytes: indentation grows with depth, so
 /// a short text of nested brackets would otherwise lay out into gigabytes.
-pub fn pretty_json_within(text: &str, limit: usize) -> Result<String, JsonRefused> {
+pub(super) fn pretty_json_within(text: &str, limit: usize) -> Result<String, JsonRefused> {
     let invalid = |m: String| JsonRefused(m, false);
     serde_json::from_str::<serde::de::IgnoredAny>(text)
         .map_err(|e| invalid(format!("not valid JSON: {e}")))?;
@@ -700,7 +701,7 @@ fn skip_json_space(b: &[u8], mut i: usize) -> usize {
 /// Marks a `{{ value }}` whose JSON alone is more than a blueprint may
 /// output, refused before it is written out.
 #[derive(Debug)]
-pub struct OutputFull;
+pub(super) struct OutputFull;
 
 impl fmt::Display for OutputFull {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -711,7 +712,7 @@ impl fmt::Display for OutputFull {
 impl std::error::Error for OutputFull {}
 
 /// True when `e` is a `{{ value }}` refused for its size.
-pub fn is_output_full(e: &Error) -> bool {
+pub(super) fn is_output_full(e: &Error) -> bool {
     std::error::Error::source(e).is_some_and(|s| s.is::<OutputFull>())
 }
 
@@ -721,7 +722,7 @@ fn text_arg(state: &State, what: &str, v: &Value) -> Result<String, Error> {
     Ok(v.as_str().map_or_else(|| v.to_string(), str::to_string))
 }
 
-pub fn register(env: &mut Environment<'static>) {
+pub(super) fn register(env: &mut Environment<'static>) {
     // `{{ value }}` writes the value as JSON (auto-escaping), which minijinja
     // builds as one string before writing it: its length is found first, and
     // more than a blueprint may output is refused. Safe strings are written

@@ -21,15 +21,15 @@ use crate::emit::OutFile;
 use crate::normalize::Doc;
 
 /// The top folder of platform-wide objects.
-pub const PLATFORM: &str = "platform";
+pub(crate) const PLATFORM: &str = "platform";
 
 /// The folder of one service in one environment.
-pub fn service_folder(environment: &str, service: &str) -> String {
+pub(crate) fn service_folder(environment: &str, service: &str) -> String {
     format!("{environment}/{service}")
 }
 
 /// A folder and a blueprint's sub-folder (none: the folder itself).
-pub fn join(a: &str, b: &str) -> String {
+pub(crate) fn join(a: &str, b: &str) -> String {
     if b.is_empty() {
         a.to_string()
     } else {
@@ -38,17 +38,17 @@ pub fn join(a: &str, b: &str) -> String {
 }
 
 /// The file of a service's catalog entities.
-pub fn catalog_file(service: &str) -> String {
+pub(crate) fn catalog_file(service: &str) -> String {
     format!("catalog/{service}.yaml")
 }
 
 /// `<kind>-<name>.yaml`, the file name of a document in its folder.
-pub fn file_name(doc: &Doc) -> String {
+pub(crate) fn file_name(doc: &Doc) -> String {
     format!("{}-{}.yaml", doc.kind.to_ascii_lowercase(), doc.name)
 }
 
 /// One file per document in `folder`, each with the header naming `origin`.
-pub fn files(folder: &str, origin: &str, docs: Vec<Doc>) -> Vec<OutFile> {
+pub(crate) fn files(folder: &str, origin: &str, docs: Vec<Doc>) -> Vec<OutFile> {
     docs.iter()
         .map(|d| OutFile {
             path: format!("{folder}/{}", file_name(d)),
@@ -59,7 +59,7 @@ pub fn files(folder: &str, origin: &str, docs: Vec<Doc>) -> Vec<OutFile> {
 
 /// The text of a generated file: the header naming `origin`, then each
 /// document in canonical YAML, `---` between them.
-pub fn file_text(origin: &str, docs: &[&Json]) -> String {
+pub(crate) fn file_text(origin: &str, docs: &[&Json]) -> String {
     let mut out = String::with_capacity(2048);
     out.push_str(&crate::emit::header::line(origin));
     for (i, d) in docs.iter().enumerate() {
@@ -73,7 +73,7 @@ pub fn file_text(origin: &str, docs: &[&Json]) -> String {
 
 /// A `kustomization.yaml` listing a service folder's files, so
 /// `kubectl apply -k DIR/<env>/<service>` works.
-pub fn kustomization(folder: &str, origin: &str, files: &[OutFile]) -> OutFile {
+pub(crate) fn kustomization(folder: &str, origin: &str, files: &[OutFile]) -> OutFile {
     let mut names: Vec<&str> = files
         .iter()
         .filter_map(|f| f.path.rsplit('/').next())
@@ -92,7 +92,7 @@ pub fn kustomization(folder: &str, origin: &str, files: &[OutFile]) -> OutFile {
 
 /// FNV-1a, 64 bit: a stable, dependency-free hash for names and uids that
 /// must not change between runs or machines (not for security).
-pub fn fnv1a(s: &str) -> u64 {
+pub(crate) fn fnv1a(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.bytes() {
         h ^= u64::from(b);
@@ -103,7 +103,7 @@ pub fn fnv1a(s: &str) -> u64 {
 
 /// A name of at most `max` characters: the name itself when it fits, or a
 /// prefix plus an 8-hex-digit hash of the whole, so distinct inputs stay distinct.
-pub fn fit(name: &str, max: usize) -> String {
+pub(crate) fn fit(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_string();
     }
@@ -118,7 +118,7 @@ pub fn fit(name: &str, max: usize) -> String {
 /// Applications): the first sub-folder of every `service/` and
 /// `environment/` blueprint, built-in or one of the platform's `overrides`,
 /// with the first blueprint that writes it.
-pub fn environment_folders(overrides: &[&str]) -> BTreeMap<String, String> {
+pub(crate) fn environment_folders(overrides: &[&str]) -> BTreeMap<String, String> {
     let builtin = super::env::builtin();
     let mut out = BTreeMap::new();
     for path in builtin

@@ -21,9 +21,11 @@
 
 mod env;
 mod functions;
-pub mod layout;
+pub(crate) mod layout;
 mod units;
 
-pub use env::{builtin, is_template, Blueprint, Blueprints, Scope, FUEL, MAX_OUTPUT};
-pub use functions::{pretty_json, MAX_STRING};
-pub use units::{Rendered, Select, Unit, Units};
+pub use env::Blueprints;
+#[cfg(test)]
+pub(crate) use env::{builtin, FUEL};
+pub(crate) use env::{is_template, Blueprint};
+pub(crate) use units::{Rendered, Select, Units};

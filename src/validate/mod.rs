@@ -3,5 +3,5 @@
 //!
 //! Architecture invariant: validation reports findings as data; it never
 //! prints, never reads a file and never renders.
-pub mod schema;
-pub mod semantic;
+pub(crate) mod schema;
+pub(crate) mod semantic;

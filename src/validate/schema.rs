@@ -24,13 +24,14 @@ use crate::source::{SourceRef, Span};
 
 // build.rs writes them: `schemas/*.v1.schema.json` with the definitions both
 // share copied in from `schemas/common.json`.
-pub const PLATFORM_SCHEMA: &str =
+pub(crate) const PLATFORM_SCHEMA: &str =
     include_str!(concat!(env!("OUT_DIR"), "/platform.v1.schema.json"));
-pub const PAVED_SCHEMA: &str = include_str!(concat!(env!("OUT_DIR"), "/paved.v1.schema.json"));
+pub(crate) const PAVED_SCHEMA: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/paved.v1.schema.json"));
 
 /// Which of the two file formats a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A service's `platform.yaml`.
     Application,
     /// The platform team's `paved.yaml`.
@@ -62,12 +63,12 @@ fn compiled(kind: Kind) -> &'static Compiled {
 }
 
 /// The embedded schema of a file format, as JSON.
-pub fn schema_json(kind: Kind) -> &'static Json {
+pub(crate) fn schema_json(kind: Kind) -> &'static Json {
     &compiled(kind).schema
 }
 
 /// Validates `doc` (already loaded from `src`) and returns its JSON form when valid.
-pub fn validate(kind: Kind, src: &SourceRef, doc: &Node) -> (Json, Vec<Diagnostic>) {
+pub(crate) fn validate(kind: Kind, src: &SourceRef, doc: &Node) -> (Json, Vec<Diagnostic>) {
     let json = doc.to_json();
     let c = compiled(kind);
     let mut diags = Vec::new();
@@ -639,7 +640,7 @@ fn resolve_ref<'a>(root: &'a Json, schema: &'a Json) -> Option<&'a Json> {
 }
 
 /// `/spec/ports/0/port` → `spec.ports[0].port`.
-pub fn field_path(pointer: &str) -> String {
+pub(crate) fn field_path(pointer: &str) -> String {
     let mut out = String::new();
     for seg in pointer.split('/').skip(1) {
         let seg = seg.replace("~1", "/").replace("~0", "~");
@@ -699,7 +700,7 @@ fn list_code(items: &[&str]) -> String {
 }
 
 /// The closest candidate by edit distance, if it is close enough to be a typo.
-pub fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let got_l = got.to_lowercase();
     candidates
         .iter()

@@ -30,7 +30,7 @@ use crate::validate::schema::did_you_mean;
 /// overrides (`service/mesh/gateway.yaml`); with the built-in ones they tell
 /// which folders each environment's output folder holds besides the
 /// services'.
-pub fn check(
+pub(crate) fn check(
     platform: &Platform,
     services: &[Service],
     broken: &BTreeMap<String, String>,
@@ -57,7 +57,7 @@ pub fn check(
 /// The service name a spec that did not load was meant to declare: its
 /// `metadata.name` when the YAML was read and that is a string, else the name
 /// of the spec's folder; `None` when neither is known.
-pub fn intended_name(path: &std::path::Path, doc: Option<&Node>) -> Option<String> {
+pub(crate) fn intended_name(path: &std::path::Path, doc: Option<&Node>) -> Option<String> {
     doc.and_then(|d| d.pointer("/metadata/name"))
         .and_then(|(n, _)| n.as_str())
         .or_else(|| path.parent()?.file_name()?.to_str())
@@ -65,18 +65,18 @@ pub fn intended_name(path: &std::path::Path, doc: Option<&Node>) -> Option<Strin
 }
 
 /// The namespaces every Kubernetes cluster has.
-pub const SYSTEM_NAMESPACES: &[&str] =
+pub(crate) const SYSTEM_NAMESPACES: &[&str] =
     &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// The namespace of the policy engine (Gatekeeper) that runs the platform's
 /// policies, whether or not the policies exclude it.
-pub const POLICY_ENGINE_NAMESPACE: &str = "gatekeeper-system";
+pub(crate) const POLICY_ENGINE_NAMESPACE: &str = "gatekeeper-system";
 
 /// The output folder's own top-level folders, next to one folder per
 /// environment (the layout is `units`'): `DIR/platform/` for platform-wide
 /// objects and `DIR/catalog/` for Backstage entries. No environment may be
 /// named like one of them.
-pub const OUTPUT_FOLDERS: &[&str] = &["platform", "catalog"];
+pub(crate) const OUTPUT_FOLDERS: &[&str] = &["platform", "catalog"];
 
 /// Names a service may not have, each with the reason.
 struct Reserved {
@@ -424,7 +424,7 @@ fn cluster_id(cluster: &str) -> &str {
 
 /// Checks of paved.yaml that its schema cannot express: environment names
 /// that are folders of the output. `doc` is the loaded paved.yaml in `src`.
-pub fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
+pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for name in platform.environments.keys() {
         if !OUTPUT_FOLDERS.contains(&name.as_str()) {

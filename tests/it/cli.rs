@@ -424,7 +424,7 @@ fn init_scaffolds_each_type_that_validates_and_renders_with_no_edits() {
 
 #[test]
 fn every_code_printed_by_a_diagnostic_can_be_explained() {
-    for c in paved::codes::CODES {
+    for c in paved::testing::codes::CODES {
         let o = paved().args(["explain", c.code]).output().unwrap();
         expect(&o, 0);
     }

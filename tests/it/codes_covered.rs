@@ -1,7 +1,7 @@
 //! Every diagnostic code Paved can emit is produced by at least one case of
 //! the bad-input corpus (`fixtures/invalid/*/expect.txt`), so no finding goes
 //! untested: its message, its position and the fact that it is reachable at
-//! all. The list of codes is the registry `paved::codes::CODES`, which a test
+//! all. The list of codes is the registry `paved::testing::codes::CODES`, which a test
 //! of its own keeps equal to the code strings in `src/`.
 //!
 //! A new code therefore needs a corpus case (or an exemption below, with the
@@ -51,7 +51,10 @@ fn corpus_codes() -> Vec<(String, String)> {
 
 #[test]
 fn every_code_has_a_corpus_case() {
-    let registry: BTreeSet<&str> = paved::codes::CODES.iter().map(|c| c.code).collect();
+    let registry: BTreeSet<&str> = paved::testing::codes::CODES
+        .iter()
+        .map(|c| c.code)
+        .collect();
     let covered: BTreeSet<String> = corpus_codes().into_iter().map(|(c, _)| c).collect();
     let missing: Vec<&str> = registry
         .iter()
@@ -68,7 +71,10 @@ fn every_code_has_a_corpus_case() {
 
 #[test]
 fn exemptions_are_real_and_not_covered_anyway() {
-    let registry: BTreeSet<&str> = paved::codes::CODES.iter().map(|c| c.code).collect();
+    let registry: BTreeSet<&str> = paved::testing::codes::CODES
+        .iter()
+        .map(|c| c.code)
+        .collect();
     for (code, reason) in EXEMPT {
         assert!(
             registry.contains(code),
@@ -82,7 +88,10 @@ fn exemptions_are_real_and_not_covered_anyway() {
 fn every_expected_code_exists() {
     // A typo in an expect.txt would otherwise only show up as a failing case
     // after the code it names was renamed; say so directly.
-    let registry: BTreeSet<&str> = paved::codes::CODES.iter().map(|c| c.code).collect();
+    let registry: BTreeSet<&str> = paved::testing::codes::CODES
+        .iter()
+        .map(|c| c.code)
+        .collect();
     let unknown: Vec<String> = corpus_codes()
         .into_iter()
         .filter(|(c, _)| !registry.contains(c.as_str()))

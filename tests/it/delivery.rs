@@ -1006,7 +1006,7 @@ fn every_secret_key_ref_is_backed_and_no_secret_is_rendered() {
                         .as_str()
                         .unwrap_or_else(|| panic!("{case}/{path}: {resource} is not declared"));
                     assert!(
-                        paved::placeholder::connection_keys(rtype).contains(&key),
+                        paved::testing::placeholder::connection_keys(rtype).contains(&key),
                         "{case}/{path}: a {rtype} has no key {key}"
                     );
                 }
@@ -1233,7 +1233,7 @@ fn the_resources_page_covers_every_kind_and_connection_key() {
         );
     }
     for t in ["postgresql", "redis", "bucket"] {
-        let keys = paved::placeholder::connection_keys(t)
+        let keys = paved::testing::placeholder::connection_keys(t)
             .iter()
             .map(|k| format!("`{k}`"))
             .collect::<Vec<_>>()

@@ -8,7 +8,7 @@
 //! (the property tests) compile specs in-process too, so the test runs
 //! itself again in a process of its own and counts there.
 
-use paved::app::{compile, Inputs};
+use paved::testing::app::{compile, Inputs};
 
 use crate::support::fixtures::golden_cases;
 
@@ -48,13 +48,18 @@ fn count_slow_reads() {
             ..Inputs::default()
         };
         let compiled = compile(&inputs, true).expect("fixture compiles");
-        let (rendered, diags) = paved::app::render_in_memory(&compiled);
-        assert_eq!(paved::diag::count_errors(&diags), 0, "{}", case.display());
+        let (rendered, diags) = paved::testing::app::render_in_memory(&compiled);
+        assert_eq!(
+            paved::testing::diag::count_errors(&diags),
+            0,
+            "{}",
+            case.display()
+        );
         files += rendered.len();
     }
     assert!(files > 200, "only {files} files rendered");
     assert_eq!(
-        paved::normalize::slow_reads(),
+        paved::testing::normalize::slow_reads(),
         0,
         "some built-in blueprint output needed the span-aware loader"
     );

@@ -108,9 +108,9 @@ fn format_belongs_after_the_command() {
 /// the line equals what `diag::render` makes of the same finding.
 #[test]
 fn check_json_is_diag_json() {
-    use paved::cmd::check::finding;
-    use paved::diag::{render, Format};
-    use paved::emit::check::Drift;
+    use paved::testing::cmd::check::finding;
+    use paved::testing::diag::{render, Format};
+    use paved::testing::emit::check::Drift;
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join(".git")).unwrap();

@@ -10,6 +10,10 @@
 //! the pinned outputs (golden trees, the bad-input corpus, the CLI cases in
 //! `tests/cmd/`) for review in the diff.
 
+// A test binary has no public surface: `pub` here only shares helpers
+// between its modules.
+#![allow(unreachable_pub)]
+
 #[path = "../support/mod.rs"]
 mod support;
 

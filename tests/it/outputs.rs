@@ -118,17 +118,18 @@ fn xrds_cover_the_types_in_use_and_accept_exactly_what_paved_renders() {
             .keys()
             .map(String::as_str)
             .collect();
-        let allowed: BTreeSet<&str> = paved::validate::semantic::resource_parameters(rtype)
-            .iter()
-            .copied()
-            .collect();
+        let allowed: BTreeSet<&str> =
+            paved::testing::validate::semantic::resource_parameters(rtype)
+                .iter()
+                .copied()
+                .collect();
         assert_eq!(params, allowed, "{kind}");
         // The connection-secret contract names the keys the placeholders read.
         let secret_doc = schema["properties"]["spec"]["properties"]["writeConnectionSecretToRef"]
             ["description"]
             .as_str()
             .unwrap();
-        let keys = paved::placeholder::connection_keys(rtype).join(", ");
+        let keys = paved::testing::placeholder::connection_keys(rtype).join(", ");
         assert!(secret_doc.contains(&keys), "{kind}: {secret_doc}");
     }
 
@@ -170,7 +171,10 @@ fn gatekeeper_constraints_are_the_policy_rules_with_paved_yaml_parameters() {
         .iter()
         .map(|(_, d)| d["spec"]["crd"]["spec"]["names"]["kind"].as_str().unwrap())
         .collect();
-    let rules: BTreeSet<&str> = paved::policy::RULES.iter().map(|r| r.kind).collect();
+    let rules: BTreeSet<&str> = paved::testing::policy::RULES
+        .iter()
+        .map(|r| r.kind)
+        .collect();
     assert_eq!(constraints.keys().copied().collect::<BTreeSet<_>>(), rules);
     assert_eq!(templates, rules);
     assert_eq!(
@@ -217,7 +221,7 @@ fn an_empty_registry_list_renders_no_registry_policy_and_dryrun_reaches_constrai
 /// and the admission policy agree on them.
 #[test]
 fn the_compile_time_twin_rejects_the_gatekeeper_bad_corpus_by_the_same_rule() {
-    let platform = paved::model::Platform::from_json(json!({
+    let platform = paved::testing::model::Platform::from_json(json!({
         "metadata": {"name": "t"},
         "spec": {
             "environments": {"staging": {"cluster": "in-cluster", "domain": "a.dev"}},
@@ -242,7 +246,7 @@ fn the_compile_time_twin_rejects_the_gatekeeper_bad_corpus_by_the_same_rule() {
             .unwrap_or_else(|| panic!("{}: no `# expect:` line", path.display()))
             .trim();
         let v: Value = serde_yaml::from_str(&text).unwrap();
-        let doc = paved::normalize::Doc {
+        let doc = paved::testing::normalize::Doc {
             api_version: v["apiVersion"].as_str().unwrap().into(),
             kind: v["kind"].as_str().unwrap().into(),
             name: v["metadata"]["name"].as_str().unwrap().into(),
@@ -251,10 +255,10 @@ fn the_compile_time_twin_rejects_the_gatekeeper_bad_corpus_by_the_same_rule() {
             value: v,
         };
         let fired: BTreeSet<&str> =
-            paved::policy::check(&platform, std::slice::from_ref(&doc), &blueprints, None)
+            paved::testing::policy::check(&platform, std::slice::from_ref(&doc), &blueprints, None)
                 .iter()
                 .map(|d| {
-                    paved::policy::RULES
+                    paved::testing::policy::RULES
                         .iter()
                         .find(|r| r.code == d.code)
                         .unwrap()
@@ -291,7 +295,7 @@ fn paved_policy_lists_every_rule_with_its_parameters() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    let want: Vec<&str> = paved::policy::RULES.iter().map(|r| r.id).collect();
+    let want: Vec<&str> = paved::testing::policy::RULES.iter().map(|r| r.id).collect();
     assert_eq!(ids, want);
     let registries = &rules[1];
     assert_eq!(

@@ -21,7 +21,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value as Json};
 
-use paved::app::{self, Inputs};
+use paved::testing::app::{self, Inputs};
 
 // ---------------------------------------------------------------------------
 // Compiling a folder of specs in-process
@@ -50,7 +50,7 @@ fn compile(root: &Path) -> Result<Tree, String> {
     };
     let c = app::compile(&inputs, true).map_err(|f| f.0)?;
     let (files, diags) = app::render_in_memory(&c);
-    if paved::diag::count_errors(&diags) > 0 {
+    if paved::testing::diag::count_errors(&diags) > 0 {
         let shown: Vec<String> = diags
             .iter()
             .map(|d| {
@@ -427,7 +427,7 @@ fn fleet_specs(fleet: &[Svc]) -> Vec<(String, Json)> {
                 Env::Bool(b) => json!(b),
                 Env::Resource(r, k) => match resource_names.get(*r % resource_names.len().max(1)) {
                     Some((rname, rkind)) => {
-                        let keys = paved::placeholder::connection_keys(rkind);
+                        let keys = paved::testing::placeholder::connection_keys(rkind);
                         json!(format!("${{resources.{rname}.{}}}", keys[k % keys.len()]))
                     }
                     None => json!("no-resource"),

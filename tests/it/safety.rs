@@ -277,7 +277,7 @@ fn blueprint_symlinks_are_not_followed() {
 #[test]
 fn the_writer_refuses_paths_that_leave_the_folder() {
     // The last line of defence, below every name check: the writer itself.
-    use paved::emit::{InMemory, OutFile, Scope};
+    use paved::testing::emit::{InMemory, OutFile, Scope};
     let sandbox = tempfile::tempdir().unwrap();
     let out = sandbox.path().join("out");
     for bad in [
@@ -302,8 +302,8 @@ fn the_writer_refuses_paths_that_leave_the_folder() {
         let before = snapshot(sandbox.path());
         std::fs::create_dir_all(&out).unwrap();
         let units = [plan];
-        let survey = paved::emit::survey(&out, &units, &Scope::default());
-        let r = paved::emit::write::apply(&out, &units, &survey, true);
+        let survey = paved::testing::emit::survey(&out, &units, &Scope::default());
+        let r = paved::testing::emit::write::apply(&out, &units, &survey, true);
         assert!(r.is_err(), "`{bad}` was written");
         // Refused before the first write: not even the good file is there.
         let after = snapshot(sandbox.path());
@@ -709,7 +709,7 @@ fn hostile_blueprints_end_in_a_diagnostic_within_seconds() {
 // ---------------------------------------------------------------------------
 
 /// Env names that hold credentials: the names the compiler refuses literals for.
-use paved::credentials::is_credential_name as is_secret_name;
+use paved::testing::credentials::is_credential_name as is_secret_name;
 
 /// What a leaked credential looks like in text.
 fn looks_like_a_secret(s: &str) -> Option<&'static str> {
