@@ -450,6 +450,19 @@ fn root(v: &Json, path: &mut String, out: &mut Vec<Found>) {
     walk(v, Walk { secret, names }, 0, path, out);
 }
 
+/// Whether a `last-applied-configuration` annotation may hold a credential:
+/// the object it records is a Secret (whatever its `apiVersion` says) or has
+/// one, or the text is not JSON that can be checked (truncated, hand-edited),
+/// in which case it is hidden rather than guessed about.
+fn last_applied_holds_credentials(text: &str) -> bool {
+    match serde_json::from_str::<Json>(text) {
+        Ok(j) => {
+            j.get("kind").and_then(Json::as_str) == Some("Secret") || !in_object(&j).is_empty()
+        }
+        Err(_) => true,
+    }
+}
+
 /// JSON pointer segment of a key.
 fn pointer_seg(k: &str) -> String {
     format!("/{}", k.replace('~', "~0").replace('/', "~1"))
@@ -496,8 +509,7 @@ fn walk(v: &Json, w: Walk, depth: usize, path: &mut String, out: &mut Vec<Found>
                 } else if k == LAST_APPLIED
                     && child
                         .as_str()
-                        .and_then(|s| serde_json::from_str::<Json>(s).ok())
-                        .is_some_and(|j| !in_object(&j).is_empty())
+                        .is_some_and(|s| w.secret || last_applied_holds_credentials(s))
                 {
                     push(out, path, Why::LastApplied, false);
                 } else if is_scalar(child)
@@ -792,6 +804,20 @@ mod tests {
             pointers(&applied),
             ["/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration"]
         );
+        // The recorded object is a Secret without its apiVersion, or the
+        // text is not JSON: hidden all the same; a ConfigMap's is shown.
+        for (text, hidden) in [
+            (r#"{"kind":"Secret","data":{"p":"aGk="}}"#, true),
+            (r#"{"kind":"Secret","data":{"p":"aGk="#, true),
+            (
+                r#"{"apiVersion":"v1","kind":"ConfigMap","data":{"a":"b"}}"#,
+                false,
+            ),
+        ] {
+            let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+                "name": "c", "annotations": {LAST_APPLIED: text}}});
+            assert_eq!(!pointers(&cm).is_empty(), hidden, "{text}");
+        }
         let deploy = serde_json::json!({"kind": "Deployment", "spec": {"containers": [{
             "args": ["--token=abc", "--port=80"],
             "env": [{"name": "PGPASSWORD", "value": "x"}, {"name": "LOG", "value": "info"},

@@ -85,49 +85,177 @@ fn target_of(path: &str, map: &BTreeMap<String, BTreeSet<String>>) -> String {
     }
 }
 
-/// Every `crate::…` path in code (not comments), with `use crate::{a, b::c}`
-/// expanded to `a` and `b::c`.
-fn uses(code: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
-    for (n, line) in code.lines().enumerate() {
-        let line = line.split("//").next().unwrap_or("");
-        let mut rest = line;
-        while let Some(i) = rest.find("crate::") {
-            let after = &rest[i + "crate::".len()..];
-            if let Some(group) = after.strip_prefix('{') {
-                // Groups in this code base fit on one line (rustfmt keeps
-                // `use crate::{…}` short); a nested group is taken as its head.
-                let inner = group.split('}').next().unwrap_or("");
-                for item in inner.split(',') {
-                    let item: String = item.trim().chars().take_while(|c| ident(*c)).collect();
-                    if !item.is_empty() && item != "self" {
-                        out.push((n + 1, item));
-                    }
+/// The text with comments and the contents of string and char literals
+/// blanked out (newlines kept, so line numbers stay), so that neither a
+/// `crate::` in a doc comment nor a `//` inside `"https://…"` misleads.
+fn code_only(text: &str) -> String {
+    let b: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == '/' && b.get(i + 1) == Some(&'/') {
+            while i < b.len() && b[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && b.get(i + 1) == Some(&'*') {
+            i += 2;
+            while i < b.len() && !(b[i] == '*' && b.get(i + 1) == Some(&'/')) {
+                if b[i] == '\n' {
+                    out.push('\n');
                 }
-                rest = group;
-            } else {
-                let path: String = after.chars().take_while(|c| ident(*c)).collect();
-                let after_path = &after[path.len()..];
-                match (path.strip_suffix("::"), after_path.strip_prefix('{')) {
-                    // `crate::validate::{schema, semantic}`
-                    (Some(prefix), Some(group)) => {
-                        let inner = group.split('}').next().unwrap_or("");
-                        for item in inner.split(',') {
-                            let item: String =
-                                item.trim().chars().take_while(|c| ident(*c)).collect();
-                            match item.as_str() {
-                                "" => {}
-                                "self" => out.push((n + 1, prefix.to_string())),
-                                _ => out.push((n + 1, format!("{prefix}::{item}"))),
+                i += 1;
+            }
+            i += 2;
+        } else if c == '"' {
+            out.push('"');
+            i += 1;
+            while i < b.len() && b[i] != '"' {
+                if b[i] == '\\' {
+                    i += 1;
+                }
+                if b.get(i) == Some(&'\n') {
+                    out.push('\n');
+                }
+                i += 1;
+            }
+            out.push('"');
+            i += 1;
+        } else if c == '\'' && b.get(i + 2) == Some(&'\'') {
+            // a char literal such as '{' (lifetimes have no closing quote)
+            out.push_str("' '");
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The text without the items under `#[cfg(test)]`: a test module or a
+/// single test-only item (up to its `;` or its matching `}`), wherever in
+/// the file it is. Expects [`code_only`] text, so braces are code.
+fn without_tests(code: &str) -> String {
+    let mut out = String::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        let item = &rest[at..];
+        let end = match (item.find(';'), item.find('{')) {
+            (Some(semi), Some(brace)) if semi < brace => semi + 1,
+            (Some(semi), None) => semi + 1,
+            (_, Some(brace)) => {
+                let mut depth = 0usize;
+                let mut end = item.len();
+                for (i, ch) in item[brace..].char_indices() {
+                    match ch {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = brace + i + 1;
+                                break;
                             }
                         }
+                        _ => {}
                     }
-                    _ => out.push((n + 1, path.trim_end_matches(':').to_string())),
                 }
-                rest = after;
+                end
+            }
+            (None, None) => item.len(),
+        };
+        // Keep the line count.
+        out.extend(item[..end].chars().filter(|c| *c == '\n'));
+        rest = &item[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Expands one `use` tree below `prefix`: `a::b`, `a::{b, c::{d}}`, `self`.
+fn expand(tree: &str, prefix: &str, out: &mut Vec<String>) {
+    let tree = tree.trim();
+    let join = |p: &str, s: &str| {
+        if p.is_empty() {
+            s.to_string()
+        } else {
+            format!("{p}::{s}")
+        }
+    };
+    if let Some(open) = tree.find('{') {
+        let head = tree[..open].trim().trim_end_matches("::");
+        let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+        let prefix = if head.is_empty() {
+            prefix.to_string()
+        } else {
+            join(prefix, head)
+        };
+        let mut depth = 0;
+        let mut start = 0;
+        for (i, ch) in inner.char_indices() {
+            match ch {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    expand(&inner[start..i], &prefix, out);
+                    start = i + 1;
+                }
+                _ => {}
             }
         }
+        expand(&inner[start..], &prefix, out);
+    } else {
+        let path: String = tree
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        match path.trim_end_matches(':') {
+            "" => {}
+            "self" => out.push(prefix.to_string()),
+            p => out.push(join(prefix, p)),
+        }
+    }
+}
+
+/// Every `crate::…` path in code, with `use crate::{a, b::{c, d}}` (over
+/// any number of lines) expanded to `a`, `b::c` and `b::d`; by line.
+fn uses(code: &str) -> Vec<(usize, String)> {
+    let code = without_tests(&code_only(code));
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = code[from..].find("crate::") {
+        let at = from + i;
+        let line = code[..at].matches('\n').count() + 1;
+        let after = &code[at + "crate::".len()..];
+        let path: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        let mut paths = Vec::new();
+        if after[path.len()..].starts_with('{') {
+            // The group up to its matching brace.
+            let mut depth = 0;
+            let mut end = after.len();
+            for (j, ch) in after[path.len()..].char_indices() {
+                match ch {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = path.len() + j + 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            expand(&after[..end], "", &mut paths);
+        } else {
+            expand(&path, "", &mut paths);
+        }
+        out.extend(paths.into_iter().map(|p| (line, p)));
+        from = at + "crate::".len();
     }
     out
 }
@@ -170,8 +298,7 @@ fn test_only(rel: &Path) -> bool {
 }
 
 fn code_of(rel: &Path) -> String {
-    let text = std::fs::read_to_string(root().join("src").join(rel)).unwrap();
-    text.split("#[cfg(test)]").next().unwrap_or("").to_string()
+    std::fs::read_to_string(root().join("src").join(rel)).unwrap()
 }
 
 #[test]
@@ -278,6 +405,24 @@ fn the_scanner_sees_grouped_and_inline_uses() {
             "render::layout::fit",
             "validate",
             "validate::schema::X"
+        ]
+    );
+    // A test-only item early in a file hides nothing after it; a group over
+    // several lines, a nested group and an alias are all seen; a `crate::`
+    // in a string or after a URL's `//` is not code.
+    let code = "#[cfg(test)]\nuse rules::rule;\nfn f() -> Option<crate::diag::Format> { None }\n\
+        #[cfg(test)]\nmod tests {\n    use crate::app;\n}\n\
+        use crate::{\n    cli as probe,\n    emit::{check::Drift, header},\n};\n\
+        let u = \"https://x/\"; let s = crate::model::x; let t = \"crate::app\";\n";
+    let got: Vec<(usize, String)> = uses(code);
+    assert_eq!(
+        got,
+        [
+            (3, "diag::Format".to_string()),
+            (8, "cli".to_string()),
+            (8, "emit::check::Drift".to_string()),
+            (8, "emit::header".to_string()),
+            (12, "model::x".to_string()),
         ]
     );
     let map: BTreeMap<String, BTreeSet<String>> = [("render::layout".to_string(), BTreeSet::new())]
