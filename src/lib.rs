@@ -21,8 +21,10 @@
 //!   time, on specs (for `validate`) and on rendered objects; never formats output.
 //! - [`emit`] writes a plan (atomically), compares it with a folder, or diffs two renders.
 //! - [`app`] is the only module that calls the others, and decides exit codes.
-//! - [`cmd`] holds the everyday commands built on `app::compile` (check, diff, init,
-//!   explain, schema, graph); they take plain settings, never clap types.
+//! - [`cmd`] holds the commands built on `app::compile`, a file each (render, validate,
+//!   check, diff, policy, init, explain and schema, graph); they take plain settings,
+//!   never clap types. [`run`] turns the command line into those settings.
+//! - [`resource_types`] is the one table of resource types (parameters, connection keys, egress).
 //! - [`codes`] is the registry of diagnostic codes behind `paved explain CODE`.
 //! - [`credentials`] tells credentials by name and by shape, for validation, rendering and diff alike.
 //! - [`progress`] draws the progress line of long runs on a terminal.

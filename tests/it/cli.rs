@@ -8,9 +8,10 @@
 //! rewrites them, as it does the goldens).
 
 use std::path::Path;
-use std::process::Output;
 
-use crate::support::fixtures::{copy_case, git, paved, read_tree, root};
+use crate::support::fixtures::{
+    copy_case, expect, git, paved, read_tree, root, run, stderr, stdout, write,
+};
 use crate::support::snap;
 
 /// The two services of `tests/cmd/shared/project` (`orders` depends on
@@ -26,35 +27,6 @@ fn project() -> tempfile::TempDir {
 fn spec(service: &str) -> String {
     let path = format!("tests/cmd/shared/project/services/{service}/platform.yaml");
     std::fs::read_to_string(root().join(path)).unwrap()
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-fn run(cwd: &Path, args: &[&str]) -> Output {
-    paved().current_dir(cwd).args(args).output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-#[track_caller]
-fn expect(o: &Output, want: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(want),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(o),
-        stderr(o)
-    );
 }
 
 /// `text` (a run in `dir`) equals `tests/snapshots/cli/<name>`.

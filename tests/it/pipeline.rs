@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::support::fixtures::{documents, paved, read_tree};
+use crate::support::fixtures::{documents, paved, read_tree, write};
 
 fn spec(name: &str, deps: &[&str], description: &str) -> String {
     let deps: Vec<String> = deps.iter().map(|d| format!("component:{d}")).collect();
@@ -12,12 +12,6 @@ fn spec(name: &str, deps: &[&str], description: &str) -> String {
         "apiVersion: paved.dev/v1\nkind: Application\nmetadata:\n  name: {name}\n  description: {description}\n  owner: team-a\n  costCenter: cc-1\nspec:\n  image: ghcr.io/acme/{name}:1.0.0\n  ports:\n    - {{name: http, port: 8080}}\n  dependsOn: [{}]\n",
         deps.join(", ")
     )
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
 }
 
 /// `paved render PATHS --out OUT` with `extra` flags.

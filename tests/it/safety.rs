@@ -17,7 +17,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::fixtures::{
-    documents, golden_cases, invalid_cases, paved, read_tree, render, run_bounded,
+    documents, golden_cases, invalid_cases, paved, read_tree, render, run, run_bounded, stderr,
 };
 use crate::support::rng::Rng;
 use serde_json::Value as Json;
@@ -57,18 +57,6 @@ fn write_files(dir: &Path, files: &[(&str, &str)]) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    paved()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("paved runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Every path under `dir` (files, folders and symlinks), relative, for

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use crate::support::fixtures::{paved, read_tree};
+use crate::support::fixtures::{expect, paved, read_tree, run, stderr, stdout, write};
 
 const PLATFORM: &str = "apiVersion: paved.dev/v1
 kind: Platform
@@ -71,35 +71,6 @@ fn repo() -> tempfile::TempDir {
         &spec("billing", "team-orders", ""),
     );
     dir
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
-fn run(cwd: &Path, args: &[&str]) -> Output {
-    paved().current_dir(cwd).args(args).output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn expect(o: &Output, want: i32) {
-    assert_eq!(
-        o.status.code(),
-        Some(want),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(o),
-        stderr(o)
-    );
 }
 
 /// Every file under `dir` except Git's own.

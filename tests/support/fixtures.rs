@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -35,6 +35,42 @@ pub fn paved() -> Command {
 }
 
 /// Every golden case: `fixtures/<case>` folders that have an `input/` folder.
+/// Writes `text` to `dir/rel`, creating its folders.
+pub fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// `paved ARGS` in `cwd`.
+pub fn run(cwd: &Path, args: &[&str]) -> Output {
+    paved()
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("paved runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The run exited with `want`; both streams are shown when it did not.
+#[track_caller]
+pub fn expect(o: &Output, want: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(want),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
+
 pub fn golden_cases() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
         .expect("fixtures folder")
