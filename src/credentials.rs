@@ -352,7 +352,9 @@ fn assignments(text: &str, out: &mut Vec<(Range<usize>, Kind)>) {
             (v0, len)
         };
         let value = &text[from..from + len];
-        if !value.is_empty() && !is_reference(value) && is_credential_name(name) {
+        // A switch, not a value: `automountServiceAccountToken: false`.
+        let switch = matches!(value, "true" | "false");
+        if !value.is_empty() && !switch && !is_reference(value) && is_credential_name(name) {
             out.push((from..from + len, Kind::Assignment));
         }
     };
@@ -778,6 +780,8 @@ mod tests {
             "secretName=db-credentials",
             "db:\n  password: ${DB_PASSWORD}\n  user: app\n",
             "db:\n  password:\n    secretKeyRef: x\n",
+            "spec:\n  automountServiceAccountToken: false\n  replicas: 1\n",
+            "--insecure-skip-token=true",
         ] {
             assert_eq!(find_in_text(text), None, "{text:?}");
         }

@@ -304,14 +304,33 @@ impl Default for PolicyConfig {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct CrossplaneConfig {
     pub api_group: String,
+    /// `none`: the platform team writes the Compositions; `reference`: Paved
+    /// renders one per resource type in use, composing an in-cluster backend
+    /// (blueprints/platform/crossplane/composition.yaml).
+    pub compositions: String,
+    /// The registry prefix the reference Compositions pull their images
+    /// from (`<prefix>/library/postgres:<version>`, ...).
+    pub image_registry: String,
 }
 
 impl Default for CrossplaneConfig {
     fn default() -> Self {
         CrossplaneConfig {
             api_group: "platform.paved.dev".into(),
+            compositions: "none".into(),
+            image_registry: "docker.io".into(),
         }
     }
+}
+
+/// Every resource type's connection Secret keys, by type name: what
+/// platform blueprints read as `connection_keys` (the XRD's description of
+/// `spec.connectionSecret`). The table is `resource_types`.
+pub(crate) fn connection_keys_by_type() -> BTreeMap<&'static str, &'static [&'static str]> {
+    crate::resource_types::RESOURCE_TYPES
+        .iter()
+        .map(|t| (t.name, t.connection_keys))
+        .collect()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -324,6 +324,7 @@ impl<'a> Units<'a> {
                     services => lazy_list(self.instances),
                     teams => val(&self.teams),
                     resource_types => val(&self.resource_types),
+                    connection_keys => val(crate::model::connection_keys_by_type()),
                 };
                 let mut files = Vec::new();
                 let mut diags = Vec::new();

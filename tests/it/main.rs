@@ -21,6 +21,7 @@ mod architecture;
 mod cli;
 mod cmd;
 mod codes_covered;
+mod connection_secrets;
 mod delivery;
 mod diagnostics;
 mod fast_path;

@@ -60,7 +60,7 @@ fn every_resource_becomes_a_namespaced_xr_of_its_type_in_each_environment() {
         // The production override of storageGB applies only there.
         assert_eq!(db["spec"]["parameters"]["storageGB"], storage);
         assert_eq!(
-            db["spec"]["writeConnectionSecretToRef"]["name"],
+            db["spec"]["connectionSecret"]["name"],
             "checkout-db-connection"
         );
     }
@@ -125,7 +125,7 @@ fn xrds_cover_the_types_in_use_and_accept_exactly_what_paved_renders() {
                 .collect();
         assert_eq!(params, allowed, "{kind}");
         // The connection-secret contract names the keys the placeholders read.
-        let secret_doc = schema["properties"]["spec"]["properties"]["writeConnectionSecretToRef"]
+        let secret_doc = schema["properties"]["spec"]["properties"]["connectionSecret"]
             ["description"]
             .as_str()
             .unwrap();

@@ -50,6 +50,7 @@ const CRD_FILES: &[&str] = &[
     "crds/argo-cd/appproject-crd.yaml",
     "crds/external-secrets/external-secrets.io_externalsecrets.yaml",
     "crds/crossplane/apiextensions.crossplane.io_compositeresourcedefinitions.yaml",
+    "crds/crossplane/apiextensions.crossplane.io_compositions.yaml",
     "crds/gatekeeper/constrainttemplate-customresourcedefinition.yaml",
     "crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml",
     "crds/prometheus-operator/monitoring.coreos.com_servicemonitors.yaml",
