@@ -58,7 +58,7 @@ fn xrds(docs: &fixtures::Docs) -> BTreeMap<(String, String), &Value> {
 }
 
 /// The XRs of a tree: documents whose group and kind some XRD of the tree defines.
-fn xrs<'d>(docs: &'d fixtures::Docs) -> Vec<(&'d str, &'d Value)> {
+fn xrs(docs: &fixtures::Docs) -> Vec<(&str, &Value)> {
     let defined = xrds(docs);
     docs.iter()
         .filter(|(_, d)| {
