@@ -600,7 +600,18 @@ fn load_service(
         return Ok((None, diags, Some((name, shown))));
     }
     match Service::from_json(src.clone(), doc, json, spec.rel.clone()) {
-        Ok(s) => Ok((Some(s), diags, None)),
+        Ok(mut s) => {
+            s.beside.techdocs = spec.techdocs;
+            s.beside.definitions = s
+                .spec
+                .apis
+                .iter()
+                .filter_map(|a| a.definition.as_deref())
+                .filter_map(|d| model::definition_path(&spec.rel, d))
+                .filter(|rel| workspace::is_regular_file(&ws.root, rel))
+                .collect();
+            Ok((Some(s), diags, None))
+        }
         Err(e) => {
             diags.push(
                 Diagnostic::error(

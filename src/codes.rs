@@ -354,10 +354,22 @@ Paved refuses: the same namespace on one cluster (`<namespacePrefix><service>`: 
 cluster share its namespaces, and with them every object of both services there, Crossplane resources \
 included); the same Argo CD Application or Grafana dashboard uid (`<service>-<environment>`: `api` in \
 `eu-prod` and `api-eu` in `prod` both give `api-eu-prod`); the same Backstage Resource entity \
-(`<service>-<resource>`, or the resource's name when it already starts with `<service>-`). One finding \
-per pair: at the later of the two services by name, with the other shown.",
+(`<service>-<resource>`, or the resource's name when it already starts with `<service>-`); the same \
+Backstage API entity (an API name two services provide, in `providesApis` or `apis`, or one listed twice \
+in `apis`). One finding per pair: at the later of the two services by name, with the other shown.",
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    prod: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev}\n    eu-prod: {cluster: \"https://eu-prod.k8s.acme.internal\", domain: eu.acme.dev}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n# file: api/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: api, owner: team-api, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/api:1.0.0\n  ports: [{name: http, port: 8080}]\n# file: api-eu/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: api-eu, owner: team-api, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/api-eu:1.0.0\n  ports: [{name: http, port: 8080}]\n",
     fix: "Rename one of the services, e.g. `metadata.name: api-europe`.",
+};
+pub(crate) const SEMANTIC_API_DEFINITION: &Code = &Code {
+    code: "paved::semantic::api-definition",
+    title: "an API definition file that does not exist or is outside the workspace",
+    explanation: "An entry of `spec.apis` may name its definition file, relative to the spec's folder; the \
+Backstage API entity then reads it through a `$text` placeholder, which the catalog resolves next to the \
+catalog file. A path that does not name a regular file in the workspace (a typo, a folder, a symlink, a file \
+not committed) would leave the API without a definition at ingestion, and a path that climbs out of the \
+workspace (`../../other-repo/api.yaml`, or an absolute one) names nothing the repository holds.",
+    example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.0.0\n  ports: [{name: http, port: 8080}]\n  apis:\n    - {name: orders-api, type: openapi, definition: ../../elsewhere/openapi.yaml}\n",
+    fix: "    - {name: orders-api, type: openapi, definition: api/openapi.yaml}   # a file in the service's folder",
 };
 pub(crate) const SEMANTIC_DEPENDENCY_CYCLE: &Code = &Code {
     code: "paved::semantic::dependency-cycle",
@@ -781,6 +793,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_DUPLICATE_SERVICE,
     SEMANTIC_RESERVED_NAME,
     SEMANTIC_NAME_COLLISION,
+    SEMANTIC_API_DEFINITION,
     SEMANTIC_DEPENDENCY_CYCLE,
     SEMANTIC_MISSING_SCHEDULE,
     SEMANTIC_NOT_FOR_TYPE,

@@ -84,6 +84,8 @@ pub struct Platform {
     #[serde(default)]
     pub observability: ObservabilityConfig,
     #[serde(default)]
+    pub catalog: CatalogConfig,
+    #[serde(default)]
     pub limits: Limits,
     /// The override folder as written in paved.yaml (resolved by `app`).
     #[serde(default)]
@@ -380,6 +382,32 @@ impl Default for MetricNames {
     }
 }
 
+/// The Backstage catalog: which platform-wide entities Paved emits and where
+/// the specs' repository is (docs/catalog.md).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct CatalogConfig {
+    pub groups: CatalogGroups,
+    /// The web address of the repository holding the specs; `None`: the
+    /// GitOps repository, with the rendered folder at `gitops.path`.
+    #[serde(rename = "sourceURL")]
+    pub source_url: Option<String>,
+    /// The branch, tag or commit of `source_url` links point at; `None`:
+    /// `gitops.targetRevision`.
+    pub source_revision: Option<String>,
+}
+
+/// Who provides the Group entities that owners refer to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CatalogGroups {
+    /// Paved emits one Group per owner team.
+    #[default]
+    Paved,
+    /// Another ingestion (an identity provider) does; Paved emits none.
+    External,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct Limits {
@@ -520,6 +548,8 @@ pub struct AppSpec {
     #[serde(default)]
     pub provides_apis: Vec<String>,
     #[serde(default)]
+    pub apis: Vec<ApiSpec>,
+    #[serde(default)]
     pub depends_on: Vec<String>,
     #[serde(default)]
     pub resources: IndexMap<String, ResourceSpec>,
@@ -529,6 +559,18 @@ pub struct AppSpec {
     pub security: Option<SecuritySpec>,
     #[serde(default)]
     pub environments: Option<IndexMap<String, EnvOverride>>,
+}
+
+/// An API the service provides, with its definition (docs/spec.md).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A file relative to the spec's folder.
+    #[serde(default)]
+    pub definition: Option<String>,
 }
 
 fn default_type() -> ServiceType {
@@ -809,6 +851,48 @@ pub struct Service {
     pub doc: Node,
     pub meta: AppMeta,
     pub spec: AppSpec,
+    /// What the workspace holds beside the spec (filled in by `app`).
+    pub beside: Beside,
+}
+
+/// Files next to a spec that the catalog links to, as the workspace scan
+/// found them.
+#[derive(Debug, Clone, Default)]
+pub struct Beside {
+    /// A `docs/` folder or an `mkdocs.yml` sits in the spec's folder.
+    pub techdocs: bool,
+    /// The `spec.apis` definitions that exist as regular files, by their
+    /// root-relative path ([`definition_path`]).
+    pub definitions: std::collections::BTreeSet<String>,
+}
+
+/// The folder of a spec, from its root-relative path (`orders/platform.yaml`
+/// → `orders`; a spec at the root → ``).
+pub(crate) fn spec_folder(origin: &str) -> &str {
+    origin.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// A `spec.apis` definition's path relative to the workspace root, from the
+/// spec's root-relative path and the path written relative to its folder;
+/// `None` when it is absolute or climbs out of the root, or names no file.
+pub(crate) fn definition_path(origin: &str, definition: &str) -> Option<String> {
+    if definition.starts_with('/') || definition.contains('\\') {
+        return None;
+    }
+    let mut parts: Vec<&str> = spec_folder(origin)
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    for seg in definition.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    (!parts.is_empty() && !definition.ends_with('/')).then(|| parts.join("/"))
 }
 
 impl Service {
@@ -825,6 +909,7 @@ impl Service {
             doc,
             meta: file.metadata,
             spec: file.spec,
+            beside: Beside::default(),
         })
     }
 

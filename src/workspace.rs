@@ -55,6 +55,9 @@ pub struct Spec {
     pub rel: String,
     /// Whether the command's paths select it.
     pub selected: bool,
+    /// A `docs/` folder or an `mkdocs.yml` file sits beside it: the
+    /// service's TechDocs source (docs/catalog.md).
+    pub techdocs: bool,
 }
 
 /// A `platform.yaml` that is not read, and why.
@@ -280,6 +283,7 @@ pub(crate) fn open(req: &Request) -> Result<Workspace, String> {
         .into_iter()
         .map(|(path, rel)| Spec {
             selected: selects(selection.as_deref(), &rel),
+            techdocs: path.parent().is_some_and(has_techdocs),
             path,
             rel,
         })
@@ -433,6 +437,43 @@ fn walk(root: &Path, config: Option<&Path>, out_dir: Option<&Path>) -> Result<Fo
         }
     }
     Ok((specs, skipped))
+}
+
+/// Whether `dir` holds a TechDocs source: a `docs/` folder or an
+/// `mkdocs.yml` file (not through a symlink, which discovery never follows).
+fn has_techdocs(dir: &Path) -> bool {
+    let is = |name: &str, want_dir: bool| {
+        std::fs::symlink_metadata(dir.join(name)).is_ok_and(|m| {
+            if want_dir {
+                m.is_dir()
+            } else {
+                m.is_file()
+            }
+        })
+    };
+    is("docs", true) || is("mkdocs.yml", false)
+}
+
+/// Whether `rel`, a path relative to the root with `/` that stays inside it,
+/// is a regular file; no symlink is followed on the way (a link could point
+/// outside the workspace).
+pub(crate) fn is_regular_file(root: &Path, rel: &str) -> bool {
+    let mut at = root.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_empty() || *part == "." || *part == ".." {
+            return false;
+        }
+        at.push(part);
+        let Ok(m) = std::fs::symlink_metadata(&at) else {
+            return false;
+        };
+        let last = i + 1 == parts.len();
+        if m.file_type().is_symlink() || (last && !m.is_file()) || (!last && !m.is_dir()) {
+            return false;
+        }
+    }
+    !parts.is_empty()
 }
 
 /// Whether a file starts with the generated header.

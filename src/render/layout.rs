@@ -42,6 +42,24 @@ pub(crate) fn catalog_file(service: &str) -> String {
     format!("catalog/{service}.yaml")
 }
 
+/// The file of the platform-wide catalog entities (Groups, Systems): a name
+/// no service can have, since service names are DNS labels.
+pub(crate) const CATALOG_PLATFORM_FILE: &str = "catalog/_platform.yaml";
+
+/// From a file in `DIR/catalog/` back to the workspace root, when `DIR` is
+/// `out_path` relative to the root: `rendered` → `../../`.
+pub(crate) fn catalog_to_root(out_path: &str) -> String {
+    let mut depth: usize = 0;
+    for seg in out_path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => depth = depth.saturating_sub(1),
+            _ => depth += 1,
+        }
+    }
+    "../".repeat(depth + 1)
+}
+
 /// `<kind>-<name>.yaml`, the file name of a document in its folder.
 pub(crate) fn file_name(doc: &Doc) -> String {
     format!("{}-{}.yaml", doc.kind.to_ascii_lowercase(), doc.name)
@@ -137,4 +155,14 @@ pub(crate) fn environment_folders(overrides: &[&str]) -> BTreeMap<String, String
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_catalog_climbs_to_the_root_through_the_output_folder() {
+        assert_eq!(super::catalog_to_root("rendered"), "../../");
+        assert_eq!(super::catalog_to_root("deploy/rendered/"), "../../../");
+        assert_eq!(super::catalog_to_root("./out"), "../../");
+    }
 }

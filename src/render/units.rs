@@ -44,6 +44,40 @@ struct Team {
     destinations: Vec<Destination>,
 }
 
+/// A Backstage Group or System for the platform-wide catalog file.
+#[derive(Serialize)]
+struct CatalogEntity {
+    name: String,
+    /// The owning team (Systems).
+    owner: String,
+    /// The services it owns or groups, in name order.
+    services: Vec<String>,
+}
+
+/// What a service's catalog file links to, computed from the workspace.
+#[derive(Serialize)]
+struct ServiceCatalog {
+    /// `providesApis`, then the `apis` names it does not list.
+    provides: Vec<String>,
+    /// The APIs its dependencies provide, in dependency order.
+    consumes: Vec<String>,
+    /// One per provided API.
+    apis: Vec<CatalogApi>,
+    /// `backstage.io/source-location`, when the repository is known.
+    source_location: Option<String>,
+    /// `backstage.io/techdocs-ref`, when docs sit beside the spec.
+    techdocs_ref: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CatalogApi {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    /// The `$text` placeholder's target; `None`: no definition file.
+    definition: Option<String>,
+}
+
 #[derive(Serialize)]
 struct Destination {
     cluster: String,
@@ -61,6 +95,9 @@ pub enum Unit {
     Platform,
     /// `catalog/` blueprints for one service (index into the catalog groups).
     Catalog(usize),
+    /// `catalog/<sub>/` blueprints: the platform-wide entities (Groups,
+    /// Systems), in `DIR/catalog/_platform.yaml`.
+    CatalogPlatform,
 }
 
 /// The units of one render, with what they share computed once.
@@ -77,6 +114,9 @@ pub struct Units<'a> {
     /// Service name → its instances, in name order.
     catalog: Vec<(&'a str, Vec<&'a Instance>)>,
     by_name: HashMap<&'a str, &'a Service>,
+    /// Owner teams and systems, for the platform-wide catalog unit.
+    groups: Vec<CatalogEntity>,
+    systems: Vec<CatalogEntity>,
     pub list: Vec<Unit>,
 }
 
@@ -217,7 +257,9 @@ impl<'a> Units<'a> {
                 .filter(|(_, (name, _))| select.service(name))
                 .map(|(n, _)| Unit::Catalog(n)),
         );
+        list.push(Unit::CatalogPlatform);
         let by_name = services.iter().map(|s| (s.name(), s)).collect();
+        let (groups, systems) = catalog_entities(services);
         let texts = bps
             .files
             .iter()
@@ -233,8 +275,51 @@ impl<'a> Units<'a> {
             teams,
             resource_types,
             catalog,
+            groups,
+            systems,
             list,
         }
+    }
+
+    /// The catalog links of one service (docs/catalog.md).
+    fn service_catalog(&self, insts: &[&Instance]) -> Option<ServiceCatalog> {
+        let s = self.by_name.get(insts.first()?.name.as_str())?;
+        let provides = provided_apis(s);
+        let mut consumes: Vec<String> = Vec::new();
+        for i in insts {
+            for d in &i.dependencies {
+                if let Some(dep) = self.by_name.get(d.name.as_str()) {
+                    for api in provided_apis(dep) {
+                        if !consumes.contains(&api) {
+                            consumes.push(api);
+                        }
+                    }
+                }
+            }
+        }
+        let links = SourceLinks::new(self.platform);
+        let folder = crate::model::spec_folder(&s.origin);
+        let apis = provides
+            .iter()
+            .map(|name| {
+                let entry = s.spec.apis.iter().find(|a| &a.name == name);
+                CatalogApi {
+                    name: name.clone(),
+                    kind: entry.map_or_else(|| "unspecified".to_string(), |a| a.kind.clone()),
+                    definition: entry
+                        .and_then(|a| a.definition.as_deref())
+                        .and_then(|d| crate::model::definition_path(&s.origin, d))
+                        .map(|rel| links.file(&rel)),
+                }
+            })
+            .collect();
+        Some(ServiceCatalog {
+            provides,
+            consumes,
+            apis,
+            source_location: links.source_location(folder),
+            techdocs_ref: s.beside.techdocs.then(|| links.folder(folder)),
+        })
     }
 
     /// Renders one unit into files (sorted by path), with its findings.
@@ -347,14 +432,49 @@ impl<'a> Units<'a> {
                     instances => val(insts),
                     platform => self.platform_v.clone(),
                 };
+                let ctx = minijinja::context! {
+                    catalog => val(self.service_catalog(insts)),
+                    ..ctx
+                };
                 let what = format!("service `{name}`");
-                let (docs, d) = render_scope(bps, bps.of_scope(Scope::Catalog), false, &ctx, &what);
+                let (docs, d) = render_scope(
+                    bps,
+                    bps.of_scope(Scope::Catalog)
+                        .filter(|b| b.sub_folder().is_empty()),
+                    false,
+                    &ctx,
+                    &what,
+                );
                 let mut files = Vec::new();
                 if !docs.is_empty() {
                     let values: Vec<&serde_json::Value> = docs.iter().map(|d| &d.value).collect();
                     files.push(OutFile {
                         path: layout::catalog_file(name),
                         content: layout::file_text(&insts[0].source, &values),
+                    });
+                }
+                (files, d)
+            }
+            Unit::CatalogPlatform => {
+                let ctx = minijinja::context! {
+                    platform => self.platform_v.clone(),
+                    groups => val(&self.groups),
+                    systems => val(&self.systems),
+                };
+                let (docs, d) = render_scope(
+                    bps,
+                    bps.of_scope(Scope::Catalog)
+                        .filter(|b| !b.sub_folder().is_empty()),
+                    false,
+                    &ctx,
+                    "the platform's catalog",
+                );
+                let mut files = Vec::new();
+                if !docs.is_empty() {
+                    let values: Vec<&serde_json::Value> = docs.iter().map(|d| &d.value).collect();
+                    files.push(OutFile {
+                        path: layout::CATALOG_PLATFORM_FILE.to_string(),
+                        content: layout::file_text(crate::emit::header::PLATFORM_WIDE, &values),
                     });
                 }
                 (files, d)
@@ -403,6 +523,165 @@ impl<'a> Units<'a> {
         diags.extend(duplicate_paths(paths.into_iter()));
         (rendered, diags)
     }
+}
+
+/// The APIs a service provides: `providesApis`, then the `apis` names it
+/// does not list.
+fn provided_apis(s: &Service) -> Vec<String> {
+    let mut out = s.spec.provides_apis.clone();
+    for a in &s.spec.apis {
+        if !out.contains(&a.name) {
+            out.push(a.name.clone());
+        }
+    }
+    out
+}
+
+/// The Groups (every owner team) and Systems (every `metadata.system`) of
+/// the workspace, in name order. A System's owner is the team owning most
+/// of its services, the first by name on a tie.
+fn catalog_entities(services: &[Service]) -> (Vec<CatalogEntity>, Vec<CatalogEntity>) {
+    let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut systems: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
+    for s in services {
+        groups
+            .entry(&s.meta.owner)
+            .or_default()
+            .push(s.name().to_string());
+        if let Some(sys) = &s.meta.system {
+            systems.entry(sys).or_default().push(s);
+        }
+    }
+    let groups = groups
+        .into_iter()
+        .map(|(name, mut services)| {
+            services.sort();
+            services.dedup();
+            CatalogEntity {
+                name: name.to_string(),
+                owner: name.to_string(),
+                services,
+            }
+        })
+        .collect();
+    let systems = systems
+        .into_iter()
+        .map(|(name, members)| {
+            let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+            for m in &members {
+                *count.entry(&m.meta.owner).or_default() += 1;
+            }
+            // Most services first; BTreeMap order breaks ties by name.
+            let owner = count
+                .iter()
+                .fold(
+                    ("", 0),
+                    |best, (team, n)| if *n > best.1 { (*team, *n) } else { best },
+                )
+                .0;
+            let mut services: Vec<String> = members.iter().map(|m| m.name().to_string()).collect();
+            services.sort();
+            services.dedup();
+            CatalogEntity {
+                name: name.to_string(),
+                owner: owner.to_string(),
+                services,
+            }
+        })
+        .collect();
+    (groups, systems)
+}
+
+/// How the catalog links into the specs' repository (docs/catalog.md): into
+/// `catalog.sourceURL` when set, else relative to the catalog file (the
+/// rendered folder at `gitops.path` in the repository holding the specs),
+/// with `source-location` into `gitops.repoURL` when that is set.
+struct SourceLinks {
+    /// `<sourceURL>`, `<revision>`, when the specs have their own repository.
+    source: Option<(String, String)>,
+    /// The web address of the GitOps repository and its revision.
+    gitops: Option<(String, String)>,
+    /// From `DIR/catalog/` to the root.
+    to_root: String,
+}
+
+impl SourceLinks {
+    fn new(p: &Platform) -> SourceLinks {
+        let gitops_rev = if p.gitops.target_revision.is_empty() {
+            "main".to_string()
+        } else {
+            p.gitops.target_revision.clone()
+        };
+        let rev = p
+            .catalog
+            .source_revision
+            .clone()
+            .unwrap_or_else(|| gitops_rev.clone());
+        SourceLinks {
+            source: p.catalog.source_url.clone().map(|u| (u, rev)),
+            gitops: web_url(&p.gitops.repo_url).map(|u| (u, gitops_rev)),
+            to_root: layout::catalog_to_root(if p.gitops.path.is_empty() {
+                "rendered"
+            } else {
+                &p.gitops.path
+            }),
+        }
+    }
+
+    /// `url:<repository>/tree/<revision>/<folder>/`, if a repository is known.
+    fn source_location(&self, folder: &str) -> Option<String> {
+        let (url, rev) = self.source.as_ref().or(self.gitops.as_ref())?;
+        Some(format!("url:{url}/tree/{rev}/{}", slash_after(folder)))
+    }
+
+    /// A folder of the workspace for `backstage.io/techdocs-ref`.
+    fn folder(&self, folder: &str) -> String {
+        match &self.source {
+            Some((url, rev)) => format!("url:{url}/tree/{rev}/{folder}")
+                .trim_end_matches('/')
+                .to_string(),
+            None => format!("dir:{}{folder}", self.to_root)
+                .trim_end_matches('/')
+                .to_string(),
+        }
+    }
+
+    /// A file of the workspace for a `$text` placeholder.
+    fn file(&self, rel: &str) -> String {
+        match &self.source {
+            Some((url, rev)) => format!("{url}/blob/{rev}/{rel}"),
+            None => format!("{}{rel}", self.to_root),
+        }
+    }
+}
+
+fn slash_after(folder: &str) -> String {
+    if folder.is_empty() {
+        String::new()
+    } else {
+        format!("{folder}/")
+    }
+}
+
+/// The web address of a Git remote: `https://host/path` without `.git`, from
+/// an https, ssh or scp-style address (`git@github.com:acme/deploy.git`).
+fn web_url(remote: &str) -> Option<String> {
+    let rest = if let Some(r) = remote.strip_prefix("https://") {
+        r.to_string()
+    } else if let Some(r) = remote.strip_prefix("ssh://") {
+        let r = r.split_once('@').map_or(r, |(_, h)| h);
+        // ssh://host:port/path: the web server has no port of its own.
+        match r.split_once('/') {
+            Some((host, path)) => format!("{}/{path}", host.split(':').next().unwrap_or(host)),
+            None => return None,
+        }
+    } else {
+        let (_, r) = remote.split_once('@')?;
+        r.replacen(':', "/", 1)
+    };
+    let rest = rest.trim_end_matches('/');
+    let rest = rest.strip_suffix(".git").unwrap_or(rest);
+    (!rest.is_empty()).then(|| format!("https://{rest}"))
 }
 
 /// Two blueprints must never write the same file. `paths` must be sorted.

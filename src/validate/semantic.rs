@@ -238,6 +238,8 @@ enum Joined {
     Application,
     /// `<service>-<resource>` (fitted to 63): the Backstage Resource entity.
     Entity,
+    /// A `providesApis` or `apis` name: the Backstage API entity.
+    Api,
 }
 
 /// One place that makes a joined name.
@@ -348,6 +350,33 @@ fn check_collisions(platform: &Platform, services: &[Service], out: &mut Vec<Dia
                 ),
             );
         }
+        for (i, api) in s.spec.provides_apis.iter().enumerate() {
+            add(
+                Joined::Api,
+                String::new(),
+                api.clone(),
+                part(
+                    &format!("/spec/providesApis/{i}"),
+                    format!("`{name}`"),
+                    format!("`{api}` provided here"),
+                ),
+            );
+        }
+        for (i, api) in s.spec.apis.iter().enumerate() {
+            if s.spec.provides_apis.contains(&api.name) {
+                continue;
+            }
+            add(
+                Joined::Api,
+                String::new(),
+                api.name.clone(),
+                part(
+                    &format!("/spec/apis/{i}/name"),
+                    format!("`{name}`"),
+                    format!("`{}` provided here", api.name),
+                ),
+            );
+        }
         let prefix = format!("{name}-");
         for r in s.spec.resources.keys() {
             let (entity, how) = if r.starts_with(&prefix) {
@@ -390,6 +419,14 @@ fn check_collisions(platform: &Platform, services: &[Service], out: &mut Vec<Dia
             Joined::Application => (
                 format!("{fwho} and {owho} would make the same Grafana dashboard uid `{joined}`{more}"),
                 "Grafana dashboard uids are named `<service>-<environment>`, so one dashboard would replace the other. Rename one of the services.".to_string(),
+            ),
+            Joined::Api if fi == oi => (
+                format!("{owho} lists the API `{joined}` twice in `apis`{more}"),
+                "Each API is one Backstage API entity with one definition. Keep one entry.".to_string(),
+            ),
+            Joined::Api => (
+                format!("{fwho} and {owho} both provide the API `{joined}`{more}"),
+                "Each API is one Backstage API entity, owned by the team of the service that provides it, so two providers would define it twice. Rename one of the APIs, or let the other service list it in `dependsOn` on the provider.".to_string(),
             ),
             Joined::Entity => (
                 format!("{fwho} and {owho} would be the same Backstage Resource `{joined}`{more}"),
@@ -695,6 +732,35 @@ impl Check<'_> {
         self.free_text();
         self.waivers();
         self.resource_parameters();
+        self.api_definitions();
+    }
+
+    /// Each `apis` definition names a regular file inside the workspace
+    /// (the scan in `app` recorded which exist).
+    fn api_definitions(&mut self) {
+        let s = self.s;
+        for (i, api) in s.spec.apis.iter().enumerate() {
+            let Some(def) = api.definition.as_deref() else {
+                continue;
+            };
+            let span = self.span(&format!("/spec/apis/{i}/definition"));
+            let d = match crate::model::definition_path(&s.origin, def) {
+                None => Diagnostic::error(
+                    codes::SEMANTIC_API_DEFINITION,
+                    format!("the definition of API `{}` is outside the workspace", api.name),
+                )
+                .at(&s.source, span, "this path climbs out of the workspace")
+                .help("keep the definition in the repository, e.g. in the service's folder (`api/openapi.yaml`), and write its path relative to this platform.yaml's folder"),
+                Some(rel) if !s.beside.definitions.contains(&rel) => Diagnostic::error(
+                    codes::SEMANTIC_API_DEFINITION,
+                    format!("the definition of API `{}` is not a file: `{rel}` does not exist (or is a folder or a symlink)", api.name),
+                )
+                .at(&s.source, span, "no such file")
+                .help("write the path relative to this platform.yaml's folder, to a regular file that is committed with it; or remove `definition` to render a placeholder"),
+                Some(_) => continue,
+            };
+            self.err(d);
+        }
     }
 
     /// The spec-level checks of the platform's policy rules (`no-latest-tag`,

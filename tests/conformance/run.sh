@@ -159,16 +159,33 @@ check_backstage() {
         echo "FAIL: $CONF/node/node_modules is missing (.ci/run runs npm ci there)"
         return 1
     fi
-    local files=() tree rc=0
+    local files=() tree rc=0 case want out status
     mapfile -d '' files < <(find_in_trees -path '*/expected/catalog/*.yaml')
     ((${#files[@]})) || { skip "no catalog/*.yaml rendered yet"; return; }
     # One catalog per tree: entity refs must be unique within a rendered
-    # tree (one catalog), while separate fixtures may reuse service names.
+    # tree (one catalog) and resolve within it, while separate fixtures may
+    # reuse service names. --workspace places the files where the fixture's
+    # paved.yaml commits them, so relative $text and dir: refs resolve.
     for tree in "${TREES[@]}"; do
         files=("$tree"/catalog/*.yaml)
         ((${#files[@]})) || continue
-        node "$CONF/node/validate-catalog.mjs" "${files[@]}" || rc=1
+        node "$CONF/node/validate-catalog.mjs" --workspace "${tree%/expected}/input" "${files[@]}" || rc=1
     done
+    # The check itself: catalogs it must refuse (or accept), with the reason.
+    for case in "$CONF"/catalog-bad/*/; do
+        case=${case%/}
+        want="$(head -n1 "$case/expect")"
+        status=0
+        out="$(node "$CONF/node/validate-catalog.mjs" --workspace "$case/input" "$case"/expected/catalog/*.yaml 2>&1)" || status=$?
+        if [[ $want == pass ]]; then
+            ((status == 0)) || { echo "FAIL: $case should pass the catalog check:"; echo "$out"; rc=1; }
+        elif ((status != 1)) || ! grep -qF -- "$(sed -n 2p "$case/expect")" <<<"$out"; then
+            echo "FAIL: $case should fail the catalog check with: $(sed -n 2p "$case/expect")"
+            echo "$out"
+            rc=1
+        fi
+    done
+    echo "backstage: ${#TREES[@]} trees checked, the check refuses every catalog-bad case it should"
     return "$rc"
 }
 

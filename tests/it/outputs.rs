@@ -641,6 +641,44 @@ fn services_are_scraped_on_their_metrics_port_and_prometheus_may_reach_it() {
 // ---------------------------------------------------------------- Backstage
 
 #[test]
+fn groups_come_from_paved_unless_the_platform_says_they_are_external() {
+    let paved = |groups: &str| {
+        format!(
+            "apiVersion: paved.dev/v1\nkind: Platform\nmetadata: {{name: acme}}\nspec:\n  environments:\n    staging: {{cluster: \"https://kubernetes.default.svc\", domain: staging.acme.dev}}\n{groups}"
+        )
+    };
+    let svc = SERVICE
+        .replace("NAME", "orders")
+        .replace("costCenter: cc-1}", "costCenter: cc-1, system: shop}");
+    let kinds = |docs: &Docs| -> Vec<(String, String)> {
+        docs.iter()
+            .filter(|(p, _)| p == "catalog/_platform.yaml")
+            .map(|(_, d)| {
+                (
+                    d["kind"].as_str().unwrap_or("").to_string(),
+                    d["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let docs = render_specs(Some(&paved("")), &[("orders", &svc)]);
+    assert_eq!(
+        kinds(&docs),
+        [
+            ("Group".into(), "team-a".into()),
+            ("System".into(), "shop".into())
+        ]
+    );
+    let docs = render_specs(
+        Some(&paved("  catalog: {groups: external}\n")),
+        &[("orders", &svc)],
+    );
+    assert_eq!(kinds(&docs), [("System".to_string(), "shop".to_string())]);
+    let system = docs.iter().find(|(_, d)| d["kind"] == "System").unwrap();
+    assert_eq!(system.1["spec"]["owner"], "group:team-a");
+}
+
+#[test]
 fn the_catalog_entry_relates_the_component_to_its_resources_and_links_its_outputs() {
     let docs = render_fixture("commerce");
     let entities: Vec<&Value> = docs
@@ -667,8 +705,25 @@ fn the_catalog_entry_relates_the_component_to_its_resources_and_links_its_output
         annotations["paved.dev/grafana-dashboard-uids"],
         "checkout-staging,checkout-production"
     );
+    // The API it provides, in the same file, reading its definition file
+    // beside the spec from the rendered folder at gitops.path.
+    let api = entities.iter().find(|e| e["kind"] == "API").unwrap();
+    assert_eq!(api["metadata"]["name"], "checkout-api");
+    assert_eq!(api["spec"]["owner"], "group:team-checkout");
+    assert_eq!(
+        api["spec"]["definition"],
+        json!({"$text": "../../checkout/api/openapi.yaml"})
+    );
+    assert_eq!(
+        component["spec"]["consumesApis"],
+        json!(["inventory-api", "payments-api"])
+    );
     // Every resource: ref is defined in the same file, and points back.
-    let resources: Vec<&Value> = entities[1..].to_vec();
+    let resources: Vec<&Value> = entities[1..]
+        .iter()
+        .copied()
+        .filter(|e| e["kind"] == "Resource")
+        .collect();
     let names: BTreeSet<String> = resources
         .iter()
         .map(|r| format!("resource:{}", r["metadata"]["name"].as_str().unwrap()))

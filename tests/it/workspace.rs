@@ -273,6 +273,69 @@ fn a_subset_render_touches_only_its_services_and_keeps_the_whole_answer() {
 }
 
 #[test]
+fn a_subset_render_writes_the_platform_catalog_the_whole_workspace_would() {
+    let repo = repo();
+    let root = repo.path();
+    expect(&run(root, &["render", "--out", "rendered"]), 0);
+    let catalog = |dir: &str| {
+        std::fs::read_to_string(root.join(dir).join("catalog/_platform.yaml")).unwrap_or_default()
+    };
+    let first = catalog("rendered");
+    assert!(
+        first.contains("name: team-orders") && first.contains("name: team-stock"),
+        "every owner team is a Group:\n{first}"
+    );
+    let before = tree(&root.join("rendered"));
+
+    // billing moves to its own team and system, and gains TechDocs: a run on
+    // billing alone must write what a whole run writes, and nothing else.
+    write(
+        root,
+        "services/billing/platform.yaml",
+        &spec("billing", "team-billing", "").replace(
+            "  costCenter: cc-1\n",
+            "  costCenter: cc-1\n  system: payments\n",
+        ),
+    );
+    write(root, "services/billing/docs/index.md", "# billing\n");
+    expect(
+        &run(root, &["render", "services/billing", "--out", "rendered"]),
+        0,
+    );
+    expect(&run(root, &["render", "--out", "whole"]), 0);
+    assert_eq!(catalog("rendered"), catalog("whole"));
+    let platform = catalog("rendered");
+    for want in [
+        "name: team-billing",
+        "kind: System\nmetadata:\n  name: payments",
+        "owner: group:team-billing",
+    ] {
+        assert!(platform.contains(want), "missing `{want}`:\n{platform}");
+    }
+    let after = tree(&root.join("rendered"));
+    assert!(
+        after == tree(&root.join("whole")),
+        "a subset render differs from a whole one"
+    );
+    assert!(
+        String::from_utf8_lossy(&after["catalog/billing.yaml"])
+            .contains("backstage.io/techdocs-ref: dir:../../services/billing\n"),
+        "the docs beside billing's spec are its TechDocs"
+    );
+    for (path, bytes) in &after {
+        if before.get(path) != Some(bytes) {
+            assert!(
+                path.contains("billing")
+                    || path == "catalog/_platform.yaml"
+                    || path.starts_with("platform/"),
+                "rendering billing changed {path} (a new owner changes the Argo CD projects too)"
+            );
+        }
+    }
+    expect(&run(root, &["check", "--out", "rendered"]), 0);
+}
+
+#[test]
 fn validating_one_file_sees_the_services_it_depends_on() {
     let repo = repo();
     let o = run(repo.path(), &["validate", "services/orders/platform.yaml"]);
