@@ -336,15 +336,29 @@ pub(crate) const SEMANTIC_RESERVED_NAME: &Code = &Code {
     explanation: "A service's name is its namespace (after the environment's `namespacePrefix`) and \
 its folder in each environment's output folder, so it may not be: a namespace every cluster has (`default`, \
 `kube-system`, `kube-public`, `kube-node-lease`); a namespace of the platform's own components named in \
-paved.yaml (Argo CD's `gitops.argocdNamespace`, Prometheus's `observability.prometheusNamespace`, \
-`ingress.controllerNamespace`, `networkPolicy.dnsNamespace`, every `policy.excludedNamespaces` entry) or \
-Gatekeeper's `gatekeeper-system`, whether as the name itself or as the namespace it gets in one of its \
+paved.yaml, which the platform's policies exempt (Argo CD's `gitops.argocdNamespace`, Prometheus's \
+`observability.prometheusNamespace`, `ingress.controllerNamespace`, `ingress.certManagerNamespace`, \
+`networkPolicy.dnsNamespace`, `secretStore.operatorNamespace`, `crossplane.namespace`, \
+`policy.gatekeeperNamespace`) or any other namespace `policy.excludedNamespaces` exempts (by name or \
+`*` pattern), whether as the name itself or as the namespace it gets in one of its \
 environments; a folder that blueprints write next to the services' (`argocd`, where the Argo CD \
 Applications go, and the first sub-folder of any `service/` or `environment/` blueprint); or `platform`, \
 whose catalog entry `catalog/platform.yaml` would be taken for a spec. In paved.yaml, an environment may not \
 be named `platform` or `catalog`: those are the output folder's own folders, next to the environments'.",
     example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: argocd, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/argocd:1.0.0\n  ports: [{name: http, port: 8080}]\n",
     fix: "Rename the service: `metadata.name: argocd-app`.",
+};
+pub(crate) const SEMANTIC_AUTO_PROMOTE_FORBIDDEN: &Code = &Code {
+    code: "paved::semantic::auto-promote-forbidden",
+    title: "`promote: auto` in an environment where the platform forbids it",
+    explanation: "`promote: auto` makes Argo CD sync every commit to the environment, prune and revert drift, \
+with no person in between. A platform team can forbid that per environment with \
+`environments.<env>.allowAutoPromote: false` in paved.yaml (typically production): a service's \
+`environments.<env>.promote: auto` there is then an error, and so is `promote: auto` as the environment's own \
+default in paved.yaml. Services that do not say `promote` get the environment's default \
+(`environments.<env>.promote`).",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev, promote: manual, allowAutoPromote: false}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  environments:\n    staging: {}\n    production: {promote: auto}\n",
+    fix: "    production: {promote: manual}   # or leave promote out: the environment's default applies",
 };
 pub(crate) const SEMANTIC_NAME_COLLISION: &Code = &Code {
     code: "paved::semantic::name-collision",
@@ -792,6 +806,7 @@ pub static CODES: &[&Code] = &[
     SCHEMA_INVALID,
     SEMANTIC_DUPLICATE_SERVICE,
     SEMANTIC_RESERVED_NAME,
+    SEMANTIC_AUTO_PROMOTE_FORBIDDEN,
     SEMANTIC_NAME_COLLISION,
     SEMANTIC_API_DEFINITION,
     SEMANTIC_DEPENDENCY_CYCLE,

@@ -104,6 +104,25 @@ pub struct EnvironmentConfig {
     pub class: String,
     #[serde(default)]
     pub namespace_prefix: String,
+    /// `auto` or `manual`: what a service that does not say gets here.
+    /// Absent in paved.yaml, `Platform::from_json` fills it in: `auto`, or
+    /// `manual` when auto-promotion is not allowed.
+    #[serde(default)]
+    pub promote: Option<String>,
+    /// Whether a service may say `promote: auto` here.
+    #[serde(default = "yes")]
+    pub allow_auto_promote: bool,
+}
+
+impl EnvironmentConfig {
+    /// The promotion of a service that does not set `promote` here.
+    pub fn default_promote(&self) -> &str {
+        match self.promote.as_deref() {
+            Some(p) => p,
+            None if self.allow_auto_promote => "auto",
+            None => "manual",
+        }
+    }
 }
 
 fn default_class() -> String {
@@ -196,6 +215,8 @@ pub struct SecretStore {
     pub kind: String,
     pub name: String,
     pub refresh_interval: String,
+    /// Where the External Secrets operator runs (exempt from the policies).
+    pub operator_namespace: String,
 }
 
 impl Default for SecretStore {
@@ -204,6 +225,7 @@ impl Default for SecretStore {
             kind: "ClusterSecretStore".into(),
             name: "vault".into(),
             refresh_interval: "1h".into(),
+            operator_namespace: "external-secrets".into(),
         }
     }
 }
@@ -229,6 +251,8 @@ impl Default for IngressClasses {
 pub struct IngressConfig {
     pub controller_namespace: String,
     pub cluster_issuer: String,
+    /// Where cert-manager runs (exempt from the policies).
+    pub cert_manager_namespace: String,
 }
 
 impl Default for IngressConfig {
@@ -236,6 +260,7 @@ impl Default for IngressConfig {
         IngressConfig {
             controller_namespace: "ingress-nginx".into(),
             cluster_issuer: "letsencrypt".into(),
+            cert_manager_namespace: "cert-manager".into(),
         }
     }
 }
@@ -283,6 +308,10 @@ pub struct WaiverConfig {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct PolicyConfig {
     pub enforcement_action: String,
+    /// Where Gatekeeper runs (exempt from the policies).
+    pub gatekeeper_namespace: String,
+    /// Namespaces exempt besides the platform components' own
+    /// (`Platform::exempt_namespaces` has them all).
     pub excluded_namespaces: Vec<String>,
 }
 
@@ -290,14 +319,10 @@ impl Default for PolicyConfig {
     fn default() -> Self {
         PolicyConfig {
             enforcement_action: "deny".into(),
-            excluded_namespaces: [
-                "kube-system",
-                "kube-public",
-                "kube-node-lease",
-                "gatekeeper-system",
-            ]
-            .map(String::from)
-            .to_vec(),
+            gatekeeper_namespace: "gatekeeper-system".into(),
+            excluded_namespaces: ["kube-system", "kube-public", "kube-node-lease"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
@@ -313,6 +338,8 @@ pub struct CrossplaneConfig {
     /// The registry prefix the reference Compositions pull their images
     /// from (`<prefix>/library/postgres:<version>`, ...).
     pub image_registry: String,
+    /// Where Crossplane runs (exempt from the policies).
+    pub namespace: String,
 }
 
 impl Default for CrossplaneConfig {
@@ -321,6 +348,7 @@ impl Default for CrossplaneConfig {
             api_group: "platform.paved.dev".into(),
             compositions: "none".into(),
             image_registry: "docker.io".into(),
+            namespace: "crossplane-system".into(),
         }
     }
 }
@@ -430,8 +458,84 @@ impl Platform {
         p.name = file.metadata.name;
         for (name, env) in p.environments.iter_mut() {
             env.name = name.clone();
+            env.promote = Some(env.default_promote().to_string());
         }
         Ok(p)
+    }
+
+    /// The namespaces of the platform's own components, each with what runs
+    /// there and the paved.yaml setting that names it, in a fixed order.
+    pub fn component_namespaces(&self) -> [(&str, &'static str, &'static str); 8] {
+        [
+            (
+                self.gitops.argocd_namespace.as_str(),
+                "Argo CD's namespace",
+                "gitops.argocdNamespace",
+            ),
+            (
+                self.observability.prometheus_namespace.as_str(),
+                "Prometheus's namespace",
+                "observability.prometheusNamespace",
+            ),
+            (
+                self.ingress.controller_namespace.as_str(),
+                "the ingress controller's namespace",
+                "ingress.controllerNamespace",
+            ),
+            (
+                self.ingress.cert_manager_namespace.as_str(),
+                "cert-manager's namespace",
+                "ingress.certManagerNamespace",
+            ),
+            (
+                self.network_policy.dns_namespace.as_str(),
+                "the cluster DNS's namespace",
+                "networkPolicy.dnsNamespace",
+            ),
+            (
+                self.secret_store.operator_namespace.as_str(),
+                "the External Secrets operator's namespace",
+                "secretStore.operatorNamespace",
+            ),
+            (
+                self.crossplane.namespace.as_str(),
+                "Crossplane's namespace",
+                "crossplane.namespace",
+            ),
+            (
+                self.policy.gatekeeper_namespace.as_str(),
+                "the policy engine's (Gatekeeper's) namespace",
+                "policy.gatekeeperNamespace",
+            ),
+        ]
+    }
+
+    /// Every namespace the platform's policies do not apply in, sorted and
+    /// without repeats, each with the paved.yaml settings that name it: the
+    /// platform components' namespaces and `policy.excludedNamespaces`
+    /// (which may hold `*` patterns). The one list the Constraints'
+    /// `excludedNamespaces`, the compile-time policy check, `paved policy`
+    /// and the reserved-name rule use.
+    pub fn exempt_namespaces(&self) -> BTreeMap<String, Vec<&'static str>> {
+        let mut out: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+        let components = self
+            .component_namespaces()
+            .map(|(ns, _, field)| (ns, field));
+        let extra = self
+            .policy
+            .excluded_namespaces
+            .iter()
+            .map(|ns| (ns.as_str(), "policy.excludedNamespaces"));
+        for (ns, field) in components.into_iter().chain(extra) {
+            if ns.is_empty() {
+                continue;
+            }
+            let fields = out.entry(ns.to_string()).or_default();
+            if !fields.contains(&field) {
+                fields.push(field);
+            }
+        }
+        out
     }
 
     /// The size used when a service sets neither `size` nor `compute`.
@@ -1373,7 +1477,10 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
             cluster: env.cluster.clone(),
             domain: env.domain.clone(),
             class: env.class.clone(),
-            promote: ov.promote.clone().unwrap_or_else(|| "auto".into()),
+            promote: ov
+                .promote
+                .clone()
+                .unwrap_or_else(|| env.default_promote().to_string()),
         },
         selector: selector_of(&name),
         labels,
@@ -1602,6 +1709,137 @@ mod tests {
         assert_eq!(scale_memory("256Mi", 1.0), "256Mi");
         assert_eq!(scale_memory("256Mi", 1.5), "384Mi");
         assert_eq!(scale_memory("1Gi", 2.0), "2Gi");
+    }
+
+    fn platform(spec: serde_json::Value) -> Platform {
+        let mut full = serde_json::json!({
+            "environments": {"staging": {"cluster": "in-cluster", "domain": "a.dev"}}
+        });
+        for (k, v) in spec.as_object().into_iter().flatten() {
+            full[k] = v.clone();
+        }
+        Platform::from_json(serde_json::json!({"metadata": {"name": "t"}, "spec": full})).unwrap()
+    }
+
+    #[test]
+    fn every_component_namespace_is_exempt_with_the_extra_list() {
+        let p = platform(serde_json::json!({}));
+        let exempt: Vec<String> = p.exempt_namespaces().into_keys().collect();
+        assert_eq!(
+            exempt,
+            [
+                "argocd",
+                "cert-manager",
+                "crossplane-system",
+                "external-secrets",
+                "gatekeeper-system",
+                "ingress-nginx",
+                "kube-node-lease",
+                "kube-public",
+                "kube-system",
+                "monitoring",
+            ]
+        );
+        // kube-system is both the DNS's namespace and an extra entry.
+        assert_eq!(
+            p.exempt_namespaces()["kube-system"],
+            ["networkPolicy.dnsNamespace", "policy.excludedNamespaces"]
+        );
+    }
+
+    #[test]
+    fn renamed_components_move_their_exemption_and_old_lists_still_work() {
+        let p = platform(serde_json::json!({
+            "gitops": {"argocdNamespace": "gitops"},
+            "secretStore": {"name": "vault", "operatorNamespace": "eso"},
+            "crossplane": {"namespace": "xp"},
+            "ingress": {"certManagerNamespace": "certs"},
+            "policy": {
+                "gatekeeperNamespace": "opa",
+                "excludedNamespaces": ["gatekeeper-system", "kube-*", "gatekeeper-system"]
+            }
+        }));
+        let exempt = p.exempt_namespaces();
+        for ns in [
+            "gitops",
+            "eso",
+            "xp",
+            "certs",
+            "opa",
+            "gatekeeper-system",
+            "kube-*",
+        ] {
+            assert!(exempt.contains_key(ns), "{ns}: {exempt:?}");
+        }
+        for ns in [
+            "argocd",
+            "external-secrets",
+            "crossplane-system",
+            "cert-manager",
+        ] {
+            assert!(!exempt.contains_key(ns), "{ns}: {exempt:?}");
+        }
+        assert_eq!(exempt["gatekeeper-system"], ["policy.excludedNamespaces"]);
+        let keys: Vec<&String> = exempt.keys().collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(keys, sorted);
+    }
+
+    #[test]
+    fn promotion_defaults_follow_the_environment() {
+        let p = platform(serde_json::json!({"environments": {
+            "dev": {"cluster": "in-cluster", "domain": "a.dev"},
+            "staging": {"cluster": "in-cluster", "domain": "a.dev", "promote": "manual"},
+            "production": {"cluster": "in-cluster", "domain": "a.dev", "allowAutoPromote": false}
+        }}));
+        let got: Vec<(&str, &str)> = p
+            .environments
+            .values()
+            .map(|e| (e.name.as_str(), e.default_promote()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("dev", "auto"),
+                ("staging", "manual"),
+                ("production", "manual")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_service_that_says_promote_keeps_it_whatever_the_default() {
+        let p = platform(serde_json::json!({"environments": {
+            "staging": {"cluster": "in-cluster", "domain": "a.dev"},
+            "production": {"cluster": "in-cluster", "domain": "a.dev", "promote": "manual"}
+        }}));
+        let spec = |envs: serde_json::Value| {
+            let json = serde_json::json!({
+                "apiVersion": "paved.dev/v1", "kind": "Application",
+                "metadata": {"name": "a", "owner": "t"},
+                "spec": {"image": "ghcr.io/a/a:1", "environments": envs}
+            });
+            let src = crate::source::Source::virtual_file("a/platform.yaml", String::new());
+            let doc = crate::load::Node {
+                span: crate::source::Span::point(0),
+                value: crate::load::Value::Null,
+            };
+            Service::from_json(src, doc, json, "a/platform.yaml".into()).unwrap()
+        };
+        let promote = |s: &Service| -> Vec<String> {
+            resolve(&p, std::slice::from_ref(s))
+                .iter()
+                .map(|i| format!("{}={}", i.environment.name, i.environment.promote))
+                .collect()
+        };
+        let said = spec(serde_json::json!({
+            "staging": {"promote": "manual"}, "production": {"promote": "auto"}
+        }));
+        assert_eq!(promote(&said), ["staging=manual", "production=auto"]);
+        let silent = spec(serde_json::json!({"staging": {}, "production": {}}));
+        assert_eq!(promote(&silent), ["staging=auto", "production=manual"]);
     }
 
     #[test]

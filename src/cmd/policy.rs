@@ -64,15 +64,45 @@ fn shown(listing: &Listing, format: Format) -> String {
         "Policies of platform `{}`: checked by `paved render`, enforced by Gatekeeper ({action}).",
         listing.platform
     );
-    let _ = writeln!(
-        out,
-        "Excluded namespaces: {}\n",
-        if excluded.is_empty() {
-            "none".to_string()
-        } else {
-            excluded.join(", ")
+    if listing.exemptions.is_empty() {
+        let _ = writeln!(out, "Excluded namespaces: none");
+    } else {
+        let _ = writeln!(
+            out,
+            "Excluded namespaces (the platform's own components, and policy.excludedNamespaces):"
+        );
+        let width = listing.exemptions.iter().map(|(n, _)| n.len()).max();
+        for (ns, fields) in &listing.exemptions {
+            let _ = writeln!(
+                out,
+                "  {ns:<width$}  {}",
+                fields.join(", "),
+                width = width.unwrap_or(0)
+            );
         }
-    );
+    }
+    if !listing.promotion.is_empty() {
+        let _ = writeln!(
+            out,
+            "Promotion (environments.<env>.promote, allowAutoPromote):"
+        );
+        let width = listing.promotion.iter().map(|p| p.environment.len()).max();
+        for p in &listing.promotion {
+            let allowed = if p.allow_auto {
+                "a service may say auto"
+            } else {
+                "auto is not allowed"
+            };
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {} by default; {allowed}",
+                p.environment,
+                p.default,
+                width = width.unwrap_or(0)
+            );
+        }
+    }
+    out.push('\n');
     for r in &listing.rules {
         let state = if r.enabled { "" } else { " (off)" };
         let _ = writeln!(out, "{}{state}\n  {}", r.id, r.description);

@@ -41,6 +41,7 @@ use crate::model::{Platform, Service};
 use crate::normalize::Doc;
 use crate::source::{SourceRef, Span};
 
+pub(crate) use objects::glob as namespace_matches;
 use objects::{containers, excluded, pod_spec};
 #[cfg(test)]
 use rules::rule;
@@ -97,8 +98,9 @@ pub fn check(
     origin: Option<Rendered<'_>>,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let exempt = platform.exempt_namespaces();
     for doc in docs {
-        if excluded(platform, doc) {
+        if excluded(exempt.keys(), doc) {
             continue;
         }
         for rule in RULES.iter().filter(|r| r.enabled(platform)) {
@@ -203,8 +205,24 @@ pub(crate) struct Listing {
     /// The platform's name.
     pub platform: String,
     pub enforcement_action: String,
+    /// `Platform::exempt_namespaces`: every namespace the Constraints
+    /// exclude, sorted.
     pub excluded_namespaces: Vec<String>,
+    /// The same, each with the paved.yaml settings that name it.
+    #[serde(skip)]
+    pub exemptions: Vec<(String, Vec<&'static str>)>,
+    /// Per environment: the default `promote` and whether `auto` is allowed.
+    #[serde(skip)]
+    pub promotion: Vec<Promotion>,
     pub rules: Vec<RuleStatus>,
+}
+
+/// How services reach one environment (`environments.<env>` in paved.yaml).
+#[derive(Debug)]
+pub(crate) struct Promotion {
+    pub environment: String,
+    pub default: String,
+    pub allow_auto: bool,
 }
 
 /// One rule as the platform config sets it.
@@ -226,7 +244,17 @@ pub(crate) fn listing(platform: &Platform) -> Listing {
     Listing {
         platform: platform.name.clone(),
         enforcement_action: platform.policy.enforcement_action.clone(),
-        excluded_namespaces: platform.policy.excluded_namespaces.clone(),
+        excluded_namespaces: platform.exempt_namespaces().into_keys().collect(),
+        exemptions: platform.exempt_namespaces().into_iter().collect(),
+        promotion: platform
+            .environments
+            .values()
+            .map(|e| Promotion {
+                environment: e.name.clone(),
+                default: e.default_promote().to_string(),
+                allow_auto: e.allow_auto_promote,
+            })
+            .collect(),
         rules: RULES
             .iter()
             .map(|r| RuleStatus {
@@ -357,7 +385,7 @@ mod tests {
         let ns = doc(
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}),
         );
-        assert!(excluded(&p, &ns));
+        assert!(excluded(p.exempt_namespaces().keys(), &ns));
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use serde_json::Value as Json;
 
-use crate::model::Platform;
 use crate::normalize::Doc;
 
 /// One container of a pod spec.
@@ -84,23 +83,20 @@ pub(super) fn containers(spec: &Json) -> impl Iterator<Item = Container<'_>> {
         })
 }
 
-/// Gatekeeper's `excludedNamespaces`: a Namespace is matched on its own name.
-pub(super) fn excluded(platform: &Platform, doc: &Doc) -> bool {
+/// Gatekeeper's `excludedNamespaces` (`exempt`, the platform's
+/// `Platform::exempt_namespaces`): a Namespace is matched on its own name.
+pub(super) fn excluded<'a>(mut exempt: impl Iterator<Item = &'a String>, doc: &Doc) -> bool {
     let ns = if (group(doc), doc.kind.as_str()) == ("", "Namespace") {
         Some(doc.name.as_str())
     } else {
         doc.namespace.as_deref()
     };
     let Some(ns) = ns else { return false };
-    platform
-        .policy
-        .excluded_namespaces
-        .iter()
-        .any(|p| glob(p, ns))
+    exempt.any(|p| glob(p, ns))
 }
 
 /// A Gatekeeper namespace pattern: a name, with an optional `*` at either end.
-pub(super) fn glob(pattern: &str, value: &str) -> bool {
+pub(crate) fn glob(pattern: &str, value: &str) -> bool {
     let (lead, rest) = match pattern.strip_prefix('*') {
         Some(rest) => (true, rest),
         None => (false, pattern),

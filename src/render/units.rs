@@ -162,6 +162,16 @@ impl Select {
 }
 
 /// Any serialisable model value as a template value.
+/// What blueprints see as `platform`: paved.yaml with its defaults, and what
+/// is computed from it (`exemptNamespaces`, `Platform::exempt_namespaces`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlatformView<'a> {
+    #[serde(flatten)]
+    platform: &'a Platform,
+    exempt_namespaces: Vec<String>,
+}
+
 fn val<T: Serialize>(v: T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(v))
 }
@@ -199,7 +209,10 @@ impl<'a> Units<'a> {
         bps: &'a Blueprints,
         select: &Select,
     ) -> Units<'a> {
-        let platform_v = val(platform);
+        let platform_v = val(PlatformView {
+            platform,
+            exempt_namespaces: platform.exempt_namespaces().into_keys().collect(),
+        });
         let mut teams: BTreeMap<&str, Team> = BTreeMap::new();
         for i in instances {
             let team = teams.entry(&i.owner).or_insert_with(|| Team {

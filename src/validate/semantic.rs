@@ -68,10 +68,6 @@ pub(crate) fn intended_name(path: &std::path::Path, doc: Option<&Node>) -> Optio
 pub(crate) const SYSTEM_NAMESPACES: &[&str] =
     &["default", "kube-system", "kube-public", "kube-node-lease"];
 
-/// The namespace of the policy engine (Gatekeeper) that runs the platform's
-/// policies, whether or not the policies exclude it.
-pub(crate) const POLICY_ENGINE_NAMESPACE: &str = "gatekeeper-system";
-
 /// The output folder's own top-level folders, next to one folder per
 /// environment (the layout is `units`'): `DIR/platform/` for platform-wide
 /// objects and `DIR/catalog/` for Backstage entries. No environment may be
@@ -84,6 +80,8 @@ struct Reserved {
     /// compared with a service's name and with its namespace in each
     /// environment (after the environment's `namespacePrefix`).
     namespaces: BTreeMap<String, String>,
+    /// The `*` patterns of `policy.excludedNamespaces`.
+    patterns: Vec<String>,
     /// Names of folders and files of the output, compared with the name.
     names: BTreeMap<String, String>,
 }
@@ -102,40 +100,35 @@ impl Reserved {
                 format!("`{ns}` is a namespace of every Kubernetes cluster."),
             );
         }
-        let named = [
-            (
-                &platform.gitops.argocd_namespace,
-                "Argo CD's namespace",
-                "gitops.argocdNamespace",
-            ),
-            (
-                &platform.observability.prometheus_namespace,
-                "Prometheus's namespace",
-                "observability.prometheusNamespace",
-            ),
-            (
-                &platform.ingress.controller_namespace,
-                "the ingress controller's namespace",
-                "ingress.controllerNamespace",
-            ),
-            (
-                &platform.network_policy.dns_namespace,
-                "the cluster DNS's namespace",
-                "networkPolicy.dnsNamespace",
-            ),
-        ];
-        for (ns, what, field) in named {
-            add(ns, format!("`{ns}` is {what} (`{field}` in paved.yaml)."));
+        // The policies' exempt namespaces: the platform components' own and
+        // `policy.excludedNamespaces` (patterns are matched in `exempt`).
+        let components = platform.component_namespaces();
+        for (ns, fields) in platform.exempt_namespaces() {
+            if ns.contains('*') {
+                continue;
+            }
+            let what: Vec<String> = fields
+                .iter()
+                .map(|f| match components.iter().find(|c| c.2 == *f) {
+                    Some((_, what, field)) => format!("{what} (`{field}` in paved.yaml)"),
+                    None => format!("listed in `{f}` in paved.yaml"),
+                })
+                .collect();
+            add(
+                &ns,
+                format!(
+                    "`{ns}` is {}, so exempt from the platform's policies: a service there would escape them.",
+                    what.join(" and ")
+                ),
+            );
         }
-        add(
-            POLICY_ENGINE_NAMESPACE,
-            format!(
-                "`{POLICY_ENGINE_NAMESPACE}` is the namespace of the policy engine, Gatekeeper."
-            ),
-        );
-        for ns in &platform.policy.excluded_namespaces {
-            add(ns, format!("`{ns}` is exempt from the platform's policies (`policy.excludedNamespaces` in paved.yaml), so a service there would escape them."));
-        }
+        let patterns = platform
+            .policy
+            .excluded_namespaces
+            .iter()
+            .filter(|p| p.contains('*'))
+            .cloned()
+            .collect();
         let mut names = BTreeMap::new();
         let spec = crate::workspace::SPEC_FILE;
         if let Some(stem) = spec.strip_suffix(".yaml") {
@@ -149,15 +142,31 @@ impl Reserved {
                 "Each environment's output folder holds the folder `{folder}/`, written by the blueprint `{blueprint}`, where this service's own folder would go."
             ));
         }
-        Reserved { namespaces, names }
+        Reserved {
+            namespaces,
+            patterns,
+            names,
+        }
+    }
+
+    /// Why the namespace `ns` is reserved, if it is: by name, or by a
+    /// pattern of `policy.excludedNamespaces`.
+    fn namespace(&self, ns: &str) -> Option<String> {
+        if let Some(why) = self.namespaces.get(ns) {
+            return Some(why.clone());
+        }
+        let p = self
+            .patterns
+            .iter()
+            .find(|p| crate::policy::namespace_matches(p, ns))?;
+        Some(format!("`{ns}` matches `{p}` in `policy.excludedNamespaces` in paved.yaml, so it is exempt from the platform's policies: a service there would escape them."))
     }
 
     /// Why `name` is reserved as such (every reason), if it is.
-    fn bare(&self, name: &str) -> Vec<&str> {
-        [self.namespaces.get(name), self.names.get(name)]
+    fn bare(&self, name: &str) -> Vec<String> {
+        [self.namespace(name), self.names.get(name).cloned()]
             .into_iter()
             .flatten()
-            .map(String::as_str)
             .collect()
     }
 
@@ -166,11 +175,11 @@ impl Reserved {
         &self,
         name: &str,
         envs: &[&'e EnvironmentConfig],
-    ) -> Option<(&'e EnvironmentConfig, String, &str)> {
+    ) -> Option<(&'e EnvironmentConfig, String, String)> {
         envs.iter().find_map(|env| {
             let ns = namespace_of(env, name);
-            let why = self.namespaces.get(&ns)?;
-            Some((*env, ns, why.as_str()))
+            let why = self.namespace(&ns)?;
+            Some((*env, ns, why))
         })
     }
 
@@ -459,10 +468,31 @@ fn cluster_id(cluster: &str) -> &str {
     }
 }
 
-/// Checks of paved.yaml that its schema cannot express: environment names
-/// that are folders of the output. `doc` is the loaded paved.yaml in `src`.
+/// Checks of paved.yaml that its schema cannot express: an environment
+/// whose default promotion it forbids; environment names that are folders
+/// of the output. `doc` is the loaded paved.yaml in `src`.
 pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    for (name, env) in &platform.environments {
+        if env.allow_auto_promote || env.default_promote() != "auto" {
+            continue;
+        }
+        let base = format!("/spec/environments/{}", esc(name));
+        let span = doc
+            .pointer(&format!("{base}/promote"))
+            .or_else(|| doc.pointer(&base))
+            .map_or(doc.span, |(n, _)| n.span);
+        out.push(
+            Diagnostic::error(
+                codes::SEMANTIC_AUTO_PROMOTE_FORBIDDEN,
+                format!("`{name}` promotes automatically by default, but forbids automatic promotion"),
+            )
+            .at(src, span, "automatic sync")
+            .help(format!(
+                "`environments.{name}.allowAutoPromote: false` forbids `promote: auto` in {name}, so its default cannot be `auto`. Write `promote: manual`, or leave `promote` out (it then defaults to `manual`)."
+            )),
+        );
+    }
     for name in platform.environments.keys() {
         if !OUTPUT_FOLDERS.contains(&name.as_str()) {
             continue;
@@ -1065,6 +1095,23 @@ impl Check<'_> {
             }
             let keys: Vec<String> = o.env.keys().cloned().collect();
             self.env(&format!("{base}/env"), &keys);
+            let platform_env = self.platform.environments.get(name);
+            if o.promote.as_deref() == Some("auto")
+                && platform_env.is_some_and(|e| !e.allow_auto_promote)
+            {
+                let span = self.span(&format!("{base}/promote"));
+                self.err(
+                    Diagnostic::error(
+                        codes::SEMANTIC_AUTO_PROMOTE_FORBIDDEN,
+                        format!("`promote: auto` is not allowed in {name}"),
+                    )
+                    .at(&s.source, span, "automatic sync")
+                    .help(format!(
+                        "The platform sets `environments.{name}.allowAutoPromote: false` in paved.yaml: a person syncs every change to {name}. Write `promote: manual`, or leave `promote` out (the environment's default is `{}`).",
+                        platform_env.map_or("manual", |e| e.default_promote())
+                    )),
+                );
+            }
         }
     }
 

@@ -150,7 +150,13 @@ check_gatekeeper() {
     local templates=()
     mapfile -d '' templates < <(find_in_trees -path '*/expected/platform/gatekeeper/*.yaml')
     ((${#templates[@]})) || { skip "nothing rendered under platform/gatekeeper/ yet"; return; }
-    "$PY" "$CONF/gatekeeper_check.py" --bad "$CONF/gatekeeper-bad" "${TREES[@]}"
+    local rc=0
+    "$PY" "$CONF/gatekeeper_check.py" --bad "$CONF/gatekeeper-bad" "${TREES[@]}" || rc=1
+    # The same policies against the platform's own controllers, in the
+    # namespaces each tree's paved.yaml names, and against what Kubernetes
+    # creates from the rendered workloads.
+    "$PY" "$CONF/gatekeeper_system.py" "${TREES[@]}" || rc=1
+    return "$rc"
 }
 
 check_backstage() {

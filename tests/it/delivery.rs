@@ -754,8 +754,11 @@ fn argo_cd_syncs_automatically_only_where_promote_is_auto() {
         json!({"server": "https://staging.k8s.acme.internal", "namespace": "stg-web"})
     );
 
-    // Generally: `automated` iff promote is auto (the default), in every fixture.
+    // Generally: `automated` iff promote is auto, in every fixture; a service
+    // that does not say gets its environment's default from paved.yaml
+    // (`auto` unless the environment says otherwise or forbids it).
     for case in golden_case_names() {
+        let config = paved_yaml(&case);
         let docs = render_fixture(&case);
         let specs = input_specs(&case);
         for (path, a) in kind(&docs, "Application") {
@@ -763,9 +766,15 @@ fn argo_cd_syncs_automatically_only_where_promote_is_auto() {
             let svc = a["metadata"]["labels"]["app.kubernetes.io/name"]
                 .as_str()
                 .unwrap();
+            let platform_env = &config["spec"]["environments"][env];
+            let default = match platform_env["promote"].as_str() {
+                Some(p) => p,
+                None if platform_env["allowAutoPromote"] == json!(false) => "manual",
+                None => "auto",
+            };
             let promote = specs[svc]["spec"]["environments"][env]["promote"]
                 .as_str()
-                .unwrap_or("auto");
+                .unwrap_or(default);
             assert_eq!(
                 a["spec"]["syncPolicy"].get("automated").is_some(),
                 promote == "auto",

@@ -211,7 +211,19 @@ fn an_empty_registry_list_renders_no_registry_policy_and_dryrun_reaches_constrai
         assert_eq!(d["spec"]["enforcementAction"], "dryrun");
         assert_eq!(
             d["spec"]["match"]["excludedNamespaces"],
-            json!(["kube-*", "gatekeeper-system"])
+            // The platform components' namespaces, then the config's own
+            // list; sorted, each once.
+            json!([
+                "argocd",
+                "cert-manager",
+                "crossplane-system",
+                "external-secrets",
+                "gatekeeper-system",
+                "ingress-nginx",
+                "kube-*",
+                "kube-system",
+                "monitoring"
+            ])
         );
     }
 }
