@@ -44,6 +44,25 @@ struct Team {
     destinations: Vec<Destination>,
 }
 
+/// One environment as the platform's bootstrap sees it.
+#[derive(Serialize)]
+struct EnvironmentSummary {
+    name: String,
+    cluster: String,
+    /// How many services run there: an environment without any has no
+    /// `DIR/<env>/argocd/` folder to sync.
+    services: usize,
+}
+
+/// One cluster the environments run on, with the environments there in
+/// config order: the cluster-wide platform objects are synced once per
+/// cluster, however many environments share it.
+#[derive(Serialize)]
+struct Cluster {
+    cluster: String,
+    environments: Vec<String>,
+}
+
 #[derive(Serialize)]
 struct Destination {
     cluster: String,
@@ -73,6 +92,8 @@ pub struct Units<'a> {
     platform_v: minijinja::Value,
     /// Argo CD teams and resource types, for the platform unit.
     teams: Vec<Team>,
+    environments: Vec<EnvironmentSummary>,
+    clusters: Vec<Cluster>,
     resource_types: Vec<&'a str>,
     /// Service name → its instances, in name order.
     catalog: Vec<(&'a str, Vec<&'a Instance>)>,
@@ -181,6 +202,28 @@ impl<'a> Units<'a> {
                 team
             })
             .collect();
+        let environments: Vec<EnvironmentSummary> = platform
+            .environments
+            .values()
+            .map(|e| EnvironmentSummary {
+                name: e.name.clone(),
+                cluster: e.cluster.clone(),
+                services: instances
+                    .iter()
+                    .filter(|i| i.environment.name == e.name)
+                    .count(),
+            })
+            .collect();
+        let mut clusters: Vec<Cluster> = Vec::new();
+        for e in platform.environments.values() {
+            match clusters.iter_mut().find(|c| c.cluster == e.cluster) {
+                Some(c) => c.environments.push(e.name.clone()),
+                None => clusters.push(Cluster {
+                    cluster: e.cluster.clone(),
+                    environments: vec![e.name.clone()],
+                }),
+            }
+        }
         let mut resource_types: Vec<&str> = services
             .iter()
             .flat_map(|s| s.spec.resources.values().map(|r| r.kind.as_str()))
@@ -231,10 +274,17 @@ impl<'a> Units<'a> {
             texts,
             platform_v,
             teams,
+            environments,
+            clusters,
             resource_types,
             catalog,
             list,
         }
+    }
+
+    /// The API group of the platform's composite resources (their sync wave).
+    fn xr_group(&self) -> &'a str {
+        &self.platform.crossplane.api_group
     }
 
     /// Renders one unit into files (sorted by path), with its findings.
@@ -260,6 +310,7 @@ impl<'a> Units<'a> {
                     true,
                     &ctx,
                     &what,
+                    self.xr_group(),
                 );
                 let rendered =
                     self.by_name
@@ -279,7 +330,7 @@ impl<'a> Units<'a> {
                     .of_scope(Scope::Service)
                     .filter(|b| !b.sub_folder().is_empty())
                 {
-                    let (docs, e) = render_one(bps, bp, &ctx, &what);
+                    let (docs, e) = render_one(bps, bp, &ctx, &what, self.xr_group());
                     d.extend(e);
                     d.extend(crate::policy::check(platform, &docs, &self.texts, rendered));
                     let folder = layout::join(&inst.environment.name, &bp.sub_folder());
@@ -304,7 +355,7 @@ impl<'a> Units<'a> {
                 let mut files = Vec::new();
                 let mut diags = Vec::new();
                 for bp in bps.of_scope(Scope::Environment) {
-                    let (docs, d) = render_one(bps, bp, &ctx, &what);
+                    let (docs, d) = render_one(bps, bp, &ctx, &what, self.xr_group());
                     diags.extend(d);
                     diags.extend(crate::policy::check(platform, &docs, &self.texts, None));
                     let folder = layout::join(&env.name, &bp.sub_folder());
@@ -323,12 +374,14 @@ impl<'a> Units<'a> {
                     platform => self.platform_v.clone(),
                     services => lazy_list(self.instances),
                     teams => val(&self.teams),
+                    environments => val(&self.environments),
+                    clusters => val(&self.clusters),
                     resource_types => val(&self.resource_types),
                 };
                 let mut files = Vec::new();
                 let mut diags = Vec::new();
                 for bp in bps.of_scope(Scope::Platform) {
-                    let (docs, d) = render_one(bps, bp, &ctx, "the platform");
+                    let (docs, d) = render_one(bps, bp, &ctx, "the platform", self.xr_group());
                     diags.extend(d);
                     diags.extend(crate::policy::check(platform, &docs, &self.texts, None));
                     files.extend(layout::files(
@@ -336,6 +389,11 @@ impl<'a> Units<'a> {
                         crate::emit::header::PLATFORM_WIDE,
                         docs,
                     ));
+                }
+                if diags.is_empty() {
+                    let kustomizations =
+                        layout::platform_kustomizations(crate::emit::header::PLATFORM_WIDE, &files);
+                    files.extend(kustomizations);
                 }
                 (files, diags)
             }
@@ -347,7 +405,14 @@ impl<'a> Units<'a> {
                     platform => self.platform_v.clone(),
                 };
                 let what = format!("service `{name}`");
-                let (docs, d) = render_scope(bps, bps.of_scope(Scope::Catalog), false, &ctx, &what);
+                let (docs, d) = render_scope(
+                    bps,
+                    bps.of_scope(Scope::Catalog),
+                    false,
+                    &ctx,
+                    &what,
+                    self.xr_group(),
+                );
                 let mut files = Vec::new();
                 if !docs.is_empty() {
                     let values: Vec<&serde_json::Value> = docs.iter().map(|d| &d.value).collect();
@@ -429,6 +494,7 @@ fn render_scope<'b>(
     dedupe: bool,
     ctx: &minijinja::Value,
     what: &str,
+    xr_group: &str,
 ) -> (Vec<Doc>, Vec<Diagnostic>) {
     let mut docs: Vec<Doc> = Vec::new();
     let mut diags = Vec::new();
@@ -436,7 +502,7 @@ fn render_scope<'b>(
     // same file are both named (catalog documents all share one file).
     let mut made_by: HashMap<String, &super::env::Blueprint> = HashMap::new();
     for bp in list {
-        let (d, e) = render_one(bps, bp, ctx, what);
+        let (d, e) = render_one(bps, bp, ctx, what, xr_group);
         for doc in d {
             if dedupe {
                 if let Some(first) = made_by.insert(layout::file_name(&doc), bp) {
@@ -473,6 +539,7 @@ fn render_one(
     bp: &crate::render::Blueprint,
     ctx: &minijinja::Value,
     what: &str,
+    xr_group: &str,
 ) -> (Vec<Doc>, Vec<Diagnostic>) {
     match bps.render(bp, ctx, what) {
         Err(d) => (vec![], vec![*d]),
@@ -484,7 +551,14 @@ fn render_one(
             },
             what,
         ) {
-            Ok(docs) => {
+            Ok(mut docs) => {
+                // Sync waves and sync options for Argo CD, on every object a
+                // cluster receives (catalog entities go to Backstage).
+                if bp.scope != Scope::Catalog {
+                    for doc in &mut docs {
+                        super::ordering::annotate(doc, xr_group);
+                    }
+                }
                 // The same set `diff` hides: never rendered outside a Secret reference.
                 let d = docs
                     .iter()
