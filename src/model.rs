@@ -138,6 +138,9 @@ pub struct GitOps {
     pub target_revision: String,
     pub path: String,
     pub argocd_namespace: String,
+    /// How many times Argo CD retries a failed sync of each Application
+    /// (a CRD not there yet, a webhook not ready), with exponential backoff.
+    pub retry_limit: u32,
 }
 
 impl Default for GitOps {
@@ -147,6 +150,7 @@ impl Default for GitOps {
             target_revision: "main".into(),
             path: "rendered".into(),
             argocd_namespace: "argocd".into(),
+            retry_limit: 5,
         }
     }
 }

@@ -108,6 +108,54 @@ pub(crate) fn kustomization(folder: &str, origin: &str, files: &[OutFile]) -> Ou
     }
 }
 
+/// The platform sub-folders synced to Argo CD's own cluster (its projects
+/// and the root Applications); every other one is cluster-wide, for every
+/// environment's cluster.
+pub(crate) const ARGOCD_FOLDERS: &[&str] = &["argocd", "bootstrap"];
+
+/// A `kustomization.yaml` in each `DIR/platform/<sub>/` folder, and
+/// `DIR/platform/kustomization.yaml` listing the cluster-wide sub-folders
+/// (all but [`ARGOCD_FOLDERS`]): what every environment's cluster applies
+/// (`kubectl apply -k DIR/platform`, or the bootstrap's Application).
+pub(crate) fn platform_kustomizations(origin: &str, files: &[OutFile]) -> Vec<OutFile> {
+    let mut by_folder: BTreeMap<&str, Vec<OutFile>> = BTreeMap::new();
+    for f in files {
+        if let Some((folder, _)) = f.path.rsplit_once('/') {
+            if folder
+                .strip_prefix(PLATFORM)
+                .is_some_and(|s| s.starts_with('/'))
+            {
+                by_folder.entry(folder).or_default().push(OutFile {
+                    path: f.path.clone(),
+                    content: String::new(),
+                });
+            }
+        }
+    }
+    if by_folder.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<OutFile> = by_folder
+        .iter()
+        .map(|(folder, files)| kustomization(folder, origin, files))
+        .collect();
+    let cluster_wide: Vec<&str> = by_folder
+        .keys()
+        .filter_map(|f| f.strip_prefix(PLATFORM)?.strip_prefix('/'))
+        .filter(|sub| !sub.contains('/') && !ARGOCD_FOLDERS.contains(sub))
+        .collect();
+    let doc = serde_json::json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": cluster_wide,
+    });
+    out.push(OutFile {
+        path: format!("{PLATFORM}/kustomization.yaml"),
+        content: file_text(origin, &[&doc]),
+    });
+    out
+}
+
 /// FNV-1a, 64 bit: a stable, dependency-free hash for names and uids that
 /// must not change between runs or machines (not for security).
 pub(crate) fn fnv1a(s: &str) -> u64 {

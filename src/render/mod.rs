@@ -6,6 +6,9 @@
 //! - [`functions`]: the filters and functions blueprints may call, and the
 //!   bounds on every one of them.
 //! - [`layout`]: where each object goes and what a generated file holds.
+//! - [`ordering`]: the sync wave of each kind, and which kinds may be synced
+//!   before their CRD exists (Argo CD annotations, one table for every
+//!   blueprint).
 //! - [`units`]: the unit driver. A unit (one service in one environment, one
 //!   environment, the platform, one service's catalog entry) renders its
 //!   blueprints, reads the text back through `normalize`, checks the objects
@@ -22,6 +25,7 @@
 mod env;
 mod functions;
 pub(crate) mod layout;
+mod ordering;
 mod units;
 
 pub use env::Blueprints;

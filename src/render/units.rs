@@ -78,6 +78,25 @@ struct CatalogApi {
     definition: Option<String>,
 }
 
+/// One environment as the platform's bootstrap sees it.
+#[derive(Serialize)]
+struct EnvironmentSummary {
+    name: String,
+    cluster: String,
+    /// How many services run there: an environment without any has no
+    /// `DIR/<env>/argocd/` folder to sync.
+    services: usize,
+}
+
+/// One cluster the environments run on, with the environments there in
+/// config order: the cluster-wide platform objects are synced once per
+/// cluster, however many environments share it.
+#[derive(Serialize)]
+struct Cluster {
+    cluster: String,
+    environments: Vec<String>,
+}
+
 #[derive(Serialize)]
 struct Destination {
     cluster: String,
@@ -110,6 +129,8 @@ pub struct Units<'a> {
     platform_v: minijinja::Value,
     /// Argo CD teams and resource types, for the platform unit.
     teams: Vec<Team>,
+    environments: Vec<EnvironmentSummary>,
+    clusters: Vec<Cluster>,
     resource_types: Vec<&'a str>,
     /// Service name → its instances, in name order.
     catalog: Vec<(&'a str, Vec<&'a Instance>)>,
@@ -234,6 +255,28 @@ impl<'a> Units<'a> {
                 team
             })
             .collect();
+        let environments: Vec<EnvironmentSummary> = platform
+            .environments
+            .values()
+            .map(|e| EnvironmentSummary {
+                name: e.name.clone(),
+                cluster: e.cluster.clone(),
+                services: instances
+                    .iter()
+                    .filter(|i| i.environment.name == e.name)
+                    .count(),
+            })
+            .collect();
+        let mut clusters: Vec<Cluster> = Vec::new();
+        for e in platform.environments.values() {
+            match clusters.iter_mut().find(|c| c.cluster == e.cluster) {
+                Some(c) => c.environments.push(e.name.clone()),
+                None => clusters.push(Cluster {
+                    cluster: e.cluster.clone(),
+                    environments: vec![e.name.clone()],
+                }),
+            }
+        }
         let mut resource_types: Vec<&str> = services
             .iter()
             .flat_map(|s| s.spec.resources.values().map(|r| r.kind.as_str()))
@@ -286,6 +329,8 @@ impl<'a> Units<'a> {
             texts,
             platform_v,
             teams,
+            environments,
+            clusters,
             resource_types,
             catalog,
             groups,
@@ -335,6 +380,11 @@ impl<'a> Units<'a> {
         })
     }
 
+    /// The API group of the platform's composite resources (their sync wave).
+    fn xr_group(&self) -> &'a str {
+        &self.platform.crossplane.api_group
+    }
+
     /// Renders one unit into files (sorted by path), with its findings.
     pub fn render(&self, unit: Unit) -> (Vec<OutFile>, Vec<Diagnostic>) {
         let (bps, platform) = (self.bps, self.platform);
@@ -358,6 +408,7 @@ impl<'a> Units<'a> {
                     true,
                     &ctx,
                     &what,
+                    self.xr_group(),
                 );
                 let rendered =
                     self.by_name
@@ -377,7 +428,7 @@ impl<'a> Units<'a> {
                     .of_scope(Scope::Service)
                     .filter(|b| !b.sub_folder().is_empty())
                 {
-                    let (docs, e) = render_one(bps, bp, &ctx, &what);
+                    let (docs, e) = render_one(bps, bp, &ctx, &what, self.xr_group());
                     d.extend(e);
                     d.extend(crate::policy::check(platform, &docs, &self.texts, rendered));
                     let folder = layout::join(&inst.environment.name, &bp.sub_folder());
@@ -402,7 +453,7 @@ impl<'a> Units<'a> {
                 let mut files = Vec::new();
                 let mut diags = Vec::new();
                 for bp in bps.of_scope(Scope::Environment) {
-                    let (docs, d) = render_one(bps, bp, &ctx, &what);
+                    let (docs, d) = render_one(bps, bp, &ctx, &what, self.xr_group());
                     diags.extend(d);
                     diags.extend(crate::policy::check(platform, &docs, &self.texts, None));
                     let folder = layout::join(&env.name, &bp.sub_folder());
@@ -421,13 +472,15 @@ impl<'a> Units<'a> {
                     platform => self.platform_v.clone(),
                     services => lazy_list(self.instances),
                     teams => val(&self.teams),
+                    environments => val(&self.environments),
+                    clusters => val(&self.clusters),
                     resource_types => val(&self.resource_types),
                     connection_keys => val(crate::model::connection_keys_by_type()),
                 };
                 let mut files = Vec::new();
                 let mut diags = Vec::new();
                 for bp in bps.of_scope(Scope::Platform) {
-                    let (docs, d) = render_one(bps, bp, &ctx, "the platform");
+                    let (docs, d) = render_one(bps, bp, &ctx, "the platform", self.xr_group());
                     diags.extend(d);
                     diags.extend(crate::policy::check(platform, &docs, &self.texts, None));
                     files.extend(layout::files(
@@ -435,6 +488,11 @@ impl<'a> Units<'a> {
                         crate::emit::header::PLATFORM_WIDE,
                         docs,
                     ));
+                }
+                if diags.is_empty() {
+                    let kustomizations =
+                        layout::platform_kustomizations(crate::emit::header::PLATFORM_WIDE, &files);
+                    files.extend(kustomizations);
                 }
                 (files, diags)
             }
@@ -457,6 +515,7 @@ impl<'a> Units<'a> {
                     false,
                     &ctx,
                     &what,
+                    self.xr_group(),
                 );
                 let mut files = Vec::new();
                 if !docs.is_empty() {
@@ -481,6 +540,7 @@ impl<'a> Units<'a> {
                     false,
                     &ctx,
                     "the platform's catalog",
+                    self.xr_group(),
                 );
                 let mut files = Vec::new();
                 if !docs.is_empty() {
@@ -722,6 +782,7 @@ fn render_scope<'b>(
     dedupe: bool,
     ctx: &minijinja::Value,
     what: &str,
+    xr_group: &str,
 ) -> (Vec<Doc>, Vec<Diagnostic>) {
     let mut docs: Vec<Doc> = Vec::new();
     let mut diags = Vec::new();
@@ -729,7 +790,7 @@ fn render_scope<'b>(
     // same file are both named (catalog documents all share one file).
     let mut made_by: HashMap<String, &super::env::Blueprint> = HashMap::new();
     for bp in list {
-        let (d, e) = render_one(bps, bp, ctx, what);
+        let (d, e) = render_one(bps, bp, ctx, what, xr_group);
         for doc in d {
             if dedupe {
                 if let Some(first) = made_by.insert(layout::file_name(&doc), bp) {
@@ -766,6 +827,7 @@ fn render_one(
     bp: &crate::render::Blueprint,
     ctx: &minijinja::Value,
     what: &str,
+    xr_group: &str,
 ) -> (Vec<Doc>, Vec<Diagnostic>) {
     match bps.render(bp, ctx, what) {
         Err(d) => (vec![], vec![*d]),
@@ -777,7 +839,14 @@ fn render_one(
             },
             what,
         ) {
-            Ok(docs) => {
+            Ok(mut docs) => {
+                // Sync waves and sync options for Argo CD, on every object a
+                // cluster receives (catalog entities go to Backstage).
+                if bp.scope != Scope::Catalog {
+                    for doc in &mut docs {
+                        super::ordering::annotate(doc, xr_group);
+                    }
+                }
                 // The same set `diff` hides: never rendered outside a Secret reference.
                 let d = docs
                     .iter()

@@ -18,6 +18,7 @@
 mod support;
 
 mod architecture;
+mod bootstrap;
 mod cli;
 mod cmd;
 mod codes_covered;

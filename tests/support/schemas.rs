@@ -146,6 +146,20 @@ impl Schemas {
         kinds
     }
 
+    /// Whether `doc`'s apiVersion and kind are served by every Kubernetes
+    /// 1.31 API server (a bundled core schema, not a CRD's nor one registered
+    /// from a rendered definition): the kinds that never wait for a CRD.
+    pub fn is_builtin(&self, doc: &Value) -> bool {
+        let field = |name: &str| doc.get(name).and_then(Value::as_str).unwrap_or_default();
+        let key = (field("apiVersion").to_string(), field("kind").to_string());
+        !self.rendered.contains_key(&key)
+            && self
+                .base
+                .entries
+                .get(&key)
+                .is_some_and(|e| e.origin.starts_with(K8S_DIR))
+    }
+
     /// Compiles every known schema now; `Err` lists those that do not compile.
     pub fn compile_all(&self) -> Result<(), Vec<String>> {
         let mut errors: Vec<String> = Vec::new();
