@@ -1044,13 +1044,30 @@ pub(crate) fn namespace_of(env: &EnvironmentConfig, service: &str) -> String {
     format!("{}{service}", env.namespace_prefix)
 }
 
+/// The labels that select a service's pods, Service and Applications:
+/// labels Argo CD never rewrites. With label tracking (Argo CD's default
+/// before 3.0) Argo CD sets `app.kubernetes.io/instance` on every object it
+/// applies to the Application's name, so nothing selects on that label
+/// (docs/resources.md, "Argo CD and selectors").
+pub(crate) const SERVICE_LABEL: &str = "paved.dev/service";
+
 fn selector_of(name: &str) -> IndexMap<String, String> {
     [
         ("app.kubernetes.io/name".to_string(), name.to_string()),
-        ("app.kubernetes.io/instance".to_string(), name.to_string()),
+        (SERVICE_LABEL.to_string(), name.to_string()),
     ]
     .into_iter()
     .collect()
+}
+
+/// `app.kubernetes.io/instance`: the name of the Argo CD Application that
+/// deploys the instance (`<service>-<environment>`), which is the value label
+/// tracking writes, so the label never shows as a diff. A name longer than a
+/// label value may be (63 characters) is left out: label tracking cannot
+/// carry it either, and annotation tracking does not need it.
+fn instance_label(name: &str, env: &str) -> Option<String> {
+    let app = format!("{name}-{env}");
+    (app.len() <= 63).then_some(app)
 }
 
 fn peer(env: &EnvironmentConfig, s: &Service) -> Peer {
@@ -1215,7 +1232,11 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
 
     let security = resolve_security(spec);
 
-    let mut labels: IndexMap<String, String> = selector_of(&name);
+    let mut labels: IndexMap<String, String> = IndexMap::new();
+    labels.insert("app.kubernetes.io/name".into(), name.clone());
+    if let Some(app) = instance_label(&name, &env.name) {
+        labels.insert("app.kubernetes.io/instance".into(), app);
+    }
     if let Some(v) = image_tag(&image).filter(|t| is_label_value(t)) {
         labels.insert("app.kubernetes.io/version".into(), v.to_string());
     }
@@ -1232,6 +1253,7 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
         labels.insert("cost-center".into(), cc.clone());
     }
     labels.insert("paved.dev/environment".into(), env.name.clone());
+    labels.insert(SERVICE_LABEL.into(), name.clone());
 
     Instance {
         name: name.clone(),
