@@ -242,6 +242,10 @@ impl Default for IngressConfig {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct NetworkPolicyConfig {
     pub dns_namespace: String,
+    /// The DNS pods' labels in `dns_namespace`: DNS egress reaches only them.
+    pub dns_pod_labels: BTreeMap<String, String>,
+    /// The networks a service's `spec.egress` may name (inside one of them).
+    pub allowed_egress_cidrs: Vec<String>,
     pub resources: BTreeMap<String, NetworkAllowance>,
 }
 
@@ -249,11 +253,19 @@ impl Default for NetworkPolicyConfig {
     fn default() -> Self {
         NetworkPolicyConfig {
             dns_namespace: "kube-system".into(),
+            dns_pod_labels: [("k8s-app".to_string(), "kube-dns".to_string())]
+                .into_iter()
+                .collect(),
+            allowed_egress_cidrs: Vec::new(),
             resources: crate::resource_types::RESOURCE_TYPES
                 .iter()
                 .map(|t| {
                     let allow = NetworkAllowance {
-                        cidrs: vec![crate::resource_types::DEFAULT_EGRESS_CIDR.into()],
+                        cidrs: t
+                            .default_egress_cidrs
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect(),
                         ports: vec![t.egress_port],
                     };
                     (t.name.to_string(), allow)
@@ -384,6 +396,10 @@ impl Platform {
         for (name, env) in p.environments.iter_mut() {
             env.name = name.clone();
         }
+        // A type paved.yaml does not list keeps its default allowance.
+        for (name, allow) in NetworkPolicyConfig::default().resources {
+            p.network_policy.resources.entry(name).or_insert(allow);
+        }
         Ok(p)
     }
 
@@ -502,6 +518,8 @@ pub struct AppSpec {
     pub provides_apis: Vec<String>,
     #[serde(default)]
     pub depends_on: Vec<String>,
+    #[serde(default)]
+    pub egress: Vec<EgressRule>,
     #[serde(default)]
     pub resources: IndexMap<String, ResourceSpec>,
     #[serde(default)]
@@ -645,6 +663,16 @@ pub struct IngressSpec {
 
 fn default_path() -> String {
     "/".into()
+}
+
+/// One `spec.egress` entry: connections to a network outside the cluster.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgressRule {
+    pub cidr: String,
+    pub ports: Vec<u16>,
+    #[serde(default = "default_protocol")]
+    pub protocol: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -881,6 +909,8 @@ pub struct Instance {
     pub provides_apis: Vec<String>,
     pub dependencies: Vec<Peer>,
     pub dependents: Vec<Peer>,
+    /// `spec.egress`, as written (validated against the platform's networks).
+    pub egress: Vec<EgressRule>,
     pub resources: Vec<ResolvedResource>,
     pub observability: ObservabilitySpec,
     pub security: ResolvedSecurity,
@@ -1283,6 +1313,7 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
         provides_apis: spec.provides_apis.clone(),
         dependencies,
         dependents,
+        egress: spec.egress.clone(),
         resources,
         observability: spec.observability.clone().unwrap_or_default(),
         security,

@@ -244,6 +244,10 @@ fn ports_match(ports: &Value, port: u16, protocol: &str) -> bool {
 }
 
 fn cidr_contains(cidr: &str, addr: [u8; 4]) -> bool {
+    if cidr.contains(':') {
+        // An IPv6 network holds no IPv4 address.
+        return false;
+    }
     let (net, bits) = cidr.split_once('/').unwrap();
     let bits: u32 = bits.parse().unwrap();
     let net: Vec<u8> = net.split('.').map(|p| p.parse().unwrap()).collect();
@@ -328,6 +332,12 @@ fn network_policies_allow_exactly_the_dependency_graph_in_every_fixture() {
                 assert!(
                     net.allows(from, &dns, 53, "TCP"),
                     "{case}/{env}: {a} → DNS/TCP"
+                );
+                // ...but only the DNS pods, not the rest of their namespace.
+                let bystander = pod(&dns_ns, &[("component", "kube-apiserver")]);
+                assert!(
+                    !net.allows(from, &bystander, 53, "UDP"),
+                    "{case}/{env}: {a} → a non-DNS pod in {dns_ns}"
                 );
                 assert!(
                     !net.allows(from, &ip("203.0.113.7"), 443, "TCP"),
@@ -1440,8 +1450,10 @@ fn every_selector_survives_argo_cd_label_tracking_in_every_golden() {
                     must_select_pods(&d["spec"]["selector"]["matchLabels"], "selector")
                 }
                 "NetworkPolicy" => {
+                    // The service's own pods (the cert-manager solver's
+                    // policy selects the solver's pods instead).
                     let own = &d["spec"]["podSelector"];
-                    if own.get("matchLabels").is_some() {
+                    if own["matchLabels"].get("app.kubernetes.io/name").is_some() {
                         must_select_pods(&own["matchLabels"], "podSelector");
                     }
                 }
@@ -1558,4 +1570,22 @@ fn every_selector_survives_argo_cd_label_tracking_in_every_golden() {
         }
     }
     assert!(checked > 100, "too few selectors checked: {checked}");
+}
+
+/// `spec.egress` opens exactly the declared networks, ports and protocol.
+#[test]
+fn declared_egress_opens_exactly_its_networks_and_ports() {
+    let docs = render_fixture("waivers");
+    for env in ["staging", "production"] {
+        let net = Network::of_environment(&docs, env);
+        let pods = workload_pods(&docs, env);
+        let (relay, reports) = (&pods["mail-relay"], &pods["legacy-reports"]);
+        assert!(net.allows(relay, &ip("203.0.113.25"), 587, "TCP"));
+        assert!(net.allows(relay, &ip("203.0.113.25"), 465, "TCP"));
+        assert!(!net.allows(relay, &ip("203.0.113.25"), 587, "UDP"));
+        assert!(!net.allows(relay, &ip("203.0.113.26"), 587, "TCP"));
+        assert!(!net.allows(relay, &ip("203.0.113.25"), 25, "TCP"));
+        // Another service of the same namespace-free platform gets none of it.
+        assert!(!net.allows(reports, &ip("203.0.113.25"), 587, "TCP"));
+    }
 }
