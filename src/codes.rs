@@ -536,6 +536,36 @@ store), and appears once.",
     example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  env:\n    STRIPE_KEY_ID: abc\n  secrets:\n    - {env: STRIPE_KEY_ID, ref: \"payments/stripe#key-id\"}\n",
     fix: "Keep one of them.",
 };
+pub(crate) const SEMANTIC_INVALID_CIDR: &Code = &Code {
+    code: "paved::semantic::invalid-cidr",
+    title: "a network that is not in CIDR notation",
+    explanation: "An egress network is written `ADDRESS/PREFIX`: an IPv4 or IPv6 address and the number \
+of leading bits that name the network (`203.0.113.0/24`, `2001:db8::/32`; one address is `/32` or `/128`). \
+The address must be the network's first one (no bits set after the prefix), so that the value says \
+exactly which addresses it opens.",
+    example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: mailer, owner: team-orders, costCenter: cc-1234}\nspec:\n  type: worker\n  image: ghcr.io/acme/mailer:1.0.0\n  egress:\n    - {cidr: 203.0.113.7/24, ports: [587]}\n",
+    fix: "    - {cidr: 203.0.113.0/24, ports: [587]}",
+};
+pub(crate) const SEMANTIC_EGRESS_NOT_ALLOWED: &Code = &Code {
+    code: "paved::semantic::egress-not-allowed",
+    title: "egress to a network the platform does not allow",
+    explanation: "Traffic out of the cluster is a platform decision: a service's `spec.egress` network \
+must lie inside one of paved.yaml `networkPolicy.allowedEgressCidrs`, which is empty unless the platform \
+team lists the networks services may reach (an SMTP relay, a partner's API).",
+    example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: mailer, owner: team-orders, costCenter: cc-1234}\nspec:\n  type: worker\n  image: ghcr.io/acme/mailer:1.0.0\n  egress:\n    - {cidr: 198.51.100.0/24, ports: [587]}\n",
+    fix: "Use a network inside one the platform allows, or ask the platform team to add it to `networkPolicy.allowedEgressCidrs` in paved.yaml.",
+};
+pub(crate) const SEMANTIC_RESOURCE_WITHOUT_NETWORK: &Code = &Code {
+    code: "paved::semantic::resource-without-network",
+    title: "a resource the workload has no network to reach",
+    explanation: "A workload reaches its managed resources through the networks paved.yaml \
+`networkPolicy.resources` gives their type. A bucket has none by default (an object store's endpoint is \
+wherever the platform's provider puts it), and a platform may set `cidrs: []` for any type; then the \
+NetworkPolicy opens nothing for the resource and every connection to it is refused. A warning: the \
+render still works, and the platform may open the way another way.",
+    example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  resources:\n    receipts: {type: bucket}\n",
+    fix: "Ask the platform team to set `networkPolicy.resources.bucket: {cidrs: [...], ports: [443]}` in paved.yaml to the object store's network.",
+};
 // ---------------------------------------------------------------- placeholders and secrets
 pub(crate) const PLACEHOLDER_SYNTAX: &Code = &Code {
     code: "paved::placeholder::syntax",
@@ -828,6 +858,9 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_DEPENDENCY_WITHOUT_PORTS,
     SEMANTIC_DEPENDENCY_NOT_IN_ENVIRONMENT,
     SEMANTIC_DUPLICATE_ENV,
+    SEMANTIC_INVALID_CIDR,
+    SEMANTIC_EGRESS_NOT_ALLOWED,
+    SEMANTIC_RESOURCE_WITHOUT_NETWORK,
     PLACEHOLDER_SYNTAX,
     PLACEHOLDER_UNKNOWN_RESOURCE,
     PLACEHOLDER_UNKNOWN_KEY,

@@ -273,6 +273,10 @@ impl Default for IngressConfig {
 #[serde(deny_unknown_fields, rename_all = "camelCase", default)]
 pub struct NetworkPolicyConfig {
     pub dns_namespace: String,
+    /// The DNS pods' labels in `dns_namespace`: DNS egress reaches only them.
+    pub dns_pod_labels: BTreeMap<String, String>,
+    /// The networks a service's `spec.egress` may name (inside one of them).
+    pub allowed_egress_cidrs: Vec<String>,
     pub resources: BTreeMap<String, NetworkAllowance>,
 }
 
@@ -280,11 +284,19 @@ impl Default for NetworkPolicyConfig {
     fn default() -> Self {
         NetworkPolicyConfig {
             dns_namespace: "kube-system".into(),
+            dns_pod_labels: [("k8s-app".to_string(), "kube-dns".to_string())]
+                .into_iter()
+                .collect(),
+            allowed_egress_cidrs: Vec::new(),
             resources: crate::resource_types::RESOURCE_TYPES
                 .iter()
                 .map(|t| {
                     let allow = NetworkAllowance {
-                        cidrs: vec![crate::resource_types::DEFAULT_EGRESS_CIDR.into()],
+                        cidrs: t
+                            .default_egress_cidrs
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect(),
                         ports: vec![t.egress_port],
                     };
                     (t.name.to_string(), allow)
@@ -463,6 +475,10 @@ impl Platform {
         for (name, env) in p.environments.iter_mut() {
             env.name = name.clone();
             env.promote = Some(env.default_promote().to_string());
+        }
+        // A type paved.yaml does not list keeps its default allowance.
+        for (name, allow) in NetworkPolicyConfig::default().resources {
+            p.network_policy.resources.entry(name).or_insert(allow);
         }
         Ok(p)
     }
@@ -660,6 +676,8 @@ pub struct AppSpec {
     #[serde(default)]
     pub depends_on: Vec<String>,
     #[serde(default)]
+    pub egress: Vec<EgressRule>,
+    #[serde(default)]
     pub resources: IndexMap<String, ResourceSpec>,
     #[serde(default)]
     pub observability: Option<ObservabilitySpec>,
@@ -814,6 +832,16 @@ pub struct IngressSpec {
 
 fn default_path() -> String {
     "/".into()
+}
+
+/// One `spec.egress` entry: connections to a network outside the cluster.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgressRule {
+    pub cidr: String,
+    pub ports: Vec<u16>,
+    #[serde(default = "default_protocol")]
+    pub protocol: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -1093,6 +1121,8 @@ pub struct Instance {
     pub provides_apis: Vec<String>,
     pub dependencies: Vec<Peer>,
     pub dependents: Vec<Peer>,
+    /// `spec.egress`, as written (validated against the platform's networks).
+    pub egress: Vec<EgressRule>,
     pub resources: Vec<ResolvedResource>,
     pub observability: ObservabilitySpec,
     pub security: ResolvedSecurity,
@@ -1256,13 +1286,30 @@ pub(crate) fn namespace_of(env: &EnvironmentConfig, service: &str) -> String {
     format!("{}{service}", env.namespace_prefix)
 }
 
+/// The labels that select a service's pods, Service and Applications:
+/// labels Argo CD never rewrites. With label tracking (Argo CD's default
+/// before 3.0) Argo CD sets `app.kubernetes.io/instance` on every object it
+/// applies to the Application's name, so nothing selects on that label
+/// (docs/resources.md, "Argo CD and selectors").
+pub(crate) const SERVICE_LABEL: &str = "paved.dev/service";
+
 fn selector_of(name: &str) -> IndexMap<String, String> {
     [
         ("app.kubernetes.io/name".to_string(), name.to_string()),
-        ("app.kubernetes.io/instance".to_string(), name.to_string()),
+        (SERVICE_LABEL.to_string(), name.to_string()),
     ]
     .into_iter()
     .collect()
+}
+
+/// `app.kubernetes.io/instance`: the name of the Argo CD Application that
+/// deploys the instance (`<service>-<environment>`), which is the value label
+/// tracking writes, so the label never shows as a diff. A name longer than a
+/// label value may be (63 characters) is left out: label tracking cannot
+/// carry it either, and annotation tracking does not need it.
+fn instance_label(name: &str, env: &str) -> Option<String> {
+    let app = format!("{name}-{env}");
+    (app.len() <= 63).then_some(app)
 }
 
 fn peer(env: &EnvironmentConfig, s: &Service) -> Peer {
@@ -1427,7 +1474,11 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
 
     let security = resolve_security(spec);
 
-    let mut labels: IndexMap<String, String> = selector_of(&name);
+    let mut labels: IndexMap<String, String> = IndexMap::new();
+    labels.insert("app.kubernetes.io/name".into(), name.clone());
+    if let Some(app) = instance_label(&name, &env.name) {
+        labels.insert("app.kubernetes.io/instance".into(), app);
+    }
     if let Some(v) = image_tag(&image).filter(|t| is_label_value(t)) {
         labels.insert("app.kubernetes.io/version".into(), v.to_string());
     }
@@ -1444,6 +1495,7 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
         labels.insert("cost-center".into(), cc.clone());
     }
     labels.insert("paved.dev/environment".into(), env.name.clone());
+    labels.insert(SERVICE_LABEL.into(), name.clone());
 
     Instance {
         name: name.clone(),
@@ -1473,6 +1525,7 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
         provides_apis: spec.provides_apis.clone(),
         dependencies,
         dependents,
+        egress: spec.egress.clone(),
         resources,
         observability: spec.observability.clone().unwrap_or_default(),
         security,

@@ -44,6 +44,10 @@ pub(crate) struct ResourceType {
     /// The port its default egress allowance opens, when paved.yaml does not
     /// set `networkPolicy.resources`.
     pub egress_port: u16,
+    /// The networks its default egress allowance opens. None for a bucket:
+    /// an object store's endpoint is wherever the platform's provider puts
+    /// it (often a public address), so the platform must name it.
+    pub default_egress_cidrs: &'static [&'static str],
 }
 
 /// Every resource type, in the order the schemas list them.
@@ -54,6 +58,7 @@ pub(crate) static RESOURCE_TYPES: &[ResourceType] = &[
         parameters: &["version", "storageGB", "class"],
         connection_keys: &["host", "port", "username", "password", "database", "url"],
         egress_port: 5432,
+        default_egress_cidrs: &[DEFAULT_EGRESS_CIDR],
     },
     ResourceType {
         name: "redis",
@@ -61,6 +66,7 @@ pub(crate) static RESOURCE_TYPES: &[ResourceType] = &[
         parameters: &["version", "storageGB", "class"],
         connection_keys: &["host", "port", "password", "url"],
         egress_port: 6379,
+        default_egress_cidrs: &[DEFAULT_EGRESS_CIDR],
     },
     ResourceType {
         // A bucket has no engine version and grows without a size.
@@ -75,10 +81,11 @@ pub(crate) static RESOURCE_TYPES: &[ResourceType] = &[
             "secretAccessKey",
         ],
         egress_port: 443,
+        default_egress_cidrs: &[],
     },
 ];
 
-/// The network every default egress allowance opens.
+/// The network the default egress allowance of a database or cache opens.
 pub(crate) const DEFAULT_EGRESS_CIDR: &str = "10.0.0.0/8";
 
 /// The type named `name`, if there is one. Validated input always names one:

@@ -250,8 +250,11 @@ fn group_of(v: &Json, path: &str) -> (String, String) {
         _ => (segs[0].to_string(), segs[1].to_string()),
     };
     let env = label("paved.dev/environment").unwrap_or(env_p);
-    let svc = label("app.kubernetes.io/instance")
+    // `paved.dev/service` since selectors moved off the label Argo CD
+    // rewrites; renders from before it name the service in the other two.
+    let svc = label("paved.dev/service")
         .or_else(|| label("app.kubernetes.io/name"))
+        .or_else(|| label("app.kubernetes.io/instance"))
         .filter(|_| {
             labels
                 .and_then(|l| l.get("paved.dev/environment"))

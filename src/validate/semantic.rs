@@ -709,6 +709,73 @@ fn at(s: &Service, pointer: &str) -> (Span, Option<Span>) {
     }
 }
 
+/// An IPv4 or IPv6 network in CIDR notation, its host bits zero.
+struct Cidr {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    fn parse(text: &str) -> Result<Cidr, String> {
+        let (addr, prefix) = text.split_once('/').ok_or("the `/PREFIX` is missing")?;
+        let addr: std::net::IpAddr = addr
+            .parse()
+            .map_err(|_| format!("`{addr}` is not an IPv4 or IPv6 address"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix: u8 = prefix
+            .parse()
+            .ok()
+            .filter(|p| *p <= max)
+            .ok_or(format!("the prefix must be a number from 0 to {max}"))?;
+        let cidr = Cidr { addr, prefix };
+        let network = cidr.network_bits();
+        if network != cidr.bits() {
+            let first = match addr {
+                std::net::IpAddr::V4(_) => std::net::IpAddr::from((network as u32).to_be_bytes()),
+                std::net::IpAddr::V6(_) => std::net::IpAddr::from(network.to_be_bytes()),
+            };
+            return Err(format!(
+                "bits are set after the prefix; the network is `{first}/{prefix}`"
+            ));
+        }
+        Ok(cidr)
+    }
+
+    fn bits(&self) -> u128 {
+        match self.addr {
+            std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
+            std::net::IpAddr::V6(a) => u128::from(a),
+        }
+    }
+
+    fn width(&self) -> u8 {
+        if self.addr.is_ipv4() {
+            32
+        } else {
+            128
+        }
+    }
+
+    /// The address with every bit after the prefix cleared.
+    fn network_bits(&self) -> u128 {
+        let host = u32::from(self.width() - self.prefix);
+        let mask = if host >= 128 { 0 } else { u128::MAX << host };
+        self.bits() & mask & (u128::MAX >> (128 - u32::from(self.width())))
+    }
+
+    /// Whether `other` lies wholly inside this network.
+    fn contains(&self, other: &Cidr) -> bool {
+        self.addr.is_ipv4() == other.addr.is_ipv4()
+            && self.prefix <= other.prefix
+            && Cidr {
+                addr: other.addr,
+                prefix: self.prefix,
+            }
+            .network_bits()
+                == self.network_bits()
+    }
+}
+
 fn esc(k: &str) -> String {
     k.replace('~', "~0").replace('/', "~1")
 }
@@ -763,6 +830,8 @@ impl Check<'_> {
         self.waivers();
         self.resource_parameters();
         self.api_definitions();
+        self.egress();
+        self.resource_networks();
     }
 
     /// Each `apis` definition names a regular file inside the workspace
@@ -790,6 +859,93 @@ impl Check<'_> {
                 Some(_) => continue,
             };
             self.err(d);
+        }
+    }
+
+    /// `spec.egress`: each network well-formed and inside one the platform
+    /// allows (`networkPolicy.allowedEgressCidrs`).
+    fn egress(&mut self) {
+        let s = self.s;
+        let allowed: Vec<Cidr> = self
+            .platform
+            .network_policy
+            .allowed_egress_cidrs
+            .iter()
+            .filter_map(|c| Cidr::parse(c).ok())
+            .collect();
+        for (i, rule) in s.spec.egress.iter().enumerate() {
+            let span = self.span(&format!("/spec/egress/{i}/cidr"));
+            let cidr = match Cidr::parse(&rule.cidr) {
+                Ok(c) => c,
+                Err(why) => {
+                    self.err(
+                        Diagnostic::error(
+                            codes::SEMANTIC_INVALID_CIDR,
+                            format!("`{}` is not a network in CIDR notation: {why}", rule.cidr),
+                        )
+                        .at(&s.source, span, "not ADDRESS/PREFIX")
+                        .help("write the network's first address and its prefix length, e.g. `203.0.113.0/24`, `2001:db8::/32`, or `203.0.113.7/32` for one address"),
+                    );
+                    continue;
+                }
+            };
+            if allowed.iter().any(|a| a.contains(&cidr)) {
+                continue;
+            }
+            let list = &self.platform.network_policy.allowed_egress_cidrs;
+            let (label, help) = if list.is_empty() {
+                (
+                    "the platform allows no external egress".to_string(),
+                    "this platform allows no egress out of the cluster (paved.yaml `networkPolicy.allowedEgressCidrs` is empty); ask the platform team to allow the network".to_string(),
+                )
+            } else {
+                (
+                    "not inside an allowed network".to_string(),
+                    format!(
+                        "the platform allows egress inside {} (paved.yaml `networkPolicy.allowedEgressCidrs`); use a network inside one of them, or ask the platform team to add it",
+                        list.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            };
+            self.err(
+                Diagnostic::error(
+                    codes::SEMANTIC_EGRESS_NOT_ALLOWED,
+                    format!("egress to `{}` is not allowed by the platform", rule.cidr),
+                )
+                .at(&s.source, span, label)
+                .help(help),
+            );
+        }
+    }
+
+    /// A resource whose type the platform gives no network: nothing may reach it.
+    fn resource_networks(&mut self) {
+        let s = self.s;
+        for (name, r) in &s.spec.resources {
+            let open = self
+                .platform
+                .network_policy
+                .resources
+                .get(&r.kind)
+                .is_some_and(|a| !a.cidrs.is_empty());
+            if open {
+                continue;
+            }
+            let span = self.key(&format!("/spec/resources/{}", esc(name)));
+            self.err(
+                Diagnostic::warning(
+                    codes::SEMANTIC_RESOURCE_WITHOUT_NETWORK,
+                    format!(
+                        "no network is configured for {} resources, so `{name}` cannot be reached",
+                        r.kind
+                    ),
+                )
+                .at(&s.source, span, "the NetworkPolicy opens nothing for this")
+                .help(format!(
+                    "the platform team sets its network in paved.yaml: `networkPolicy.resources.{}: {{cidrs: [...], ports: [...]}}`",
+                    r.kind
+                )),
+            );
         }
     }
 

@@ -195,6 +195,21 @@ check_backstage() {
     return "$rc"
 }
 
+# The connectivity map of the rendered NetworkPolicies (network-config-analyzer,
+# in its own venv: its pins conflict with checkov's) against the dependency
+# graph of the inputs; see connectivity.py.
+check_connectivity() {
+    local nca_venv="${PAVED_CI_NCA_VENV:-$HOME/.cache/paved-ci/nca-venv}"
+    if [[ ! -x $nca_venv/bin/nca ]]; then
+        echo "FAIL: nca is not installed in $nca_venv (.ci/run installs it)"
+        return 1
+    fi
+    local policies=()
+    mapfile -d '' policies < <(find_in_trees -name 'networkpolicy-*.yaml')
+    ((${#policies[@]})) || { skip "no NetworkPolicy rendered yet"; return; }
+    "$nca_venv/bin/python" "$CONF/connectivity.py" "$nca_venv/bin/nca" "${TREES[@]}"
+}
+
 check_precommit() {
     need pre-commit || return 1
     [[ -f $CONF/precommit.sh ]] || { skip "$CONF/precommit.sh does not exist yet"; return; }
@@ -224,7 +239,7 @@ run_check() {
 }
 
 echo "conformance: ${#TREES[@]} rendered trees: ${TREES[*]:-none yet}"
-for check in kustomize checkov promtool gatekeeper backstage precommit; do
+for check in kustomize checkov promtool gatekeeper backstage connectivity precommit; do
     run_check "$check"
 done
 

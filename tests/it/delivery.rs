@@ -244,6 +244,10 @@ fn ports_match(ports: &Value, port: u16, protocol: &str) -> bool {
 }
 
 fn cidr_contains(cidr: &str, addr: [u8; 4]) -> bool {
+    if cidr.contains(':') {
+        // An IPv6 network holds no IPv4 address.
+        return false;
+    }
     let (net, bits) = cidr.split_once('/').unwrap();
     let bits: u32 = bits.parse().unwrap();
     let net: Vec<u8> = net.split('.').map(|p| p.parse().unwrap()).collect();
@@ -328,6 +332,12 @@ fn network_policies_allow_exactly_the_dependency_graph_in_every_fixture() {
                 assert!(
                     net.allows(from, &dns, 53, "TCP"),
                     "{case}/{env}: {a} → DNS/TCP"
+                );
+                // ...but only the DNS pods, not the rest of their namespace.
+                let bystander = pod(&dns_ns, &[("component", "kube-apiserver")]);
+                assert!(
+                    !net.allows(from, &bystander, 53, "UDP"),
+                    "{case}/{env}: {a} → a non-DNS pod in {dns_ns}"
                 );
                 assert!(
                     !net.allows(from, &ip("203.0.113.7"), 443, "TCP"),
@@ -432,7 +442,7 @@ fn storefront_traffic_follows_depends_on_one_way() {
             &format!("{prefix}catalog"),
             &[
                 ("app.kubernetes.io/name", "web"),
-                ("app.kubernetes.io/instance", "web"),
+                ("paved.dev/service", "web"),
             ],
         );
         assert!(!net.allows(&fake_web, cart, 8443, "TCP"));
@@ -1302,5 +1312,296 @@ fn namespaces_enforce_the_restricted_pod_security_profile_unless_waived() {
                 "{path}"
             );
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Selectors that survive Argo CD label tracking
+// ---------------------------------------------------------------------------
+
+/// The label Argo CD's label tracking (its default before 3.0) rewrites on
+/// the top-level metadata of every object it applies.
+const TRACKING_LABEL: &str = "app.kubernetes.io/instance";
+
+fn labels_of(v: &Value) -> BTreeMap<String, String> {
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+/// `k=v,k2=v2` (a Backstage or Argo CD label-selector annotation) as labels.
+fn parse_selector(text: &str) -> BTreeMap<String, String> {
+    text.split(',')
+        .map(|kv| {
+            let (k, v) = kv
+                .split_once('=')
+                .unwrap_or_else(|| panic!("not k=v: {text}"));
+            (k.trim().to_string(), v.trim().to_string())
+        })
+        .collect()
+}
+
+/// Every `matchLabels` in a document, with its JSON pointer.
+fn match_labels(v: &Value, at: String, out: &mut Vec<(String, Value)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                let here = format!("{at}/{k}");
+                if k == "matchLabels" {
+                    out.push((here.clone(), child.clone()));
+                }
+                match_labels(child, here, out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                match_labels(child, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The documents of a committed golden tree, with the labels Argo CD's label
+/// tracking leaves on each: under `<env>/<service>/` the Application's name
+/// (`<service>-<env>`), under `<env>/argocd/` a root Application's name.
+fn tracked(docs: &Docs) -> Vec<(String, Value)> {
+    docs.iter()
+        .map(|(path, d)| {
+            let mut d = d.clone();
+            let parts: Vec<&str> = path.split('/').collect();
+            let app = match parts.as_slice() {
+                [_, "argocd", _] => Some("root-app".to_string()),
+                [env, service, _] if *env != "platform" && *env != "catalog" => {
+                    Some(format!("{service}-{env}"))
+                }
+                _ => None,
+            };
+            if let (Some(app), Some(meta)) = (app, d.get_mut("metadata")) {
+                meta["labels"][TRACKING_LABEL] = json!(app);
+            }
+            (path.clone(), d)
+        })
+        .collect()
+}
+
+fn folder(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+fn pod_template(d: &Value) -> Option<&Value> {
+    match d["kind"].as_str() {
+        Some("Deployment") => Some(&d["spec"]["template"]),
+        Some("CronJob") => Some(&d["spec"]["jobTemplate"]["spec"]["template"]),
+        _ => None,
+    }
+}
+
+fn selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// No selector anywhere in the output uses the label Argo CD rewrites, and
+/// every selector still selects what it is for once Argo CD has rewritten it:
+/// workload, Service, ServiceMonitor, PDB, NetworkPolicy and spread
+/// selectors the pods (or the Service), and the catalog's annotations the
+/// service's objects and Applications.
+#[test]
+fn every_selector_survives_argo_cd_label_tracking_in_every_golden() {
+    let mut checked = 0;
+    for case in fixtures::golden_cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let docs = tracked(&fixtures::documents(&case.join("expected")));
+        for (path, d) in &docs {
+            let mut selectors = Vec::new();
+            match_labels(d, String::new(), &mut selectors);
+            if d["kind"] == "Service" {
+                selectors.push(("/spec/selector".into(), d["spec"]["selector"].clone()));
+            }
+            for (at, sel) in &selectors {
+                assert!(
+                    sel.get(TRACKING_LABEL).is_none(),
+                    "{name}/{path}{at} selects on {TRACKING_LABEL}: {sel}"
+                );
+            }
+            for key in [
+                "argocd/app-selector",
+                "backstage.io/kubernetes-label-selector",
+            ] {
+                if let Some(text) = d["metadata"]["annotations"][key].as_str() {
+                    assert!(
+                        !parse_selector(text).contains_key(TRACKING_LABEL),
+                        "{name}/{path}: {key} selects on {TRACKING_LABEL}: {text}"
+                    );
+                }
+            }
+        }
+        // Within one service folder: who must select whom.
+        for (path, d) in &docs {
+            let dir = folder(path);
+            let pods: Vec<BTreeMap<String, String>> = docs
+                .iter()
+                .filter(|(p, _)| folder(p) == dir)
+                .filter_map(|(_, w)| pod_template(w))
+                .map(|t| labels_of(&t["metadata"]["labels"]))
+                .collect();
+            let must_select_pods = |sel: &Value, what: &str| {
+                let sel = labels_of(sel);
+                assert!(
+                    !pods.is_empty() && pods.iter().all(|p| selects(&sel, p)),
+                    "{name}/{path}: {what} {sel:?} does not select the pods {pods:?}"
+                );
+            };
+            match d["kind"].as_str().unwrap_or("") {
+                "Deployment" => {
+                    must_select_pods(&d["spec"]["selector"]["matchLabels"], "selector");
+                    for c in d["spec"]["template"]["spec"]["topologySpreadConstraints"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                    {
+                        must_select_pods(&c["labelSelector"]["matchLabels"], "spread");
+                    }
+                }
+                "Service" => must_select_pods(&d["spec"]["selector"], "selector"),
+                "PodDisruptionBudget" => {
+                    must_select_pods(&d["spec"]["selector"]["matchLabels"], "selector")
+                }
+                "NetworkPolicy" => {
+                    // The service's own pods (the cert-manager solver's
+                    // policy selects the solver's pods instead).
+                    let own = &d["spec"]["podSelector"];
+                    if own["matchLabels"].get("app.kubernetes.io/name").is_some() {
+                        must_select_pods(&own["matchLabels"], "podSelector");
+                    }
+                }
+                "ServiceMonitor" => {
+                    let sel = labels_of(&d["spec"]["selector"]["matchLabels"]);
+                    let services: Vec<BTreeMap<String, String>> = docs
+                        .iter()
+                        .filter(|(p, s)| folder(p) == dir && s["kind"] == "Service")
+                        .map(|(_, s)| labels_of(&s["metadata"]["labels"]))
+                        .collect();
+                    assert!(
+                        !services.is_empty() && services.iter().all(|s| selects(&sel, s)),
+                        "{name}/{path}: ServiceMonitor selector {sel:?} misses the tracked Service labels {services:?}"
+                    );
+                }
+                "HorizontalPodAutoscaler" => {
+                    let target = &d["spec"]["scaleTargetRef"];
+                    assert!(
+                        docs.iter().any(|(p, w)| folder(p) == dir
+                            && w["kind"] == target["kind"]
+                            && w["metadata"]["name"] == target["name"]),
+                        "{name}/{path}: scaleTargetRef {target} names no workload"
+                    );
+                }
+                _ => continue,
+            }
+            checked += 1;
+        }
+        // NetworkPolicy peers select the workload pods of the peer's namespace.
+        for (path, d) in docs.iter().filter(|(_, d)| d["kind"] == "NetworkPolicy") {
+            for rule in ["ingress", "egress"] {
+                for r in d["spec"][rule].as_array().into_iter().flatten() {
+                    for peer in r["from"]
+                        .as_array()
+                        .or(r["to"].as_array())
+                        .into_iter()
+                        .flatten()
+                    {
+                        let (Some(ns), Some(sel)) = (
+                            peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                                .as_str(),
+                            peer["podSelector"].get("matchLabels"),
+                        ) else {
+                            continue;
+                        };
+                        let sel = labels_of(sel);
+                        let env = env_of(path);
+                        let hit = docs.iter().any(|(p, w)| {
+                            env_of(p) == env
+                                && w["metadata"]["namespace"] == ns
+                                && pod_template(w).is_some_and(|t| {
+                                    selects(&sel, &labels_of(&t["metadata"]["labels"]))
+                                })
+                        });
+                        if sel.contains_key("app.kubernetes.io/name") {
+                            assert!(
+                                hit,
+                                "{name}/{path}: peer {sel:?} in {ns} selects no workload pod"
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // The catalog's selectors find the service's Applications and objects.
+        for (path, d) in docs
+            .iter()
+            .filter(|(p, d)| p.starts_with("catalog/") && d["kind"] == "Component")
+        {
+            let service = d["metadata"]["name"].as_str().unwrap();
+            let annotations = &d["metadata"]["annotations"];
+            if let Some(text) = annotations["argocd/app-selector"].as_str() {
+                let sel = parse_selector(text);
+                let apps: Vec<&String> = docs
+                    .iter()
+                    .filter(|(_, a)| a["kind"] == "Application")
+                    .filter(|(_, a)| selects(&sel, &labels_of(&a["metadata"]["labels"])))
+                    .map(|(p, _)| p)
+                    .collect();
+                let own: Vec<&String> = docs
+                    .iter()
+                    .filter(|(p, a)| {
+                        a["kind"] == "Application"
+                            && p.ends_with(&format!("/application-{service}-{}.yaml", env_of(p)))
+                    })
+                    .map(|(p, _)| p)
+                    .collect();
+                assert!(
+                    !own.is_empty(),
+                    "{name}/{path}: {service} has no Application"
+                );
+                assert_eq!(apps, own, "{name}/{path}: argocd/app-selector {text}");
+                checked += 1;
+            }
+            if let Some(text) = annotations["backstage.io/kubernetes-label-selector"].as_str() {
+                let sel = parse_selector(text);
+                let workloads: Vec<&Value> = docs
+                    .iter()
+                    .filter(|(p, w)| {
+                        pod_template(w).is_some() && p.split('/').nth(1) == Some(service)
+                    })
+                    .map(|(_, w)| w)
+                    .collect();
+                assert!(
+                    !workloads.is_empty()
+                        && workloads
+                            .iter()
+                            .all(|w| selects(&sel, &labels_of(&w["metadata"]["labels"]))),
+                    "{name}/{path}: {text} misses {service}'s workloads"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "too few selectors checked: {checked}");
+}
+
+/// `spec.egress` opens exactly the declared networks, ports and protocol.
+#[test]
+fn declared_egress_opens_exactly_its_networks_and_ports() {
+    let docs = render_fixture("waivers");
+    for env in ["staging", "production"] {
+        let net = Network::of_environment(&docs, env);
+        let pods = workload_pods(&docs, env);
+        let (relay, reports) = (&pods["mail-relay"], &pods["legacy-reports"]);
+        assert!(net.allows(relay, &ip("203.0.113.25"), 587, "TCP"));
+        assert!(net.allows(relay, &ip("203.0.113.25"), 465, "TCP"));
+        assert!(!net.allows(relay, &ip("203.0.113.25"), 587, "UDP"));
+        assert!(!net.allows(relay, &ip("203.0.113.26"), 587, "TCP"));
+        assert!(!net.allows(relay, &ip("203.0.113.25"), 25, "TCP"));
+        // Another service of the same namespace-free platform gets none of it.
+        assert!(!net.allows(reports, &ip("203.0.113.25"), 587, "TCP"));
     }
 }

@@ -711,7 +711,7 @@ fn the_catalog_entry_relates_the_component_to_its_resources_and_links_its_output
     );
     assert_eq!(
         annotations["argocd/app-selector"],
-        "app.kubernetes.io/instance=checkout"
+        "paved.dev/service=checkout"
     );
     assert_eq!(
         annotations["paved.dev/grafana-dashboard-uids"],
