@@ -415,6 +415,21 @@ pub(crate) const SEMANTIC_UNKNOWN_PORT: &Code = &Code {
     example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  probes:\n    liveness: {path: /healthz, port: admin}\n",
     fix: "    liveness: {path: /healthz, port: http}",
 };
+pub(crate) const SEMANTIC_LATENCY_NOT_A_BUCKET: &Code = &Code {
+    code: "paved::semantic::latency-not-a-bucket",
+    title: "a latency threshold that is not a bucket boundary of the duration histogram",
+    explanation: "The latency SLO counts the requests in the duration histogram's bucket whose upper bound is \
+the threshold (`le=\"0.5\"` for `latencyP99Ms: 500`). Prometheus has a series for each bucket the application \
+exports and for no other bound, so a threshold between two boundaries selects no series: the SLO's recording \
+rules stay empty and its burn-rate alerts can never fire. The boundaries are paved.yaml \
+`observability.latencyBuckets`; a value not among them is an error when the platform declares them, and a \
+warning when it relies on the default (OpenTelemetry's 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, \
+0.75, 1, 2.5, 5, 7.5, 10 seconds), which the applications may have changed. The same holds for paved.yaml's \
+own `observability.latencyP99ThresholdMs`. Values are compared exactly: 300 ms matches a bucket of 0.3 s.",
+    example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  observability:\n    slo: {latencyP99Ms: 400}\n",
+    fix: "Use a boundary, e.g. `slo: {latencyP99Ms: 500}`, or add the bound (0.4) to paved.yaml \
+`observability.latencyBuckets` and to the applications' histogram configuration.",
+};
 pub(crate) const SEMANTIC_AUTOSCALING_RANGE: &Code = &Code {
     code: "paved::semantic::autoscaling-range",
     title: "autoscaling minimum above its maximum",
@@ -788,6 +803,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_MISSING_PORTS,
     SEMANTIC_DUPLICATE_PORT,
     SEMANTIC_UNKNOWN_PORT,
+    SEMANTIC_LATENCY_NOT_A_BUCKET,
     SEMANTIC_AUTOSCALING_RANGE,
     SEMANTIC_AUTOSCALING_WITHOUT_AUTO,
     SEMANTIC_SIZE_AND_COMPUTE,

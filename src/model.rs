@@ -322,6 +322,10 @@ pub struct ObservabilityConfig {
     pub metrics: MetricNames,
     pub error_rate_threshold: f64,
     pub latency_p99_threshold_ms: u64,
+    /// Boundaries of the duration histogram, in seconds, as the platform
+    /// declared them; `None` when it relies on the default
+    /// (`OTEL_HTTP_BUCKETS`). Read through `latency_buckets()`.
+    pub latency_buckets: Option<Vec<f64>>,
     /// Where Prometheus runs: NetworkPolicies let it scrape the metrics port.
     pub prometheus_namespace: String,
 }
@@ -336,7 +340,26 @@ impl Default for ObservabilityConfig {
             metrics: MetricNames::default(),
             error_rate_threshold: 0.05,
             latency_p99_threshold_ms: 1000,
+            latency_buckets: None,
             prometheus_namespace: "monitoring".into(),
+        }
+    }
+}
+
+/// OpenTelemetry's semantic conventions for `http.server.request.duration`:
+/// the advisory explicit bucket boundaries, in seconds. The default of
+/// paved.yaml `observability.latencyBuckets`.
+pub(crate) const OTEL_HTTP_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+impl ObservabilityConfig {
+    /// The duration histogram's bucket boundaries in seconds, and whether
+    /// the platform declared them (else they are OpenTelemetry's defaults).
+    pub fn latency_buckets(&self) -> (&[f64], bool) {
+        match &self.latency_buckets {
+            Some(b) => (b, true),
+            None => (&OTEL_HTTP_BUCKETS, false),
         }
     }
 }
