@@ -377,9 +377,10 @@ pub(crate) const SEMANTIC_MISSING_SCHEDULE: &Code = &Code {
 pub(crate) const SEMANTIC_NOT_FOR_TYPE: &Code = &Code {
     code: "paved::semantic::not-for-type",
     title: "a field that this type of workload does not use",
-    explanation: "`schedule` is only for cronjobs; `ports`, `ingress` and `probes` only for services \
+    explanation: "`schedule` is only for cronjobs; `ports` and `ingress` only for services \
 (workers and cronjobs receive no traffic), and so is `observability.slo`, whose objectives are about \
-HTTP requests; `replicas` and `autoscaling` not for cronjobs. A field that would be ignored is an error, \
+HTTP requests; `replicas`, `autoscaling` and `probes.readiness` not for cronjobs; a worker's or cronjob's \
+probe must be an `exec` command or a `tcpPort` (it has no HTTP port). A field that would be ignored is an error, \
 so nothing is silently dropped.",
     example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: mailer, owner: team-orders, costCenter: cc-1234}\nspec:\n  type: worker\n  image: ghcr.io/acme/mailer:1.0.0\n  ports: [{name: http, port: 8080}]\n",
     fix: "Remove `ports`, or make it a `type: service`.",
@@ -429,6 +430,16 @@ own `observability.latencyP99ThresholdMs`. Values are compared exactly: 300 ms m
     example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  observability:\n    slo: {latencyP99Ms: 400}\n",
     fix: "Use a boundary, e.g. `slo: {latencyP99Ms: 500}`, or add the bound (0.4) to paved.yaml \
 `observability.latencyBuckets` and to the applications' histogram configuration.",
+};
+pub(crate) const POLICY_WORKER_WITHOUT_PROBE: &Code = &Code {
+    code: "paved::policy::worker-without-probe",
+    title: "a worker without a liveness probe, on a platform that requires one",
+    explanation: "With paved.yaml `policy.requireWorkerProbes: true`, every `type: worker` must declare \
+`probes.liveness`, as an `exec` command or a `tcpPort`, so that Kubernetes restarts a worker that hangs \
+instead of leaving it stuck while it looks healthy. A worker serves no HTTP, so Paved cannot pick a probe \
+for it.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: in-cluster, domain: staging.acme.dev}\n  policy: {requireWorkerProbes: true}\n# file: mailer/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: mailer, owner: team-orders, costCenter: cc-1234}\nspec:\n  type: worker\n  image: ghcr.io/acme/mailer:1.0.0\n",
+    fix: "spec:\n  type: worker\n  probes:\n    liveness: {exec: [/app/healthcheck]}   # or {tcpPort: 9000}",
 };
 pub(crate) const SEMANTIC_AUTOSCALING_RANGE: &Code = &Code {
     code: "paved::semantic::autoscaling-range",
@@ -804,6 +815,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_DUPLICATE_PORT,
     SEMANTIC_UNKNOWN_PORT,
     SEMANTIC_LATENCY_NOT_A_BUCKET,
+    POLICY_WORKER_WITHOUT_PROBE,
     SEMANTIC_AUTOSCALING_RANGE,
     SEMANTIC_AUTOSCALING_WITHOUT_AUTO,
     SEMANTIC_SIZE_AND_COMPUTE,

@@ -282,6 +282,8 @@ pub struct WaiverConfig {
 pub struct PolicyConfig {
     pub enforcement_action: String,
     pub excluded_namespaces: Vec<String>,
+    /// Every worker must declare `probes.liveness` (docs/policies.md).
+    pub require_worker_probes: bool,
 }
 
 impl Default for PolicyConfig {
@@ -296,6 +298,7 @@ impl Default for PolicyConfig {
             ]
             .map(String::from)
             .to_vec(),
+            require_worker_probes: false,
         }
     }
 }
@@ -615,6 +618,12 @@ pub enum ProbeOrOff {
 pub struct ProbeSpec {
     #[serde(default)]
     pub path: Option<String>,
+    /// A command run in the container; healthy when it exits 0.
+    #[serde(default)]
+    pub exec: Option<Vec<String>>,
+    /// A port the container listens on; healthy when it accepts a connection.
+    #[serde(default)]
+    pub tcp_port: Option<PortRef>,
     #[serde(default)]
     pub port: Option<PortRef>,
     #[serde(default)]
@@ -939,8 +948,13 @@ pub struct ResolvedCompute {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolvedProbe {
-    pub path: String,
-    /// A port name or number, as Kubernetes accepts either.
+    /// The HTTP path, for an HTTP check (`port` is then its port).
+    pub path: Option<String>,
+    /// The command of an `exec` check.
+    pub exec: Option<Vec<String>>,
+    /// The port of a TCP check, a name or number.
+    pub tcp_port: Option<serde_json::Value>,
+    /// A port name or number, as Kubernetes accepts either (HTTP checks).
     pub port: serde_json::Value,
     pub initial_delay_seconds: u32,
 }
@@ -1384,25 +1398,70 @@ pub(crate) fn scale_memory(mem: &str, factor: f64) -> String {
 }
 
 fn resolve_probes(spec: &AppSpec) -> ResolvedProbes {
-    if spec.kind != ServiceType::Service || spec.ports.is_empty() {
+    let port_value = |p: &PortRef| match p {
+        PortRef::Number(n) => serde_json::Value::from(*n),
+        PortRef::Name(n) => serde_json::Value::String(n.clone()),
+    };
+    let probes = spec.probes.clone().unwrap_or_default();
+    let explicit = |p: &ProbeSpec, default_path: Option<&str>, first: &serde_json::Value| {
+        let (path, exec, tcp_port) = match (&p.exec, &p.tcp_port) {
+            (Some(cmd), _) => (None, Some(cmd.clone()), None),
+            (None, Some(port)) => (None, None, Some(port_value(port))),
+            (None, None) => (
+                p.path.clone().or(default_path.map(String::from)),
+                None,
+                None,
+            ),
+        };
+        ResolvedProbe {
+            port: if path.is_some() {
+                p.port
+                    .as_ref()
+                    .map(port_value)
+                    .unwrap_or_else(|| first.clone())
+            } else {
+                serde_json::Value::Null
+            },
+            path,
+            exec,
+            tcp_port,
+            initial_delay_seconds: p.initial_delay_seconds.unwrap_or(0),
+        }
+    };
+    if spec.kind != ServiceType::Service {
+        // No HTTP port to default to: only the checks the spec gives. A
+        // worker's readiness (which paces its rolling updates) is its
+        // liveness check unless it says otherwise; a job takes no traffic,
+        // so a cronjob has none (`validate` refuses one).
+        let none = serde_json::Value::Null;
+        let liveness = match &probes.liveness {
+            Some(ProbeOrOff::Probe(p)) => Some(explicit(p, None, &none)),
+            _ => None,
+        };
+        let readiness = match (&probes.readiness, spec.kind) {
+            (_, ServiceType::Cronjob) | (Some(ProbeOrOff::Off(_)), _) => None,
+            (Some(ProbeOrOff::Probe(p)), _) => Some(explicit(p, None, &none)),
+            (None, _) => liveness.clone(),
+        };
+        return ResolvedProbes {
+            liveness: liveness
+                .filter(|p| p.path.is_some() || p.exec.is_some() || p.tcp_port.is_some()),
+            readiness: readiness
+                .filter(|p| p.path.is_some() || p.exec.is_some() || p.tcp_port.is_some()),
+        };
+    }
+    if spec.ports.is_empty() {
         return ResolvedProbes::default();
     }
     let first = serde_json::Value::String(spec.ports[0].name.clone());
-    let probes = spec.probes.clone().unwrap_or_default();
     let one = |p: &Option<ProbeOrOff>, default_path: &str| -> Option<ResolvedProbe> {
         match p {
             Some(ProbeOrOff::Off(_)) => None,
-            Some(ProbeOrOff::Probe(p)) => Some(ResolvedProbe {
-                path: p.path.clone().unwrap_or_else(|| default_path.to_string()),
-                port: match &p.port {
-                    Some(PortRef::Number(n)) => serde_json::Value::from(*n),
-                    Some(PortRef::Name(n)) => serde_json::Value::String(n.clone()),
-                    None => first.clone(),
-                },
-                initial_delay_seconds: p.initial_delay_seconds.unwrap_or(0),
-            }),
+            Some(ProbeOrOff::Probe(p)) => Some(explicit(p, Some(default_path), &first)),
             None => Some(ResolvedProbe {
-                path: default_path.to_string(),
+                path: Some(default_path.to_string()),
+                exec: None,
+                tcp_port: None,
                 port: first.clone(),
                 initial_delay_seconds: 0,
             }),

@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::Diagnostic;
 use crate::load::Node;
-use crate::model::{namespace_of, EnvironmentConfig, Platform, Replicas, Service, ServiceType};
+use crate::model::{
+    namespace_of, EnvironmentConfig, Platform, ProbeOrOff, Replicas, Service, ServiceType,
+};
 use crate::placeholder::{self, Piece};
 use crate::resource_types;
 use crate::source::{SourceRef, Span};
@@ -869,7 +871,6 @@ impl Check<'_> {
             for (field, present) in [
                 ("ports", !spec.ports.is_empty()),
                 ("ingress", spec.ingress.is_some()),
-                ("probes", spec.probes.is_some()),
             ] {
                 if present {
                     let span = self.key(&format!("/spec/{field}"));
@@ -883,6 +884,7 @@ impl Check<'_> {
                     );
                 }
             }
+            self.probes_of_non_service(kind);
             // The SLO's objectives are about HTTP requests, which only a
             // service answers: its rules and alerts would never be written.
             if spec.observability.as_ref().is_some_and(|o| o.slo.is_some()) {
@@ -921,6 +923,76 @@ impl Check<'_> {
         }
     }
 
+    /// A worker's or cronjob's checks: `exec` or `tcpPort` (there is no
+    /// HTTP port to request), no readiness on a cronjob (a job takes no
+    /// traffic to hold back), and a liveness check on every worker when the
+    /// platform requires one.
+    fn probes_of_non_service(&mut self, kind: &str) {
+        let s = self.s;
+        let probes = s.spec.probes.clone().unwrap_or_default();
+        for (name, p) in [
+            ("liveness", &probes.liveness),
+            ("readiness", &probes.readiness),
+        ] {
+            let Some(ProbeOrOff::Probe(p)) = p else {
+                continue;
+            };
+            if s.spec.kind == ServiceType::Cronjob && name == "readiness" {
+                let span = self.key("/spec/probes/readiness");
+                self.err(
+                    Diagnostic::error(
+                        codes::SEMANTIC_NOT_FOR_TYPE,
+                        "`probes.readiness` is not used by cronjobs",
+                    )
+                    .at(&s.source, span, "a job takes no traffic to hold back")
+                    .help("remove `readiness`; a `liveness` check restarts a run that hangs"),
+                );
+                continue;
+            }
+            if p.exec.is_none() && p.tcp_port.is_none() {
+                let (ptr, label) = if p.path.is_some() {
+                    (
+                        format!("/spec/probes/{name}/path"),
+                        format!("a {kind} has no HTTP port"),
+                    )
+                } else {
+                    (
+                        format!("/spec/probes/{name}"),
+                        "no `exec` or `tcpPort`".to_string(),
+                    )
+                };
+                let span = self.key(&ptr);
+                self.err(
+                    Diagnostic::error(
+                        codes::SEMANTIC_NOT_FOR_TYPE,
+                        format!("a {kind}'s {name} check must be an `exec` command or a `tcpPort`"),
+                    )
+                    .at(&s.source, span, label)
+                    .help(format!("write `{name}: {{exec: [/app/healthcheck]}}` or `{name}: {{tcpPort: 9000}}`; HTTP `path` checks are for services")),
+                );
+            }
+        }
+        let has_liveness = matches!(probes.liveness, Some(ProbeOrOff::Probe(_)));
+        if s.spec.kind == ServiceType::Worker
+            && self.platform.policy.require_worker_probes
+            && !has_liveness
+        {
+            let (span, label) = if s.doc.pointer("/spec/probes/liveness").is_some() {
+                (self.span("/spec/probes/liveness"), "turned off here")
+            } else {
+                (self.span("/spec/type"), "this worker has no liveness check")
+            };
+            self.err(
+                Diagnostic::error(
+                    codes::POLICY_WORKER_WITHOUT_PROBE,
+                    "this platform requires a liveness probe on every worker",
+                )
+                .at(&s.source, span, label)
+                .help("add under `spec`:\n  probes:\n    liveness: {exec: [/app/healthcheck]}   # or {tcpPort: 9000}\n(paved.yaml `policy.requireWorkerProbes` asks for it, so that a worker that hangs is restarted)"),
+            );
+        }
+    }
+
     fn ports(&mut self) {
         let s = self.s;
         let mut names: HashMap<&str, usize> = HashMap::new();
@@ -954,8 +1026,13 @@ impl Check<'_> {
             }
         }
         let port_names: Vec<&str> = s.spec.ports.iter().map(|p| p.name.as_str()).collect();
-        for probe in ["liveness", "readiness"] {
-            let ptr = format!("/spec/probes/{probe}/port");
+        for (probe, field) in [
+            ("liveness", "port"),
+            ("readiness", "port"),
+            ("liveness", "tcpPort"),
+            ("readiness", "tcpPort"),
+        ] {
+            let ptr = format!("/spec/probes/{probe}/{field}");
             if let Some((node, _)) = s.doc.pointer(&ptr) {
                 if let Some(name) = node.as_str() {
                     if !port_names.contains(&name) {
