@@ -174,7 +174,7 @@ fn generate(n: usize, dir: &Path) -> std::io::Result<()> {
             }
         }
         if kind == "service" && rng.chance(40) {
-            y.push_str("  observability: {slo: {availability: 99.9, latencyP99Ms: 300}}\n");
+            y.push_str("  observability: {slo: {availability: 99.9, latencyP99Ms: 500}}\n");
         }
         y.push_str("  environments:\n    staging: {promote: auto}\n");
         if kind == "service" {

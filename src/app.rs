@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::diag::{self, Diagnostic, Format};
+use crate::diag::{self, Diagnostic, Format, Severity};
 use crate::emit::Scope;
 use crate::load;
 use crate::model::{self, Instance, Platform, Service};
@@ -481,8 +481,9 @@ fn load_platform(
         }
     };
     let d = semantic::check_platform(&platform, &src, &doc);
-    if !d.is_empty() {
-        diags.extend(d);
+    let failed = d.iter().any(|d| d.severity == Severity::Error);
+    diags.extend(d);
+    if failed {
         return Ok(None);
     }
     let mut overrides = Vec::new();

@@ -403,9 +403,10 @@ pub(crate) const SEMANTIC_MISSING_SCHEDULE: &Code = &Code {
 pub(crate) const SEMANTIC_NOT_FOR_TYPE: &Code = &Code {
     code: "paved::semantic::not-for-type",
     title: "a field that this type of workload does not use",
-    explanation: "`schedule` is only for cronjobs; `ports`, `ingress` and `probes` only for services \
+    explanation: "`schedule` is only for cronjobs; `ports` and `ingress` only for services \
 (workers and cronjobs receive no traffic), and so is `observability.slo`, whose objectives are about \
-HTTP requests; `replicas` and `autoscaling` not for cronjobs. A field that would be ignored is an error, \
+HTTP requests; `replicas`, `autoscaling` and `probes.readiness` not for cronjobs; a worker's or cronjob's \
+probe must be an `exec` command or a `tcpPort` (it has no HTTP port). A field that would be ignored is an error, \
 so nothing is silently dropped.",
     example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: mailer, owner: team-orders, costCenter: cc-1234}\nspec:\n  type: worker\n  image: ghcr.io/acme/mailer:1.0.0\n  ports: [{name: http, port: 8080}]\n",
     fix: "Remove `ports`, or make it a `type: service`.",
@@ -440,6 +441,31 @@ pub(crate) const SEMANTIC_UNKNOWN_PORT: &Code = &Code {
     explanation: "A probe's `port` is a name from `spec.ports` (or a number).",
     example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  probes:\n    liveness: {path: /healthz, port: admin}\n",
     fix: "    liveness: {path: /healthz, port: http}",
+};
+pub(crate) const SEMANTIC_LATENCY_NOT_A_BUCKET: &Code = &Code {
+    code: "paved::semantic::latency-not-a-bucket",
+    title: "a latency threshold that is not a bucket boundary of the duration histogram",
+    explanation: "The latency SLO counts the requests in the duration histogram's bucket whose upper bound is \
+the threshold (`le=\"0.5\"` for `latencyP99Ms: 500`). Prometheus has a series for each bucket the application \
+exports and for no other bound, so a threshold between two boundaries selects no series: the SLO's recording \
+rules stay empty and its burn-rate alerts can never fire. The boundaries are paved.yaml \
+`observability.latencyBuckets`; a value not among them is an error when the platform declares them, and a \
+warning when it relies on the default (OpenTelemetry's 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, \
+0.75, 1, 2.5, 5, 7.5, 10 seconds), which the applications may have changed. The same holds for paved.yaml's \
+own `observability.latencyP99ThresholdMs`. Values are compared exactly: 300 ms matches a bucket of 0.3 s.",
+    example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  observability:\n    slo: {latencyP99Ms: 400}\n",
+    fix: "Use a boundary, e.g. `slo: {latencyP99Ms: 500}`, or add the bound (0.4) to paved.yaml \
+`observability.latencyBuckets` and to the applications' histogram configuration.",
+};
+pub(crate) const POLICY_WORKER_WITHOUT_PROBE: &Code = &Code {
+    code: "paved::policy::worker-without-probe",
+    title: "a worker without a liveness probe, on a platform that requires one",
+    explanation: "With paved.yaml `policy.requireWorkerProbes: true`, every `type: worker` must declare \
+`probes.liveness`, as an `exec` command or a `tcpPort`, so that Kubernetes restarts a worker that hangs \
+instead of leaving it stuck while it looks healthy. A worker serves no HTTP, so Paved cannot pick a probe \
+for it.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: in-cluster, domain: staging.acme.dev}\n  policy: {requireWorkerProbes: true}\n# file: mailer/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: mailer, owner: team-orders, costCenter: cc-1234}\nspec:\n  type: worker\n  image: ghcr.io/acme/mailer:1.0.0\n",
+    fix: "spec:\n  type: worker\n  probes:\n    liveness: {exec: [/app/healthcheck]}   # or {tcpPort: 9000}",
 };
 pub(crate) const SEMANTIC_AUTOSCALING_RANGE: &Code = &Code {
     code: "paved::semantic::autoscaling-range",
@@ -846,6 +872,8 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_MISSING_PORTS,
     SEMANTIC_DUPLICATE_PORT,
     SEMANTIC_UNKNOWN_PORT,
+    SEMANTIC_LATENCY_NOT_A_BUCKET,
+    POLICY_WORKER_WITHOUT_PROBE,
     SEMANTIC_AUTOSCALING_RANGE,
     SEMANTIC_AUTOSCALING_WITHOUT_AUTO,
     SEMANTIC_SIZE_AND_COMPUTE,

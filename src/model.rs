@@ -329,6 +329,8 @@ pub struct PolicyConfig {
     /// Namespaces exempt besides the platform components' own
     /// (`Platform::exempt_namespaces` has them all).
     pub excluded_namespaces: Vec<String>,
+    /// Every worker must declare `probes.liveness` (docs/policies.md).
+    pub require_worker_probes: bool,
 }
 
 impl Default for PolicyConfig {
@@ -339,6 +341,7 @@ impl Default for PolicyConfig {
             excluded_namespaces: ["kube-system", "kube-public", "kube-node-lease"]
                 .map(String::from)
                 .to_vec(),
+            require_worker_probes: false,
         }
     }
 }
@@ -387,6 +390,10 @@ pub struct ObservabilityConfig {
     pub metrics: MetricNames,
     pub error_rate_threshold: f64,
     pub latency_p99_threshold_ms: u64,
+    /// Boundaries of the duration histogram, in seconds, as the platform
+    /// declared them; `None` when it relies on the default
+    /// (`OTEL_HTTP_BUCKETS`). Read through `latency_buckets()`.
+    pub latency_buckets: Option<Vec<f64>>,
     /// Where Prometheus runs: NetworkPolicies let it scrape the metrics port.
     pub prometheus_namespace: String,
 }
@@ -401,7 +408,26 @@ impl Default for ObservabilityConfig {
             metrics: MetricNames::default(),
             error_rate_threshold: 0.05,
             latency_p99_threshold_ms: 1000,
+            latency_buckets: None,
             prometheus_namespace: "monitoring".into(),
+        }
+    }
+}
+
+/// OpenTelemetry's semantic conventions for `http.server.request.duration`:
+/// the advisory explicit bucket boundaries, in seconds. The default of
+/// paved.yaml `observability.latencyBuckets`.
+pub(crate) const OTEL_HTTP_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+impl ObservabilityConfig {
+    /// The duration histogram's bucket boundaries in seconds, and whether
+    /// the platform declared them (else they are OpenTelemetry's defaults).
+    pub fn latency_buckets(&self) -> (&[f64], bool) {
+        match &self.latency_buckets {
+            Some(b) => (b, true),
+            None => (&OTEL_HTTP_BUCKETS, false),
         }
     }
 }
@@ -779,6 +805,12 @@ pub enum ProbeOrOff {
 pub struct ProbeSpec {
     #[serde(default)]
     pub path: Option<String>,
+    /// A command run in the container; healthy when it exits 0.
+    #[serde(default)]
+    pub exec: Option<Vec<String>>,
+    /// A port the container listens on; healthy when it accepts a connection.
+    #[serde(default)]
+    pub tcp_port: Option<PortRef>,
     #[serde(default)]
     pub port: Option<PortRef>,
     #[serde(default)]
@@ -1158,8 +1190,13 @@ pub struct ResolvedCompute {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolvedProbe {
-    pub path: String,
-    /// A port name or number, as Kubernetes accepts either.
+    /// The HTTP path, for an HTTP check (`port` is then its port).
+    pub path: Option<String>,
+    /// The command of an `exec` check.
+    pub exec: Option<Vec<String>>,
+    /// The port of a TCP check, a name or number.
+    pub tcp_port: Option<serde_json::Value>,
+    /// A port name or number, as Kubernetes accepts either (HTTP checks).
     pub port: serde_json::Value,
     pub initial_delay_seconds: u32,
 }
@@ -1629,25 +1666,70 @@ pub(crate) fn scale_memory(mem: &str, factor: f64) -> String {
 }
 
 fn resolve_probes(spec: &AppSpec) -> ResolvedProbes {
-    if spec.kind != ServiceType::Service || spec.ports.is_empty() {
+    let port_value = |p: &PortRef| match p {
+        PortRef::Number(n) => serde_json::Value::from(*n),
+        PortRef::Name(n) => serde_json::Value::String(n.clone()),
+    };
+    let probes = spec.probes.clone().unwrap_or_default();
+    let explicit = |p: &ProbeSpec, default_path: Option<&str>, first: &serde_json::Value| {
+        let (path, exec, tcp_port) = match (&p.exec, &p.tcp_port) {
+            (Some(cmd), _) => (None, Some(cmd.clone()), None),
+            (None, Some(port)) => (None, None, Some(port_value(port))),
+            (None, None) => (
+                p.path.clone().or(default_path.map(String::from)),
+                None,
+                None,
+            ),
+        };
+        ResolvedProbe {
+            port: if path.is_some() {
+                p.port
+                    .as_ref()
+                    .map(port_value)
+                    .unwrap_or_else(|| first.clone())
+            } else {
+                serde_json::Value::Null
+            },
+            path,
+            exec,
+            tcp_port,
+            initial_delay_seconds: p.initial_delay_seconds.unwrap_or(0),
+        }
+    };
+    if spec.kind != ServiceType::Service {
+        // No HTTP port to default to: only the checks the spec gives. A
+        // worker's readiness (which paces its rolling updates) is its
+        // liveness check unless it says otherwise; a job takes no traffic,
+        // so a cronjob has none (`validate` refuses one).
+        let none = serde_json::Value::Null;
+        let liveness = match &probes.liveness {
+            Some(ProbeOrOff::Probe(p)) => Some(explicit(p, None, &none)),
+            _ => None,
+        };
+        let readiness = match (&probes.readiness, spec.kind) {
+            (_, ServiceType::Cronjob) | (Some(ProbeOrOff::Off(_)), _) => None,
+            (Some(ProbeOrOff::Probe(p)), _) => Some(explicit(p, None, &none)),
+            (None, _) => liveness.clone(),
+        };
+        return ResolvedProbes {
+            liveness: liveness
+                .filter(|p| p.path.is_some() || p.exec.is_some() || p.tcp_port.is_some()),
+            readiness: readiness
+                .filter(|p| p.path.is_some() || p.exec.is_some() || p.tcp_port.is_some()),
+        };
+    }
+    if spec.ports.is_empty() {
         return ResolvedProbes::default();
     }
     let first = serde_json::Value::String(spec.ports[0].name.clone());
-    let probes = spec.probes.clone().unwrap_or_default();
     let one = |p: &Option<ProbeOrOff>, default_path: &str| -> Option<ResolvedProbe> {
         match p {
             Some(ProbeOrOff::Off(_)) => None,
-            Some(ProbeOrOff::Probe(p)) => Some(ResolvedProbe {
-                path: p.path.clone().unwrap_or_else(|| default_path.to_string()),
-                port: match &p.port {
-                    Some(PortRef::Number(n)) => serde_json::Value::from(*n),
-                    Some(PortRef::Name(n)) => serde_json::Value::String(n.clone()),
-                    None => first.clone(),
-                },
-                initial_delay_seconds: p.initial_delay_seconds.unwrap_or(0),
-            }),
+            Some(ProbeOrOff::Probe(p)) => Some(explicit(p, Some(default_path), &first)),
             None => Some(ResolvedProbe {
-                path: default_path.to_string(),
+                path: Some(default_path.to_string()),
+                exec: None,
+                tcp_port: None,
                 port: first.clone(),
                 initial_delay_seconds: 0,
             }),

@@ -576,6 +576,14 @@ impl Ctx<'_> {
                 .at(src, span, "not an allowed form")
                 .maybe_help(rule)
             }
+            // The schemas use `not` only for fields that exclude each other
+            // (a probe's `path`, `exec` and `tcpPort`); the rule names them.
+            ValidationErrorKind::Not { .. } => Diagnostic::error(
+                codes::SCHEMA_INVALID,
+                format!("`{field}` combines fields that cannot be used together"),
+            )
+            .at(src, span, "choose one")
+            .maybe_help(rule),
             _ => Diagnostic::error(
                 codes::SCHEMA_INVALID,
                 format!("`{field}` is not valid here"),

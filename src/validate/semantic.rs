@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::Diagnostic;
 use crate::load::Node;
-use crate::model::{namespace_of, EnvironmentConfig, Platform, Replicas, Service, ServiceType};
+use crate::model::{
+    namespace_of, EnvironmentConfig, Platform, ProbeOrOff, Replicas, Service, ServiceType,
+};
 use crate::placeholder::{self, Piece};
 use crate::resource_types;
 use crate::source::{SourceRef, Span};
@@ -513,7 +515,104 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
             )),
         );
     }
+    let obs = &platform.observability;
+    let (buckets, declared) = obs.latency_buckets();
+    let threshold = doc.pointer("/spec/observability/latencyP99ThresholdMs");
+    // The default threshold (1000 ms) is a default boundary; it can only miss
+    // buckets the platform declared, and then the list is the place to show.
+    let at = threshold.or_else(|| doc.pointer("/spec/observability/latencyBuckets"));
+    if let (Some((node, _)), Err(near)) = (at, bucket_of(obs.latency_p99_threshold_ms, buckets)) {
+        out.push(latency_not_a_bucket(
+            obs.latency_p99_threshold_ms,
+            false,
+            "`observability.latencyP99ThresholdMs`",
+            &near,
+            declared,
+            src,
+            node.span,
+        ));
+    }
     out
+}
+
+/// Whether `ms` milliseconds is one of `buckets` (seconds): `Ok` if it is,
+/// else the nearest boundaries below and above it.
+///
+/// Compared exactly, as Prometheus will compare them: an exporter writes a
+/// bound as the shortest decimal of its double, and the rule's `le` is the
+/// shortest decimal of `ms / 1000`, itself the double nearest to the exact
+/// quotient (the same double YAML gives for that decimal), so the two texts
+/// are equal exactly when the doubles are. 300 ms matches 0.3 s although
+/// neither is exact in binary; 0.30000000000000004 s matches nothing.
+pub(crate) fn bucket_of(ms: u64, buckets: &[f64]) -> Result<(), (Option<f64>, Option<f64>)> {
+    let s = ms as f64 / 1000.0;
+    if buckets.contains(&s) {
+        return Ok(());
+    }
+    let below = buckets.iter().copied().filter(|b| *b < s).reduce(f64::max);
+    let above = buckets.iter().copied().filter(|b| *b > s).reduce(f64::min);
+    Err((below, above))
+}
+
+/// A bound in seconds, written in milliseconds: its shortest decimal with
+/// the point moved three places (0.075 → `75`, 2.5 → `2500`), so the text
+/// is exact where `b * 1000.0` could print 74.99999999999999.
+pub(crate) fn ms_text(b: f64) -> String {
+    let text = format!("{b}");
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let frac = format!("{frac:0<3}");
+    let (head, tail) = frac.split_at(3);
+    let int = format!("{int}{head}");
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    if tail.is_empty() {
+        int.to_string()
+    } else {
+        format!("{int}.{tail}")
+    }
+}
+
+fn latency_not_a_bucket(
+    ms: u64,
+    slo: bool,
+    field: &str,
+    near: &(Option<f64>, Option<f64>),
+    declared: bool,
+    src: &SourceRef,
+    span: Span,
+) -> Diagnostic {
+    let seconds = ms as f64 / 1000.0;
+    let nearest = match near {
+        (Some(b), Some(a)) => format!(
+            "the nearest boundaries are {} ms and {} ms",
+            ms_text(*b),
+            ms_text(*a)
+        ),
+        (Some(b), None) => format!("the largest boundary is {} ms", ms_text(*b)),
+        (None, Some(a)) => format!("the smallest boundary is {} ms", ms_text(*a)),
+        (None, None) => "there are no boundaries".to_string(),
+    };
+    let message =
+        format!("{field} is {ms} ms, which is not a bucket boundary of the latency histogram");
+    let whose = if declared {
+        "those of paved.yaml `observability.latencyBuckets`"
+    } else {
+        "OpenTelemetry's defaults, assumed because paved.yaml declares no `observability.latencyBuckets`"
+    };
+    let d = if declared {
+        Diagnostic::error(codes::SEMANTIC_LATENCY_NOT_A_BUCKET, message)
+    } else {
+        Diagnostic::warning(codes::SEMANTIC_LATENCY_NOT_A_BUCKET, message)
+    };
+    let why = if slo {
+        format!("The latency SLO counts the requests in the bucket `le=\"{seconds}\"`, so without that bucket its rules select no series and its burn-rate alerts never fire")
+    } else {
+        "The latency alert compares a p99 that `histogram_quantile` interpolates inside a bucket, so between two boundaries it alerts on a guess".to_string()
+    };
+    d.at(src, span, format!("no bucket ends at {seconds}s"))
+        .help(format!(
+            "{why}. The histogram's boundaries are {whose}; {nearest}. Use one of them, or add {seconds} to `observability.latencyBuckets` in paved.yaml (and to the applications' histogram)."
+        ))
 }
 
 fn check_unique_names(services: &[Service], out: &mut Vec<Diagnostic>) {
@@ -832,6 +931,7 @@ impl Check<'_> {
         self.api_definitions();
         self.egress();
         self.resource_networks();
+        self.latency_threshold();
     }
 
     /// Each `apis` definition names a regular file inside the workspace
@@ -949,6 +1049,37 @@ impl Check<'_> {
         }
     }
 
+    /// `slo.latencyP99Ms` must be a bucket boundary of the duration
+    /// histogram (`check_platform` does the same for paved.yaml's threshold).
+    fn latency_threshold(&mut self) {
+        let s = self.s;
+        if s.spec.kind != ServiceType::Service {
+            return; // an `slo` there is `not-for-type` already
+        }
+        let Some(ms) = s
+            .spec
+            .observability
+            .as_ref()
+            .and_then(|o| o.slo.as_ref())
+            .and_then(|slo| slo.latency_p99_ms)
+        else {
+            return;
+        };
+        let (buckets, declared) = self.platform.observability.latency_buckets();
+        if let Err(near) = bucket_of(ms, buckets) {
+            let span = self.span("/spec/observability/slo/latencyP99Ms");
+            self.err(latency_not_a_bucket(
+                ms,
+                true,
+                "`slo.latencyP99Ms`",
+                &near,
+                declared,
+                &s.source,
+                span,
+            ));
+        }
+    }
+
     /// The spec-level checks of the platform's policy rules (`no-latest-tag`,
     /// `allowed-registries`, `required-labels`), defined with the rules in
     /// `policy`.
@@ -992,7 +1123,6 @@ impl Check<'_> {
             for (field, present) in [
                 ("ports", !spec.ports.is_empty()),
                 ("ingress", spec.ingress.is_some()),
-                ("probes", spec.probes.is_some()),
             ] {
                 if present {
                     let span = self.key(&format!("/spec/{field}"));
@@ -1006,6 +1136,7 @@ impl Check<'_> {
                     );
                 }
             }
+            self.probes_of_non_service(kind);
             // The SLO's objectives are about HTTP requests, which only a
             // service answers: its rules and alerts would never be written.
             if spec.observability.as_ref().is_some_and(|o| o.slo.is_some()) {
@@ -1044,6 +1175,76 @@ impl Check<'_> {
         }
     }
 
+    /// A worker's or cronjob's checks: `exec` or `tcpPort` (there is no
+    /// HTTP port to request), no readiness on a cronjob (a job takes no
+    /// traffic to hold back), and a liveness check on every worker when the
+    /// platform requires one.
+    fn probes_of_non_service(&mut self, kind: &str) {
+        let s = self.s;
+        let probes = s.spec.probes.clone().unwrap_or_default();
+        for (name, p) in [
+            ("liveness", &probes.liveness),
+            ("readiness", &probes.readiness),
+        ] {
+            let Some(ProbeOrOff::Probe(p)) = p else {
+                continue;
+            };
+            if s.spec.kind == ServiceType::Cronjob && name == "readiness" {
+                let span = self.key("/spec/probes/readiness");
+                self.err(
+                    Diagnostic::error(
+                        codes::SEMANTIC_NOT_FOR_TYPE,
+                        "`probes.readiness` is not used by cronjobs",
+                    )
+                    .at(&s.source, span, "a job takes no traffic to hold back")
+                    .help("remove `readiness`; a `liveness` check restarts a run that hangs"),
+                );
+                continue;
+            }
+            if p.exec.is_none() && p.tcp_port.is_none() {
+                let (ptr, label) = if p.path.is_some() {
+                    (
+                        format!("/spec/probes/{name}/path"),
+                        format!("a {kind} has no HTTP port"),
+                    )
+                } else {
+                    (
+                        format!("/spec/probes/{name}"),
+                        "no `exec` or `tcpPort`".to_string(),
+                    )
+                };
+                let span = self.key(&ptr);
+                self.err(
+                    Diagnostic::error(
+                        codes::SEMANTIC_NOT_FOR_TYPE,
+                        format!("a {kind}'s {name} check must be an `exec` command or a `tcpPort`"),
+                    )
+                    .at(&s.source, span, label)
+                    .help(format!("write `{name}: {{exec: [/app/healthcheck]}}` or `{name}: {{tcpPort: 9000}}`; HTTP `path` checks are for services")),
+                );
+            }
+        }
+        let has_liveness = matches!(probes.liveness, Some(ProbeOrOff::Probe(_)));
+        if s.spec.kind == ServiceType::Worker
+            && self.platform.policy.require_worker_probes
+            && !has_liveness
+        {
+            let (span, label) = if s.doc.pointer("/spec/probes/liveness").is_some() {
+                (self.span("/spec/probes/liveness"), "turned off here")
+            } else {
+                (self.span("/spec/type"), "this worker has no liveness check")
+            };
+            self.err(
+                Diagnostic::error(
+                    codes::POLICY_WORKER_WITHOUT_PROBE,
+                    "this platform requires a liveness probe on every worker",
+                )
+                .at(&s.source, span, label)
+                .help("add under `spec`:\n  probes:\n    liveness: {exec: [/app/healthcheck]}   # or {tcpPort: 9000}\n(paved.yaml `policy.requireWorkerProbes` asks for it, so that a worker that hangs is restarted)"),
+            );
+        }
+    }
+
     fn ports(&mut self) {
         let s = self.s;
         let mut names: HashMap<&str, usize> = HashMap::new();
@@ -1077,8 +1278,13 @@ impl Check<'_> {
             }
         }
         let port_names: Vec<&str> = s.spec.ports.iter().map(|p| p.name.as_str()).collect();
-        for probe in ["liveness", "readiness"] {
-            let ptr = format!("/spec/probes/{probe}/port");
+        for (probe, field) in [
+            ("liveness", "port"),
+            ("readiness", "port"),
+            ("liveness", "tcpPort"),
+            ("readiness", "tcpPort"),
+        ] {
+            let ptr = format!("/spec/probes/{probe}/{field}");
             if let Some((node, _)) = s.doc.pointer(&ptr) {
                 if let Some(name) = node.as_str() {
                     if !port_names.contains(&name) {
@@ -1758,6 +1964,36 @@ fn strings<'n>(node: &'n Node, path: &mut String, out: &mut Vec<(String, &'n Nod
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latency_thresholds_are_compared_with_buckets_exactly() {
+        use crate::model::OTEL_HTTP_BUCKETS as otel;
+        for ms in [5, 75, 100, 250, 500, 750, 1000, 2500, 7500, 10000] {
+            assert_eq!(bucket_of(ms, &otel), Ok(()), "{ms}");
+        }
+        // 0.3 and 300/1000 are the same double, although neither is exact.
+        assert_eq!(bucket_of(300, &[0.1, 0.3]), Ok(()));
+        assert_eq!(bucket_of(1, &[0.001]), Ok(()));
+        // A bound a hair away is another `le` text: no match.
+        assert_eq!(
+            bucket_of(300, &[0.30000000000000004]),
+            Err((None, Some(0.30000000000000004)))
+        );
+        assert_eq!(bucket_of(400, &otel), Err((Some(0.25), Some(0.5))));
+        assert_eq!(bucket_of(1, &otel), Err((None, Some(0.005))));
+        assert_eq!(bucket_of(20000, &otel), Err((Some(10.0), None)));
+        let ms: Vec<String> = otel.iter().map(|b| ms_text(*b)).collect();
+        assert_eq!(
+            ms,
+            [
+                "5", "10", "25", "50", "75", "100", "250", "500", "750", "1000", "2500", "5000",
+                "7500", "10000"
+            ]
+        );
+        assert_eq!(ms_text(0.0001), "0.1");
+        assert_eq!(ms_text(0.0125), "12.5");
+        assert_eq!(ms_text(86400.0), "86400000");
+    }
 
     #[test]
     fn offsets_follow_escapes() {

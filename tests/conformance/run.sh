@@ -144,6 +144,23 @@ check_promtool() {
     return "$status"
 }
 
+# promtool unit tests generated from the rendered SLO rules: each burn-rate
+# alert fires just above its rate and stays silent at 1x the budget, for
+# availability and latency, with Prometheus 2 and 3 `le` forms.
+check_promtool_tests() {
+    need promtool || return 1
+    need_python yaml || return 1
+    local status=0 suites=()
+    "$PY" "$CONF/promtool_tests.py" "$TMP/promtool-tests" "${TREES[@]}" || status=$?
+    if ((status == 3)); then
+        skip "no PrometheusRule with an SLO rendered yet"
+        return
+    fi
+    ((status == 0)) || return "$status"
+    suites=("$TMP"/promtool-tests/*.test.yaml)
+    (cd "$TMP/promtool-tests" && promtool test rules "${suites[@]##*/}")
+}
+
 check_gatekeeper() {
     need_python regopy || return 1
     need_python jsonschema || return 1
@@ -239,7 +256,7 @@ run_check() {
 }
 
 echo "conformance: ${#TREES[@]} rendered trees: ${TREES[*]:-none yet}"
-for check in kustomize checkov promtool gatekeeper backstage connectivity precommit; do
+for check in kustomize checkov promtool promtool_tests gatekeeper backstage connectivity precommit; do
     run_check "$check"
 done
 

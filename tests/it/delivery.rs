@@ -691,8 +691,9 @@ fn hpa_bounds_follow_spec_overrides_and_platform_defaults() {
     assert_eq!(catalog["spec"]["replicas"], 4);
 }
 
-/// CKV_K8S_8 and CKV_K8S_9 are allow-listed for workers only: every service
-/// must keep both probes unless its platform.yaml turns one off by name.
+/// Every service keeps both probes unless its platform.yaml turns one off by
+/// name; a worker has them when its spec gives a liveness check (readiness
+/// defaults to the same check).
 #[test]
 fn every_service_has_probes_unless_its_spec_turns_them_off() {
     let mut services = 0;
@@ -709,9 +710,10 @@ fn every_service_has_probes_unless_its_spec_turns_them_off() {
                 ("readiness", "readinessProbe"),
             ] {
                 let off = spec["probes"][probe] == json!(false);
+                let worker_has = spec["probes"]["liveness"].is_object();
                 assert_eq!(
                     container.get(field).is_some(),
-                    is_service && !off,
+                    (is_service || worker_has) && !off,
                     "{case}/{path}: {field}"
                 );
             }
@@ -719,6 +721,54 @@ fn every_service_has_probes_unless_its_spec_turns_them_off() {
         }
     }
     assert!(services > 5);
+}
+
+/// `exec` and `tcpPort` checks render as Kubernetes' `exec` and `tcpSocket`
+/// probes, on workers and cronjobs too; a worker's readiness is its liveness
+/// check, and a cronjob has no readiness (a job takes no traffic).
+#[test]
+fn workers_and_cronjobs_get_exec_and_tcp_probes() {
+    let docs = render_fixture("worker");
+    let worker = one(
+        &docs,
+        "production/invoice-worker",
+        "Deployment",
+        "invoice-worker",
+    );
+    let c = &worker["spec"]["template"]["spec"]["containers"][0];
+    let exec = json!({"command": ["/app/worker", "--healthcheck"]});
+    assert_eq!(c["livenessProbe"]["exec"], exec, "{c}");
+    assert_eq!(c["startupProbe"]["exec"], exec, "{c}");
+    assert_eq!(c["readinessProbe"]["exec"], exec, "{c}");
+    assert!(c["livenessProbe"].get("httpGet").is_none());
+
+    let docs = render_fixture("commerce");
+    let worker = one(&docs, "staging/order-events", "Deployment", "order-events");
+    let c = &worker["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        c["livenessProbe"]["tcpSocket"],
+        json!({"port": 9090}),
+        "{c}"
+    );
+    assert_eq!(c["livenessProbe"]["initialDelaySeconds"], 10);
+    assert_eq!(
+        c["readinessProbe"]["tcpSocket"],
+        json!({"port": 9090}),
+        "{c}"
+    );
+
+    let docs = render_fixture("cronjob");
+    let job = one(&docs, "production/sales-report", "CronJob", "sales-report");
+    let c = &job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        c["livenessProbe"]["exec"],
+        json!({"command": ["/app/report", "--alive"]}),
+        "{c}"
+    );
+    assert!(
+        c.get("readinessProbe").is_none() && c.get("startupProbe").is_some(),
+        "{c}"
+    );
 }
 
 // ---------------------------------------------------------------------------
