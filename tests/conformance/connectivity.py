@@ -19,7 +19,12 @@ inputs declare (fixtures/<case>/input):
 - `spec.egress`: to each declared CIDR, on its ports and protocol;
 - resources: to the networks paved.yaml `networkPolicy.resources` gives their type;
 - cert-manager: the ingress controller to the HTTP-01 solver pod (port 8089)
-  cert-manager starts in the namespace of each Ingress.
+  cert-manager starts in the namespace of each Ingress;
+- in-cluster backends: with paved.yaml `crossplane.compositions: reference`,
+  each XR's backend runs as pods in the service's namespace; the check adds a
+  pod with the labels the tree's reference Composition gives them, and that
+  Composition's own NetworkPolicy (both read from its Go template), and
+  expects the service to reach its backends on the backend's port.
 
 Every expected edge must be allowed and nothing else that starts or ends at a
 service's pod. Traffic among the platform's own pods is not Paved's to judge.
@@ -31,6 +36,7 @@ Runs in the nca venv (tests/conformance/nca/requirements.txt); usage:
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import subprocess
 import sys
@@ -86,6 +92,68 @@ def resource_networks(spec: dict, rtype: str) -> tuple[list[str], list[int]]:
     return list(allow.get("cidrs") or []), list(allow.get("ports") or [])
 
 
+ACTION_LINE = re.compile(r"^\s*\{\{-?.*\}\}\s*$")
+ACTION = re.compile(r"\{\{.*?\}\}")
+SELECTOR = re.compile(r"\$selector := dict (.*?)\s*\}\}")
+TOKEN = re.compile(r'"([^"]*)"|(\$xr\.metadata\.name)')
+
+
+class Backend:
+    """A reference Composition's backend: its pods' labels and its
+    NetworkPolicy, read from the Go template (no Go engine here)."""
+
+    def __init__(self, comp: dict):
+        self.kind = comp["spec"]["compositeTypeRef"]["kind"]
+        steps = comp["spec"]["pipeline"]
+        self.template = "\n".join(s["input"]["inline"]["template"] for s in steps)
+        m = SELECTOR.search(self.template)
+        if not m:
+            raise SystemExit(f"Composition for {self.kind}: no `$selector := dict ...` for its backend pods")
+        self.selector_tokens = [t[0] or None for t in TOKEN.findall(m.group(1))]
+        if len(self.selector_tokens) % 2 or not self.selector_tokens:
+            raise SystemExit(f"Composition for {self.kind}: unreadable backend selector {m.group(1)!r}")
+
+    def selector(self, xr: str) -> dict:
+        t = [xr if v is None else v for v in self.selector_tokens]
+        return dict(zip(t[0::2], t[1::2]))
+
+    def policy(self, xr: str, ns: str) -> dict:
+        """The composed NetworkPolicy that selects the backend's pods."""
+        for text in re.split(r"^---\s*$", self.template, flags=re.M):
+            if "kind: NetworkPolicy" not in text or "toJson $selector" not in text:
+                continue
+            lines = [l for l in text.splitlines() if not ACTION_LINE.match(l)]
+            body = "\n".join(lines)
+            body = body.replace("{{ toJson $selector }}", json.dumps(self.selector(xr)))
+            body = body.replace("{{ $ns | quote }}", json.dumps(ns))
+            body = ACTION.sub('"x"', body)
+            doc = yaml.safe_load(body)
+            doc["metadata"]["name"] = f"{xr}-backend"
+            doc["metadata"].pop("annotations", None)
+            doc["metadata"]["labels"] = {}
+            return doc
+        raise SystemExit(f"Composition for {self.kind}: no NetworkPolicy selecting the backend's pods")
+
+    def ports(self, xr: str, ns: str) -> list[tuple[str, int]]:
+        out = []
+        for rule in self.policy(xr, ns)["spec"].get("ingress") or []:
+            out.extend((p.get("protocol", "TCP"), int(p["port"])) for p in rule.get("ports") or [])
+        if not out:
+            raise SystemExit(f"Composition for {self.kind}: its backend policy opens no port")
+        return out
+
+
+def reference_backends(tree: Path) -> dict[str, Backend]:
+    """XR kind -> Backend, for the reference Compositions a tree renders."""
+    out = {}
+    for f in sorted((tree / "platform" / "crossplane").glob("composition-*.yaml")):
+        for d in load_all(f):
+            if d.get("kind") == "Composition":
+                b = Backend(d)
+                out[b.kind] = b
+    return out
+
+
 def input_specs(case: Path) -> dict[str, dict]:
     out = {}
     for p in sorted((case / "input").rglob("platform.yaml")):
@@ -130,6 +198,9 @@ class Env:
         self.workloads: dict[str, str] = {}  # service -> "ns/pod"
         self.paved_namespaces: set[str] = set()
         self.solvers: list[str] = []  # cert-manager HTTP-01 solver pods, "ns/pod"
+        # service -> [(backend pod "ns/pod", [(proto, port)])], with reference Compositions
+        self.backends: dict[str, list] = {}
+        backends = reference_backends(env_dir.parent)
         for f in sorted(env_dir.glob("*/*.yaml")):
             if f.parent.name == "argocd" or f.name == "kustomization.yaml":
                 continue
@@ -146,6 +217,13 @@ class Env:
                     ns = meta["namespace"]
                     self.docs.append(pod("acme-solver", ns, {"acme.cert-manager.io/http01-solver": "true"}))
                     self.solvers.append(f"{ns}/acme-solver")
+                elif "connectionSecret" in (d.get("spec") or {}) and d.get("kind") in backends:
+                    # An XR whose backend a reference Composition runs here.
+                    b, ns, xr = backends[d["kind"]], meta["namespace"], meta["name"]
+                    self.docs.append(pod(f"{xr}-backend", ns, b.selector(xr)))
+                    self.docs.append(b.policy(xr, ns))
+                    service = f.parent.name
+                    self.backends.setdefault(service, []).append((f"{ns}/{xr}-backend", b.ports(xr, ns)))
                 elif kind in ("Deployment", "CronJob"):
                     tmpl = d["spec"]["template"] if kind == "Deployment" else d["spec"]["jobTemplate"]["spec"]["template"]
                     labels = tmpl["metadata"]["labels"]
@@ -199,6 +277,9 @@ class Env:
                 for port in ports if cidrs else []:
                     for c in cidrs:
                         nets.setdefault((src, "TCP", port), []).append(ipaddress.ip_network(c))
+            for backend, ports in self.backends.get(service, []):
+                for proto, port in ports:
+                    pods.add((src, backend, proto, port))
         for solver in self.solvers:
             pods.add((f"{self.controller_ns}/controller", solver, "TCP", 8089))
         return pods, {k: collapse(v) for k, v in nets.items()}
@@ -272,6 +353,7 @@ def check(nca: str, case: Path, env_dir: Path) -> list[str]:
         return []
     want_pods, want_nets = e.expected()
     paved_pods = set(e.workloads.values()) | set(e.solvers)
+    paved_pods |= {b for bs in e.backends.values() for b, _ in bs}
     got_pods: set = set()
     got_nets: dict = {}
     problems = []
