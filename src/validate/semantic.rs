@@ -139,6 +139,20 @@ impl Reserved {
                 format!("The service's Backstage entry would be written to `catalog/{spec}`, a file Paved reads as a spec when it walks a folder that holds the output."),
             );
         }
+        if !platform.gitops.repo_url.is_empty() {
+            // The root Applications of `platform/bootstrap/` are
+            // `paved-<env>` and `paved-platform-<env>`, beside the services'
+            // `<service>-<env>` in Argo CD's namespace.
+            for (name, root) in [
+                ("paved", "paved-<environment>"),
+                (PLATFORM_PROJECT, "paved-platform-<environment>"),
+            ] {
+                names.insert(
+                    name.to_string(),
+                    format!("Its Argo CD Applications `{name}-<environment>` would be the root Applications `{root}` of `platform/bootstrap/`, in the same namespace `{}`.", platform.gitops.argocd_namespace),
+                );
+            }
+        }
         for (folder, blueprint) in crate::render::layout::environment_folders(blueprints) {
             names.entry(folder.clone()).or_insert(format!(
                 "Each environment's output folder holds the folder `{folder}/`, written by the blueprint `{blueprint}`, where this service's own folder would go."
@@ -197,6 +211,11 @@ impl Reserved {
     }
 }
 
+/// The Argo CD project of the root Applications (`platform/bootstrap/`), the
+/// one project with cluster-wide rights: no team may be called so, since
+/// each team's project is named after it.
+pub(crate) const PLATFORM_PROJECT: &str = "paved-platform";
+
 /// Service names that are namespaces of the cluster or of the platform's own
 /// components, or folders and files of the output. One finding per service.
 fn check_reserved(
@@ -236,6 +255,20 @@ fn check_reserved(
             Diagnostic::error(codes::SEMANTIC_RESERVED_NAME, message)
                 .at(&s.source, span, label)
                 .help(format!("{why} {rename}")),
+        );
+    }
+    if platform.gitops.repo_url.is_empty() {
+        return;
+    }
+    for s in services.iter().filter(|s| s.meta.owner == PLATFORM_PROJECT) {
+        let (span, _) = at(s, "/metadata/owner");
+        out.push(
+            Diagnostic::error(
+                codes::SEMANTIC_RESERVED_NAME,
+                format!("`{PLATFORM_PROJECT}` is a reserved team name"),
+            )
+            .at(&s.source, span, "reserved name")
+            .help(format!("Each team's Argo CD project is named after it, and `{PLATFORM_PROJECT}` is the project of the root Applications in `platform/bootstrap/`, the only one with cluster-wide rights: this team's Applications would get them. Use the team's own name.")),
         );
     }
 }
