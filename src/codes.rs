@@ -659,7 +659,9 @@ pub(crate) const POLICY_ALLOWED_REGISTRIES: &Code = &Code {
     code: "paved::policy::allowed-registries",
     title: "an image from a registry the platform does not allow",
     explanation: "paved.yaml's `allowedRegistries` lists the registry prefixes images may come from; the \
-image must start with one of them.",
+image must start with one of them. With `crossplane.compositions: reference`, the same holds for the \
+images the reference Compositions pull from `crossplane.imageRegistry` (their pods run in the services' \
+namespaces, under the same policy).",
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n  allowedRegistries: [ghcr.io/acme/]\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders}\nspec:\n  image: docker.io/library/nginx:1.27\n  ports: [{name: http, port: 8080}]\n",
     fix: "  image: ghcr.io/acme/nginx:1.27      # mirror the image into an allowed registry",
 };

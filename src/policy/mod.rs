@@ -43,6 +43,7 @@ use crate::source::{SourceRef, Span};
 
 pub(crate) use objects::glob as namespace_matches;
 use objects::{containers, excluded, pod_spec};
+pub(crate) use rules::image_allowed;
 #[cfg(test)]
 use rules::rule;
 use rules::{Object, Violation};

@@ -182,7 +182,7 @@ pub(super) fn has_digest(image: &str) -> bool {
 
 /// `allowed-registries`: the image starts with one of the prefixes. An empty
 /// list allows every image (the rule is off).
-pub(super) fn image_allowed(image: &str, registries: &[String]) -> bool {
+pub(crate) fn image_allowed(image: &str, registries: &[String]) -> bool {
     registries.is_empty() || registries.iter().any(|r| image.starts_with(r.as_str()))
 }
 

@@ -506,6 +506,55 @@ fn cluster_id(cluster: &str) -> &str {
 /// Checks of paved.yaml that its schema cannot express: an environment
 /// whose default promotion it forbids; environment names that are folders
 /// of the output. `doc` is the loaded paved.yaml in `src`.
+/// The images the reference Compositions pull, under paved.yaml
+/// `crossplane.imageRegistry` (`blueprints/_partials/compositions/`; a test
+/// holds the two together).
+const REFERENCE_IMAGES: &[&str] = &[
+    "library/postgres",
+    "library/redis",
+    "minio/minio",
+    "minio/mc",
+];
+
+/// With `crossplane.compositions: reference`, the composed pods run in the
+/// services' namespaces, where Gatekeeper's `allowed-registries` reviews
+/// them: their images must come from an allowed registry.
+fn reference_images(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
+    let xp = &platform.crossplane;
+    if xp.compositions != "reference" {
+        return Vec::new();
+    }
+    let refused: Vec<String> = REFERENCE_IMAGES
+        .iter()
+        .map(|i| format!("{}/{i}", xp.image_registry))
+        .filter(|i| !crate::policy::image_allowed(i, &platform.allowed_registries))
+        .collect();
+    if refused.is_empty() {
+        return Vec::new();
+    }
+    let (span, label) = match doc.pointer("/spec/crossplane/imageRegistry") {
+        Some((n, _)) => (n.span, "not an allowed registry"),
+        None => (
+            doc.pointer("/spec/crossplane/compositions")
+                .map_or(doc.span, |(n, _)| n.span),
+            "pulls from docker.io (the default `imageRegistry`)",
+        ),
+    };
+    vec![Diagnostic::error(
+        codes::POLICY_ALLOWED_REGISTRIES,
+        format!(
+            "the reference Compositions would pull {} from a registry `allowedRegistries` does not list",
+            refused.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+        ),
+    )
+    .at(src, span, label)
+    .help(format!(
+        "Their pods run in the services' namespaces, where Gatekeeper refuses images outside {}. Mirror the images under an allowed prefix and set `crossplane.imageRegistry` to it (e.g. `{}mirror`).",
+        platform.allowed_registries.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "),
+        platform.allowed_registries.first().map(String::as_str).unwrap_or_default()
+    ))]
+}
+
 pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (name, env) in &platform.environments {
@@ -528,6 +577,7 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
             )),
         );
     }
+    out.extend(reference_images(platform, src, doc));
     for name in platform.environments.keys() {
         if !OUTPUT_FOLDERS.contains(&name.as_str()) {
             continue;
@@ -2096,6 +2146,27 @@ mod tests {
             let other = shown(check(&platform, &services, &none, &[]));
             assert_eq!(one.len(), 1, "{case}: {one:?}");
             assert_eq!(one, other, "{case}");
+        }
+    }
+
+    #[test]
+    fn reference_images_are_the_ones_the_compositions_pull() {
+        let texts: String = crate::render::builtin()
+            .iter()
+            .filter(|(p, _)| p.starts_with("_partials/compositions/"))
+            .map(|(_, t)| t.to_string())
+            .collect();
+        let pulled = texts.matches("image: {{ printf \"%s/").count();
+        assert_eq!(
+            pulled,
+            REFERENCE_IMAGES.len(),
+            "an image was added or removed"
+        );
+        for image in REFERENCE_IMAGES {
+            assert!(
+                texts.contains(&format!("\"%s/{image}:")),
+                "the reference Compositions no longer pull {image}"
+            );
         }
     }
 
