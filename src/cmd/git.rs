@@ -8,8 +8,10 @@
 //! and the work tree are never changed; no hook runs.
 //!
 //! Only what a render reads is extracted: every `platform.yaml` and
-//! `paved.yaml`, the file given with `--config`, and the blueprints folders
-//! that those `paved.yaml` files name. Symlinks and submodules are skipped,
+//! `paved.yaml`, the file given with `--config`, what sits beside a spec
+//! and shows in its catalog entry (`mkdocs.yml`, a file of `docs/`, the API
+//! definitions its `apis` name), and the blueprints folders that those
+//! `paved.yaml` files name. Symlinks and submodules are skipped,
 //! as discovery skips them.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -134,6 +136,47 @@ pub(crate) fn snapshot(top: &Path, reference: &str, extra: &[String]) -> Result<
     std::fs::write(snap.dir.join(".git"), "")
         .map_err(|e| Fault(format!("cannot write a temporary file: {e}")))?;
     write_blobs(top, &snap.dir, &wanted)?;
+    // What a render reads beside each spec: the TechDocs markers (`mkdocs.yml`,
+    // and one file of `docs/`, enough for the folder to exist) and the API
+    // definitions its `apis` name.
+    let by_path: std::collections::BTreeMap<&str, &Entry> =
+        all.iter().map(|e| (e.path.as_str(), e)).collect();
+    let mut beside: Vec<&Entry> = Vec::new();
+    for spec in wanted.iter().filter(|e| name_is(&e.path, SPEC_FILE)) {
+        let dir = spec.path.strip_suffix(SPEC_FILE).unwrap_or_default();
+        if let Some(e) = by_path.get(format!("{dir}mkdocs.yml").as_str()) {
+            beside.push(e);
+        }
+        let docs = format!("{dir}docs/");
+        if let Some((_, e)) = by_path
+            .range(docs.as_str()..)
+            .next()
+            .filter(|(p, _)| p.starts_with(&docs))
+        {
+            beside.push(e);
+        }
+        let Ok(text) = std::fs::read_to_string(snap.dir.join(&spec.path)) else {
+            continue;
+        };
+        let src = Source::virtual_file(&spec.path, text);
+        let (docs, _) = load::parse(&src, Documents::One);
+        let Some(v) = docs.first().map(|d| d.to_json()) else {
+            continue;
+        };
+        let apis = v.pointer("/spec/apis").and_then(|a| a.as_array());
+        for def in apis
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("definition")?.as_str())
+        {
+            if let Some(e) = crate::model::definition_path(&spec.path, def)
+                .and_then(|p| by_path.get(p.as_str()).copied())
+            {
+                beside.push(e);
+            }
+        }
+    }
+    write_blobs(top, &snap.dir, &beside)?;
     // Blueprints folders named by the configs just extracted.
     let configs: Vec<String> = wanted
         .iter()

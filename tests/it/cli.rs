@@ -277,6 +277,47 @@ fn diff_of_two_renders_differing_in_one_field_shows_exactly_that_resource_and_fi
 }
 
 #[test]
+fn diff_base_reads_what_sits_beside_a_spec_at_the_base_revision() {
+    // An API definition and a docs folder beside the spec: the base side
+    // must see them as the work tree does, or its catalog differs (or the
+    // spec is refused) although neither changed.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    let orders = spec("orders").replace("  dependsOn: [component:inventory]\n", "").replace(
+        "spec:\n",
+        "spec:\n  providesApis: [orders-api]\n  apis:\n    - {name: orders-api, type: openapi, definition: api/openapi.yaml}\n",
+    );
+    assert!(orders.contains("definition: api/openapi.yaml"), "{orders}");
+    write(d, "services/orders/platform.yaml", &orders);
+    write(d, "services/orders/api/openapi.yaml", "openapi: 3.0.0\n");
+    write(d, "services/orders/docs/index.md", "# Orders\n");
+    write(d, "services/orders/mkdocs.yml", "site_name: orders\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    write(
+        d,
+        "services/orders/platform.yaml",
+        &orders.replace("LOG_LEVEL: info", "LOG_LEVEL: debug"),
+    );
+    let o = run(d, &["diff", "--base", "main", "--format", "json"]);
+    expect(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let changed: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["newPath"].as_str().or(c["oldPath"].as_str()))
+        .collect();
+    assert!(
+        changed.iter().all(|p| !p.starts_with("catalog/")),
+        "only the env var changed, yet the catalog differs: {changed:?}\n{}",
+        stdout(&o)
+    );
+    assert!(!changed.is_empty(), "{}", stdout(&o));
+}
+
+#[test]
 fn diff_against_a_git_base_renders_both_sides_in_memory() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
