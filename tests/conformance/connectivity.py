@@ -201,6 +201,7 @@ class Env:
         # service -> [(backend pod "ns/pod", [(proto, port)])], with reference Compositions
         self.backends: dict[str, list] = {}
         backends = reference_backends(env_dir.parent)
+        self.reference = bool(backends)
         for f in sorted(env_dir.glob("*/*.yaml")):
             if f.parent.name == "argocd" or f.name == "kustomization.yaml":
                 continue
@@ -272,7 +273,9 @@ class Env:
                 proto = e.get("protocol", "TCP")
                 for port in e.get("ports") or [ALL]:
                     nets.setdefault((src, proto, port), []).append(ipaddress.ip_network(e["cidr"]))
-            for r in (spec["spec"].get("resources") or {}).values():
+            # With reference Compositions, resources are the in-cluster
+            # backends below, reached by label; no network is opened.
+            for r in [] if self.reference else (spec["spec"].get("resources") or {}).values():
                 cidrs, ports = resource_networks(self.platform, r["type"])
                 for port in ports if cidrs else []:
                     for c in cidrs:
