@@ -211,6 +211,23 @@ impl Reserved {
     }
 }
 
+/// The first environment where the service's Application `<service>-<env>`
+/// would have a root Application's name, with that name.
+fn root_application(platform: &Platform, s: &Service) -> Option<(String, String)> {
+    if platform.gitops.repo_url.is_empty() {
+        return None;
+    }
+    let mut roots = vec!["paved-bootstrap".to_string(), "paved-projects".to_string()];
+    for env in platform.environments.keys() {
+        roots.push(format!("paved-{env}"));
+        roots.push(format!("{PLATFORM_PROJECT}-{env}"));
+    }
+    s.environments(platform).into_iter().find_map(|env| {
+        let app = format!("{}-{}", s.name(), env.name);
+        roots.contains(&app).then(|| (env.name.clone(), app))
+    })
+}
+
 /// The Argo CD project of the root Applications (`platform/bootstrap/`), the
 /// one project with cluster-wide rights: no team may be called so, since
 /// each team's project is named after it.
@@ -242,6 +259,12 @@ fn check_reserved(
                 ),
                 format!("`{}` + `{name}` in {}", env.namespace_prefix, env.name),
                 format!("{why} A service's namespace is its environment's `namespacePrefix` followed by its name."),
+            )
+        } else if let Some((env, app)) = root_application(platform, s) {
+            (
+                format!("in {env}, `{name}` would make the Argo CD Application `{app}`, the name of a root Application"),
+                format!("`{app}` in {env}"),
+                format!("Services' Applications are named `<service>-<environment>` and live in `{}` beside the root Applications of `platform/bootstrap/` (`paved-bootstrap`, `paved-projects`, `paved-<environment>`, `paved-platform-<environment>`), so one would replace the other.", platform.gitops.argocd_namespace),
             )
         } else {
             continue;
