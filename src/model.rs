@@ -257,6 +257,9 @@ pub struct IngressConfig {
     pub cluster_issuer: String,
     /// Where cert-manager runs (exempt from the policies).
     pub cert_manager_namespace: String,
+    /// cert-manager's HTTP-01 solver image (no tag); empty: DNS-01, no solver pod.
+    #[serde(rename = "http01SolverImage")]
+    pub http01_solver_image: String,
 }
 
 impl Default for IngressConfig {
@@ -265,6 +268,7 @@ impl Default for IngressConfig {
             controller_namespace: "ingress-nginx".into(),
             cluster_issuer: "letsencrypt".into(),
             cert_manager_namespace: "cert-manager".into(),
+            http01_solver_image: "quay.io/jetstack/cert-manager-acmesolver".into(),
         }
     }
 }

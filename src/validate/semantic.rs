@@ -578,6 +578,40 @@ fn reference_images(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Dia
     ))]
 }
 
+/// cert-manager's HTTP-01 solver runs in the namespace of each service with
+/// an ingress, where Gatekeeper's `allowed-registries` reviews it.
+fn solver_image(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
+    let image = &platform.ingress.http01_solver_image;
+    if image.is_empty() || crate::policy::image_allowed(image, &platform.allowed_registries) {
+        return Vec::new();
+    }
+    // An image the platform wrote is an error; the default one a warning
+    // (a platform whose issuer uses DNS-01 says so with an empty value).
+    let (span, label, error) = match doc.pointer("/spec/ingress/http01SolverImage") {
+        Some((n, _)) => (n.span, "not from an allowed registry", true),
+        None => (
+            doc.pointer("/spec/allowedRegistries")
+                .map_or(doc.span, |(n, _)| n.span),
+            "does not allow the default solver image",
+            false,
+        ),
+    };
+    let new = if error {
+        Diagnostic::error
+    } else {
+        Diagnostic::warning
+    };
+    vec![new(
+        codes::POLICY_ALLOWED_REGISTRIES,
+        format!("cert-manager's HTTP-01 solver image `{image}` is not from a registry `allowedRegistries` lists"),
+    )
+    .at(src, span, label)
+    .help(format!(
+        "cert-manager runs the solver as a pod in the namespace of each service with an ingress while a certificate is issued, and Gatekeeper refuses images outside {}. Mirror the image under an allowed prefix and set both cert-manager's `--acme-http01-solver-image` and `ingress.http01SolverImage` to it; or, if the cluster issuer uses DNS-01, set `ingress.http01SolverImage: \"\"`.",
+        platform.allowed_registries.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+    ))]
+}
+
 pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (name, env) in &platform.environments {
@@ -601,6 +635,7 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
         );
     }
     out.extend(reference_images(platform, src, doc));
+    out.extend(solver_image(platform, src, doc));
     for name in platform.environments.keys() {
         if !OUTPUT_FOLDERS.contains(&name.as_str()) {
             continue;

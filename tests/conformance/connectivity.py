@@ -19,7 +19,8 @@ inputs declare (fixtures/<case>/input):
 - `spec.egress`: to each declared CIDR, on its ports and protocol;
 - resources: to the networks paved.yaml `networkPolicy.resources` gives their type;
 - cert-manager: the ingress controller to the HTTP-01 solver pod (port 8089)
-  cert-manager starts in the namespace of each Ingress;
+  cert-manager starts in the namespace of each Ingress (none when paved.yaml
+  sets `ingress.http01SolverImage: ""`: the issuer uses DNS-01);
 - in-cluster backends: with paved.yaml `crossplane.compositions: reference`,
   each XR's backend runs as pods in the service's namespace; the check adds a
   pod with the labels the tree's reference Composition gives them, and that
@@ -213,7 +214,7 @@ class Env:
                 elif kind == "Namespace":
                     self.paved_namespaces.add(meta["name"])
                     self.docs.append(namespace(meta["name"]))
-                elif kind == "Ingress":
+                elif kind == "Ingress" and (self.platform.get("ingress") or {}).get("http01SolverImage", "x"):
                     # cert-manager starts its HTTP-01 solver next to the Ingress.
                     ns = meta["namespace"]
                     self.docs.append(pod("acme-solver", ns, {"acme.cert-manager.io/http01-solver": "true"}))

@@ -325,6 +325,45 @@ def created(obj: dict) -> list[dict]:
     return out
 
 
+# paved.yaml `ingress.http01SolverImage`'s default (src/model.rs).
+SOLVER_IMAGE = "quay.io/jetstack/cert-manager-acmesolver"
+
+
+def solver_pod(image: str, namespace: str) -> dict:
+    """cert-manager's HTTP-01 solver pod (pkg/issuer/acme/http/pod.go): no
+    token, limits, no privilege escalation, all capabilities dropped."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "cm-acme-http-solver-x",
+            "namespace": namespace,
+            "labels": {"acme.cert-manager.io/http01-solver": "true"},
+        },
+        "spec": {
+            "automountServiceAccountToken": False,
+            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [
+                {
+                    "name": "acmesolver",
+                    "image": f"{image}:v1.16.2",
+                    "args": ["--listen-port=8089", "--domain=example.invalid", "--token=t", "--key=k"],
+                    "ports": [{"name": "http", "containerPort": 8089}],
+                    "resources": {
+                        "requests": {"cpu": "10m", "memory": "64Mi"},
+                        "limits": {"cpu": "100m", "memory": "64Mi"},
+                    },
+                    "securityContext": {
+                        "allowPrivilegeEscalation": False,
+                        "readOnlyRootFilesystem": True,
+                        "capabilities": {"drop": ["ALL"]},
+                    },
+                }
+            ],
+        },
+    }
+
+
 def namespace(name: str) -> dict:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}}}
 
@@ -421,9 +460,21 @@ def check_tree(p: Policies, errors: list[str]) -> None:
             children += 1
             for v in violations(p, doc_of(o, f"<{o['kind']} created from {d.where}>"), errors):
                 errors.append(f"{d.label()}: the {o['kind']} {o['metadata']['name']} it creates is refused: {v}")
+    # (c) cert-manager's HTTP-01 solver, which cert-manager starts in the
+    # namespace of each Ingress while a certificate is issued; the pod as
+    # cert-manager builds it, from the image the config names (none: DNS-01).
+    image = (spec.get("ingress") or {}).get("http01SolverImage", SOLVER_IMAGE)
+    solvers = 0
+    for d in p.docs if image else []:
+        if d.kind != "Ingress":
+            continue
+        pod = solver_pod(image, d.namespace)
+        solvers += 1
+        for v in violations(p, doc_of(pod, f"<solver pod for {d.where}>"), errors):
+            errors.append(f"{d.label()}: cert-manager's HTTP-01 solver pod for it ({image}) is refused: {v}")
     print(
         f"gatekeeper-system: {p.tree}: {reviewed} platform objects in {len(set(ns.values()))} namespaces, "
-        f"{children} objects created from rendered workloads"
+        f"{children} objects created from rendered workloads, {solvers} HTTP-01 solver pods"
     )
 
 
