@@ -198,6 +198,8 @@ impl Node {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
             Value::Int(_) => "an integer",
+            Value::Float(f) if f.is_nan() => "not a number (`.nan`)",
+            Value::Float(f) if f.is_infinite() => "a number too large to represent",
             Value::Float(_) => "a number",
             Value::Str(_) => "a string",
             Value::Seq(_) => "a list",

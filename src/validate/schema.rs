@@ -609,12 +609,20 @@ fn is_env_override(pointer: &str) -> bool {
 
 fn range_help(parent: Option<&Json>) -> Option<String> {
     let p = parent?;
-    let lo = p.get("minimum").or(p.get("exclusiveMinimum"));
-    let hi = p.get("maximum").or(p.get("exclusiveMaximum"));
-    match (lo, hi) {
-        (Some(lo), Some(hi)) => Some(format!("allowed values are {lo} to {hi}")),
-        _ => None,
-    }
+    let lo = match (p.get("minimum"), p.get("exclusiveMinimum")) {
+        (Some(lo), _) => format!("from {lo}"),
+        (None, Some(lo)) => format!("greater than {lo}"),
+        (None, None) => return None,
+    };
+    let hi = match (p.get("maximum"), p.get("exclusiveMaximum")) {
+        (Some(hi), _) => format!("up to {hi}"),
+        (None, Some(hi)) => format!("less than {hi}"),
+        (None, None) => return None,
+    };
+    Some(match (p.get("minimum"), p.get("maximum")) {
+        (Some(lo), Some(hi)) => format!("allowed values are {lo} to {hi}"),
+        _ => format!("allowed values are {lo}, {hi}"),
+    })
 }
 
 /// Follows a schema path (`properties/spec/$ref/properties/ports/...`) through local `$ref`s.
