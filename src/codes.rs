@@ -360,6 +360,17 @@ default in paved.yaml. Services that do not say `promote` get the environment's 
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev, promote: manual, allowAutoPromote: false}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  environments:\n    staging: {}\n    production: {promote: auto}\n",
     fix: "    production: {promote: manual}   # or leave promote out: the environment's default applies",
 };
+pub(crate) const SEMANTIC_UNDECLARED_TEAM: &Code = &Code {
+    code: "paved::semantic::undeclared-team",
+    title: "a service's owner is not a team paved.yaml declares",
+    explanation: "paved.yaml `teams` declares the teams that own services: each team's single sign-on group \
+(bound to its role in its namespaces and to its Argo CD project) and where its alerts go. With \
+`policy.requireDeclaredTeams: true`, a `metadata.owner` that is not one of them is an error, so a typo \
+cannot create a team nobody can reach; without it, such a team gets the defaults (its name as its group, \
+no alert receivers).",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n  teams:\n    team-orders: {group: \"sso:orders-devs\"}\n  policy: {requireDeclaredTeams: true}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-order, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
+    fix: "metadata:\n  owner: team-orders",
+};
 pub(crate) const SEMANTIC_NAME_COLLISION: &Code = &Code {
     code: "paved::semantic::name-collision",
     title: "two services or resources would give the same object name",
@@ -865,6 +876,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_DUPLICATE_SERVICE,
     SEMANTIC_RESERVED_NAME,
     SEMANTIC_AUTO_PROMOTE_FORBIDDEN,
+    SEMANTIC_UNDECLARED_TEAM,
     SEMANTIC_NAME_COLLISION,
     SEMANTIC_API_DEFINITION,
     SEMANTIC_DEPENDENCY_CYCLE,

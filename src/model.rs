@@ -85,6 +85,9 @@ pub struct Platform {
     pub observability: ObservabilityConfig,
     #[serde(default)]
     pub catalog: CatalogConfig,
+    /// The teams that own services (docs/access.md), by `metadata.owner`.
+    #[serde(default)]
+    pub teams: IndexMap<String, TeamConfig>,
     #[serde(default)]
     pub limits: Limits,
     /// The override folder as written in paved.yaml (resolved by `app`).
@@ -335,6 +338,8 @@ pub struct PolicyConfig {
     pub excluded_namespaces: Vec<String>,
     /// Every worker must declare `probes.liveness` (docs/policies.md).
     pub require_worker_probes: bool,
+    /// Every `metadata.owner` must be a key of `teams` (docs/access.md).
+    pub require_declared_teams: bool,
 }
 
 impl Default for PolicyConfig {
@@ -346,8 +351,78 @@ impl Default for PolicyConfig {
                 .map(String::from)
                 .to_vec(),
             require_worker_probes: false,
+            require_declared_teams: false,
         }
     }
+}
+
+/// One team of `teams` in paved.yaml, as written (docs/access.md).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TeamConfig {
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub alerts: TeamAlerts,
+}
+
+/// Where a team's alerts go, by severity.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamAlerts {
+    #[serde(default)]
+    pub page: Option<Receiver>,
+    #[serde(default)]
+    pub ticket: Option<Receiver>,
+}
+
+/// One alert receiver: exactly one of its fields is set (the schema says so).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receiver {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<SlackReceiver>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagerduty: Option<SecretReceiver>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailReceiver>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<SecretReceiver>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackReceiver {
+    pub channel: String,
+    /// A secret-store reference (`path#key`) of the webhook URL.
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretReceiver {
+    /// A secret-store reference (`path#key`).
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailReceiver {
+    pub to: String,
+}
+
+/// A team as blueprints see it: `teams.<name>` with its defaults applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedTeam {
+    pub name: String,
+    /// Declared in paved.yaml `teams` (else every field is a default).
+    pub declared: bool,
+    /// The SSO group: `teams.<name>.group`, else the team's name.
+    pub group: String,
+    pub description: String,
+    pub alerts: TeamAlerts,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -586,6 +661,19 @@ impl Platform {
             }
         }
         out
+    }
+
+    /// The team `name` (a `metadata.owner`) with its defaults applied.
+    pub fn team(&self, name: &str) -> ResolvedTeam {
+        let config = self.teams.get(name);
+        let c = config.cloned().unwrap_or_default();
+        ResolvedTeam {
+            name: name.to_string(),
+            declared: config.is_some(),
+            group: c.group.unwrap_or_else(|| name.to_string()),
+            description: c.description,
+            alerts: c.alerts,
+        }
     }
 
     /// The size used when a service sets neither `size` nor `compute`.
@@ -1131,6 +1219,8 @@ pub struct Instance {
     pub namespace: String,
     pub description: String,
     pub owner: String,
+    /// The owning team (`teams.<owner>` in paved.yaml, with defaults).
+    pub team: ResolvedTeam,
     pub cost_center: Option<String>,
     pub lifecycle: String,
     pub system: Option<String>,
@@ -1543,6 +1633,7 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
         namespace,
         description: s.meta.description.clone(),
         owner: s.meta.owner.clone(),
+        team: platform.team(&s.meta.owner),
         cost_center: s.meta.cost_center.clone(),
         lifecycle: s.meta.lifecycle.clone(),
         system: s.meta.system.clone(),

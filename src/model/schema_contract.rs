@@ -171,6 +171,28 @@ impl Schema {
                     name.clone(),
                     self.build(&s["properties"][name], rest, unknown),
                 );
+                // `maxProperties` (one of several, e.g. a receiver): the
+                // field on the route takes the place of the fillers.
+                if let Some(max) = s.get("maxProperties").and_then(Json::as_u64) {
+                    let required: Vec<&str> = s
+                        .get("required")
+                        .and_then(Json::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Json::as_str)
+                        .collect();
+                    let fillers: Vec<String> = obj
+                        .keys()
+                        .filter(|k| *k != name && !required.contains(&k.as_str()))
+                        .cloned()
+                        .collect();
+                    for k in fillers {
+                        if obj.len() as u64 <= max {
+                            break;
+                        }
+                        obj.remove(&k);
+                    }
+                }
                 Json::Object(obj)
             }
             Step::Item => Json::Array(vec![self.build(&s["items"], rest, unknown)]),
@@ -271,6 +293,8 @@ impl Schema {
             "component:a",
             "https://a",
             "10.0.0.0/8",
+            "a@b",
+            "#a",
         ];
         let mut known = self.strings.borrow_mut();
         let sample = known.entry(s as *const Json).or_insert_with(|| {

@@ -36,6 +36,8 @@ use crate::source::{SourceRef, Span};
 #[derive(Serialize)]
 struct Team {
     name: String,
+    /// The team's SSO group (paved.yaml `teams.<name>.group`, else its name).
+    group: String,
     /// The team's namespaces, sorted, each once.
     namespaces: Vec<String>,
     /// Where its instances run, in instance order: what an Argo CD project
@@ -52,6 +54,9 @@ struct CatalogEntity {
     owner: String,
     /// The services it owns or groups, in name order.
     services: Vec<String>,
+    /// The team with its paved.yaml settings (Groups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team: Option<crate::model::ResolvedTeam>,
 }
 
 /// What a service's catalog file links to, computed from the workspace.
@@ -238,6 +243,7 @@ impl<'a> Units<'a> {
         for i in instances {
             let team = teams.entry(&i.owner).or_insert_with(|| Team {
                 name: i.owner.clone(),
+                group: i.team.group.clone(),
                 namespaces: Vec::new(),
                 destinations: Vec::new(),
             });
@@ -315,7 +321,7 @@ impl<'a> Units<'a> {
         );
         list.push(Unit::CatalogPlatform);
         let by_name = services.iter().map(|s| (s.name(), s)).collect();
-        let (groups, systems) = catalog_entities(services);
+        let (groups, systems) = catalog_entities(platform, services);
         let texts = bps
             .files
             .iter()
@@ -610,11 +616,19 @@ fn provided_apis(s: &Service) -> Vec<String> {
     out
 }
 
-/// The Groups (every owner team) and Systems (every `metadata.system`) of
-/// the workspace, in name order. A System's owner is the team owning most
-/// of its services, the first by name on a tie.
-fn catalog_entities(services: &[Service]) -> (Vec<CatalogEntity>, Vec<CatalogEntity>) {
-    let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+/// The Groups (every team paved.yaml declares and every owner team) and
+/// Systems (every `metadata.system`) of the workspace, in name order. A
+/// System's owner is the team owning most of its services, the first by
+/// name on a tie.
+fn catalog_entities(
+    platform: &Platform,
+    services: &[Service],
+) -> (Vec<CatalogEntity>, Vec<CatalogEntity>) {
+    let mut groups: BTreeMap<&str, Vec<String>> = platform
+        .teams
+        .keys()
+        .map(|t| (t.as_str(), Vec::new()))
+        .collect();
     let mut systems: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
     for s in services {
         groups
@@ -634,6 +648,7 @@ fn catalog_entities(services: &[Service]) -> (Vec<CatalogEntity>, Vec<CatalogEnt
                 name: name.to_string(),
                 owner: name.to_string(),
                 services,
+                team: Some(platform.team(name)),
             }
         })
         .collect();
@@ -659,6 +674,7 @@ fn catalog_entities(services: &[Service]) -> (Vec<CatalogEntity>, Vec<CatalogEnt
                 name: name.to_string(),
                 owner: owner.to_string(),
                 services,
+                team: None,
             }
         })
         .collect();

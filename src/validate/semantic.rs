@@ -41,6 +41,7 @@ pub(crate) fn check(
     let mut out = Vec::new();
     check_unique_names(services, &mut out);
     check_reserved(platform, services, blueprints, &mut out);
+    check_teams(platform, services, &mut out);
     check_collisions(platform, services, &mut out);
     let names: Vec<&str> = services.iter().map(Service::name).collect();
     let index: HashMap<&str, &Service> = services.iter().map(|s| (s.name(), s)).collect();
@@ -208,6 +209,35 @@ impl Reserved {
         ]
         .into_iter()
         .find(|n| n.len() <= 52 && self.bare(n).is_empty() && self.prefixed(n, &envs).is_none())
+    }
+}
+
+/// With `policy.requireDeclaredTeams`, every `metadata.owner` is a key of
+/// paved.yaml `teams` (docs/access.md).
+fn check_teams(platform: &Platform, services: &[Service], out: &mut Vec<Diagnostic>) {
+    if !platform.policy.require_declared_teams {
+        return;
+    }
+    let known: Vec<&str> = platform.teams.keys().map(String::as_str).collect();
+    for s in services {
+        let owner = &s.meta.owner;
+        if platform.teams.contains_key(owner) {
+            continue;
+        }
+        let (span, _) = at(s, "/metadata/owner");
+        let help = match did_you_mean(owner, &known) {
+            Some(m) => format!("did you mean `{m}`?"),
+            None if known.is_empty() => "paved.yaml declares no team yet: the platform team adds this one under `teams` (its SSO group and alert receivers)".to_string(),
+            None => format!("the declared teams are {}; a new team is added under `teams` in paved.yaml by the platform team", known.join(", ")),
+        };
+        out.push(
+            Diagnostic::error(
+                codes::SEMANTIC_UNDECLARED_TEAM,
+                format!("the team `{owner}` is not declared in paved.yaml"),
+            )
+            .at(&s.source, span, "undeclared team")
+            .help(help),
+        );
     }
 }
 
