@@ -88,6 +88,10 @@ pub struct Platform {
     /// The teams that own services (docs/access.md), by `metadata.owner`.
     #[serde(default)]
     pub teams: IndexMap<String, TeamConfig>,
+    /// How the teams' alerts are grouped, repeated and inhibited
+    /// (docs/observability.md, "Alert routing").
+    #[serde(default)]
+    pub alerting: AlertingConfig,
     #[serde(default)]
     pub limits: Limits,
     /// The override folder as written in paved.yaml (resolved by `app`).
@@ -411,6 +415,61 @@ pub struct SecretReceiver {
 #[serde(deny_unknown_fields)]
 pub struct EmailReceiver {
     pub to: String,
+}
+
+/// paved.yaml `alerting`: the platform's Alertmanager routing settings,
+/// the same for every team's AlertmanagerConfig.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct AlertingConfig {
+    /// Labels that put alerts into one notification.
+    pub group_by: Vec<String>,
+    /// How long a new group waits for more alerts before its first notification.
+    pub group_wait: String,
+    /// How long a group waits before notifying of alerts added to it.
+    pub group_interval: String,
+    /// How long before a still-firing alert is sent again, by severity.
+    pub repeat_interval: RepeatIntervals,
+    /// The SMTP relay of `email` receivers; `None`: the Alertmanager's
+    /// global `smtp_from` and `smtp_smarthost`.
+    pub email: Option<EmailSettings>,
+}
+
+impl Default for AlertingConfig {
+    fn default() -> Self {
+        AlertingConfig {
+            group_by: ["alertname", "service"].map(String::from).to_vec(),
+            group_wait: "30s".into(),
+            group_interval: "5m".into(),
+            repeat_interval: RepeatIntervals::default(),
+            email: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RepeatIntervals {
+    pub page: String,
+    pub ticket: String,
+}
+
+impl Default for RepeatIntervals {
+    fn default() -> Self {
+        RepeatIntervals {
+            page: "1h".into(),
+            ticket: "24h".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// The sender address.
+    pub from: String,
+    /// The SMTP relay, `host:port`.
+    pub smarthost: String,
 }
 
 /// A team as blueprints see it: `teams.<name>` with its defaults applied.

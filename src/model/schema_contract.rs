@@ -295,6 +295,7 @@ impl Schema {
             "10.0.0.0/8",
             "a@b",
             "#a",
+            "a:1",
         ];
         let mut known = self.strings.borrow_mut();
         let sample = known.entry(s as *const Json).or_insert_with(|| {

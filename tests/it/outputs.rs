@@ -510,7 +510,7 @@ fn slo_alerts_are_the_workbook_multiwindow_multi_burn_rate_alerts() {
         .collect();
     // 99.9% leaves a budget of 0.001; page on 14.4x (1h & 5m) or 6x (6h & 30m),
     // ticket on 3x (1d & 2h) or 1x (3d & 6h).
-    let page = by_severity["critical"];
+    let page = by_severity["page"];
     for part in [
         "ratio_rate1h{service_name=\"checkout\", namespace=\"checkout\"} > (14.4 * 0.001)",
         "ratio_rate5m{service_name=\"checkout\", namespace=\"checkout\"} > (14.4 * 0.001)",
@@ -519,7 +519,7 @@ fn slo_alerts_are_the_workbook_multiwindow_multi_burn_rate_alerts() {
     ] {
         assert!(page.contains(part), "page alert lacks {part}:\n{page}");
     }
-    let ticket = by_severity["warning"];
+    let ticket = by_severity["ticket"];
     for part in [
         "ratio_rate1d",
         "ratio_rate2h",

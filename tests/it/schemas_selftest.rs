@@ -674,3 +674,56 @@ fn rendered_crd_defines_its_kind() {
         "no schema for example.com/v0 Widget",
     );
 }
+
+#[test]
+fn alertmanager_config_follows_the_upstream_crd() {
+    let schemas = Schemas::load();
+    let config = json!({
+        "apiVersion": "monitoring.coreos.com/v1alpha1",
+        "kind": "AlertmanagerConfig",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {
+            "route": {
+                "receiver": "ticket",
+                "groupBy": ["alertname"],
+                "groupWait": "30s",
+                "matchers": [{"name": "service", "value": "web", "matchType": "="}],
+                "routes": [{"receiver": "page", "matchers": [{"name": "severity", "value": "page"}]}]
+            },
+            "receivers": [
+                {"name": "page", "pagerdutyConfigs": [{"routingKey": {"name": "web-alerting", "key": "page"}}]},
+                {"name": "ticket", "slackConfigs": [{"apiURL": {"name": "web-alerting", "key": "ticket"}, "channel": "#web"}]}
+            ],
+            "inhibitRules": [{
+                "sourceMatch": [{"name": "severity", "value": "page", "matchType": "="}],
+                "targetMatch": [{"name": "severity", "value": "ticket", "matchType": "="}],
+                "equal": ["alertname"]
+            }]
+        }
+    });
+    pass(&schemas, &config);
+    fail(
+        &schemas,
+        &with(config.clone(), "/spec/route/groupWait", json!("30 seconds")),
+        "/spec/route/groupWait:",
+    );
+    fail(
+        &schemas,
+        &with(
+            config.clone(),
+            "/spec/inhibitRules/0/sourceMatch/0/matchType",
+            json!("=="),
+        ),
+        "/spec/inhibitRules/0/sourceMatch/0/matchType:",
+    );
+    // A credential is a Secret reference, never a literal.
+    fail(
+        &schemas,
+        &with(
+            config,
+            "/spec/receivers/1/slackConfigs/0/apiURL",
+            json!("https://hooks.slack.com/services/T0/B0/x"),
+        ),
+        "/spec/receivers/1/slackConfigs/0/apiURL:",
+    );
+}

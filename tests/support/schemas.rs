@@ -52,6 +52,7 @@ const CRD_FILES: &[&str] = &[
     "crds/crossplane/apiextensions.crossplane.io_compositeresourcedefinitions.yaml",
     "crds/crossplane/apiextensions.crossplane.io_compositions.yaml",
     "crds/gatekeeper/constrainttemplate-customresourcedefinition.yaml",
+    "crds/prometheus-operator/monitoring.coreos.com_alertmanagerconfigs.yaml",
     "crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml",
     "crds/prometheus-operator/monitoring.coreos.com_servicemonitors.yaml",
     "crds/grafana-operator/grafana.integreatly.org_grafanadashboards.yaml",
