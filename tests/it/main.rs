@@ -33,6 +33,7 @@ mod layout;
 mod outputs;
 mod pipeline;
 mod properties;
+mod rollout;
 mod safety;
 mod schemas_selftest;
 mod workspace;
