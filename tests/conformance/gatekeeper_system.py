@@ -396,7 +396,9 @@ def violations(p: Policies, d: Doc, errors: list[str]) -> list[str]:
 def agree_with_tree(p: Policies, ns: dict[str, str], config: Path, errors: list[str]) -> None:
     """Where the tree names a platform namespace itself, it is the one read from the config."""
     for d in p.docs:
-        if d.group_version[0] == "argoproj.io" and d.namespace and d.namespace != ns["argocd"]:
+        # Argo CD's kinds; Argo Rollouts shares the group and lives with the services.
+        argocd = d.group_version[0] == "argoproj.io" and d.kind in ("Application", "AppProject", "ApplicationSet")
+        if argocd and d.namespace and d.namespace != ns["argocd"]:
             errors.append(
                 f"{d.label()}: in namespace {d.namespace}, but {config} names Argo CD's namespace {ns['argocd']}"
             )
