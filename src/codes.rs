@@ -360,6 +360,16 @@ default in paved.yaml. Services that do not say `promote` get the environment's 
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev, promote: manual, allowAutoPromote: false}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  environments:\n    staging: {}\n    production: {promote: auto}\n",
     fix: "    production: {promote: manual}   # or leave promote out: the environment's default applies",
 };
+pub(crate) const SEMANTIC_ROLLOUT_REQUIRED: &Code = &Code {
+    code: "paved::semantic::rollout-required",
+    title: "a service without the progressive delivery its environment requires",
+    explanation: "With `environments.<env>.requireRollout` in paved.yaml, the platform requires every service in that \
+environment to release through an Argo Rollouts Rollout watched by its SLO analysis: `any` (canary or blue-green), \
+`canary` or `blueGreen`. A service whose `rollout` (or `environments.<env>.rollout`) is missing there, or names \
+another strategy, is an error: it would replace every pod at once, with nothing to stop a bad release.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev, requireRollout: canary}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
+    fix: "spec:\n  rollout: {strategy: canary, steps: [20, 50, 100], pause: 5m}",
+};
 pub(crate) const SEMANTIC_UNDECLARED_TEAM: &Code = &Code {
     code: "paved::semantic::undeclared-team",
     title: "a service's owner is not a team paved.yaml declares",
@@ -416,7 +426,8 @@ pub(crate) const SEMANTIC_NOT_FOR_TYPE: &Code = &Code {
     title: "a field that this type of workload does not use",
     explanation: "`schedule` is only for cronjobs; `ports` and `ingress` only for services \
 (workers and cronjobs receive no traffic), and so is `observability.slo`, whose objectives are about \
-HTTP requests; `replicas`, `autoscaling` and `probes.readiness` not for cronjobs; a worker's or cronjob's \
+HTTP requests; `replicas`, `autoscaling` and `probes.readiness` not for cronjobs; `rollout` only for services (it \
+replaces a service's Deployment and is judged on its HTTP requests); a worker's or cronjob's \
 probe must be an `exec` command or a `tcpPort` (it has no HTTP port). A field that would be ignored is an error, \
 so nothing is silently dropped.",
     example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: mailer, owner: team-orders, costCenter: cc-1234}\nspec:\n  type: worker\n  image: ghcr.io/acme/mailer:1.0.0\n  ports: [{name: http, port: 8080}]\n",
@@ -876,6 +887,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_DUPLICATE_SERVICE,
     SEMANTIC_RESERVED_NAME,
     SEMANTIC_AUTO_PROMOTE_FORBIDDEN,
+    SEMANTIC_ROLLOUT_REQUIRED,
     SEMANTIC_UNDECLARED_TEAM,
     SEMANTIC_NAME_COLLISION,
     SEMANTIC_API_DEFINITION,

@@ -119,6 +119,43 @@ pub struct EnvironmentConfig {
     /// Whether a service may say `promote: auto` here.
     #[serde(default = "yes")]
     pub allow_auto_promote: bool,
+    /// The progressive delivery every service must use here
+    /// (docs/resources.md, "Rollout").
+    #[serde(default)]
+    pub require_rollout: RequireRollout,
+}
+
+/// paved.yaml `environments.<env>.requireRollout`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RequireRollout {
+    #[default]
+    None,
+    Any,
+    Canary,
+    BlueGreen,
+}
+
+impl RequireRollout {
+    /// Whether a service delivering with `strategy` (`None`: a plain
+    /// Deployment) meets the requirement.
+    pub fn allows(self, strategy: Option<RolloutStrategy>) -> bool {
+        match (self, strategy) {
+            (RequireRollout::None, _) => true,
+            (RequireRollout::Any, s) => s.is_some(),
+            (RequireRollout::Canary, s) => s == Some(RolloutStrategy::Canary),
+            (RequireRollout::BlueGreen, s) => s == Some(RolloutStrategy::BlueGreen),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequireRollout::None => "none",
+            RequireRollout::Any => "any",
+            RequireRollout::Canary => "canary",
+            RequireRollout::BlueGreen => "blueGreen",
+        }
+    }
 }
 
 impl EnvironmentConfig {
@@ -534,6 +571,11 @@ pub struct ObservabilityConfig {
     pub latency_buckets: Option<Vec<f64>>,
     /// Where Prometheus runs: NetworkPolicies let it scrape the metrics port.
     pub prometheus_namespace: String,
+    /// Where the Argo Rollouts controller queries Prometheus. Absent in
+    /// paved.yaml, `Platform::from_json` fills it in from
+    /// `prometheus_namespace`.
+    #[serde(rename = "prometheusURL")]
+    pub prometheus_url: Option<String>,
 }
 
 impl Default for ObservabilityConfig {
@@ -548,6 +590,7 @@ impl Default for ObservabilityConfig {
             latency_p99_threshold_ms: 1000,
             latency_buckets: None,
             prometheus_namespace: "monitoring".into(),
+            prometheus_url: None,
         }
     }
 }
@@ -639,6 +682,13 @@ impl Platform {
         for (name, env) in p.environments.iter_mut() {
             env.name = name.clone();
             env.promote = Some(env.default_promote().to_string());
+        }
+        let o = &mut p.observability;
+        if o.prometheus_url.is_none() {
+            o.prometheus_url = Some(format!(
+                "http://prometheus-operated.{}.svc:9090",
+                o.prometheus_namespace
+            ));
         }
         // A type paved.yaml does not list keeps its default allowance.
         for (name, allow) in NetworkPolicyConfig::default().resources {
@@ -861,7 +911,87 @@ pub struct AppSpec {
     #[serde(default)]
     pub security: Option<SecuritySpec>,
     #[serde(default)]
+    pub rollout: Option<RolloutSpec>,
+    #[serde(default)]
     pub environments: Option<IndexMap<String, EnvOverride>>,
+}
+
+/// `spec.rollout`: progressive delivery with Argo Rollouts.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RolloutSpec {
+    pub strategy: RolloutStrategy,
+    #[serde(default)]
+    pub steps: Option<Vec<u32>>,
+    #[serde(default = "default_pause")]
+    pub pause: String,
+}
+
+fn default_pause() -> String {
+    "5m".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RolloutStrategy {
+    Canary,
+    BlueGreen,
+}
+
+impl RolloutStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutStrategy::Canary => "canary",
+            RolloutStrategy::BlueGreen => "blueGreen",
+        }
+    }
+}
+
+/// The rollout of one instance (`service.rollout` in blueprints).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedRollout {
+    /// `canary` or `blueGreen`.
+    pub strategy: &'static str,
+    /// Canary weights in order (empty for blue-green).
+    pub steps: Vec<u32>,
+    /// As written, e.g. `5m`.
+    pub pause: String,
+    /// The pause in seconds.
+    pub pause_seconds: u64,
+}
+
+/// Seconds of a `pause` the schema accepted (`30s`, `5m`, `1h`).
+fn pause_seconds(pause: &str) -> u64 {
+    let (n, unit) = pause.split_at(pause.len().saturating_sub(1));
+    let n: u64 = n.parse().unwrap_or(0);
+    n * match unit {
+        "h" => 3600,
+        "m" => 60,
+        _ => 1,
+    }
+}
+
+fn resolve_rollout(r: &RolloutSpec) -> ResolvedRollout {
+    ResolvedRollout {
+        strategy: r.strategy.as_str(),
+        steps: match r.strategy {
+            RolloutStrategy::Canary => r.steps.clone().unwrap_or_else(|| vec![20, 50, 100]),
+            RolloutStrategy::BlueGreen => Vec::new(),
+        },
+        pause: r.pause.clone(),
+        pause_seconds: pause_seconds(&r.pause),
+    }
+}
+
+impl AppSpec {
+    /// The rollout of one environment: its override, else `spec.rollout`.
+    pub fn rollout_in(&self, env: &str) -> Option<&RolloutSpec> {
+        self.environments
+            .as_ref()
+            .and_then(|e| e.get(env))
+            .and_then(|o| o.rollout.as_ref())
+            .or(self.rollout.as_ref())
+    }
 }
 
 /// An API the service provides, with its definition (docs/spec.md).
@@ -1146,6 +1276,8 @@ pub struct EnvOverride {
     pub ingress: Option<HostOverride>,
     #[serde(default)]
     pub resources: IndexMap<String, StorageOverride>,
+    #[serde(default)]
+    pub rollout: Option<RolloutSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -1311,6 +1443,8 @@ pub struct Instance {
     pub resources: Vec<ResolvedResource>,
     pub observability: ObservabilitySpec,
     pub security: ResolvedSecurity,
+    /// Progressive delivery: a Rollout replaces the Deployment.
+    pub rollout: Option<ResolvedRollout>,
     pub environment: ResolvedEnvironment,
     /// Labels for every object of this instance (recommended + platform labels).
     pub labels: IndexMap<String, String>,
@@ -1720,6 +1854,10 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
         resources,
         observability: spec.observability.clone().unwrap_or_default(),
         security,
+        rollout: match spec.kind {
+            ServiceType::Service => spec.rollout_in(&env.name).map(resolve_rollout),
+            _ => None,
+        },
         environment: ResolvedEnvironment {
             name: env.name.clone(),
             cluster: env.cluster.clone(),

@@ -46,6 +46,7 @@ pub(super) fn labelled_kind(doc: &Doc) -> bool {
         (group(doc), doc.kind.as_str()),
         ("", "Namespace")
             | ("apps", "Deployment" | "StatefulSet" | "DaemonSet")
+            | ("argoproj.io", "Rollout")
             | ("batch", "Job" | "CronJob")
     )
 }
@@ -56,9 +57,9 @@ pub(super) fn pod_spec(doc: &Doc) -> Option<&Json> {
     let v = &doc.value;
     match (group(doc), doc.kind.as_str()) {
         ("", "Pod") => v.get("spec"),
-        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") | ("batch", "Job") => {
-            v.pointer("/spec/template/spec")
-        }
+        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("batch", "Job")
+        | ("argoproj.io", "Rollout") => v.pointer("/spec/template/spec"),
         ("batch", "CronJob") => v.pointer("/spec/jobTemplate/spec/template/spec"),
         _ => None,
     }

@@ -90,6 +90,8 @@ const WAVES: &[(&str, Kinds, i32)] = &[
     ("apiextensions.crossplane.io", Kinds::All, -1),
     ("pkg.crossplane.io", Kinds::All, -1),
     ("constraints.gatekeeper.sh", Kinds::All, -1),
+    // A Rollout's analysis must exist when its first step starts.
+    ("argoproj.io", Kinds::One("AnalysisTemplate"), -1),
     // Observability, after what it observes.
     ("monitoring.coreos.com", Kinds::All, 1),
     ("grafana.integreatly.org", Kinds::All, 1),

@@ -1090,6 +1090,7 @@ impl Check<'_> {
             self.s.spec.compute.is_some(),
         );
         self.environments();
+        self.rollout();
         self.dependencies(names, index, broken);
         self.env(
             "/spec/env",
@@ -1650,6 +1651,89 @@ impl Check<'_> {
                     )),
                 );
             }
+        }
+    }
+
+    /// `rollout` only for services, and the strategy each environment's
+    /// `requireRollout` asks for.
+    fn rollout(&mut self) {
+        let s = self.s;
+        let spec = &s.spec;
+        let kind = spec.kind.as_str();
+        if spec.kind != ServiceType::Service {
+            let mut at: Vec<String> = Vec::new();
+            if spec.rollout.is_some() {
+                at.push("/spec/rollout".into());
+            }
+            for (env, o) in spec.environments.iter().flatten() {
+                if o.rollout.is_some() {
+                    at.push(format!("/spec/environments/{}/rollout", esc(env)));
+                }
+            }
+            for p in at {
+                let span = self.key(&p);
+                self.err(
+                    Diagnostic::error(
+                        codes::SEMANTIC_NOT_FOR_TYPE,
+                        format!("`rollout` is only for services, and this is a {kind}"),
+                    )
+                    .at(&s.source, span, format!("a {kind} has no Deployment to replace"))
+                    .help("remove `rollout`; it replaces a service's Deployment and judges a release by its HTTP requests"),
+                );
+            }
+            return;
+        }
+        for env in self.platform.environments.values() {
+            let need = env.require_rollout;
+            if !s.runs_in(&env.name) {
+                continue;
+            }
+            let r = spec.rollout_in(&env.name);
+            if need.allows(r.map(|r| r.strategy)) {
+                continue;
+            }
+            let base = format!("/spec/environments/{}", esc(&env.name));
+            let overridden = s.doc.pointer(&format!("{base}/rollout")).is_some();
+            let wanted = match need {
+                crate::model::RequireRollout::Any => {
+                    "a `rollout` (canary or blueGreen)".to_string()
+                }
+                other => format!("`rollout: {{strategy: {}}}`", other.as_str()),
+            };
+            let (span, label) = match r {
+                Some(r) if overridden => (
+                    self.span(&format!("{base}/rollout/strategy")),
+                    format!("{} here", r.strategy.as_str()),
+                ),
+                Some(r) => (
+                    self.span("/spec/rollout/strategy"),
+                    format!("{} in every environment", r.strategy.as_str()),
+                ),
+                None if s.doc.pointer(&base).is_some() => {
+                    (self.key(&base), "no `rollout` here".to_string())
+                }
+                None => (self.key("/spec"), "no `rollout` in this spec".to_string()),
+            };
+            let name = &env.name;
+            self.err(
+                Diagnostic::error(
+                    codes::SEMANTIC_ROLLOUT_REQUIRED,
+                    match r {
+                        Some(r) => format!(
+                            "{name} requires {wanted}, and `{}` rolls out with {} there",
+                            s.name(),
+                            r.strategy.as_str()
+                        ),
+                        None => format!("{name} requires {wanted}, and `{}` has none", s.name()),
+                    },
+                )
+                .at(&s.source, span, label)
+                .help(format!(
+                    "The platform sets `environments.{name}.requireRollout: {}` in paved.yaml: releases there go through Argo Rollouts, watched by the service's SLO. Use `rollout: {{strategy: {}}}` under `spec` (or under `environments.{name}` for {name} alone).",
+                    need.as_str(),
+                    if need == crate::model::RequireRollout::BlueGreen { "blueGreen" } else { "canary" },
+                )),
+            );
         }
     }
 

@@ -28,7 +28,7 @@ regopy):
     namespace of Argo CD objects; the namespaces NetworkPolicies admit).
 
 (b) the objects Kubernetes controllers create from every rendered workload:
-    a Deployment's ReplicaSet and its Pod, a StatefulSet's Pod, a CronJob's
+    a Deployment's or an Argo Rollouts Rollout's ReplicaSet and its Pod, a StatefulSet's Pod, a CronJob's
     Job and its Pod, a Job's Pod; with the pod template's labels,
     annotations and spec, the workload's namespace and ownerReferences. No
     violation may be reported.
@@ -279,14 +279,17 @@ def created(obj: dict) -> list[dict]:
     """The objects Kubernetes' controllers create from `obj`, recursively."""
     kind, spec, name = obj.get("kind"), obj.get("spec") or {}, obj["metadata"]["name"]
     out: list[dict] = []
-    if kind == "Deployment":
+    if kind in ("Deployment", "Rollout"):
+        # A Rollout's ReplicaSets (stable, canary, preview) are made the same
+        # way; Argo Rollouts names its hash label rollouts-pod-template-hash.
+        hash_label = "pod-template-hash" if kind == "Deployment" else "rollouts-pod-template-hash"
         rs = {
             "apiVersion": "apps/v1",
             "kind": "ReplicaSet",
             "metadata": {
                 "name": f"{name}-5d8c7f9b6",
                 "namespace": obj["metadata"].get("namespace"),
-                "labels": {**((spec.get("template") or {}).get("metadata") or {}).get("labels", {}), "pod-template-hash": "5d8c7f9b6"},
+                "labels": {**((spec.get("template") or {}).get("metadata") or {}).get("labels", {}), hash_label: "5d8c7f9b6"},
                 "ownerReferences": owner(obj),
             },
             "spec": {
@@ -393,7 +396,9 @@ def violations(p: Policies, d: Doc, errors: list[str]) -> list[str]:
 def agree_with_tree(p: Policies, ns: dict[str, str], config: Path, errors: list[str]) -> None:
     """Where the tree names a platform namespace itself, it is the one read from the config."""
     for d in p.docs:
-        if d.group_version[0] == "argoproj.io" and d.namespace and d.namespace != ns["argocd"]:
+        # Argo CD's kinds; Argo Rollouts shares the group and lives with the services.
+        argocd = d.group_version[0] == "argoproj.io" and d.kind in ("Application", "AppProject", "ApplicationSet")
+        if argocd and d.namespace and d.namespace != ns["argocd"]:
             errors.append(
                 f"{d.label()}: in namespace {d.namespace}, but {config} names Argo CD's namespace {ns['argocd']}"
             )
@@ -452,7 +457,7 @@ def check_tree(p: Policies, errors: list[str]) -> None:
     # (b) what Kubernetes' controllers create from the rendered workloads.
     children = 0
     for d in p.docs:
-        if is_gatekeeper_object(d) or d.kind not in ("Deployment", "StatefulSet", "CronJob", "Job", "ReplicaSet"):
+        if is_gatekeeper_object(d) or d.kind not in ("Deployment", "Rollout", "StatefulSet", "CronJob", "Job", "ReplicaSet"):
             continue
         obj = copy.deepcopy(d.obj)
         obj["metadata"].setdefault("namespace", d.namespace)

@@ -35,9 +35,17 @@ fn input_specs(case: &str) -> BTreeMap<String, Value> {
     out
 }
 
+/// The documents of `kind`. "Deployment" also finds the Argo Rollouts
+/// `Rollout` a service with `rollout` gets in its place (the same pod
+/// template, selector and labels).
 fn kind<'a>(docs: &'a Docs, kind: &str) -> impl Iterator<Item = &'a (String, Value)> + 'a {
     let kind = kind.to_string();
-    docs.iter().filter(move |(_, d)| d["kind"] == kind.as_str())
+    docs.iter()
+        .filter(move |(_, d)| d["kind"] == kind.as_str() || (kind == "Deployment" && is_rollout(d)))
+}
+
+fn is_rollout(d: &Value) -> bool {
+    d["kind"] == "Rollout" && d["apiVersion"] == "argoproj.io/v1alpha1"
 }
 
 /// The one document of `kind` named `name` in the folder `dir` (e.g. `staging/web`).
@@ -266,7 +274,7 @@ fn workload_pods(docs: &Docs, env: &str) -> BTreeMap<String, Endpoint> {
     let mut out = BTreeMap::new();
     for (path, d) in docs.iter().filter(|(p, _)| env_of(p) == env) {
         let template = match d["kind"].as_str() {
-            Some("Deployment") => &d["spec"]["template"],
+            Some("Deployment" | "Rollout") => &d["spec"]["template"],
             Some("CronJob") => &d["spec"]["jobTemplate"]["spec"]["template"],
             _ => continue,
         };
@@ -590,7 +598,8 @@ fn pdbs_and_rollouts_never_block_a_drain_in_any_fixture() {
                         "{case}/{path}: both `replicas` and an HPA own the count"
                     );
                     assert_eq!(h["spec"]["scaleTargetRef"]["name"], name);
-                    assert_eq!(h["spec"]["scaleTargetRef"]["kind"], "Deployment");
+                    assert_eq!(h["spec"]["scaleTargetRef"]["kind"], d["kind"]);
+                    assert_eq!(h["spec"]["scaleTargetRef"]["apiVersion"], d["apiVersion"]);
                     h["spec"]["minReplicas"].as_u64().unwrap()
                 }
                 None => d["spec"]["replicas"].as_u64().unwrap(),
@@ -607,9 +616,18 @@ fn pdbs_and_rollouts_never_block_a_drain_in_any_fixture() {
             if min >= 2 {
                 assert_pdb(&docs, dir, name);
             }
-            let rolling = &d["spec"]["strategy"]["rollingUpdate"];
-            assert_eq!(rolling["maxUnavailable"], 0, "{case}/{path}");
-            assert_eq!(rolling["maxSurge"], 1, "{case}/{path}");
+            // A Deployment rolls; a canary Rollout surges the same way (a
+            // blue-green one brings the whole new set up before switching).
+            let strategy = &d["spec"]["strategy"];
+            let rolling = if is_rollout(d) {
+                &strategy["canary"]
+            } else {
+                &strategy["rollingUpdate"]
+            };
+            if !(is_rollout(d) && strategy.get("blueGreen").is_some()) {
+                assert_eq!(rolling["maxUnavailable"], 0, "{case}/{path}");
+                assert_eq!(rolling["maxSurge"], 1, "{case}/{path}");
+            }
         }
     }
 }
@@ -1051,7 +1069,7 @@ fn every_secret_key_ref_is_backed_and_no_secret_is_rendered() {
         );
         for (path, d) in docs.iter() {
             let containers = match d["kind"].as_str() {
-                Some("Deployment") => &d["spec"]["template"]["spec"]["containers"],
+                Some("Deployment" | "Rollout") => &d["spec"]["template"]["spec"]["containers"],
                 Some("CronJob") => {
                     &d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
                 }
@@ -1439,7 +1457,7 @@ fn folder(path: &str) -> &str {
 
 fn pod_template(d: &Value) -> Option<&Value> {
     match d["kind"].as_str() {
-        Some("Deployment") => Some(&d["spec"]["template"]),
+        Some("Deployment" | "Rollout") => Some(&d["spec"]["template"]),
         Some("CronJob") => Some(&d["spec"]["jobTemplate"]["spec"]["template"]),
         _ => None,
     }
@@ -1501,7 +1519,7 @@ fn every_selector_survives_argo_cd_label_tracking_in_every_golden() {
                 );
             };
             match d["kind"].as_str().unwrap_or("") {
-                "Deployment" => {
+                "Deployment" | "Rollout" => {
                     must_select_pods(&d["spec"]["selector"]["matchLabels"], "selector");
                     for c in d["spec"]["template"]["spec"]["topologySpreadConstraints"]
                         .as_array()
@@ -1525,9 +1543,16 @@ fn every_selector_survives_argo_cd_label_tracking_in_every_golden() {
                 }
                 "ServiceMonitor" => {
                     let sel = labels_of(&d["spec"]["selector"]["matchLabels"]);
+                    // A blue-green Rollout's preview Service is left out on
+                    // purpose: its pods are scraped once, through the active one.
                     let services: Vec<BTreeMap<String, String>> = docs
                         .iter()
                         .filter(|(p, s)| folder(p) == dir && s["kind"] == "Service")
+                        .filter(|(_, s)| {
+                            !s["metadata"]["name"]
+                                .as_str()
+                                .is_some_and(|n| n.ends_with("-preview"))
+                        })
                         .map(|(_, s)| labels_of(&s["metadata"]["labels"]))
                         .collect();
                     assert!(

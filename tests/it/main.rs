@@ -34,6 +34,7 @@ mod layout;
 mod outputs;
 mod pipeline;
 mod properties;
+mod rollout;
 mod safety;
 mod schemas_selftest;
 mod workspace;

@@ -56,6 +56,8 @@ const CRD_FILES: &[&str] = &[
     "crds/prometheus-operator/monitoring.coreos.com_prometheusrules.yaml",
     "crds/prometheus-operator/monitoring.coreos.com_servicemonitors.yaml",
     "crds/grafana-operator/grafana.integreatly.org_grafanadashboards.yaml",
+    "crds/argo-rollouts/rollout-crd.yaml",
+    "crds/argo-rollouts/analysis-template-crd.yaml",
 ];
 
 /// Gatekeeper serves every Constraint kind under these versions.
