@@ -370,6 +370,18 @@ another strategy, is an error: it would replace every pod at once, with nothing 
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev, requireRollout: canary}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
     fix: "spec:\n  rollout: {strategy: canary, steps: [20, 50, 100], pause: 5m}",
 };
+pub(crate) const SEMANTIC_FORBIDDEN_TEAM_ROLE: &Code = &Code {
+    code: "paved::semantic::forbidden-team-role",
+    title: "an environment gives teams a ClusterRole they must never get",
+    explanation: "paved.yaml `environments.<env>.teamRole` names the ClusterRole each owning team's SSO group is \
+bound to, by a RoleBinding, in its services' namespaces (docs/access.md). `cluster-admin` is refused: bound in a \
+namespace it allows every verb on every object there, Roles and RoleBindings included with `escalate` and \
+`bind`, so a team could grant anyone any permission in its namespaces, outside GitOps and past the limits \
+Kubernetes puts on `admin`. Teams get `view` or `edit` (the defaults), `admin`, or a ClusterRole the platform \
+team writes.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev, teamRole: cluster-admin}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
+    fix: "    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev, teamRole: edit}",
+};
 pub(crate) const SEMANTIC_UNDECLARED_TEAM: &Code = &Code {
     code: "paved::semantic::undeclared-team",
     title: "a service's owner is not a team paved.yaml declares",
@@ -888,6 +900,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_RESERVED_NAME,
     SEMANTIC_AUTO_PROMOTE_FORBIDDEN,
     SEMANTIC_ROLLOUT_REQUIRED,
+    SEMANTIC_FORBIDDEN_TEAM_ROLE,
     SEMANTIC_UNDECLARED_TEAM,
     SEMANTIC_NAME_COLLISION,
     SEMANTIC_API_DEFINITION,

@@ -119,6 +119,12 @@ pub struct EnvironmentConfig {
     /// Whether a service may say `promote: auto` here.
     #[serde(default = "yes")]
     pub allow_auto_promote: bool,
+    /// The ClusterRole each owning team's group is bound to, by a
+    /// RoleBinding, in its services' namespaces here (docs/access.md).
+    /// Absent in paved.yaml, `Platform::from_json` fills it in from
+    /// `default_team_role`.
+    #[serde(default)]
+    pub team_role: Option<String>,
     /// The progressive delivery every service must use here
     /// (docs/resources.md, "Rollout").
     #[serde(default)]
@@ -165,6 +171,17 @@ impl EnvironmentConfig {
             Some(p) => p,
             None if self.allow_auto_promote => "auto",
             None => "manual",
+        }
+    }
+
+    /// The ClusterRole teams get here: `teamRole`, else `view` where a
+    /// person syncs by default (`promote: manual`) and `edit` where Argo CD
+    /// does.
+    pub fn team_role(&self) -> &str {
+        match self.team_role.as_deref() {
+            Some(r) => r,
+            None if self.default_promote() == "manual" => "view",
+            None => "edit",
         }
     }
 }
@@ -682,6 +699,7 @@ impl Platform {
         for (name, env) in p.environments.iter_mut() {
             env.name = name.clone();
             env.promote = Some(env.default_promote().to_string());
+            env.team_role = Some(env.team_role().to_string());
         }
         let o = &mut p.observability;
         if o.prometheus_url.is_none() {
@@ -1571,6 +1589,8 @@ pub struct ResolvedEnvironment {
     pub domain: String,
     pub class: String,
     pub promote: String,
+    /// The ClusterRole the owning team's group gets in the namespace.
+    pub team_role: String,
 }
 
 /// Resolves every service in every environment it runs in, in a stable order:
@@ -1867,6 +1887,7 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
                 .promote
                 .clone()
                 .unwrap_or_else(|| env.default_promote().to_string()),
+            team_role: env.team_role().to_string(),
         },
         selector: selector_of(&name),
         labels,
@@ -2236,6 +2257,32 @@ mod tests {
                 ("dev", "auto"),
                 ("staging", "manual"),
                 ("production", "manual")
+            ]
+        );
+    }
+
+    #[test]
+    fn team_roles_follow_the_default_promotion_unless_set() {
+        let p = platform(serde_json::json!({"environments": {
+            "dev": {"cluster": "in-cluster", "domain": "a.dev"},
+            "staging": {"cluster": "in-cluster", "domain": "a.dev", "promote": "manual"},
+            "production": {"cluster": "in-cluster", "domain": "a.dev", "allowAutoPromote": false},
+            "sandbox": {"cluster": "in-cluster", "domain": "a.dev", "promote": "manual", "teamRole": "admin"},
+            "preview": {"cluster": "in-cluster", "domain": "a.dev", "teamRole": "view"}
+        }}));
+        let got: Vec<(&str, &str)> = p
+            .environments
+            .values()
+            .map(|e| (e.name.as_str(), e.team_role()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("dev", "edit"),
+                ("staging", "view"),
+                ("production", "view"),
+                ("sandbox", "admin"),
+                ("preview", "view")
             ]
         );
     }

@@ -642,6 +642,37 @@ fn solver_image(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnos
     ))]
 }
 
+/// ClusterRoles an environment's `teamRole` may not name: bound in a
+/// namespace, they let a team rewrite its own access (docs/access.md).
+const FORBIDDEN_TEAM_ROLES: &[&str] = &["cluster-admin"];
+
+/// `environments.<env>.teamRole` never grants a team control of RBAC.
+fn team_roles(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (name, env) in &platform.environments {
+        let role = env.team_role();
+        if !FORBIDDEN_TEAM_ROLES.contains(&role) {
+            continue;
+        }
+        let base = format!("/spec/environments/{}", esc(name));
+        let span = doc
+            .pointer(&format!("{base}/teamRole"))
+            .or_else(|| doc.pointer(&base))
+            .map_or(doc.span, |(n, _)| n.span);
+        out.push(
+            Diagnostic::error(
+                codes::SEMANTIC_FORBIDDEN_TEAM_ROLE,
+                format!("teams must not get `{role}` in `{name}`"),
+            )
+            .at(src, span, "forbidden for teams")
+            .help(format!(
+                "Bound in a service's namespace, `{role}` allows every verb on every object there, Roles and RoleBindings included (`escalate`, `bind`), so the team could grant anyone any permission there, outside GitOps. Use `teamRole: edit` (or `view`, `admin`, or a ClusterRole the platform team writes) for `{name}`."
+            )),
+        );
+    }
+    out
+}
+
 pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (name, env) in &platform.environments {
@@ -664,6 +695,7 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
             )),
         );
     }
+    out.extend(team_roles(platform, src, doc));
     out.extend(reference_images(platform, src, doc));
     out.extend(solver_image(platform, src, doc));
     for name in platform.environments.keys() {

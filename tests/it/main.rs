@@ -17,6 +17,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod access;
 mod alerting;
 mod architecture;
 mod bootstrap;
