@@ -35,4 +35,5 @@ mod pipeline;
 mod properties;
 mod safety;
 mod schemas_selftest;
+mod tracing;
 mod workspace;
