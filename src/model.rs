@@ -735,8 +735,8 @@ impl Platform {
 
     /// The namespaces of the platform's own components, each with what runs
     /// there and the paved.yaml setting that names it, in a fixed order.
-    pub fn component_namespaces(&self) -> [(&str, &'static str, &'static str); 8] {
-        [
+    pub fn component_namespaces(&self) -> Vec<(&str, &'static str, &'static str)> {
+        let mut out = vec![
             (
                 self.gitops.argocd_namespace.as_str(),
                 "Argo CD's namespace",
@@ -777,7 +777,15 @@ impl Platform {
                 "the policy engine's (Gatekeeper's) namespace",
                 "policy.gatekeeperNamespace",
             ),
-        ]
+        ];
+        if let Some(t) = &self.observability.tracing {
+            out.push((
+                t.collector.namespace.as_str(),
+                "the OpenTelemetry collector's namespace",
+                "observability.tracing.collector.namespace",
+            ));
+        }
+        out
     }
 
     /// Every namespace the platform's policies do not apply in, sorted and
@@ -790,6 +798,7 @@ impl Platform {
         let mut out: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
         let components = self
             .component_namespaces()
+            .into_iter()
             .map(|(ns, _, field)| (ns, field));
         let extra = self
             .policy

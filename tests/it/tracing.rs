@@ -297,3 +297,30 @@ fn the_storefront_fixture_traces_and_the_commerce_fixture_does_not() {
         assert!(!text.contains("\"loki\""), "{p}");
     }
 }
+
+#[test]
+fn the_collectors_namespace_is_a_platform_namespace_the_policies_exempt() {
+    let excluded = |docs: &Docs| -> Vec<Vec<Value>> {
+        docs.iter()
+            .filter(|(_, d)| {
+                d["apiVersion"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("constraints.gatekeeper.sh/"))
+            })
+            .map(|(_, d)| {
+                d["spec"]["match"]["excludedNamespaces"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let with = excluded(&render(TRACING));
+    assert!(!with.is_empty(), "no Constraint rendered");
+    for list in &with {
+        assert!(list.contains(&json!("telemetry")), "{list:?}");
+    }
+    for list in excluded(&render("")) {
+        assert!(!list.contains(&json!("telemetry")), "{list:?}");
+    }
+}
