@@ -593,6 +593,146 @@ pub struct ObservabilityConfig {
     /// `prometheus_namespace`.
     #[serde(rename = "prometheusURL")]
     pub prometheus_url: Option<String>,
+    /// Distributed tracing (docs/observability.md): `None`, no
+    /// OpenTelemetry environment, collector egress or traces panel.
+    pub tracing: Option<TracingConfig>,
+    /// The log store the dashboards query: `None`, no logs panels.
+    pub logs: Option<LogsConfig>,
+}
+
+/// paved.yaml `observability.tracing`: where workloads send their spans.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TracingConfig {
+    /// The collector's OTLP address as written (`http://host[:port]`).
+    pub endpoint: String,
+    /// `grpc` or `http/protobuf` (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+    #[serde(default = "default_otlp_protocol")]
+    pub protocol: String,
+    #[serde(default)]
+    pub sampler: SamplerConfig,
+    pub collector: CollectorConfig,
+    /// The Grafana data source holding the traces; `None`, no traces panel.
+    #[serde(default)]
+    pub datasource: Option<TraceDatasource>,
+    /// The OTLP port: the endpoint's own, else the protocol's (4317 for
+    /// gRPC, 4318 for HTTP). Filled in by `Platform::from_json`.
+    #[serde(skip_deserializing)]
+    pub port: u16,
+    /// `endpoint` with the port written out, so the SDK and the
+    /// NetworkPolicy agree on it. Filled in by `Platform::from_json`.
+    #[serde(skip_deserializing)]
+    pub otlp_endpoint: String,
+}
+
+fn default_otlp_protocol() -> String {
+    "grpc".into()
+}
+
+impl TracingConfig {
+    /// Splits the endpoint into its address and port, and writes the port
+    /// out when the endpoint leaves it to the protocol.
+    fn resolve(&mut self) {
+        let default = if self.protocol == "http/protobuf" {
+            4318
+        } else {
+            4317
+        };
+        let trimmed = self.endpoint.trim_end_matches('/');
+        let (scheme, rest) = trimmed.split_once("://").unwrap_or(("http", trimmed));
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) => match p.parse::<u16>() {
+                Ok(n) if n > 0 => (h, n),
+                _ => (rest, default),
+            },
+            None => (rest, default),
+        };
+        self.port = port;
+        self.otlp_endpoint = format!("{scheme}://{host}:{port}");
+    }
+}
+
+/// `OTEL_TRACES_SAMPLER` and, for the ratio samplers, `OTEL_TRACES_SAMPLER_ARG`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct SamplerConfig {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub ratio: f64,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        SamplerConfig {
+            kind: "parentbased_traceidratio".into(),
+            ratio: 1.0,
+        }
+    }
+}
+
+/// Where the collector's pods run: the egress NetworkPolicies' peer.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CollectorConfig {
+    pub namespace: String,
+    #[serde(default = "default_collector_labels")]
+    pub pod_labels: BTreeMap<String, String>,
+}
+
+fn default_collector_labels() -> BTreeMap<String, String> {
+    [(
+        "app.kubernetes.io/name".to_string(),
+        "opentelemetry-collector".to_string(),
+    )]
+    .into_iter()
+    .collect()
+}
+
+/// A Grafana data source of traces: `tempo` or `jaeger`, by uid.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TraceDatasource {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub uid: String,
+}
+
+/// paved.yaml `observability.logs`: the Loki data source and the labels its
+/// agent gives each log line.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LogsConfig {
+    pub datasource: LogDatasource,
+    /// The stream label holding the pod's namespace.
+    #[serde(default = "default_namespace_label")]
+    pub namespace_label: String,
+    /// The stream label holding the container's name (the service's name).
+    #[serde(default = "default_container_label")]
+    pub container_label: String,
+    /// An RE2 expression marking an error line, for the error-log rate panel.
+    #[serde(default = "default_error_pattern")]
+    pub error_pattern: String,
+}
+
+fn default_namespace_label() -> String {
+    "namespace".into()
+}
+
+fn default_container_label() -> String {
+    "container".into()
+}
+
+fn default_error_pattern() -> String {
+    "(?i)error".into()
+}
+
+/// A Grafana data source of logs: `loki`, by uid.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LogDatasource {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub uid: String,
 }
 
 impl Default for ObservabilityConfig {
@@ -608,6 +748,8 @@ impl Default for ObservabilityConfig {
             latency_buckets: None,
             prometheus_namespace: "monitoring".into(),
             prometheus_url: None,
+            tracing: None,
+            logs: None,
         }
     }
 }
@@ -708,6 +850,9 @@ impl Platform {
                 o.prometheus_namespace
             ));
         }
+        if let Some(t) = p.observability.tracing.as_mut() {
+            t.resolve();
+        }
         // A type paved.yaml does not list keeps its default allowance.
         for (name, allow) in NetworkPolicyConfig::default().resources {
             p.network_policy.resources.entry(name).or_insert(allow);
@@ -717,8 +862,8 @@ impl Platform {
 
     /// The namespaces of the platform's own components, each with what runs
     /// there and the paved.yaml setting that names it, in a fixed order.
-    pub fn component_namespaces(&self) -> [(&str, &'static str, &'static str); 8] {
-        [
+    pub fn component_namespaces(&self) -> Vec<(&str, &'static str, &'static str)> {
+        let mut out = vec![
             (
                 self.gitops.argocd_namespace.as_str(),
                 "Argo CD's namespace",
@@ -759,7 +904,15 @@ impl Platform {
                 "the policy engine's (Gatekeeper's) namespace",
                 "policy.gatekeeperNamespace",
             ),
-        ]
+        ];
+        if let Some(t) = &self.observability.tracing {
+            out.push((
+                t.collector.namespace.as_str(),
+                "the OpenTelemetry collector's namespace",
+                "observability.tracing.collector.namespace",
+            ));
+        }
+        out
     }
 
     /// Every namespace the platform's policies do not apply in, sorted and
@@ -772,6 +925,7 @@ impl Platform {
         let mut out: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
         let components = self
             .component_namespaces()
+            .into_iter()
             .map(|(ns, _, field)| (ns, field));
         let extra = self
             .policy
@@ -1749,6 +1903,19 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
             }),
         });
     }
+    // The OpenTelemetry SDK environment, under the spec's own keys: a key
+    // the spec sets (env or secrets) keeps the spec's value.
+    if let Some(t) = &platform.observability.tracing {
+        for (k, v) in otel_env(t, &name, &namespace, &env.name, &s.meta.owner, &image) {
+            if !env_vars.iter().any(|e| e.name == k) {
+                env_vars.push(EnvVar {
+                    name: k.to_string(),
+                    value: Some(v),
+                    secret: None,
+                });
+            }
+        }
+    }
 
     let ingress = spec.ingress.as_ref().map(|i| {
         let host = ov
@@ -2052,6 +2219,60 @@ fn resolve_probes(spec: &AppSpec) -> ResolvedProbes {
         liveness: one(&probes.liveness, "/healthz"),
         readiness: one(&probes.readiness, "/ready"),
     }
+}
+
+/// The OpenTelemetry environment of a workload (docs/observability.md,
+/// "Tracing and logs"), in a fixed order.
+fn otel_env(
+    t: &TracingConfig,
+    service: &str,
+    namespace: &str,
+    environment: &str,
+    owner: &str,
+    image: &str,
+) -> Vec<(&'static str, String)> {
+    let mut attrs = vec![("service.name", service.to_string())];
+    // A digest alone is no version.
+    if let Some(v) = image_tag(image).filter(|t| !t.is_empty()) {
+        attrs.push(("service.version", v.to_string()));
+    }
+    attrs.extend([
+        ("deployment.environment.name", environment.to_string()),
+        // The name before semantic conventions 1.27, which many backends still read.
+        ("deployment.environment", environment.to_string()),
+        ("k8s.namespace.name", namespace.to_string()),
+        ("team", owner.to_string()),
+    ]);
+    let attrs = attrs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut out = vec![
+        ("OTEL_SERVICE_NAME", service.to_string()),
+        ("OTEL_RESOURCE_ATTRIBUTES", attrs),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", t.otlp_endpoint.clone()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", t.protocol.clone()),
+        ("OTEL_TRACES_SAMPLER", t.sampler.kind.clone()),
+    ];
+    if t.sampler.kind.ends_with("traceidratio") {
+        out.push(("OTEL_TRACES_SAMPLER_ARG", t.sampler.ratio.to_string()));
+    }
+    out
+}
+
+/// W3C Baggage-style percent-encoding of a resource attribute value, as
+/// `OTEL_RESOURCE_ATTRIBUTES` requires for `,`, `=`, `%` and the like.
+fn percent_encode(v: &str) -> String {
+    let mut out = String::new();
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/' | b':') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Turns one `env` entry into a literal or a secret reference. Placeholders

@@ -16,6 +16,10 @@ inputs declare (fixtures/<case>/input):
 - `dependsOn`: to each port of each service it depends on;
 - ingress: the ingress controller to the first port of a service with `ingress`;
 - scraping: Prometheus to the metrics port (or first port) of a `service`;
+- tracing: with paved.yaml `observability.tracing`, every workload to the
+  collector's pods (`collector.namespace` and `podLabels`; a bystander pod
+  stands next to them) on the OTLP port: the endpoint's, else 4317 for gRPC
+  and 4318 for HTTP;
 - `spec.egress`: to each declared CIDR, on its ports and protocol;
 - resources: to the networks paved.yaml `networkPolicy.resources` gives their type;
 - cert-manager: the ingress controller to the HTTP-01 solver pod (port 8089)
@@ -52,6 +56,8 @@ DEFAULT_DNS = {"namespace": "kube-system", "podLabels": {"k8s-app": "kube-dns"}}
 DEFAULT_CONTROLLER_NS = "ingress-nginx"
 DEFAULT_PROMETHEUS_NS = "monitoring"
 DEFAULT_RESOURCE_PORTS = {"postgresql": 5432, "redis": 6379, "bucket": 443}
+DEFAULT_COLLECTOR_LABELS = {"app.kubernetes.io/name": "opentelemetry-collector"}
+OTLP_PORTS = {"grpc": 4317, "http/protobuf": 4318}
 
 ALL = "all"
 
@@ -91,6 +97,20 @@ def resource_networks(spec: dict, rtype: str) -> tuple[list[str], list[int]]:
         cidrs = [] if rtype == "bucket" else ["10.0.0.0/8"]
         return cidrs, [DEFAULT_RESOURCE_PORTS[rtype]]
     return list(allow.get("cidrs") or []), list(allow.get("ports") or [])
+
+
+def tracing_collector(spec: dict) -> tuple[str, dict, int] | None:
+    """The collector's namespace, pod labels and OTLP port, with tracing."""
+    tracing = (spec.get("observability") or {}).get("tracing")
+    if not tracing:
+        return None
+    collector = tracing["collector"]
+    host = tracing["endpoint"].split("://", 1)[1].rstrip("/")
+    if ":" in host:
+        port = int(host.rsplit(":", 1)[1])
+    else:
+        port = OTLP_PORTS[tracing.get("protocol", "grpc")]
+    return collector["namespace"], collector.get("podLabels", DEFAULT_COLLECTOR_LABELS), port
 
 
 ACTION_LINE = re.compile(r"^\s*\{\{-?.*\}\}\s*$")
@@ -243,6 +263,13 @@ class Env:
             f"{self.prometheus_ns}/prometheus": {"app.kubernetes.io/name": "prometheus"},
             "outsider/outsider": {"app.kubernetes.io/name": "outsider"},
         }
+        self.collector = None
+        tracing = tracing_collector(self.platform)
+        if tracing:
+            ns, labels, self.otlp_port = tracing
+            self.collector = f"{ns}/otel-collector"
+            extra[self.collector] = labels
+            extra[f"{ns}/collector-bystander"] = {"app": "bystander"}
         for ns in sorted({k.split("/")[0] for k in extra} - self.paved_namespaces):
             self.docs.append(namespace(ns))
         for key, labels in extra.items():
@@ -258,6 +285,8 @@ class Env:
             spec = self.specs[service]
             for proto in ("UDP", "TCP"):
                 pods.add((src, self.dns, proto, 53))
+            if self.collector:
+                pods.add((src, self.collector, "TCP", self.otlp_port))
             for dep in spec["spec"].get("dependsOn") or []:
                 other = dep.removeprefix("component:")
                 if other in self.workloads:

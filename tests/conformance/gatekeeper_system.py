@@ -81,6 +81,10 @@ def component_namespaces(spec: dict) -> dict[str, str]:
     for component, ((section, key), default) in FIELDS.items():
         value = (spec.get(section) or {}).get(key)
         out[component] = value if isinstance(value, str) and value else default
+    # With observability.tracing, the OpenTelemetry collector's namespace too.
+    tracing = (spec.get("observability") or {}).get("tracing")
+    if tracing:
+        out["otel-collector"] = tracing["collector"]["namespace"]
     return out
 
 
@@ -124,7 +128,21 @@ def controllers(ns: dict[str, str]) -> list[dict]:
     def app(name: str, part_of: str) -> dict:
         return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": part_of}
 
-    return [
+    # The collector as its Helm chart ships it (no resources set).
+    collector = [
+        controller(
+            "Deployment",
+            "opentelemetry-collector",
+            ns["otel-collector"],
+            app("opentelemetry-collector", "opentelemetry"),
+            pod_spec(
+                "opentelemetry-collector",
+                container("opentelemetry-collector", "otel/opentelemetry-collector-contrib:0.111.0", False),
+            ),
+        )
+    ] if "otel-collector" in ns else []
+
+    return collector + [
         controller(
             "StatefulSet",
             "argocd-application-controller",

@@ -38,4 +38,5 @@ mod properties;
 mod rollout;
 mod safety;
 mod schemas_selftest;
+mod tracing;
 mod workspace;

@@ -211,8 +211,9 @@ fn an_empty_registry_list_renders_no_registry_policy_and_dryrun_reaches_constrai
         assert_eq!(d["spec"]["enforcementAction"], "dryrun");
         assert_eq!(
             d["spec"]["match"]["excludedNamespaces"],
-            // The platform components' namespaces, then the config's own
-            // list; sorted, each once.
+            // The platform components' namespaces (with tracing, the
+            // collector's `tracing`), then the config's own list; sorted,
+            // each once.
             json!([
                 "argocd",
                 "cert-manager",
@@ -222,7 +223,8 @@ fn an_empty_registry_list_renders_no_registry_policy_and_dryrun_reaches_constrai
                 "ingress-nginx",
                 "kube-*",
                 "kube-system",
-                "monitoring"
+                "monitoring",
+                "tracing"
             ])
         );
     }
