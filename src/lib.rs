@@ -50,6 +50,7 @@ mod progress;
 mod render;
 mod resource_types;
 mod run;
+mod scaffold;
 mod source;
 mod validate;
 mod workspace;

@@ -32,6 +32,7 @@ mod invalid;
 mod layout;
 mod outputs;
 mod pipeline;
+mod portal_template;
 mod properties;
 mod safety;
 mod schemas_selftest;
