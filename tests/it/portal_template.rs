@@ -61,7 +61,17 @@ fn property<'a>(template: &'a Value, name: &str) -> &'a Value {
         .as_array()
         .into_iter()
         .flatten()
-        .find_map(|page| page["properties"].get(name))
+        .find_map(|page| {
+            page["properties"].get(name).or_else(|| {
+                // Or in a branch of a conditional field (`dependencies`).
+                page["dependencies"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|d| d.values())
+                    .flat_map(|d| d["oneOf"].as_array().into_iter().flatten())
+                    .find_map(|branch| branch["properties"].get(name))
+            })
+        })
         .unwrap_or_else(|| panic!("the form has no `{name}`"))
 }
 
@@ -154,4 +164,85 @@ fn the_skeleton_with_the_forms_answers_is_a_valid_spec() {
         expect(&o, 0);
         assert!(Path::new(&ws.path().join("rendered/catalog/new-svc.yaml")).is_file());
     }
+}
+
+/// The form asks what the spec schema allows, no more and no less: the
+/// name, image and schedule rules and the port bounds are the schema's.
+#[test]
+fn the_form_restates_the_spec_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/platform.v1.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let defs = &schema["$defs"];
+    let spec = &schema["properties"]["spec"]["properties"];
+    for case in ["quickstart", "commerce"] {
+        let (_out, _, template) = rendered(case);
+        let name = property(&template, "name");
+        assert_eq!(name["pattern"], defs["appName"]["pattern"], "{case}");
+        assert_eq!(name["maxLength"], defs["appName"]["maxLength"], "{case}");
+        let schedule = property(&template, "schedule");
+        assert_eq!(schedule["pattern"], spec["schedule"]["pattern"], "{case}");
+        assert_eq!(
+            schedule["maxLength"], spec["schedule"]["maxLength"],
+            "{case}"
+        );
+        let port = property(&template, "port");
+        assert_eq!(port["minimum"], defs["portNumber"]["minimum"], "{case}");
+        assert_eq!(port["maximum"], defs["portNumber"]["maximum"], "{case}");
+        assert_eq!(
+            property(&template, "type")["enum"],
+            spec["type"]["enum"],
+            "{case}"
+        );
+        let image = property(&template, "image");
+        assert_eq!(image["maxLength"], defs["image"]["maxLength"], "{case}");
+    }
+    // Owners: the declared teams when paved.yaml has any, else a Group picker.
+    let (_out, _, commerce) = rendered("commerce");
+    assert_eq!(
+        property(&commerce, "owner")["enum"],
+        json!(["team-checkout", "team-finance", "team-inventory"])
+    );
+    let (_out, _, quickstart) = rendered("quickstart");
+    let owner = property(&quickstart, "owner");
+    assert_eq!(owner["ui:field"], "OwnerPicker");
+    assert_eq!(owner["ui:options"]["catalogFilter"]["kind"], "Group");
+}
+
+/// The skeleton is a generated file like any other: a subset render writes
+/// the same bytes, a re-render leaves it alone, and a file of the user's at
+/// its path stops the render.
+#[test]
+fn the_skeleton_is_owned_like_every_generated_file() {
+    let ws = copy_case(&root().join("fixtures/commerce/input"));
+    expect(&run(ws.path(), &["render", "--out", "out", "--quiet"]), 0);
+    let skeleton = ws.path().join("out").join(SKELETON);
+    let before = std::fs::read(&skeleton).unwrap();
+    expect(
+        &run(
+            ws.path(),
+            &["render", "checkout", "--out", "out", "--quiet"],
+        ),
+        0,
+    );
+    assert_eq!(std::fs::read(&skeleton).unwrap(), before);
+    expect(&run(ws.path(), &["check", "--out", "out"]), 0);
+    // `paved validate` does not take the rendered skeleton for a spec.
+    expect(&run(ws.path(), &["validate"]), 0);
+    // Edited by hand but still carrying its header: Paved's, rewritten.
+    let mut edited = before.clone();
+    edited.extend_from_slice(b"# an edit\n");
+    std::fs::write(&skeleton, &edited).unwrap();
+    expect(&run(ws.path(), &["check", "--out", "out"]), 1);
+    expect(&run(ws.path(), &["render", "--out", "out", "--quiet"]), 0);
+    assert_eq!(std::fs::read(&skeleton).unwrap(), before);
+    // Without the header: the user's.
+    std::fs::write(&skeleton, "apiVersion: paved.dev/v1\n").unwrap();
+    let o = run(ws.path(), &["render", "--out", "out", "--quiet"]);
+    expect(&o, 2);
+    assert_eq!(
+        std::fs::read(&skeleton).unwrap(),
+        b"apiVersion: paved.dev/v1\n"
+    );
 }
