@@ -50,6 +50,7 @@ mod progress;
 mod render;
 mod resource_types;
 mod run;
+mod scaffold;
 mod source;
 mod validate;
 mod workspace;
@@ -85,7 +86,7 @@ pub mod testing {
             pub use crate::emit::check::Drift;
         }
         pub mod header {
-            pub use crate::emit::header::MARK;
+            pub use crate::emit::header::{MARK, TEMPLATE_MARK};
         }
         pub mod write {
             pub use crate::emit::write::apply;

@@ -479,11 +479,13 @@ pub(crate) fn is_regular_file(root: &Path, rel: &str) -> bool {
 /// Whether a file starts with the generated header.
 fn is_generated(path: &Path) -> bool {
     use std::io::Read as _;
-    let mark = crate::emit::header::MARK.as_bytes();
-    let mut head = vec![0u8; mark.len()];
+    let len = crate::emit::header::MARK
+        .len()
+        .max(crate::emit::header::TEMPLATE_MARK.len());
+    let mut head = Vec::with_capacity(len);
     std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|()| head == mark)
+        .and_then(|f| f.take(len as u64).read_to_end(&mut head))
+        .is_ok_and(|_| crate::emit::header::is_generated(&head))
 }
 
 /// The platform config that applies to a spec in `dir` (which may not exist

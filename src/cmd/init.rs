@@ -11,26 +11,7 @@ use crate::app::{self, Fault, Output};
 use crate::model::Platform;
 use crate::workspace::SPEC_FILE;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Service,
-    Worker,
-    Cronjob,
-}
-
-impl Kind {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Kind::Service => "service",
-            Kind::Worker => "worker",
-            Kind::Cronjob => "cronjob",
-        }
-    }
-}
-
-/// Where editors fetch the schema for completion and inline errors (the
-/// schema's `$id`); `paved schema` prints the same file for offline use.
-pub(crate) const SCHEMA_URL: &str = "https://paved.dev/schemas/platform.v1.schema.json";
+pub(crate) use crate::scaffold::Kind;
 
 pub(crate) fn run(name: &str, kind: Kind, dir: &Path, out: &Output) -> Result<bool, Fault> {
     check_name(name)?;
@@ -89,92 +70,25 @@ fn platform_for(dir: &Path) -> Option<Platform> {
     app::load_config(Some(&path)).ok()?.0
 }
 
-/// The scaffold's text.
+/// The scaffold's text: the starter spec (`scaffold`) with the defaults
+/// of `paved init` and the platform's first registry and sizes.
 pub(crate) fn template(name: &str, kind: Kind, platform: Option<&Platform>) -> String {
     let registry = platform
         .and_then(|p| p.allowed_registries.first())
         .map(|r| r.trim_end_matches('/').to_string())
         .unwrap_or_else(|| "ghcr.io/acme".to_string());
-    let sizes: Vec<String> = match platform {
+    let sizes = sizes(platform);
+    let answers =
+        crate::scaffold::defaults(name, kind, &registry, sizes.first().map(String::as_str));
+    crate::scaffold::text(&answers, &sizes)
+}
+
+/// The sizes a starter spec offers: the platform's, else the built-in ones.
+pub(crate) fn sizes(platform: Option<&Platform>) -> Vec<String> {
+    match platform {
         Some(p) => p.sizes.keys().cloned().collect(),
         None => vec!["small".into(), "medium".into(), "large".into()],
-    };
-    let size = sizes.first().cloned();
-    let mut t = format!(
-        "# yaml-language-server: $schema={SCHEMA_URL}
-#
-# {name}: what the platform needs to know to build, run and operate it.
-# Paved turns this file into every manifest {name} needs, in each environment.
-#   paved explain FIELD     describes any field, e.g. `paved explain spec.ports`
-#   paved validate          checks this file
-#   paved render --out DIR  writes the manifests
-apiVersion: paved.dev/v1
-kind: Application
-metadata:
-  name: {name}
-  description: What {name} does, in one sentence   # change me: shown in the developer portal
-  owner: my-team              # change me: the owning team, used for labels and the catalog
-  costCenter: cc-0000         # change me: billed cost center (the platform requires it)
-  lifecycle: experimental     # experimental | production | deprecated
-spec:
-  type: {kind}
-  image: {registry}/{name}:0.1.0   # change me: a tag or @sha256 digest, never `latest`
-",
-        kind = kind.as_str()
-    );
-    match kind {
-        Kind::Service => t.push_str(
-            "  ports:                      # the first port is the default
-    - name: http
-      port: 8080
-  replicas: auto              # auto: scaled on CPU between autoscaling.min and max; or a fixed number
-  probes:                     # health checks on the first port
-    liveness: {path: /healthz}
-    readiness: {path: /ready}
-",
-        ),
-        Kind::Worker => t.push_str(
-            "  replicas: 1                 # a worker serves no traffic; a fixed number of copies
-",
-        ),
-        Kind::Cronjob => t.push_str(
-            "  schedule: \"0 3 * * *\"       # cron syntax, UTC: every day at 03:00
-",
-        ),
     }
-    if let Some(size) = size {
-        t.push_str(&format!(
-            "  size: {size}{}# CPU and memory: {}; or `compute: {{cpu: 500m, memory: 512Mi}}`\n",
-            " ".repeat(22usize.saturating_sub(size.len())),
-            sizes.join(" | ")
-        ));
-    }
-    t.push_str(
-        "  env:
-    LOG_LEVEL: info
-  # secrets:                  # values from the platform's secret store; never write a secret here
-  #   - {env: API_KEY, ref: \"my-team/api#key\"}
-",
-    );
-    if kind == Kind::Service {
-        t.push_str(&format!(
-            "  # ingress:                  # reachable at {name}.<environment domain>
-  #   host: {name}
-  #   public: false
-  # dependsOn: [component:other-service]
-"
-        ));
-    }
-    t.push_str(&format!(
-        "  # resources:                # infrastructure provisioned for {name}
-  #   db: {{type: postgresql, version: \"16\", storageGB: 10}}
-  # Runs in every platform environment unless you list them:
-  # environments:
-  #   staging: {{promote: auto}}
-  #   production: {{promote: manual}}
-"
-    ));
-    t
 }
 
 #[cfg(test)]

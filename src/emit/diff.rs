@@ -167,6 +167,26 @@ pub(crate) fn parse(files: &[OutFile], side: &str) -> (Vec<Resource>, Vec<Diagno
         } else {
             format!("{}/{}", side.trim_end_matches('/'), f.path)
         };
+        // A generated template file (the portal's scaffolder skeleton) is
+        // text, not YAML: compared as one value, its lines, keyed by path.
+        if f.content.starts_with(super::header::TEMPLATE_MARK) {
+            let (environment, service) = group_of(&Json::Null, &f.path);
+            out.push(Resource {
+                key: Key {
+                    environment: environment.clone(),
+                    api_version: String::new(),
+                    kind: "TemplateFile".to_string(),
+                    namespace: String::new(),
+                    name: f.path.clone(),
+                    occurrence: 0,
+                },
+                path: f.path.clone(),
+                environment,
+                service,
+                value: Json::from(f.content.lines().collect::<Vec<_>>()),
+            });
+            continue;
+        }
         let src = Source::virtual_file(&shown, f.content.clone());
         let (nodes, d) = load::parse(&src, Documents::Many);
         if !d.is_empty() {

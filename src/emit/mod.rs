@@ -169,7 +169,7 @@ pub(crate) fn inspect(dir: &Path, d: &Digest) -> OnDisk {
             if content_hash(&bytes) == d.hash {
                 return OnDisk::UpToDate;
             }
-            return if bytes.starts_with(header::MARK.as_bytes()) {
+            return if header::is_generated(&bytes) {
                 OnDisk::Generated
             } else {
                 OnDisk::Foreign
@@ -177,7 +177,7 @@ pub(crate) fn inspect(dir: &Path, d: &Digest) -> OnDisk {
         }
     }
     match first_line(&path) {
-        Some(line) if line.starts_with(header::MARK) => OnDisk::Generated,
+        Some(line) if header::is_generated(line.as_bytes()) => OnDisk::Generated,
         _ => OnDisk::Foreign,
     }
 }
@@ -239,7 +239,7 @@ pub(crate) fn generated_files_except(
             continue;
         }
         if let Some(line) = first_line(entry.path()) {
-            if line.starts_with(header::MARK) {
+            if header::is_generated(line.as_bytes()) {
                 let origin = header::origin(&line).map(str::to_string);
                 out.push((rel, origin));
             }

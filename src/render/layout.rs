@@ -46,6 +46,21 @@ pub(crate) fn catalog_file(service: &str) -> String {
 /// no service can have, since service names are DNS labels.
 pub(crate) const CATALOG_PLATFORM_FILE: &str = "catalog/_platform.yaml";
 
+/// The catalog sub-folder of the portal's Software Templates: its
+/// blueprints render to `DIR/catalog/templates/<name>.yaml`, each with the
+/// skeleton its steps fetch (docs/catalog.md).
+pub(crate) const CATALOG_TEMPLATES: &str = "templates";
+
+/// The file of the Software Template a `catalog/templates/<stem>.yaml` blueprint renders.
+pub(crate) fn catalog_template_file(stem: &str) -> String {
+    format!("catalog/{CATALOG_TEMPLATES}/{stem}.yaml")
+}
+
+/// The skeleton `platform.yaml` of that template's `fetch:template` step.
+pub(crate) fn catalog_skeleton_file(stem: &str) -> String {
+    format!("catalog/{CATALOG_TEMPLATES}/{stem}/skeleton/platform.yaml")
+}
+
 /// From a file in `DIR/catalog/` back to the workspace root, when `DIR` is
 /// `out_path` relative to the root: `rendered` → `../../`.
 pub(crate) fn catalog_to_root(out_path: &str) -> String {

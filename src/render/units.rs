@@ -74,6 +74,49 @@ struct ServiceCatalog {
     techdocs_ref: Option<String>,
 }
 
+/// What the portal's template needs to know of the repository.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ScaffoldContext {
+    /// The folder most specs sit in, relative to the workspace root (empty:
+    /// the root): where a new service's folder goes.
+    folder: String,
+    /// The GitOps repository as a RepoUrlPicker value
+    /// (`github.com?owner=O&repo=R`), when it is on GitHub.
+    repo_url: Option<String>,
+}
+
+impl ScaffoldContext {
+    fn new<'s>(p: &Platform, services: impl Iterator<Item = &'s &'s Service>) -> ScaffoldContext {
+        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        for s in services {
+            let folder = crate::model::spec_folder(&s.origin);
+            let parent = folder.rsplit_once('/').map_or("", |(p, _)| p);
+            *count.entry(parent.to_string()).or_default() += 1;
+        }
+        // The most common parent folder; the first by name on a tie.
+        let folder = count
+            .iter()
+            .fold((String::new(), 0), |best, (f, n)| {
+                if *n > best.1 {
+                    (f.clone(), *n)
+                } else {
+                    best
+                }
+            })
+            .0;
+        let repo_url = p
+            .gitops
+            .repo_url
+            .strip_prefix("https://github.com/")
+            .map(|r| r.trim_end_matches('/').trim_end_matches(".git"))
+            .and_then(|r| r.split_once('/'))
+            .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
+            .map(|(o, r)| format!("github.com?owner={o}&repo={r}"));
+        ScaffoldContext { folder, repo_url }
+    }
+}
+
 #[derive(Serialize)]
 struct CatalogApi {
     name: String,
@@ -386,6 +429,60 @@ impl<'a> Units<'a> {
         })
     }
 
+    /// The portal's Software Templates (docs/catalog.md): each
+    /// `catalog/templates/<name>.yaml` blueprint to
+    /// `DIR/catalog/templates/<name>.yaml`, and the skeleton its steps fetch,
+    /// the starter spec of `paved init` with placeholders, to
+    /// `DIR/catalog/templates/<name>/skeleton/platform.yaml`.
+    fn catalog_templates(&self) -> (Vec<OutFile>, Vec<Diagnostic>) {
+        let sizes: Vec<String> = self.platform.sizes.keys().cloned().collect();
+        let ctx = minijinja::context! {
+            platform => self.platform_v.clone(),
+            teams => val(self.platform.teams.keys().collect::<Vec<_>>()),
+            sizes => val(&sizes),
+            scaffold => val(ScaffoldContext::new(self.platform, self.by_name.values())),
+        };
+        let origin = crate::emit::header::PLATFORM_WIDE;
+        let mut files = Vec::new();
+        let mut diags = Vec::new();
+        for bp in self
+            .bps
+            .of_scope(Scope::Catalog)
+            .filter(|b| b.sub_folder() == layout::CATALOG_TEMPLATES)
+        {
+            let (docs, d) = render_one(
+                self.bps,
+                bp,
+                &ctx,
+                "the portal's templates",
+                self.xr_group(),
+            );
+            diags.extend(d);
+            if docs.is_empty() {
+                continue;
+            }
+            let Some(stem) = bp
+                .name
+                .rsplit('/')
+                .next()
+                .and_then(|f| f.strip_suffix(".yaml"))
+            else {
+                continue;
+            };
+            let values: Vec<&serde_json::Value> = docs.iter().map(|d| &d.value).collect();
+            files.push(OutFile {
+                path: layout::catalog_template_file(stem),
+                content: layout::file_text(origin, &values),
+            });
+            files.push(OutFile {
+                path: layout::catalog_skeleton_file(stem),
+                content: crate::emit::header::template_line(origin)
+                    + &crate::scaffold::skeleton(&sizes),
+            });
+        }
+        (files, diags)
+    }
+
     /// The API group of the platform's composite resources (their sync wave).
     fn xr_group(&self) -> &'a str {
         &self.platform.crossplane.api_group
@@ -539,10 +636,12 @@ impl<'a> Units<'a> {
                     groups => val(&self.groups),
                     systems => val(&self.systems),
                 };
-                let (docs, d) = render_scope(
+                let (docs, mut d) = render_scope(
                     bps,
-                    bps.of_scope(Scope::Catalog)
-                        .filter(|b| !b.sub_folder().is_empty()),
+                    bps.of_scope(Scope::Catalog).filter(|b| {
+                        let sub = b.sub_folder();
+                        !sub.is_empty() && sub != layout::CATALOG_TEMPLATES
+                    }),
                     false,
                     &ctx,
                     "the platform's catalog",
@@ -556,6 +655,9 @@ impl<'a> Units<'a> {
                         content: layout::file_text(crate::emit::header::PLATFORM_WIDE, &values),
                     });
                 }
+                let (templates, e) = self.catalog_templates();
+                files.extend(templates);
+                d.extend(e);
                 (files, d)
             }
         };

@@ -178,7 +178,7 @@ check_gatekeeper() {
 
 check_backstage() {
     need node || return 1
-    if [[ ! -d $CONF/node/node_modules/@backstage/catalog-model ]]; then
+    if [[ ! -d $CONF/node/node_modules/@backstage/catalog-model || ! -d $CONF/node/node_modules/@backstage/plugin-scaffolder-common || ! -d $CONF/node/node_modules/nunjucks ]]; then
         echo "FAIL: $CONF/node/node_modules is missing (.ci/run runs npm ci there)"
         return 1
     fi
@@ -208,7 +208,40 @@ check_backstage() {
             rc=1
         fi
     done
-    echo "backstage: ${#TREES[@]} trees checked, the check refuses every catalog-bad case it should"
+    # The portal's Software Templates: the scaffolder's own validator, and
+    # the skeleton rendered the way fetch:template renders it, which must be
+    # what `paved init` (this checkout's) writes for the same answers.
+    local paved target type templates=0 inits=()
+    target="$(cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+    cargo build --locked --quiet --bin paved || { echo "FAIL: cannot build paved"; return 1; }
+    paved="$target/debug/paved"
+    for tree in "${TREES[@]}"; do
+        files=("$tree"/catalog/templates/*.yaml)
+        ((${#files[@]})) || continue
+        templates=$((templates + ${#files[@]}))
+        rm -rf "$TMP/init" && cp -r "${tree%/expected}/input" "$TMP/init"
+        inits=()
+        for type in service worker cronjob; do
+            "$paved" init new-svc --type "$type" --dir "$TMP/init/.new/$type/new-svc" >/dev/null 2>&1 ||
+                { echo "FAIL: paved init --type $type in ${tree%/expected}/input"; rc=1; continue; }
+            inits+=(--init "$type=$TMP/init/.new/$type/new-svc/platform.yaml")
+        done
+        node "$CONF/node/validate-template.mjs" "${inits[@]}" "${files[@]}" || rc=1
+    done
+    # The check itself: a Template the scaffolder refuses, a skeleton that
+    # loses an answer.
+    mkdir -p "$TMP/bad" && cp -r fixtures/quickstart/expected/catalog/templates "$TMP/bad/"
+    sed -i 's/^  type: service$/  typo: service/' "$TMP/bad/templates/paved-service.yaml"
+    if node "$CONF/node/validate-template.mjs" "$TMP/bad/templates/paved-service.yaml" >/dev/null 2>&1; then
+        echo "FAIL: validate-template.mjs accepts a Template without spec.type"; rc=1
+    fi
+    cp fixtures/quickstart/expected/catalog/templates/paved-service.yaml "$TMP/bad/templates/"
+    sed -i 's/values\.image }}/values.imag }}/' "$TMP/bad/templates/paved-service/skeleton/platform.yaml"
+    if node "$CONF/node/validate-template.mjs" "$TMP/bad/templates/paved-service.yaml" >/dev/null 2>&1; then
+        echo "FAIL: validate-template.mjs accepts a skeleton that drops the image"; rc=1
+    fi
+    echo "backstage: ${#TREES[@]} trees checked ($templates Software Templates), the check refuses every catalog-bad case it should"
     return "$rc"
 }
 

@@ -60,9 +60,13 @@ fn every_rendered_object_is_accepted_by_the_upstream_schemas() {
         }
         for (path, d) in &docs {
             let api = d["apiVersion"].as_str().unwrap_or_default();
-            // Kustomize files are checked by `kubectl kustomize` and Backstage
-            // entities by @backstage/catalog-model, both in the conformance run.
-            if api.starts_with("kustomize.config.k8s.io/") || api.starts_with("backstage.io/") {
+            // Kustomize files are checked by `kubectl kustomize`, Backstage
+            // entities by @backstage/catalog-model and the Software Template
+            // by @backstage/plugin-scaffolder-common, all in the conformance run.
+            if api.starts_with("kustomize.config.k8s.io/")
+                || api.starts_with("backstage.io/")
+                || api.starts_with("scaffolder.backstage.io/")
+            {
                 continue;
             }
             if let Err(errs) = schemas.validate(d) {

@@ -34,6 +34,7 @@ mod invalid;
 mod layout;
 mod outputs;
 mod pipeline;
+mod portal_template;
 mod properties;
 mod rollout;
 mod safety;

@@ -680,14 +680,21 @@ fn groups_come_from_paved_unless_the_platform_says_they_are_external() {
         kinds(&docs),
         [
             ("Group".into(), "team-a".into()),
-            ("System".into(), "shop".into())
+            ("System".into(), "shop".into()),
+            ("Location".into(), "paved-templates".into())
         ]
     );
     let docs = render_specs(
         Some(&paved("  catalog: {groups: external}\n")),
         &[("orders", &svc)],
     );
-    assert_eq!(kinds(&docs), [("System".to_string(), "shop".to_string())]);
+    assert_eq!(
+        kinds(&docs),
+        [
+            ("System".to_string(), "shop".to_string()),
+            ("Location".to_string(), "paved-templates".to_string())
+        ]
+    );
     let system = docs.iter().find(|(_, d)| d["kind"] == "System").unwrap();
     assert_eq!(system.1["spec"]["owner"], "group:team-a");
 }
