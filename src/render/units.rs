@@ -81,8 +81,9 @@ struct ScaffoldContext {
     /// The folder most specs sit in, relative to the workspace root (empty:
     /// the root): where a new service's folder goes.
     folder: String,
-    /// The GitOps repository as a RepoUrlPicker value
-    /// (`github.com?owner=O&repo=R`), when it is on GitHub.
+    /// The specs' repository (`catalog.sourceURL`, else `gitops.repoURL`)
+    /// as a RepoUrlPicker value (`github.com?owner=O&repo=R`), when it is
+    /// on GitHub.
     repo_url: Option<String>,
 }
 
@@ -105,14 +106,26 @@ impl ScaffoldContext {
                 }
             })
             .0;
-        let repo_url = p
-            .gitops
-            .repo_url
+        // The repository holding the specs: `catalog.sourceURL` when they
+        // have their own, else the GitOps one (docs/catalog.md).
+        let specs_repo = p
+            .catalog
+            .source_url
+            .as_deref()
+            .unwrap_or(&p.gitops.repo_url);
+        let repo_url = specs_repo
             .strip_prefix("https://github.com/")
             .map(|r| r.trim_end_matches('/').trim_end_matches(".git"))
             .and_then(|r| r.split_once('/'))
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
             .map(|(o, r)| format!("github.com?owner={o}&repo={r}"));
+        // A folder name the scaffolder would read as an expression or a
+        // template tag is not offered: the new service goes to the root.
+        let folder = if ["${{", "{{", "{%", "{#"].iter().any(|m| folder.contains(m)) {
+            String::new()
+        } else {
+            folder
+        };
         ScaffoldContext { folder, repo_url }
     }
 }

@@ -246,3 +246,20 @@ fn the_skeleton_is_owned_like_every_generated_file() {
         b"apiVersion: paved.dev/v1\n"
     );
 }
+
+#[test]
+fn the_pull_request_goes_to_the_repository_holding_the_specs() {
+    // storefront's specs have their own repository (`catalog.sourceURL`);
+    // commerce's live in the GitOps one.
+    for (case, want) in [
+        ("storefront", "github.com?owner=acme&repo=shop-services"),
+        ("commerce", "github.com?owner=acme&repo=deploy"),
+    ] {
+        let (_out, _skeleton, template) = rendered(case);
+        assert_eq!(
+            property(&template, "repoUrl")["default"],
+            want,
+            "{case}: the form offers the wrong repository"
+        );
+    }
+}
