@@ -237,7 +237,10 @@ fn each_team_group_can_view_and_sync_exactly_its_own_applications() {
             assert!(
                 matches!(
                     (r.resource.as_str(), r.action.as_str()),
-                    ("applications", "get") | ("applications", "sync") | ("logs", "get")
+                    ("applications", "get")
+                        | ("applications", "sync")
+                        | ("applications", "action/argoproj.io/Rollout/*")
+                        | ("logs", "get")
                 ),
                 "{case}: a project role grants `{}, {}` on {}",
                 r.resource,
@@ -261,10 +264,14 @@ fn each_team_group_can_view_and_sync_exactly_its_own_applications() {
                 .map(|s| group_of(&paved, &owners[s]));
             for g in &groups {
                 let own = owning.as_deref() == Some(g.as_str());
+                // Including the Argo Rollouts actions (resume, abort, retry,
+                // promote-full) on its own Rollouts, and no other action.
                 for (resource, action) in [
                     ("applications", "sync"),
                     ("applications", "get"),
                     ("logs", "get"),
+                    ("applications", "action/argoproj.io/Rollout/resume"),
+                    ("applications", "action/argoproj.io/Rollout/abort"),
                 ] {
                     assert_eq!(
                         can(&rules, g, resource, action, &object),
@@ -277,6 +284,16 @@ fn each_team_group_can_view_and_sync_exactly_its_own_applications() {
                         }
                     );
                 }
+                assert!(
+                    !can(
+                        &rules,
+                        g,
+                        "applications",
+                        "action/apps/Deployment/restart",
+                        &object
+                    ),
+                    "{case}: {path}: group `{g}` may run a Deployment action on {object}"
+                );
                 checked += 1;
             }
         }
