@@ -393,6 +393,16 @@ no alert receivers).",
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n  teams:\n    team-orders: {group: \"sso:orders-devs\"}\n  policy: {requireDeclaredTeams: true}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-order, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
     fix: "metadata:\n  owner: team-orders",
 };
+pub(crate) const SEMANTIC_INVALID_LOG_PATTERN: &Code = &Code {
+    code: "paved::semantic::invalid-log-pattern",
+    title: "a log error pattern that is not a regular expression",
+    explanation: "paved.yaml `observability.logs.errorPattern` marks the log lines the dashboards count as \
+errors: it goes into every service's error-log rate panel as a LogQL line filter (`|~ \"...\"`), which Loki \
+compiles as an RE2 regular expression. A pattern that does not compile would break that panel on every \
+dashboard, so it is refused when paved.yaml is read.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n  observability:\n    logs:\n      datasource: {type: loki, uid: loki}\n      errorPattern: \"level=(error\"\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
+    fix: "      errorPattern: \"level=(error|fatal)\"",
+};
 pub(crate) const SEMANTIC_NAME_COLLISION: &Code = &Code {
     code: "paved::semantic::name-collision",
     title: "two services or resources would give the same object name",
@@ -902,6 +912,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_ROLLOUT_REQUIRED,
     SEMANTIC_FORBIDDEN_TEAM_ROLE,
     SEMANTIC_UNDECLARED_TEAM,
+    SEMANTIC_INVALID_LOG_PATTERN,
     SEMANTIC_NAME_COLLISION,
     SEMANTIC_API_DEFINITION,
     SEMANTIC_DEPENDENCY_CYCLE,

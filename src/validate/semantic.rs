@@ -608,6 +608,33 @@ fn reference_images(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Dia
     ))]
 }
 
+/// `observability.logs.errorPattern` goes into every dashboard's LogQL line
+/// filter (`|~`), which Loki compiles as an RE2 expression: one that does not
+/// compile would break the error-log panel of every service.
+fn log_error_pattern(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
+    let Some(logs) = &platform.observability.logs else {
+        return Vec::new();
+    };
+    let Err(e) = regex::Regex::new(&logs.error_pattern) else {
+        return Vec::new();
+    };
+    // The library's report spans lines (the pattern, a caret); keep its reason.
+    let text = e.to_string();
+    let why = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or("it does not compile");
+    let span = doc
+        .pointer("/spec/observability/logs/errorPattern")
+        .map_or(doc.span, |(n, _)| n.span);
+    vec![Diagnostic::error(
+        codes::SEMANTIC_INVALID_LOG_PATTERN,
+        format!("`errorPattern` is not a regular expression Loki can compile: {why}"),
+    )
+    .at(src, span, "not an RE2 expression")
+    .help("write an RE2 expression, as LogQL's `|~` filter takes it, e.g. `(?i)error` or `level=(error|fatal)`; escape a literal `(`, `[` or `.` with `\\`")]
+}
+
 /// cert-manager's HTTP-01 solver runs in the namespace of each service with
 /// an ingress, where Gatekeeper's `allowed-registries` reviews it.
 fn solver_image(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
@@ -697,6 +724,7 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
     }
     out.extend(team_roles(platform, src, doc));
     out.extend(reference_images(platform, src, doc));
+    out.extend(log_error_pattern(platform, src, doc));
     out.extend(solver_image(platform, src, doc));
     for name in platform.environments.keys() {
         if !OUTPUT_FOLDERS.contains(&name.as_str()) {
