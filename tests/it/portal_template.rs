@@ -261,5 +261,9 @@ fn the_pull_request_goes_to_the_repository_holding_the_specs() {
             want,
             "{case}: the form offers the wrong repository"
         );
+        // Only services can be depended on: the picker offers no worker or cronjob.
+        let filter = &property(&template, "dependencies")["ui:options"]["catalogFilter"];
+        assert_eq!(filter["kind"], "Component", "{case}");
+        assert_eq!(filter["spec.type"], "service", "{case}");
     }
 }
