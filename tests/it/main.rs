@@ -18,6 +18,7 @@
 mod support;
 
 mod access;
+mod action;
 mod alerting;
 mod architecture;
 mod bootstrap;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The action's result step (action.yml): fail the job for what validate and
+# check found, and say which kind of failure it is. Exit statuses follow
+# paved's: 0 clean, 1 findings, 2 a usage error (a path, the config or an
+# option is wrong: the specs were not checked at all).
+#
+# env: VALIDATE (validate's status), CHECK (check's status; empty when skipped)
+set -euo pipefail
+
+case ${VALIDATE:-} in
+0) ;;
+1)
+    echo "::error::paved validate found errors in the specs (see the annotations)"
+    exit 1
+    ;;
+2)
+    echo "::error::paved validate could not run: a usage error (a path, the config or an option; see its log), not an error in the specs"
+    exit 1
+    ;;
+*)
+    echo "::error::paved validate stopped unexpectedly (status ${VALIDATE:-none}; see its log)"
+    exit 1
+    ;;
+esac
+case ${CHECK:-} in
+"" | 0) ;;
+1)
+    echo "::error::rendered output is out of date: run \`paved render\` and commit the result"
+    exit 1
+    ;;
+2)
+    echo "::error::paved check could not run: a usage error (the output folder, a path or the config; see its log)"
+    exit 1
+    ;;
+*)
+    echo "::error::paved check stopped unexpectedly (status $CHECK; see its log)"
+    exit 1
+    ;;
+esac
+echo "paved: specs valid$([[ ${CHECK:-} == 0 ]] && echo ", rendered output up to date")"
