@@ -1618,8 +1618,13 @@ pub struct Instance {
     /// Progressive delivery: a Rollout replaces the Deployment.
     pub rollout: Option<ResolvedRollout>,
     pub environment: ResolvedEnvironment,
-    /// Labels for every object of this instance (recommended + platform labels).
+    /// Labels for every object of this instance (recommended + platform
+    /// labels), without the version: an image bump leaves these objects alone.
     pub labels: IndexMap<String, String>,
+    /// Labels for what runs the image (the workload controller and its pod
+    /// template): `labels` plus `app.kubernetes.io/version`, when the image
+    /// has a tag that is a valid label value.
+    pub workload_labels: IndexMap<String, String>,
     /// The subset of labels that selects this instance's pods; stable across versions.
     pub selector: IndexMap<String, String>,
     /// The spec file, relative to the folder Paved was given.
@@ -2007,6 +2012,10 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
     }
     labels.insert("paved.dev/environment".into(), env.name.clone());
     labels.insert(SERVICE_LABEL.into(), name.clone());
+    // The version only where it runs: every other object keeps its bytes
+    // across an image bump (docs/resources.md, "Labels").
+    let workload_labels = labels.clone();
+    labels.shift_remove("app.kubernetes.io/version");
 
     Instance {
         name: name.clone(),
@@ -2058,6 +2067,7 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
         },
         selector: selector_of(&name),
         labels,
+        workload_labels,
         source: s.origin.clone(),
     }
 }

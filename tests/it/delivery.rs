@@ -1688,3 +1688,88 @@ fn declared_egress_opens_exactly_its_networks_and_ports() {
         assert!(!net.allows(reports, &ip("203.0.113.25"), 587, "TCP"));
     }
 }
+
+/// An image bump changes only what runs the image: the workload of the bumped
+/// service (Deployment, Rollout or CronJob), once per environment, which
+/// carries the new `app.kubernetes.io/version` on itself and its pod template.
+/// Every other object (Service, NetworkPolicies, XRs, alerts, catalog, ...)
+/// keeps its bytes, so a version bump reads as one change per environment.
+#[test]
+fn an_image_bump_changes_only_the_workloads_of_that_service() {
+    const WORKLOADS: [&str; 3] = ["Deployment", "Rollout", "CronJob"];
+    for (case, service, old_tag, new_tag) in [
+        ("commerce", "checkout", "3.2.0", "3.2.1"),
+        ("commerce", "nightly-report", "2024.6.1", "2024.7.0"),
+        ("storefront", "web", "3.2.0", "3.3.0"),
+        ("storefront", "catalog", "1.9.4", "1.9.5"),
+    ] {
+        let input = fixtures::copy_case(&root().join("fixtures").join(case).join("input"));
+        let before = fixtures::render(input.path());
+        let spec_path = input.path().join(service).join("platform.yaml");
+        let spec = std::fs::read_to_string(&spec_path).unwrap();
+        let old_image = format!("/{service}:{old_tag}");
+        assert_eq!(
+            spec.matches(&old_image).count(),
+            1,
+            "{case}/{service}: {spec}"
+        );
+        std::fs::write(
+            &spec_path,
+            spec.replace(&old_image, &format!("/{service}:{new_tag}")),
+        )
+        .unwrap();
+        let after = fixtures::render(input.path());
+
+        let (old, new) = (
+            fixtures::read_tree(before.path()),
+            fixtures::read_tree(after.path()),
+        );
+        assert_eq!(
+            old.keys().collect::<Vec<_>>(),
+            new.keys().collect::<Vec<_>>(),
+            "{case}/{service}: an image bump adds or removes files"
+        );
+        let changed: BTreeSet<&String> = old
+            .iter()
+            .filter(|(path, bytes)| new[*path] != **bytes)
+            .map(|(path, _)| path)
+            .collect();
+
+        let docs = fixtures::documents(after.path());
+        let workloads: Vec<&(String, Value)> = docs
+            .iter()
+            .filter(|(_, d)| {
+                WORKLOADS.contains(&d["kind"].as_str().unwrap_or_default())
+                    && d["metadata"]["labels"]["paved.dev/service"] == service
+            })
+            .collect();
+        let environments: BTreeSet<&str> = workloads.iter().map(|(p, _)| env_of(p)).collect();
+        assert_eq!(
+            workloads.len(),
+            environments.len(),
+            "{case}/{service}: one workload per environment"
+        );
+        assert!(
+            !workloads.is_empty(),
+            "{case}/{service}: no workload rendered"
+        );
+        let expected: BTreeSet<&String> = workloads.iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            changed, expected,
+            "{case}/{service}: an image bump must change exactly its workloads"
+        );
+        for (path, d) in &workloads {
+            let template = if d["kind"] == "CronJob" {
+                &d["spec"]["jobTemplate"]["spec"]["template"]
+            } else {
+                &d["spec"]["template"]
+            };
+            for labels in [&d["metadata"]["labels"], &template["metadata"]["labels"]] {
+                assert_eq!(
+                    labels["app.kubernetes.io/version"], new_tag,
+                    "{path}: the workload and its pods show the version they run"
+                );
+            }
+        }
+    }
+}
