@@ -641,14 +641,16 @@ pub(crate) fn report(diags: &[Diagnostic], out: &Output) {
     } else {
         diags
     };
-    if diags.is_empty() {
+    // A SARIF log is one document, written even without findings (an
+    // uploader needs a file); the caller reports once per run.
+    if diags.is_empty() && out.format.findings() != Format::Sarif {
         return;
     }
     let text = diag::render(diags, out.format, out.color);
     match out.format.findings() {
         // The exit code already says the run failed; a reader that went away
         // early has nothing more to be told.
-        Format::Json | Format::Github => {
+        Format::Json | Format::Github | Format::Sarif => {
             let _ = print_stdout(&text);
         }
         _ => eprint!("{text}"),

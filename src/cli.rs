@@ -54,19 +54,32 @@ pub(crate) enum FormatArg {
     Mermaid,
     /// Graphviz DOT
     Dot,
+    /// One SARIF 2.1.0 log on stdout (code scanning)
+    Sarif,
 }
 
-/// The formats of commands that report only diagnostics (`render`, `validate`, `check`).
+/// `render`'s formats: it reports only diagnostics.
 pub(crate) const DIAGNOSTIC_FORMATS: &[FormatArg] =
     &[FormatArg::Human, FormatArg::Json, FormatArg::Github];
+/// `validate`'s and `check`'s formats: those of `render`, and SARIF, a single
+/// log document (`render` may stream YAML on stdout, so it has none).
+pub(crate) const FINDING_FORMATS: &[FormatArg] = &[
+    FormatArg::Human,
+    FormatArg::Json,
+    FormatArg::Github,
+    FormatArg::Sarif,
+];
 /// `diff`'s formats.
 pub(crate) const DIFF_FORMATS: &[FormatArg] =
     &[FormatArg::Text, FormatArg::Markdown, FormatArg::Json];
 /// `graph`'s formats.
 pub(crate) const GRAPH_FORMATS: &[FormatArg] =
     &[FormatArg::Mermaid, FormatArg::Dot, FormatArg::Json];
-/// `explain`'s and `policy`'s formats.
+/// `explain`'s formats.
 pub(crate) const LISTING_FORMATS: &[FormatArg] = &[FormatArg::Human, FormatArg::Json];
+/// `policy`'s formats: sarif lists the rules as those of a SARIF log.
+pub(crate) const POLICY_FORMATS: &[FormatArg] =
+    &[FormatArg::Human, FormatArg::Json, FormatArg::Sarif];
 
 /// A `--format` that takes only `allowed`: clap rejects any other name (a
 /// usage error, exit 2) and `--help` lists only these.
@@ -80,6 +93,15 @@ fn formats(allowed: &'static [FormatArg]) -> impl TypedValueParser<Value = Forma
 pub(crate) struct DiagnosticFormat {
     /// Output format of diagnostics: human on stderr; json (one object per line) and github on stdout
     #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = formats(DIAGNOSTIC_FORMATS))]
+    pub format: FormatArg,
+}
+
+/// `--format` of `validate` and `check`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct FindingFormat {
+    /// Output format of diagnostics: human on stderr; json (one object per line), github and
+    /// sarif (one SARIF 2.1.0 log) on stdout
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = formats(FINDING_FORMATS))]
     pub format: FormatArg,
 }
 
@@ -130,7 +152,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         sources: Sources,
         #[command(flatten)]
-        format: DiagnosticFormat,
+        format: FindingFormat,
     },
     /// Render in memory and fail if the output folder differs (stale, missing or extra files)
     Check {
@@ -143,7 +165,7 @@ pub(crate) enum Command {
         #[arg(long = "env", value_name = "NAME")]
         envs: Vec<String>,
         #[command(flatten)]
-        format: DiagnosticFormat,
+        format: FindingFormat,
     },
     /// Compare rendered resources: two folders, or the specs now against a Git revision
     #[command(after_help = "Examples:\n  \
@@ -223,8 +245,8 @@ pub(crate) enum Command {
     Policy {
         #[command(flatten)]
         sources: Sources,
-        /// Output format (json: one object per rule)
-        #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = formats(LISTING_FORMATS))]
+        /// Output format (json: one object per rule; sarif: the rules of a SARIF 2.1.0 log)
+        #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = formats(POLICY_FORMATS))]
         format: FormatArg,
     },
     /// Print a shell completion script

@@ -195,6 +195,8 @@ pub enum Format {
     Mermaid,
     /// `graph`: Graphviz DOT.
     Dot,
+    /// One SARIF 2.1.0 log (for code scanning), whatever the number of findings.
+    Sarif,
 }
 
 impl Format {
@@ -207,6 +209,7 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Mermaid => "mermaid",
             Format::Dot => "dot",
+            Format::Sarif => "sarif",
         }
     }
 
@@ -217,16 +220,18 @@ impl Format {
         match self {
             Format::Json => Format::Json,
             Format::Github => Format::Github,
+            Format::Sarif => Format::Sarif,
             _ => Format::Human,
         }
     }
 }
 
-/// Renders diagnostics for stderr (`human`) or stdout (`json`, `github`).
+/// Renders diagnostics for stderr (`human`) or stdout (`json`, `github`, `sarif`).
 pub fn render(diags: &[Diagnostic], format: Format, color: bool) -> String {
     match format.findings() {
         Format::Json => json(diags),
         Format::Github => github(diags),
+        Format::Sarif => sarif::log(diags, &[]),
         _ => human(diags, color),
     }
 }
@@ -733,6 +738,166 @@ fn json(diags: &[Diagnostic]) -> String {
     out
 }
 
+/// SARIF 2.1.0, for code scanning (GitHub uploads it with
+/// `github/codeql-action/upload-sarif`).
+pub(crate) mod sarif {
+    use std::collections::BTreeMap;
+
+    use serde_json::{json, Value};
+
+    use super::{escape, escape_help, Diagnostic, Label, Severity};
+    use crate::codes::Code;
+
+    /// The base the artifact URIs are relative to: the folder Paved ran in.
+    const SRCROOT: &str = "%SRCROOT%";
+
+    /// One log with one run: the `paved` driver with a rule for each code
+    /// of `diags` and of `extra` (a code of `extra` with `false` is listed
+    /// as disabled), and a result per diagnostic, in the order given. Columns
+    /// are counted in Unicode code points, as Paved counts them everywhere.
+    pub(crate) fn log(diags: &[Diagnostic], extra: &[(&'static Code, bool)]) -> String {
+        let mut rules: BTreeMap<&'static str, (&'static Code, bool)> = BTreeMap::new();
+        for (code, enabled) in extra {
+            rules.insert(code.as_str(), (code, *enabled));
+        }
+        for d in diags {
+            rules.entry(d.code.as_str()).or_insert((d.code, true));
+        }
+        let index: BTreeMap<&str, usize> =
+            rules.keys().enumerate().map(|(i, id)| (*id, i)).collect();
+        let rules: Vec<Value> = rules
+            .values()
+            .map(|(c, enabled)| rule(c, *enabled))
+            .collect();
+        let results: Vec<Value> = diags
+            .iter()
+            .map(|d| result(d, index.get(d.code.as_str()).copied().unwrap_or(0)))
+            .collect();
+        let mut driver = json!({
+            "name": "paved",
+            "version": env!("CARGO_PKG_VERSION"),
+        });
+        let home = env!("CARGO_PKG_HOMEPAGE");
+        if !home.is_empty() {
+            driver["informationUri"] = home.into();
+        }
+        driver["rules"] = rules.into();
+        let log = json!({
+            "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": driver},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }],
+        });
+        let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    fn rule(code: &Code, enabled: bool) -> Value {
+        let mut r = json!({
+            "id": code.as_str(),
+            "shortDescription": {"text": code.title},
+            "fullDescription": {"text": code.explanation},
+        });
+        if !enabled {
+            r["defaultConfiguration"] = json!({"enabled": false});
+        }
+        r
+    }
+
+    fn result(d: &Diagnostic, rule_index: usize) -> Value {
+        let mut text = escape(&d.message).into_owned();
+        if let Some(h) = &d.help {
+            text.push_str("\nhelp: ");
+            text.push_str(&escape_help(h));
+        }
+        let mut r = json!({
+            "ruleId": d.code.as_str(),
+            "ruleIndex": rule_index,
+            "level": match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            "message": {"text": text},
+        });
+        let location = match (&d.primary, &d.file_only) {
+            (Some(l), _) => Some(located(l)),
+            (None, Some(f)) => {
+                Some(json!({"physicalLocation": {"artifactLocation": artifact(&f.name)}}))
+            }
+            (None, None) => None,
+        };
+        if let Some(location) = location {
+            r["locations"] = json!([location]);
+        }
+        let related: Vec<Value> = d
+            .secondary
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut loc = located(l);
+                loc["id"] = i.into();
+                loc["message"] = json!({"text": escape(&l.text)});
+                loc
+            })
+            .collect();
+        if !related.is_empty() {
+            r["relatedLocations"] = related.into();
+        }
+        // Stable when lines move: the code, the file, the text of the
+        // finding's line and the message.
+        if let Some(f) = d.file() {
+            let line = d.primary.as_ref().map_or("", |l| {
+                f.line_text(l.source.line_col(l.span.start).0).trim()
+            });
+            let key = format!("{}\0{}\0{line}\0{}", d.code.as_str(), f.name, d.message);
+            let hash = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
+            r["partialFingerprints"] = json!({"pavedFindingHash/v1": format!("{hash:016x}")});
+        }
+        r
+    }
+
+    fn located(l: &Label) -> Value {
+        let (start_line, start_column) = l.source.line_col(l.span.start);
+        let (end_line, end_column) = l.source.line_col(l.span.end);
+        json!({"physicalLocation": {
+            "artifactLocation": artifact(&l.source.name),
+            "region": {
+                "startLine": start_line,
+                "startColumn": start_column,
+                "endLine": end_line,
+                "endColumn": end_column,
+            },
+        }})
+    }
+
+    /// A file as a URI reference: relative to `%SRCROOT%`, or a `file:` URI
+    /// for a file outside the folder Paved ran in (an absolute name).
+    fn artifact(name: &str) -> Value {
+        match name.strip_prefix('/') {
+            Some(absolute) => json!({"uri": format!("file:///{}", uri_path(absolute))}),
+            None => json!({"uri": uri_path(name), "uriBaseId": SRCROOT}),
+        }
+    }
+
+    /// Percent-encodes every byte but unreserved characters and `/`, so no
+    /// name can read as a scheme, a query, a fragment or a control character.
+    pub(crate) fn uri_path(name: &str) -> String {
+        let mut out = String::with_capacity(name.len());
+        for b in name.bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+}
+
 /// Escaping for GitHub Actions workflow commands, shared by every command
 /// that prints annotations.
 pub(crate) mod github_escape {
@@ -911,17 +1076,35 @@ mod tests {
         let d = Diagnostic::error(crate::codes::INTERNAL, "found `\u{1b}]0;t\u{7}`\r")
             .at(&src, Span::new(3, 12), "label \u{202e}")
             .help("help \u{9b}");
-        for format in [Format::Human, Format::Json, Format::Github] {
+        for format in [Format::Human, Format::Json, Format::Github, Format::Sarif] {
             let out = render(std::slice::from_ref(&d), format, false);
             let raw = out.chars().find(|&c| is_hidden(c) && c != '\n');
             assert_eq!(raw, None, "{format:?}: {out:?}");
-            let file = if format == Format::Json {
-                r"a\\u{1b}[2J.yaml"
-            } else {
-                r"a\u{1b}[2J.yaml"
+            let file = match format {
+                Format::Json => r"a\\u{1b}[2J.yaml",
+                // A URI: the name's bytes percent-encoded.
+                Format::Sarif => "a%1B%5B2J.yaml",
+                _ => r"a\u{1b}[2J.yaml",
             };
             assert!(out.contains(file), "{format:?}: {out}");
         }
+    }
+
+    #[test]
+    fn sarif_uris_cannot_read_as_a_scheme_query_or_fragment() {
+        assert_eq!(
+            sarif::uri_path("svc/a b:c?d#e%f/é.yaml"),
+            "svc/a%20b%3Ac%3Fd%23e%25f/%C3%A9.yaml"
+        );
+        let src = Source::virtual_file("/abs/p.yaml", "a: 1\n".into());
+        let d = Diagnostic::warning(crate::codes::INTERNAL, "w").at(&src, Span::new(3, 4), "x");
+        let v: serde_json::Value = serde_json::from_str(&sarif::log(&[d], &[])).unwrap();
+        let loc = &v["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "file:///abs/p.yaml");
+        assert_eq!(loc["artifactLocation"].get("uriBaseId"), None);
+        assert_eq!(loc["region"]["startColumn"], 4);
+        assert_eq!(loc["region"]["endColumn"], 5);
+        assert_eq!(v["runs"][0]["results"][0]["level"], "warning");
     }
 
     #[test]

@@ -149,6 +149,7 @@ fn resolve(format: FormatArg) -> Format {
         FormatArg::Markdown => Format::Markdown,
         FormatArg::Mermaid => Format::Mermaid,
         FormatArg::Dot => Format::Dot,
+        FormatArg::Sarif => Format::Sarif,
     }
 }
 

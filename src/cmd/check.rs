@@ -49,15 +49,21 @@ pub(crate) fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
     if let Some(what) = crate::emit::write::interrupted(out_dir) {
         drop(lock);
         drop(progress);
-        app::report(&diags, out);
-        app::print_stdout(&interrupted(&what, &dir, &fix, out.format))?;
+        // A SARIF log is one document: the diagnostics go in with the finding.
+        if out.format.findings() != Format::Sarif {
+            app::report(&diags, out);
+        }
+        app::print_stdout(&interrupted(&what, &dir, &fix, out.format, &diags))?;
         return Ok(false);
     }
     let survey = crate::emit::survey(out_dir, &rendered, &c.scope());
     let drift = crate::emit::check::drift(out_dir, &rendered, &survey);
     drop(lock);
     drop(progress);
-    app::report(&diags, out);
+    let sarif = out.format.findings() == Format::Sarif;
+    if !sarif || drift.is_empty() {
+        app::report(&diags, out);
+    }
     let files: usize = rendered.iter().map(|r| r.digests.len()).sum();
     if drift.is_empty() {
         app::status(
@@ -74,7 +80,11 @@ pub(crate) fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
         Format::Human => human(&drift, &dir, &fix),
         // For programs, each drifted file is a finding like any other.
         format => {
-            let findings: Vec<Diagnostic> = drift.iter().map(|d| finding(d, &dir, &fix)).collect();
+            let mut findings: Vec<Diagnostic> = match sarif {
+                true => diags,
+                false => Vec::new(),
+            };
+            findings.extend(drift.iter().map(|d| finding(d, &dir, &fix)));
             diag::render(&findings, format, false)
         }
     };
@@ -83,7 +93,7 @@ pub(crate) fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
 }
 
 /// The report of a folder a killed render left half-written.
-fn interrupted(what: &str, dir: &str, fix: &str, format: Format) -> String {
+fn interrupted(what: &str, dir: &str, fix: &str, format: Format, diags: &[Diagnostic]) -> String {
     let message =
         format!("`{dir}` holds an interrupted render: {what}, so its files may mix two renders");
     match format.findings() {
@@ -95,7 +105,12 @@ fn interrupted(what: &str, dir: &str, fix: &str, format: Format) -> String {
                 .help(format!("run `{fix}`"))
                 .field("drift", "interrupted")
                 .field("diff", serde_json::Value::Null);
-            diag::render(&[finding], format, false)
+            let mut findings = match format {
+                Format::Sarif => diags.to_vec(),
+                _ => Vec::new(),
+            };
+            findings.push(finding);
+            diag::render(&findings, format, false)
         }
     }
 }

@@ -33,6 +33,19 @@ pub(crate) fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
         }
     };
     let (platform, diags) = app::load_config(config.as_deref())?;
+    if out.format == Format::Sarif {
+        // One log: the config's findings, and every policy rule as a rule
+        // of the log (disabled when the platform turns it off).
+        let rules: Vec<_> = platform
+            .as_ref()
+            .map(|p| crate::policy::listing(p).rules)
+            .unwrap_or_default()
+            .iter()
+            .map(|r| (r.code, r.enabled))
+            .collect();
+        app::print_stdout(&crate::diag::sarif::log(&diags, &rules))?;
+        return Ok(platform.is_some());
+    }
     app::report(&diags, out);
     let Some(platform) = platform else {
         return Ok(false);

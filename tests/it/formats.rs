@@ -8,19 +8,19 @@ use crate::support::fixtures::paved;
 /// an empty list: the command has no `--format`.
 const FORMATS: &[(&str, &[&str])] = &[
     ("render", &["human", "json", "github"]),
-    ("validate", &["human", "json", "github"]),
-    ("check", &["human", "json", "github"]),
+    ("validate", &["human", "json", "github", "sarif"]),
+    ("check", &["human", "json", "github", "sarif"]),
     ("diff", &["text", "markdown", "json"]),
     ("init", &[]),
     ("explain", &["human", "json"]),
     ("schema", &[]),
     ("graph", &["mermaid", "dot", "json"]),
-    ("policy", &["human", "json"]),
+    ("policy", &["human", "json", "sarif"]),
     ("completions", &[]),
 ];
 
 const ALL: &[&str] = &[
-    "human", "json", "github", "text", "markdown", "mermaid", "dot",
+    "human", "json", "github", "text", "markdown", "mermaid", "dot", "sarif",
 ];
 
 /// The values `--help` lists under `--format`, or `None` without a `--format`.

@@ -39,6 +39,7 @@ mod portal_template;
 mod properties;
 mod rollout;
 mod safety;
+mod sarif;
 mod schemas_selftest;
 mod tracing;
 mod workspace;
