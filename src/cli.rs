@@ -72,6 +72,16 @@ pub(crate) const FINDING_FORMATS: &[FormatArg] = &[
 /// `diff`'s formats.
 pub(crate) const DIFF_FORMATS: &[FormatArg] =
     &[FormatArg::Text, FormatArg::Markdown, FormatArg::Json];
+/// The risk categories `diff --fail-on` accepts (`emit::risk::Category`'s names;
+/// `cmd::diff` refuses a name it does not know).
+pub(crate) const RISK_CATEGORIES: &[&str] = &[
+    "data-loss",
+    "exposure",
+    "network",
+    "promotion",
+    "security",
+    "cost",
+];
 /// `graph`'s formats.
 pub(crate) const GRAPH_FORMATS: &[FormatArg] =
     &[FormatArg::Mermaid, FormatArg::Dot, FormatArg::Json];
@@ -188,6 +198,11 @@ pub(crate) enum Command {
         /// Show the values of Secret data and credential-like fields instead of `<redacted>`
         #[arg(long)]
         show_secrets: bool,
+        /// Exit with 1 when a risk of these categories is found (data-loss, exposure, network,
+        /// promotion, security, cost)
+        #[arg(long, value_name = "CATEGORY,...", value_delimiter = ',',
+              value_parser = clap::builder::PossibleValuesParser::new(RISK_CATEGORIES))]
+        fail_on: Vec<String>,
         /// With --base: only this environment (repeatable) [default: every environment]
         #[arg(long = "env", value_name = "NAME")]
         envs: Vec<String>,

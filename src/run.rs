@@ -82,6 +82,7 @@ fn dispatch(cli: Cli) -> Result<bool, app::Fault> {
             config,
             exit_code,
             show_secrets,
+            fail_on,
             envs,
             format,
         } => {
@@ -93,6 +94,7 @@ fn dispatch(cli: Cli) -> Result<bool, app::Fault> {
                 format: resolve(format),
                 exit_code,
                 show_secrets,
+                fail_on,
             };
             // The report is printed on stdout: coloured when stdout is a terminal.
             let out = app::Output {

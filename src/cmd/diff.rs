@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::app::{self, Fault, Inputs, Output};
 use crate::diag::Format;
 use crate::emit::diff::{self as semantic, Options};
+use crate::emit::risk::{self, Category, RiskOptions};
 use crate::emit::OutFile;
 
 #[derive(Debug, Clone)]
@@ -29,9 +30,27 @@ pub(crate) struct Settings {
     /// Exit 1 when anything changed.
     pub exit_code: bool,
     pub show_secrets: bool,
+    /// `--fail-on`: exit 1 when a risk of one of these categories is found.
+    pub fail_on: Vec<String>,
 }
 
 pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
+    let fail_on = s
+        .fail_on
+        .iter()
+        .map(|name| {
+            Category::parse(name).ok_or_else(|| {
+                Fault(format!(
+                    "unknown risk category `{name}` for --fail-on; the categories are {}",
+                    Category::ALL
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let ((old, new), (old_side, new_side)) = match &s.base {
         None => {
             let shown = |i: usize| {
@@ -64,7 +83,7 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         app::report(&diags, out);
         return Ok(false);
     }
-    let report = semantic::diff(
+    let mut report = semantic::diff(
         &old,
         &new,
         &Options {
@@ -72,13 +91,15 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
             ..Options::default()
         },
     );
+    report.risks = risk::classify(&old, &new, &RiskOptions::default());
     let text = match s.format {
         Format::Markdown => semantic::markdown(&report, semantic::MARKDOWN_LIMIT),
         Format::Json => semantic::json(&report),
         _ => semantic::text(&report, out.color),
     };
     app::print_stdout(&text)?;
-    Ok(!s.exit_code || report.is_empty())
+    let gated = report.risks.iter().any(|k| fail_on.contains(&k.category));
+    Ok((!s.exit_code || report.is_empty()) && !gated)
 }
 
 /// The old and the new files.

@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value as Json};
 use similar::TextDiff;
 
+use super::risk::Risk;
 use super::OutFile;
 use crate::diag::Diagnostic;
 use crate::load::{self, Documents};
@@ -138,6 +139,8 @@ pub(crate) struct Report {
     pub unchanged: usize,
     /// Resources found under another path but otherwise identical.
     pub moved: usize,
+    /// The risky changes (`risk::classify`), shown first in every format.
+    pub risks: Vec<Risk>,
 }
 
 impl Report {
@@ -581,6 +584,30 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
         );
         return out;
     }
+    if !r.risks.is_empty() {
+        let _ = writeln!(out, "{}", paint("1", &format!("Risks ({})", r.risks.len())));
+        for k in &r.risks {
+            let head = format!("{:<6} {:<9}", k.severity.as_str(), k.category.as_str());
+            let colour = match k.severity {
+                super::risk::Severity::High => "31",
+                super::risk::Severity::Medium => "33",
+                super::risk::Severity::Low => "36",
+            };
+            let _ = writeln!(
+                out,
+                "  {}  {}{}: {}",
+                paint(colour, &head),
+                if k.environment.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} / ", k.environment)
+                },
+                k.resource,
+                k.message
+            );
+        }
+        out.push('\n');
+    }
     let mut group = None;
     for c in &r.changes {
         let g = group_name(c);
@@ -695,6 +722,9 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
         let _ = writeln!(out, "No changes: {}.", unchanged_line(r));
         return out;
     }
+    if !r.risks.is_empty() {
+        risks_markdown(r, limit, &mut out);
+    }
     let _ = writeln!(out, "{}.\n", counts_line(r));
     out.push_str("| Environment | Service | Changed | Added | Removed |\n|---|---|--:|--:|--:|\n");
     let mut groups: BTreeMap<(&str, &str), [usize; 3]> = BTreeMap::new();
@@ -807,7 +837,37 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
     out
 }
 
-/// One JSON document: a summary and every change with its fields and diff.
+/// The risk table of the markdown report, at most a quarter of `limit`.
+fn risks_markdown(r: &Report, limit: usize, out: &mut String) {
+    let _ = writeln!(out, "#### Risks\n");
+    out.push_str(
+        "| Severity | Category | Environment | Resource | What |\n|---|---|---|---|---|\n",
+    );
+    let cell = |s: &str| html(s).replace('|', "\\|").replace('\n', " ");
+    let start = out.len();
+    for (i, k) in r.risks.iter().enumerate() {
+        let row = format!(
+            "| {} | {} | {} | `{}` | {} |\n",
+            k.severity.as_str(),
+            k.category.as_str(),
+            cell(if k.environment.is_empty() {
+                "—"
+            } else {
+                &k.environment
+            }),
+            k.resource.replace('`', "'").replace('|', "\\|"),
+            cell(&k.message)
+        );
+        if out.len() - start + row.len() > limit / 4 {
+            let _ = writeln!(out, "| … {} more risks | | | | |", r.risks.len() - i);
+            break;
+        }
+        out.push_str(&row);
+    }
+    out.push('\n');
+}
+
+/// One JSON document: the risks, a summary and every change with its fields and diff.
 pub(crate) fn json(r: &Report) -> String {
     let changes: Vec<Json> = r
         .changes
@@ -829,7 +889,21 @@ pub(crate) fn json(r: &Report) -> String {
             })
         })
         .collect();
+    let risks: Vec<Json> = r
+        .risks
+        .iter()
+        .map(|k| {
+            serde_json::json!({
+                "category": k.category.as_str(),
+                "severity": k.severity.as_str(),
+                "resource": k.resource,
+                "environment": k.environment,
+                "message": k.message,
+            })
+        })
+        .collect();
     let v = serde_json::json!({
+        "risks": risks,
         "summary": {
             "changed": r.count(ChangeKind::Changed),
             "added": r.count(ChangeKind::Added),

@@ -8,6 +8,7 @@
 pub(crate) mod check;
 pub(crate) mod diff;
 pub(crate) mod header;
+pub(crate) mod risk;
 pub(crate) mod write;
 
 use std::collections::HashSet;

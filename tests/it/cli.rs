@@ -276,6 +276,73 @@ fn diff_of_two_renders_differing_in_one_field_shows_exactly_that_resource_and_fi
     pin("diff-no-change.txt", d, &stdout(&o));
 }
 
+/// The `risks` of `paved diff old new --format json` (run in `d`), as
+/// `(category, severity, environment)`.
+fn risks(d: &Path, extra: &[&str]) -> Vec<(String, String, String)> {
+    let mut args = vec!["diff", "old", "new", "--format", "json"];
+    args.extend_from_slice(extra);
+    let o = run(d, &args);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    v["risks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `risks` list: {v:#}"))
+        .iter()
+        .map(|r| {
+            let f = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (f("category"), f("severity"), f("environment"))
+        })
+        .collect()
+}
+
+#[test]
+fn diff_puts_a_removed_database_first_as_a_data_loss_risk_and_fail_on_gates_it() {
+    let dir = project();
+    let d = dir.path();
+    expect(&run(d, &["render", "services", "--out", "old"]), 0);
+    // The database removed from the spec: its XR goes in both environments.
+    let without_db = spec("orders").replace(
+        "  resources:\n    orders-db: {type: postgresql, version: \"16\", storageGB: 20}\n",
+        "",
+    );
+    assert_ne!(without_db, spec("orders"));
+    write(d, "services/orders/platform.yaml", &without_db);
+    expect(&run(d, &["render", "services", "--out", "new"]), 0);
+    let got = risks(d, &[]);
+    assert!(
+        got.contains(&("data-loss".into(), "high".into(), "production".into())),
+        "{got:?}"
+    );
+    let o = run(d, &["diff", "old", "new"]);
+    expect(&o, 0);
+    assert!(stdout(&o).starts_with("Risks"), "{}", stdout(&o));
+    let o = run(d, &["diff", "old", "new", "--format", "markdown"]);
+    assert!(stdout(&o).contains("#### Risks\n"), "{}", stdout(&o));
+    expect(
+        &run(d, &["diff", "old", "new", "--fail-on", "data-loss"]),
+        1,
+    );
+    expect(
+        &run(d, &["diff", "old", "new", "--fail-on", "cost,exposure"]),
+        0,
+    );
+    let o = run(d, &["diff", "old", "new", "--fail-on", "data-los"]);
+    expect(&o, 2);
+
+    // A similar change without risk: an environment variable.
+    write(
+        d,
+        "services/orders/platform.yaml",
+        &spec("orders").replace("LOG_LEVEL: info", "LOG_LEVEL: debug"),
+    );
+    std::fs::remove_dir_all(d.join("new")).unwrap();
+    expect(&run(d, &["render", "services", "--out", "new"]), 0);
+    assert_eq!(risks(d, &[]), []);
+    expect(
+        &run(d, &["diff", "old", "new", "--fail-on", "data-loss"]),
+        0,
+    );
+}
+
 #[test]
 fn diff_base_reads_what_sits_beside_a_spec_at_the_base_revision() {
     // An API definition and a docs folder beside the spec: the base side

@@ -1,0 +1,958 @@
+//! The risks in a diff: which changes a reviewer must not miss.
+//!
+//! `classify` reads the two sides of a comparison (the resources `diff::parse`
+//! gives) and names each change that can lose data, expose a service, widen
+//! the network, promote to production without a person, weaken security or
+//! raise the bill. The rules read rendered Kubernetes objects only, so they
+//! apply to any two folders of manifests, not only to Paved's own.
+//!
+//! Architecture invariant: pure; no disk, no clock, no terminal, no model.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value as Json;
+
+use super::diff::{Key, Resource};
+
+/// What kind of harm a change can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Category {
+    DataLoss,
+    Exposure,
+    Network,
+    Promotion,
+    Security,
+    Cost,
+}
+
+impl Category {
+    pub(crate) const ALL: &'static [Category] = &[
+        Category::DataLoss,
+        Category::Exposure,
+        Category::Network,
+        Category::Promotion,
+        Category::Security,
+        Category::Cost,
+    ];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Category::DataLoss => "data-loss",
+            Category::Exposure => "exposure",
+            Category::Network => "network",
+            Category::Promotion => "promotion",
+            Category::Security => "security",
+            Category::Cost => "cost",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Category> {
+        Category::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+}
+
+/// How much attention a risk needs; `High` sorts first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Severity {
+    High,
+    Medium,
+    Low,
+}
+
+impl Severity {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
+/// One risky change of one resource.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Risk {
+    pub severity: Severity,
+    pub category: Category,
+    /// The resource, as `diff::Key::display` names it.
+    pub resource: String,
+    pub environment: String,
+    pub message: String,
+}
+
+/// What the rules need to know of the platform.
+#[derive(Debug, Clone)]
+pub(crate) struct RiskOptions {
+    /// Replicas or requests multiplied by more than this are a cost risk.
+    pub cost_factor: f64,
+    /// The ingress class that serves the public internet.
+    pub public_ingress_class: String,
+}
+
+impl Default for RiskOptions {
+    fn default() -> Self {
+        RiskOptions {
+            cost_factor: 1.5,
+            public_ingress_class: "nginx-public".into(),
+        }
+    }
+}
+
+/// Every risk between `old` and `new`, by severity, category, resource.
+pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -> Vec<Risk> {
+    let old_by: BTreeMap<&Key, &Resource> = old.iter().map(|r| (&r.key, r)).collect();
+    let new_by: BTreeMap<&Key, &Resource> = new.iter().map(|r| (&r.key, r)).collect();
+    let keys: BTreeSet<&Key> = old_by.keys().chain(new_by.keys()).copied().collect();
+    let mut out = Vec::new();
+    for key in keys {
+        let (o, n) = (old_by.get(key).copied(), new_by.get(key).copied());
+        let (ov, nv) = (o.map(|r| &r.value), n.map(|r| &r.value));
+        if ov == nv {
+            continue;
+        }
+        let at = match n.or(o) {
+            Some(r) => r,
+            None => continue,
+        };
+        let mut add = |category, severity, message: String| {
+            out.push(Risk {
+                severity,
+                category,
+                resource: key.display(),
+                environment: at.environment.clone(),
+                message,
+            });
+        };
+        data_loss(key, ov, nv, &mut add);
+        exposure(key, ov, nv, opts, &mut add);
+        network(key, ov, nv, &mut add);
+        promotion(key, at, ov, nv, new, &mut add);
+        security(key, ov, nv, &mut add);
+        cost(ov, nv, opts.cost_factor, &mut add);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+type Add<'a> = dyn FnMut(Category, Severity, String) + 'a;
+
+fn text<'a>(v: Option<&'a Json>, pointer: &str) -> Option<&'a str> {
+    v.and_then(|v| v.pointer(pointer)).and_then(Json::as_str)
+}
+
+fn number(v: Option<&Json>, pointer: &str) -> Option<f64> {
+    v.and_then(|v| v.pointer(pointer)).and_then(Json::as_f64)
+}
+
+/// A Kubernetes quantity (`100m`, `1`, `512Mi`, `2Gi`, `1G`) as a number.
+fn quantity(v: &Json) -> Option<f64> {
+    if let Some(n) = v.as_f64() {
+        return Some(n);
+    }
+    let s = v.as_str()?.trim();
+    const SUFFIXES: &[(&str, f64)] = &[
+        ("Ki", 1024.0),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("Ti", 1099511627776.0),
+        ("Pi", 1125899906842624.0),
+        ("m", 0.001),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+    ];
+    for (suffix, factor) in SUFFIXES {
+        if let Some(num) = s.strip_suffix(suffix) {
+            return num.parse::<f64>().ok().map(|n| n * factor);
+        }
+    }
+    s.parse::<f64>().ok()
+}
+
+fn is_stateful(key: &Key) -> bool {
+    let kind = key.kind.to_ascii_lowercase();
+    kind == "persistentvolumeclaim"
+        || kind.contains("postgres")
+        || kind.contains("redis")
+        || kind.contains("bucket")
+}
+
+/// A stateful resource removed (or renamed: the old name is removed) or its storage shrunk.
+fn data_loss(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>) {
+    if !is_stateful(key) || old.is_none() {
+        return;
+    }
+    if new.is_none() {
+        add(
+            Category::DataLoss,
+            Severity::High,
+            format!(
+                "the {} is removed (or renamed): its data is deleted with it",
+                key.kind
+            ),
+        );
+        return;
+    }
+    let size = |v: Option<&Json>| {
+        number(v, "/spec/parameters/storageGB")
+            .map(|g| g * 1073741824.0)
+            .or_else(|| {
+                v.and_then(|v| v.pointer("/spec/resources/requests/storage"))
+                    .and_then(quantity)
+            })
+    };
+    if let (Some(a), Some(b)) = (size(old), size(new)) {
+        if b < a {
+            add(
+                Category::DataLoss,
+                Severity::High,
+                format!(
+                    "its storage shrinks from {} to {}: data that does not fit is lost, or the volume cannot shrink",
+                    shown_size(old),
+                    shown_size(new)
+                ),
+            );
+        }
+    }
+}
+
+fn shown_size(v: Option<&Json>) -> String {
+    if let Some(g) = v.and_then(|v| v.pointer("/spec/parameters/storageGB")) {
+        return format!("{g} GB");
+    }
+    match v.and_then(|v| v.pointer("/spec/resources/requests/storage")) {
+        Some(Json::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => "?".into(),
+    }
+}
+
+/// An Ingress added or switched to the public class; a Service's type widened.
+fn exposure(
+    key: &Key,
+    old: Option<&Json>,
+    new: Option<&Json>,
+    opts: &RiskOptions,
+    add: &mut Add<'_>,
+) {
+    let Some(new) = new else { return };
+    let public = opts.public_ingress_class.as_str();
+    match key.kind.as_str() {
+        "Ingress" => {
+            let class = text(Some(new), "/spec/ingressClassName").unwrap_or("");
+            let was = text(old, "/spec/ingressClassName");
+            if old.is_none() {
+                let (severity, whom) = if class == public {
+                    (Severity::High, "the public internet")
+                } else {
+                    (Severity::Medium, "the cluster's ingress")
+                };
+                add(
+                    Category::Exposure,
+                    severity,
+                    format!("a new Ingress (class `{class}`) opens the service to {whom}"),
+                );
+            } else if class == public && was != Some(public) {
+                add(
+                    Category::Exposure,
+                    Severity::High,
+                    format!(
+                        "the Ingress moves from class `{}` to the public class `{public}`",
+                        was.unwrap_or("")
+                    ),
+                );
+            }
+        }
+        "Service" => {
+            let rank = |t: &str| match t {
+                "NodePort" => 1,
+                "LoadBalancer" => 2,
+                _ => 0,
+            };
+            let t = text(Some(new), "/spec/type").unwrap_or("ClusterIP");
+            let was = text(old, "/spec/type").unwrap_or("ClusterIP");
+            if rank(t) > rank(was) || (old.is_none() && rank(t) > 0) {
+                add(
+                    Category::Exposure,
+                    Severity::High,
+                    format!("the Service's type widens from {was} to {t}: it is reachable from outside the cluster"),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The peers and ports a NetworkPolicy admits in one direction, each as canonical JSON.
+fn admitted(v: &Json, direction: &str, peers: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for rule in v
+        .pointer(&format!("/spec/{direction}"))
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        match rule.get(peers).and_then(Json::as_array) {
+            Some(list) if !list.is_empty() => {
+                out.extend(list.iter().map(|p| format!("peer {}", canonical(p))));
+            }
+            _ => {
+                out.insert("peer (any)".into());
+            }
+        }
+        match rule.get("ports").and_then(Json::as_array) {
+            Some(list) if !list.is_empty() => {
+                out.extend(list.iter().map(|p| format!("port {}", canonical(p))));
+            }
+            _ => {
+                out.insert("port (any)".into());
+            }
+        }
+    }
+    out
+}
+
+fn canonical(v: &Json) -> String {
+    match v {
+        Json::Object(m) => {
+            let sorted: BTreeMap<&String, String> =
+                m.iter().map(|(k, v)| (k, canonical(v))).collect();
+            let parts: Vec<String> = sorted
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", Json::String((*k).clone())))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Json::Array(a) => format!(
+            "[{}]",
+            a.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// A NetworkPolicy that admits new sources, destinations or ports, or is removed.
+fn network(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>) {
+    if key.kind != "NetworkPolicy" {
+        return;
+    }
+    let Some(old) = old else { return };
+    let Some(new) = new else {
+        add(
+            Category::Network,
+            Severity::Medium,
+            "the NetworkPolicy is removed: what it allowed or denied no longer applies".into(),
+        );
+        return;
+    };
+    for (direction, peers, what) in [
+        ("ingress", "from", "sources"),
+        ("egress", "to", "destinations"),
+    ] {
+        let before = admitted(old, direction, peers);
+        let gained = admitted(new, direction, peers).difference(&before).count();
+        if gained > 0 {
+            add(
+                Category::Network,
+                Severity::Medium,
+                format!("its {direction} rules admit new {what} or ports ({gained} added)"),
+            );
+        }
+    }
+}
+
+fn automated(v: Option<&Json>) -> bool {
+    v.and_then(|v| v.pointer("/spec/syncPolicy/automated"))
+        .is_some_and(|a| !a.is_null())
+}
+
+fn images(v: Option<&Json>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    fn walk(v: &Json, out: &mut BTreeSet<String>) {
+        match v {
+            Json::Object(m) => {
+                for (k, x) in m {
+                    if k == "image" {
+                        if let Some(s) = x.as_str() {
+                            out.insert(s.to_string());
+                        }
+                    } else {
+                        walk(x, out);
+                    }
+                }
+            }
+            Json::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    if let Some(spec) = v.and_then(|v| v.get("spec")) {
+        walk(spec, &mut out);
+    }
+    out
+}
+
+fn is_argo_application(key: &Key) -> bool {
+    key.kind == "Application" && key.api_version.starts_with("argoproj.io/")
+}
+
+/// Auto-sync turned on; an image changed where the Application syncs by hand.
+fn promotion(
+    key: &Key,
+    at: &Resource,
+    old: Option<&Json>,
+    new: Option<&Json>,
+    all_new: &[Resource],
+    add: &mut Add<'_>,
+) {
+    if is_argo_application(key) {
+        if old.is_some() && automated(new) && !automated(old) {
+            add(
+                Category::Promotion,
+                Severity::High,
+                "automatic sync is turned on: every merge now reaches this environment without a person".into(),
+            );
+        }
+        return;
+    }
+    if old.is_none() || new.is_none() || images(old) == images(new) {
+        return;
+    }
+    let manual = all_new.iter().any(|r| {
+        is_argo_application(&r.key)
+            && r.environment == at.environment
+            && r.service == at.service
+            && !r.service.is_empty()
+            && !automated(Some(&r.value))
+    });
+    if manual {
+        add(
+            Category::Promotion,
+            Severity::Medium,
+            format!(
+                "an image changes in `{}`, which is promoted by hand: it ships at the next manual sync",
+                at.environment
+            ),
+        );
+    }
+}
+
+/// The `securityContext` mappings of an object, by where they are.
+fn contexts(v: Option<&Json>) -> BTreeMap<String, &Json> {
+    fn walk<'a>(v: &'a Json, path: &mut String, out: &mut BTreeMap<String, &'a Json>) {
+        match v {
+            Json::Object(m) => {
+                for (k, x) in m {
+                    let len = path.len();
+                    path.push('/');
+                    path.push_str(k);
+                    if k == "securityContext" {
+                        out.insert(path.clone(), x);
+                    } else {
+                        walk(x, path, out);
+                    }
+                    path.truncate(len);
+                }
+            }
+            Json::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    let len = path.len();
+                    // Containers by name, so adding one does not shift the others.
+                    match x.get("name").and_then(Json::as_str) {
+                        Some(n) => path.push_str(&format!("/[{n}]")),
+                        None => path.push_str(&format!("/{i}")),
+                    }
+                    walk(x, path, out);
+                    path.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let Some(v) = v {
+        walk(v, &mut String::new(), &mut out);
+    }
+    out
+}
+
+/// A waiver added, a securityContext weakened, a Gatekeeper Constraint removed.
+fn security(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>) {
+    if key.api_version.starts_with("constraints.gatekeeper.sh/") && old.is_some() && new.is_none() {
+        add(
+            Category::Security,
+            Severity::High,
+            format!(
+                "the Gatekeeper constraint is removed: the cluster no longer enforces {}",
+                key.kind
+            ),
+        );
+    }
+    let Some(new_v) = new else { return };
+    let waivers = |v: Option<&Json>| -> BTreeMap<String, Json> {
+        v.and_then(|v| v.pointer("/metadata/annotations"))
+            .and_then(Json::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| k.starts_with("paved.dev/waiver"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let before = waivers(old);
+    for (k, v) in waivers(Some(new_v)) {
+        if before.get(&k) != Some(&v) {
+            add(
+                Category::Security,
+                Severity::High,
+                format!("a policy waiver is added or changed: annotation `{k}`"),
+            );
+        }
+    }
+    if old.is_none() {
+        return;
+    }
+    let before = contexts(old);
+    for (path, sc) in contexts(Some(new_v)) {
+        let Some(was) = before.get(&path) else {
+            continue;
+        };
+        let flag = |v: &Json, f: &str| v.get(f).and_then(Json::as_bool);
+        for (field, safe) in [
+            ("runAsNonRoot", true),
+            ("readOnlyRootFilesystem", true),
+            ("allowPrivilegeEscalation", false),
+        ] {
+            if flag(was, field) == Some(safe) && flag(sc, field) != Some(safe) {
+                add(
+                    Category::Security,
+                    Severity::High,
+                    format!(
+                        "`{field}` is no longer {safe} at `{}`",
+                        path.trim_start_matches('/')
+                    ),
+                );
+            }
+        }
+        let caps = |v: &Json| -> BTreeSet<String> {
+            v.pointer("/capabilities/add")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+                .map(str::to_string)
+                .collect()
+        };
+        let gained: Vec<String> = caps(sc).difference(&caps(was)).cloned().collect();
+        if !gained.is_empty() {
+            add(
+                Category::Security,
+                Severity::High,
+                format!(
+                    "capabilities added at `{}`: {}",
+                    path.trim_start_matches('/'),
+                    gained.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// Replicas or requests up by more than `factor`.
+fn cost(old: Option<&Json>, new: Option<&Json>, factor: f64, add: &mut Add<'_>) {
+    let (Some(old), Some(new)) = (old, new) else {
+        return;
+    };
+    let mut ups: Vec<String> = Vec::new();
+    let mut check = |what: String, a: Option<f64>, b: Option<f64>, shown: (String, String)| {
+        if let (Some(a), Some(b)) = (a, b) {
+            if a > 0.0 && b > a * factor {
+                ups.push(format!("{what} {} → {}", shown.0, shown.1));
+            }
+        }
+    };
+    for field in ["replicas", "minReplicas", "maxReplicas"] {
+        let p = format!("/spec/{field}");
+        let (a, b) = (number(Some(old), &p), number(Some(new), &p));
+        let show = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+        check(field.to_string(), a, b, (show(a), show(b)));
+    }
+    let requests = |v: &Json| -> BTreeMap<String, Json> {
+        let mut out = BTreeMap::new();
+        for path in mappings_under(v, "resources") {
+            if let Some(r) = v
+                .pointer(&path)
+                .and_then(|r| r.get("requests"))
+                .and_then(Json::as_object)
+            {
+                for (k, q) in r {
+                    if k == "cpu" || k == "memory" {
+                        out.insert(format!("{path}/{k}"), q.clone());
+                    }
+                }
+            }
+        }
+        out
+    };
+    let before = requests(old);
+    for (path, q) in requests(new) {
+        if let Some(was) = before.get(&path) {
+            let shown = |j: &Json| {
+                j.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| j.to_string())
+            };
+            let what = path
+                .rsplit('/')
+                .next()
+                .map(|r| format!("{r} request"))
+                .unwrap_or_default();
+            check(what, quantity(was), quantity(&q), (shown(was), shown(&q)));
+        }
+    }
+    if !ups.is_empty() {
+        add(
+            Category::Cost,
+            Severity::Low,
+            format!("up by more than {factor}×: {}", ups.join(", ")),
+        );
+    }
+}
+
+/// JSON pointers of every mapping under a key named `name`.
+fn mappings_under(v: &Json, name: &str) -> Vec<String> {
+    fn walk(v: &Json, name: &str, path: &mut String, out: &mut Vec<String>) {
+        match v {
+            Json::Object(m) => {
+                for (k, x) in m {
+                    let len = path.len();
+                    path.push('/');
+                    path.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    if k == name && x.is_object() {
+                        out.push(path.clone());
+                    } else {
+                        walk(x, name, path, out);
+                    }
+                    path.truncate(len);
+                }
+            }
+            Json::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("/{i}"));
+                    walk(x, name, path, out);
+                    path.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, name, &mut String::new(), &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::diff::parse;
+    use crate::emit::OutFile;
+
+    fn side(docs: &[&str]) -> Vec<Resource> {
+        let files: Vec<OutFile> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| OutFile {
+                path: format!("production/orders/{i}.yaml"),
+                content: d.to_string(),
+            })
+            .collect();
+        let (r, d) = parse(&files, "");
+        assert!(d.is_empty(), "{d:?}");
+        r
+    }
+
+    fn risks(old: &[&str], new: &[&str]) -> Vec<Risk> {
+        classify(&side(old), &side(new), &RiskOptions::default())
+    }
+
+    fn cats(old: &[&str], new: &[&str]) -> Vec<(Category, Severity)> {
+        risks(old, new)
+            .iter()
+            .map(|r| (r.category, r.severity))
+            .collect()
+    }
+
+    const META: &str = "  namespace: orders\n  labels: {paved.dev/environment: production, paved.dev/service: orders}\n";
+
+    fn obj(api: &str, kind: &str, name: &str, rest: &str) -> String {
+        format!("apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}\n{META}{rest}")
+    }
+
+    fn db(storage: u32) -> String {
+        obj(
+            "platform.acme.dev/v1alpha1",
+            "PostgreSQLInstance",
+            "orders-db",
+            &format!("spec:\n  parameters: {{version: \"16\", storageGB: {storage}}}\n"),
+        )
+    }
+
+    #[test]
+    fn data_loss_a_stateful_resource_removed_or_shrunk() {
+        let svc = obj("v1", "Service", "orders", "spec: {type: ClusterIP}\n");
+        assert_eq!(
+            cats(&[&db(20), &svc], &[&svc]),
+            [(Category::DataLoss, Severity::High)]
+        );
+        assert_eq!(
+            cats(&[&db(20)], &[&db(10)]),
+            [(Category::DataLoss, Severity::High)]
+        );
+        let pvc = |q: &str| {
+            obj(
+                "v1",
+                "PersistentVolumeClaim",
+                "data",
+                &format!("spec:\n  resources:\n    requests: {{storage: {q}}}\n"),
+            )
+        };
+        assert_eq!(
+            cats(&[&pvc("10Gi")], &[&pvc("512Mi")]),
+            [(Category::DataLoss, Severity::High)]
+        );
+        // Not a risk: grown, or a stateless resource removed.
+        assert!(cats(&[&db(20)], &[&db(40)]).is_empty());
+        assert!(cats(&[&pvc("10Gi")], &[&pvc("20Gi")]).is_empty());
+        assert!(cats(&[&db(20), &svc], &[&db(20)]).is_empty());
+    }
+
+    #[test]
+    fn exposure_an_ingress_added_or_made_public_or_a_service_widened() {
+        let ing = |class: &str| {
+            obj(
+                "networking.k8s.io/v1",
+                "Ingress",
+                "orders",
+                &format!("spec: {{ingressClassName: {class}}}\n"),
+            )
+        };
+        assert_eq!(
+            cats(&[], &[&ing("nginx-internal")]),
+            [(Category::Exposure, Severity::Medium)]
+        );
+        assert_eq!(
+            cats(&[], &[&ing("nginx-public")]),
+            [(Category::Exposure, Severity::High)]
+        );
+        assert_eq!(
+            cats(&[&ing("nginx-internal")], &[&ing("nginx-public")]),
+            [(Category::Exposure, Severity::High)]
+        );
+        let svc = |t: &str| obj("v1", "Service", "orders", &format!("spec: {{type: {t}}}\n"));
+        assert_eq!(
+            cats(&[&svc("ClusterIP")], &[&svc("LoadBalancer")]),
+            [(Category::Exposure, Severity::High)]
+        );
+        // Not a risk: made internal, a Service narrowed, an ingress removed.
+        assert!(cats(&[&ing("nginx-public")], &[&ing("nginx-internal")]).is_empty());
+        assert!(cats(&[&svc("NodePort")], &[&svc("ClusterIP")]).is_empty());
+        assert!(cats(&[&ing("nginx-public")], &[]).is_empty());
+    }
+
+    fn netpol(from: &str) -> String {
+        obj(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            "allow-ingress",
+            &format!("spec:\n  podSelector: {{}}\n  ingress:\n    - from: {from}\n      ports: [{{port: 8080}}]\n"),
+        )
+    }
+
+    #[test]
+    fn network_a_policy_admits_new_peers_or_is_removed() {
+        let a = "[{podSelector: {matchLabels: {app: a}}}]";
+        let ab = "[{podSelector: {matchLabels: {app: a}}}, {podSelector: {matchLabels: {app: b}}}]";
+        assert_eq!(
+            cats(&[&netpol(a)], &[&netpol(ab)]),
+            [(Category::Network, Severity::Medium)]
+        );
+        assert_eq!(
+            cats(&[&netpol(a)], &[]),
+            [(Category::Network, Severity::Medium)]
+        );
+        // Not a risk: a peer dropped, or a policy added.
+        assert!(cats(&[&netpol(ab)], &[&netpol(a)]).is_empty());
+        assert!(cats(&[], &[&netpol(a)]).is_empty());
+    }
+
+    fn app(automated: bool) -> String {
+        let sync = if automated {
+            "  syncPolicy: {automated: {prune: true}}\n"
+        } else {
+            "  syncPolicy: {syncOptions: [CreateNamespace=false]}\n"
+        };
+        obj(
+            "argoproj.io/v1alpha1",
+            "Application",
+            "orders-production",
+            &format!("spec:\n  project: orders\n{sync}"),
+        )
+    }
+
+    fn deploy(image: &str, replicas: u32, cpu: &str, sc: &str) -> String {
+        obj(
+            "apps/v1",
+            "Deployment",
+            "orders",
+            &format!("spec:\n  replicas: {replicas}\n  template:\n    spec:\n      containers:\n        - name: orders\n          image: {image}\n          resources: {{requests: {{cpu: {cpu}, memory: 128Mi}}}}\n          securityContext: {sc}\n"),
+        )
+    }
+
+    const SAFE: &str = "{runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}";
+
+    #[test]
+    fn promotion_auto_sync_turned_on_or_an_image_changed_where_promotion_is_manual() {
+        assert_eq!(
+            cats(&[&app(false)], &[&app(true)]),
+            [(Category::Promotion, Severity::High)]
+        );
+        let (d1, d2) = (
+            deploy("acme/orders:1", 2, "100m", SAFE),
+            deploy("acme/orders:2", 2, "100m", SAFE),
+        );
+        assert_eq!(
+            cats(&[&app(false), &d1], &[&app(false), &d2]),
+            [(Category::Promotion, Severity::Medium)]
+        );
+        // Not a risk: auto-sync turned off, an image changed where sync is automatic.
+        assert!(cats(&[&app(true)], &[&app(false)]).is_empty());
+        assert!(cats(&[&app(true), &d1], &[&app(true), &d2]).is_empty());
+    }
+
+    #[test]
+    fn security_a_waiver_added_a_context_weakened_or_a_constraint_removed() {
+        let base = deploy("acme/orders:1", 2, "100m", SAFE);
+        for weak in [
+            SAFE.replace("runAsNonRoot: true", "runAsNonRoot: false"),
+            SAFE.replace(
+                "readOnlyRootFilesystem: true",
+                "readOnlyRootFilesystem: false",
+            ),
+            SAFE.replace(
+                "allowPrivilegeEscalation: false",
+                "allowPrivilegeEscalation: true",
+            ),
+            SAFE.replace("drop: [ALL]", "drop: [ALL], add: [NET_ADMIN]"),
+        ] {
+            assert_eq!(
+                cats(&[&base], &[&deploy("acme/orders:1", 2, "100m", &weak)]),
+                [(Category::Security, Severity::High)],
+                "{weak}"
+            );
+        }
+        let waived = base.replace(
+            "  labels:",
+            "  annotations: {paved.dev/waiver-no-latest-tag: \"until 2027-01-01\"}\n  labels:",
+        );
+        assert_eq!(
+            cats(&[&base], &[&waived]),
+            [(Category::Security, Severity::High)]
+        );
+        let constraint = obj(
+            "constraints.gatekeeper.sh/v1beta1",
+            "PavedNoLatestTag",
+            "no-latest",
+            "spec: {}\n",
+        );
+        assert_eq!(
+            cats(&[&constraint], &[]),
+            [(Category::Security, Severity::High)]
+        );
+        // Not a risk: hardened, a waiver removed, a constraint added.
+        let hard = deploy("acme/orders:1", 2, "100m", SAFE);
+        let weak = deploy(
+            "acme/orders:1",
+            2,
+            "100m",
+            &SAFE.replace("runAsNonRoot: true", "runAsNonRoot: false"),
+        );
+        assert!(cats(&[&weak], &[&hard]).is_empty());
+        assert!(cats(&[&waived], &[&base]).is_empty());
+        assert!(cats(&[], &[&constraint]).is_empty());
+    }
+
+    #[test]
+    fn cost_replicas_or_requests_up_by_more_than_the_factor() {
+        let d = |replicas, cpu| deploy("acme/orders:1", replicas, cpu, SAFE);
+        assert_eq!(
+            cats(&[&d(2, "100m")], &[&d(4, "100m")]),
+            [(Category::Cost, Severity::Low)]
+        );
+        assert_eq!(
+            cats(&[&d(2, "100m")], &[&d(2, "1")]),
+            [(Category::Cost, Severity::Low)]
+        );
+        let hpa = |max: u32| {
+            obj(
+                "autoscaling/v2",
+                "HorizontalPodAutoscaler",
+                "orders",
+                &format!("spec: {{minReplicas: 2, maxReplicas: {max}}}\n"),
+            )
+        };
+        assert_eq!(
+            cats(&[&hpa(4)], &[&hpa(10)]),
+            [(Category::Cost, Severity::Low)]
+        );
+        // Not a risk: up by the factor or less, or down.
+        assert!(cats(&[&d(2, "100m")], &[&d(3, "150m")]).is_empty());
+        assert!(cats(&[&d(4, "1")], &[&d(2, "100m")]).is_empty());
+        assert!(cats(&[&hpa(4)], &[&hpa(6)]).is_empty());
+        let wider = RiskOptions {
+            cost_factor: 3.0,
+            ..RiskOptions::default()
+        };
+        assert!(classify(&side(&[&d(2, "100m")]), &side(&[&d(4, "100m")]), &wider).is_empty());
+    }
+
+    #[test]
+    fn risks_are_ordered_by_severity_category_then_resource() {
+        let r = risks(
+            &[
+                &db(20),
+                &app(false),
+                &deploy("acme/orders:1", 2, "100m", SAFE),
+            ],
+            &[&app(true), &deploy("acme/orders:1", 8, "100m", SAFE)],
+        );
+        let got: Vec<_> = r
+            .iter()
+            .map(|r| (r.severity.as_str(), r.category.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("high", "data-loss"),
+                ("high", "promotion"),
+                ("low", "cost")
+            ]
+        );
+        assert_eq!(r[0].environment, "production");
+        assert_eq!(
+            r[0].resource,
+            "platform.acme.dev/v1alpha1 PostgreSQLInstance orders/orders-db"
+        );
+    }
+
+    #[test]
+    fn categories_parse_from_their_names() {
+        for c in Category::ALL {
+            assert_eq!(Category::parse(c.as_str()), Some(*c));
+        }
+        assert_eq!(Category::parse("nope"), None);
+    }
+}
