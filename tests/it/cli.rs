@@ -344,6 +344,44 @@ fn diff_puts_a_removed_database_first_as_a_data_loss_risk_and_fail_on_gates_it()
 }
 
 #[test]
+fn diff_risks_on_real_renders_exposure_promotion_and_none_for_a_quiet_change() {
+    let dir = project();
+    let d = dir.path();
+    expect(&run(d, &["render", "services", "--out", "old"]), 0);
+    let rerender = |text: &str| {
+        write(d, "services/inventory/platform.yaml", text);
+        let _ = std::fs::remove_dir_all(d.join("new"));
+        expect(&run(d, &["render", "services", "--out", "new"]), 0);
+    };
+    // A public ingress: exposure (high) in both environments.
+    rerender(&format!(
+        "{}  ingress: {{host: inventory.acme.dev, public: true}}\n",
+        spec("inventory")
+    ));
+    let got = risks(d, &[]);
+    for env in ["production", "staging"] {
+        assert!(
+            got.contains(&("exposure".into(), "high".into(), env.into())),
+            "{got:?}"
+        );
+    }
+    // A new image: production syncs by hand (promotion), staging automatically (none).
+    rerender(&spec("inventory").replace("inventory:2.0.1", "inventory:2.0.2"));
+    let got = risks(d, &[]);
+    assert_eq!(
+        got,
+        [("promotion".into(), "medium".into(), "production".into())]
+    );
+    expect(
+        &run(d, &["diff", "old", "new", "--fail-on", "promotion"]),
+        1,
+    );
+    // An owner changed: labels move, nothing risky.
+    rerender(&spec("inventory").replace("team-stock", "team-depot"));
+    assert_eq!(risks(d, &[]), []);
+}
+
+#[test]
 fn diff_base_reads_what_sits_beside_a_spec_at_the_base_revision() {
     // An API definition and a docs folder beside the spec: the base side
     // must see them as the work tree does, or its catalog differs (or the
