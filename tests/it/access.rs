@@ -7,45 +7,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::support::fixtures::{self, render_fixture, root, Docs};
+use crate::support::fixtures::{self, golden_case_names, paved_yaml, render_fixture, Docs};
 use crate::support::schemas::Schemas;
 use serde_json::Value;
 
-/// The fixtures whose inputs render (every golden case).
-fn golden_case_names() -> Vec<String> {
-    fixtures::golden_cases()
-        .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect()
-}
-
-/// The fixture's paved.yaml, or the built-in config when it has none.
-fn paved_yaml(case: &str) -> Value {
-    let p = root().join("fixtures").join(case).join("input/paved.yaml");
-    let text = std::fs::read_to_string(p).unwrap_or_else(|_| {
-        std::fs::read_to_string(root().join("src/paved.default.yaml")).unwrap()
-    });
-    serde_yaml::from_str(&text).unwrap()
-}
-
 /// Service name → owner, from the fixture's specs.
 fn owners(case: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for e in walkdir::WalkDir::new(root().join("fixtures").join(case).join("input"))
-        .sort_by_file_name()
+    fixtures::input_specs(case)
         .into_iter()
-        .flatten()
-    {
-        if e.file_name() == "platform.yaml" {
-            let v: Value =
-                serde_yaml::from_str(&std::fs::read_to_string(e.path()).unwrap()).unwrap();
-            out.insert(
-                v["metadata"]["name"].as_str().unwrap().to_string(),
-                v["metadata"]["owner"].as_str().unwrap().to_string(),
-            );
-        }
-    }
-    out
+        .map(|(name, v)| (name, v["metadata"]["owner"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 /// A team's SSO group: `teams.<name>.group`, else its name (docs/access.md).

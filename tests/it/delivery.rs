@@ -6,34 +6,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::support::fixtures::{self, paved, render_fixture, render_specs, root, Docs};
+use crate::support::fixtures::{
+    self, golden_case_names, input_specs, paved, paved_yaml, render_fixture, render_specs, root,
+    Docs,
+};
 use serde_json::{json, Value};
-
-/// The fixtures whose inputs render (every golden case).
-fn golden_case_names() -> Vec<String> {
-    fixtures::golden_cases()
-        .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect()
-}
-
-/// The input specs of a fixture, by service name.
-fn input_specs(case: &str) -> BTreeMap<String, Value> {
-    let mut out = BTreeMap::new();
-    for e in walkdir::WalkDir::new(root().join("fixtures").join(case).join("input"))
-        .sort_by_file_name()
-        .into_iter()
-        .flatten()
-    {
-        if e.file_name() == "platform.yaml" {
-            let v: Value = serde_yaml::from_str(&std::fs::read_to_string(e.path()).unwrap())
-                .unwrap_or_else(|err| panic!("{}: {err}", e.path().display()));
-            let name = v["metadata"]["name"].as_str().unwrap().to_string();
-            out.insert(name, v);
-        }
-    }
-    out
-}
 
 /// The documents of `kind`. "Deployment" also finds the Argo Rollouts
 /// `Rollout` a service with `rollout` gets in its place (the same pod
@@ -396,14 +373,6 @@ fn network_policies_allow_exactly_the_dependency_graph_in_every_fixture() {
         }
     }
     assert!(checked > 20, "too few service pairs checked: {checked}");
-}
-
-fn paved_yaml(case: &str) -> Value {
-    let p = root().join("fixtures").join(case).join("input/paved.yaml");
-    match std::fs::read_to_string(p) {
-        Ok(t) => serde_yaml::from_str(&t).unwrap(),
-        Err(_) => json!({}),
-    }
 }
 
 fn dns_namespace(case: &str) -> String {

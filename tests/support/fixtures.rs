@@ -82,6 +82,42 @@ pub fn golden_cases() -> Vec<PathBuf> {
     out
 }
 
+/// The names of the golden cases (`commerce`, `quickstart`, ...).
+pub fn golden_case_names() -> Vec<String> {
+    golden_cases()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The input specs of a golden case, by service name.
+pub fn input_specs(case: &str) -> BTreeMap<String, serde_json::Value> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(root().join("fixtures").join(case).join("input"))
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        if e.file_name() == "platform.yaml" {
+            let v: serde_json::Value =
+                serde_yaml::from_str(&std::fs::read_to_string(e.path()).unwrap())
+                    .unwrap_or_else(|err| panic!("{}: {err}", e.path().display()));
+            let name = v["metadata"]["name"].as_str().unwrap().to_string();
+            out.insert(name, v);
+        }
+    }
+    out
+}
+
+/// A golden case's paved.yaml, or the built-in config when it has none.
+pub fn paved_yaml(case: &str) -> serde_json::Value {
+    let p = root().join("fixtures").join(case).join("input/paved.yaml");
+    let text = std::fs::read_to_string(p).unwrap_or_else(|_| {
+        std::fs::read_to_string(root().join("src/paved.default.yaml")).unwrap()
+    });
+    serde_yaml::from_str(&text).unwrap()
+}
+
 /// Every bad-input case.
 pub fn invalid_cases() -> Vec<PathBuf> {
     let dir = root().join("fixtures/invalid");
