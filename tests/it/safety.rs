@@ -35,19 +35,7 @@ spec:
 ";
 
 fn spec(name: &str, extra: &str) -> String {
-    format!(
-        "apiVersion: paved.dev/v1
-kind: Application
-metadata:
-  name: {name}
-  owner: team-orders
-  costCenter: cc-1
-spec:
-  image: ghcr.io/acme/{name}:1.0.0
-  ports:
-    - {{name: http, port: 8080}}
-{extra}"
-    )
+    crate::support::fixtures::spec_text(name, "team-orders", extra)
 }
 
 /// Writes `files` (relative path → text) under `dir`.

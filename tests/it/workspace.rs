@@ -28,19 +28,7 @@ spec:
 ";
 
 fn spec(name: &str, owner: &str, extra: &str) -> String {
-    format!(
-        "apiVersion: paved.dev/v1
-kind: Application
-metadata:
-  name: {name}
-  owner: {owner}
-  costCenter: cc-1
-spec:
-  image: ghcr.io/acme/{name}:1.0.0
-  ports:
-    - {{name: http, port: 8080}}
-{extra}"
-    )
+    crate::support::fixtures::spec_text(name, owner, extra)
 }
 
 /// A repository: `paved.yaml` at the top, three services under `services/`

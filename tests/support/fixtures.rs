@@ -118,6 +118,24 @@ pub fn paved_yaml(case: &str) -> serde_json::Value {
     serde_yaml::from_str(&text).unwrap()
 }
 
+/// A minimal valid `platform.yaml` of a service `name` owned by `owner`,
+/// with `extra` appended under `spec` (indented by the caller).
+pub fn spec_text(name: &str, owner: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: paved.dev/v1
+kind: Application
+metadata:
+  name: {name}
+  owner: {owner}
+  costCenter: cc-1
+spec:
+  image: ghcr.io/acme/{name}:1.0.0
+  ports:
+    - {{name: http, port: 8080}}
+{extra}"
+    )
+}
+
 /// Every bad-input case.
 pub fn invalid_cases() -> Vec<PathBuf> {
     let dir = root().join("fixtures/invalid");
