@@ -140,20 +140,6 @@ impl Reserved {
                 format!("The service's Backstage entry would be written to `catalog/{spec}`, a file Paved reads as a spec when it walks a folder that holds the output."),
             );
         }
-        if !platform.gitops.repo_url.is_empty() {
-            // The root Applications of `platform/bootstrap/` are
-            // `paved-<env>` and `paved-platform-<env>`, beside the services'
-            // `<service>-<env>` in Argo CD's namespace.
-            for (name, root) in [
-                ("paved", "paved-<environment>"),
-                (PLATFORM_PROJECT, "paved-platform-<environment>"),
-            ] {
-                names.insert(
-                    name.to_string(),
-                    format!("Its Argo CD Applications `{name}-<environment>` would be the root Applications `{root}` of `platform/bootstrap/`, in the same namespace `{}`.", platform.gitops.argocd_namespace),
-                );
-            }
-        }
         for (folder, blueprint) in crate::render::layout::environment_folders(blueprints) {
             names.entry(folder.clone()).or_insert(format!(
                 "Each environment's output folder holds the folder `{folder}/`, written by the blueprint `{blueprint}`, where this service's own folder would go."
