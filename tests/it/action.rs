@@ -280,3 +280,126 @@ fn make_tarball(sb: &Sandbox) -> PathBuf {
     assert!(ok);
     tar
 }
+
+/// The targets install.sh knows, from its `case` (one `X) target=T ;;` a line).
+fn install_targets() -> std::collections::BTreeSet<String> {
+    let text = std::fs::read_to_string(root().join("action/install.sh")).unwrap();
+    text.lines()
+        .filter_map(|l| l.split_once(") target=")?.1.split_whitespace().next())
+        .filter(|t| *t != "\"\"")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_release_workflow_publishes_what_install_downloads() {
+    let text = std::fs::read_to_string(root().join(".github/workflows/release.yml"))
+        .expect("a release workflow publishes the binaries install.sh looks for");
+    let wf: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    // Tags shaped like the refs install.sh takes for releases (`v` + digit).
+    let tags = &wf["on"]["push"]["tags"];
+    assert_eq!(tags[0].as_str(), Some("v[0-9]*"), "{tags:?}");
+    let job = &wf["jobs"]["binaries"];
+    let built: std::collections::BTreeSet<String> = job["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|e| e["target"].as_str().unwrap().to_string())
+        .collect();
+    let wanted = install_targets();
+    assert!(wanted.len() >= 4, "{wanted:?}");
+    assert_eq!(
+        built, wanted,
+        "every runner install.sh knows gets a binary, and only those"
+    );
+    let steps = serde_yaml::to_string(&job["steps"]).unwrap();
+    assert!(
+        steps.contains("cargo build --release --locked --target"),
+        "{steps}"
+    );
+    assert!(
+        steps.contains("action/package.sh \"${{ matrix.target }}\""),
+        "{steps}"
+    );
+    assert!(steps.contains("gh release upload"), "{steps}");
+}
+
+#[test]
+fn a_packaged_binary_is_what_install_unpacks_and_runs() {
+    let sb = Sandbox::new();
+    let dist = sb.temp.join("dist");
+    let o = sb.run(
+        "package.sh",
+        &[
+            "x86_64-unknown-linux-gnu",
+            env!("CARGO_BIN_EXE_paved"),
+            dist.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let archive = dist.join("paved-x86_64-unknown-linux-gnu.tar.gz");
+    let sum =
+        std::fs::read_to_string(dist.join("paved-x86_64-unknown-linux-gnu.tar.gz.sha256")).unwrap();
+    assert!(
+        sum.ends_with(" paved-x86_64-unknown-linux-gnu.tar.gz\n"),
+        "{sum}"
+    );
+    // Packing again gives the same bytes.
+    let first = std::fs::read(&archive).unwrap();
+    let o = sb.run(
+        "package.sh",
+        &[
+            "x86_64-unknown-linux-gnu",
+            env!("CARGO_BIN_EXE_paved"),
+            dist.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(first, std::fs::read(&archive).unwrap());
+
+    // install.sh downloads it (curl stands in) and the binary runs.
+    sb.tool(
+        "curl",
+        &format!(
+            "#!/usr/bin/env bash\nwhile [[ $# -gt 0 ]]; do [[ $1 == -o ]] && cp {} \"$2\"; shift; done\n",
+            archive.display()
+        ),
+    );
+    let (o, out) = install(
+        &sb,
+        &[
+            ("RUNNER_OS", "Linux"),
+            ("RUNNER_ARCH", "X64"),
+            ("PAVED_ACTION_REF", "v0.1.0"),
+            ("PAVED_ACTION_REPOSITORY", "acme/paved"),
+        ],
+    );
+    assert!(
+        o.status.success() && out.contains("build=false"),
+        "{}{out}",
+        text(&o)
+    );
+    let installed = Command::new(sb.temp.join("paved/bin/paved"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&installed.stdout).starts_with("paved "),
+        "{}",
+        text(&installed)
+    );
+
+    // A missing binary is refused, not packed empty.
+    let o = sb.run(
+        "package.sh",
+        &[
+            "x86_64-unknown-linux-gnu",
+            "/nonexistent/paved",
+            dist.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(!o.status.success());
+}
