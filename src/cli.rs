@@ -72,15 +72,17 @@ pub(crate) const FINDING_FORMATS: &[FormatArg] = &[
 /// `diff`'s formats.
 pub(crate) const DIFF_FORMATS: &[FormatArg] =
     &[FormatArg::Text, FormatArg::Markdown, FormatArg::Json];
-/// The risk categories `diff --fail-on` accepts (`emit::risk::Category`'s names;
-/// `cmd::diff` refuses a name it does not know).
-pub(crate) const RISK_CATEGORIES: &[&str] = &[
+/// What `diff --fail-on` accepts: the risk categories (`emit::risk::Category`'s
+/// names; `cmd::diff` refuses a name it does not know), and `none`, which
+/// turns off the platform's default (`review.failOn` in paved.yaml).
+pub(crate) const FAIL_ON_VALUES: &[&str] = &[
     "data-loss",
     "exposure",
     "network",
     "promotion",
     "security",
     "cost",
+    "none",
 ];
 /// `graph`'s formats.
 pub(crate) const GRAPH_FORMATS: &[FormatArg] =
@@ -189,7 +191,7 @@ pub(crate) enum Command {
         /// Render the specs as they were at this Git revision and compare with the work tree
         #[arg(long, value_name = "GIT_REF")]
         base: Option<String>,
-        /// The platform config (with --base) [default: paved.yaml in the folder given or above it]
+        /// The platform config [default: paved.yaml at or above the spec paths (with --base), else the current folder]
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
         /// Exit with 1 when anything changed (like `git diff --exit-code`)
@@ -199,9 +201,9 @@ pub(crate) enum Command {
         #[arg(long)]
         show_secrets: bool,
         /// Exit with 1 when a risk of these categories is found (data-loss, exposure, network,
-        /// promotion, security, cost)
+        /// promotion, security, cost; none: never) [default: review.failOn in paved.yaml]
         #[arg(long, value_name = "CATEGORY,...", value_delimiter = ',',
-              value_parser = clap::builder::PossibleValuesParser::new(RISK_CATEGORIES))]
+              value_parser = clap::builder::PossibleValuesParser::new(FAIL_ON_VALUES))]
         fail_on: Vec<String>,
         /// With --base: only this environment (repeatable) [default: every environment]
         #[arg(long = "env", value_name = "NAME")]

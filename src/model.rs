@@ -94,6 +94,9 @@ pub struct Platform {
     pub alerting: AlertingConfig,
     #[serde(default)]
     pub limits: Limits,
+    /// How `paved diff` judges a change (docs/cli.md, "paved diff").
+    #[serde(default)]
+    pub review: ReviewConfig,
     /// The override folder as written in paved.yaml (resolved by `app`).
     #[serde(default)]
     pub blueprints: Option<String>,
@@ -291,6 +294,25 @@ impl Default for SecretStore {
             name: "vault".into(),
             refresh_interval: "1h".into(),
             operator_namespace: "external-secrets".into(),
+        }
+    }
+}
+
+/// paved.yaml `review`: the risk summary of `paved diff`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct ReviewConfig {
+    /// The risk categories `paved diff` exits 1 on when `--fail-on` is not given.
+    pub fail_on: Vec<String>,
+    /// Replicas or requests multiplied by more than this are a cost risk.
+    pub cost_factor: f64,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        ReviewConfig {
+            fail_on: Vec::new(),
+            cost_factor: 1.5,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::diag::Format;
 use crate::emit::diff::{self as semantic, Options};
 use crate::emit::risk::{self, Category, RiskOptions};
 use crate::emit::OutFile;
+use crate::model::Platform;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -34,9 +35,26 @@ pub(crate) struct Settings {
     pub fail_on: Vec<String>,
 }
 
-pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
-    let fail_on = s
-        .fail_on
+/// `--fail-on` as given: `None` when the flag is absent (the platform's
+/// `review.failOn` applies), empty for `none`.
+fn fail_on_flag(names: &[String]) -> Result<Option<Vec<Category>>, Fault> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    if names.iter().any(|n| n == "none") {
+        if names.len() > 1 {
+            return Err(Fault(
+                "`--fail-on none` turns the gate off and takes no categories beside it".into(),
+            ));
+        }
+        return Ok(Some(Vec::new()));
+    }
+    categories(names).map(Some)
+}
+
+/// Risk categories by name.
+fn categories(names: &[String]) -> Result<Vec<Category>, Fault> {
+    names
         .iter()
         .map(|name| {
             Category::parse(name).ok_or_else(|| {
@@ -50,8 +68,43 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
                 ))
             })
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    let ((old, new), (old_side, new_side)) = match &s.base {
+        .collect()
+}
+
+/// What the risk rules take from the platform config: the cost factor, the
+/// public ingress class, and where promotion is by hand by default.
+fn risk_options(p: &Platform) -> RiskOptions {
+    RiskOptions {
+        cost_factor: p.review.cost_factor,
+        public_ingress_class: p.ingress_classes.public.clone(),
+        manual_by_default: p
+            .environments
+            .iter()
+            .map(|(name, env)| (name.clone(), env.default_promote() == "manual"))
+            .collect(),
+    }
+}
+
+/// The platform config of a comparison of two folders: `--config`, else
+/// the paved.yaml a workspace at the current folder would use (the nearest
+/// at or above it, up to the Git top-level), else the built-in one. `None`
+/// when it has errors (printed).
+fn folders_platform(s: &Settings, out: &Output) -> Result<Option<Platform>, Fault> {
+    let path = match &s.config {
+        Some(c) => Some(c.clone()),
+        None => crate::workspace::config_for(Path::new(".")),
+    };
+    let (platform, diags) = app::load_config(path.as_deref())?;
+    if platform.is_none() || crate::diag::count_errors(&diags) > 0 {
+        app::report(&diags, out);
+        return Ok(None);
+    }
+    Ok(platform)
+}
+
+pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
+    let flag = fail_on_flag(&s.fail_on)?;
+    let (((old, new), platform), (old_side, new_side)) = match &s.base {
         None => {
             let shown = |i: usize| {
                 s.paths
@@ -59,7 +112,11 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
                     .map(|p| crate::source::display_path(p, Path::new("")))
                     .unwrap_or_default()
             };
-            (folders(s)?, (shown(0), shown(1)))
+            let sides = folders(s)?;
+            let Some(platform) = folders_platform(s, out)? else {
+                return Ok(false);
+            };
+            ((sides, platform), (shown(0), shown(1)))
         }
         Some(reference) => {
             match against_base(s, reference, out)? {
@@ -75,6 +132,10 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
             }
         }
     };
+    let fail_on = match flag {
+        Some(f) => f,
+        None => categories(&platform.review.fail_on)?,
+    };
     let (old, d1) = semantic::parse(&old, &old_side);
     let (new, d2) = semantic::parse(&new, &new_side);
     let mut diags: Vec<_> = d1.into_iter().chain(d2).collect();
@@ -83,15 +144,19 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         app::report(&diags, out);
         return Ok(false);
     }
-    let mut report = semantic::diff(
+    let options = Options {
+        show_secrets: s.show_secrets,
+        ..Options::default()
+    };
+    let mut report = semantic::diff(&old, &new, &options);
+    semantic::pair_renames(
+        &mut report,
         &old,
         &new,
-        &Options {
-            show_secrets: s.show_secrets,
-            ..Options::default()
-        },
+        &risk::renamed(&old, &new),
+        &options,
     );
-    report.risks = risk::classify(&old, &new, &RiskOptions::default());
+    report.risks = risk::classify(&old, &new, &risk_options(&platform));
     let text = match s.format {
         Format::Markdown => semantic::markdown(&report, semantic::MARKDOWN_LIMIT),
         Format::Json => semantic::json(&report),
@@ -174,9 +239,13 @@ pub(crate) fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
 }
 
 /// Both sides rendered in memory: REF's tree and the work tree, each the
-/// whole workspace, compared over what the paths select. `None` when either
-/// side has errors (printed).
-fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Sides>, Fault> {
+/// whole workspace, compared over what the paths select, with the work
+/// tree's platform config. `None` when either side has errors (printed).
+fn against_base(
+    s: &Settings,
+    reference: &str,
+    out: &Output,
+) -> Result<Option<(Sides, Platform)>, Fault> {
     let cwd = std::env::current_dir()
         .map_err(|e| Fault(format!("cannot read the current folder: {e}")))?;
     let top = super::git::toplevel(&cwd)?;
@@ -192,6 +261,10 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
         app::report(&new.diags, out);
         return Ok(None);
     }
+    let Some(platform) = new.platform.clone() else {
+        app::report(&new.diags, out);
+        return Ok(None);
+    };
     let top_real = top.canonicalize().unwrap_or(top.clone());
     // A path as it is inside the repository, e.g. `services/orders`.
     let in_repo = |p: &Path| -> Result<PathBuf, Fault> {
@@ -284,7 +357,7 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
                 .collect()
         }
     };
-    Ok(Some((old_files, new_files)))
+    Ok(Some(((old_files, new_files), platform)))
 }
 
 /// Every file the selected units render, in memory, sorted by path; `None`

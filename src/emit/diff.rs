@@ -130,6 +130,9 @@ pub(crate) struct Change {
     pub diff: String,
     /// How many values were hidden.
     pub redacted: usize,
+    /// For a resource renamed (`pair_renames`): the name it had on the old
+    /// side; `key` is the new one.
+    pub renamed_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -337,12 +340,56 @@ pub(crate) fn diff(old: &[Resource], new: &[Resource], opts: &Options) -> Report
             fields,
             diff: hunks(&old_text, &new_text, opts.context),
             redacted,
+            renamed_from: None,
         });
     }
     report.changes.sort_by(|a, b| {
         (&a.environment, &a.service, &a.key).cmp(&(&b.environment, &b.service, &b.key))
     });
     report
+}
+
+/// Shows each renamed resource (`renames`: old key → new key, e.g.
+/// `risk::renamed`) as one change of the new key, diffed against the old
+/// one, instead of a removal and an unrelated addition.
+pub(crate) fn pair_renames(
+    report: &mut Report,
+    old: &[Resource],
+    new: &[Resource],
+    renames: &[(Key, Key)],
+    opts: &Options,
+) {
+    for (from, to) in renames {
+        let o = old.iter().find(|r| &r.key == from);
+        let n = new.iter().find(|r| &r.key == to);
+        let removed = report
+            .changes
+            .iter()
+            .position(|c| c.kind == ChangeKind::Removed && &c.key == from);
+        let added = report
+            .changes
+            .iter()
+            .position(|c| c.kind == ChangeKind::Added && &c.key == to);
+        let (Some(o), Some(n), Some(removed), Some(added)) = (o, n, removed, added) else {
+            continue;
+        };
+        let (mut ov, mut nv) = (sorted(&o.value), sorted(&n.value));
+        let mut fields = Vec::new();
+        changed_fields(Some(&ov), Some(&nv), &mut String::new(), &mut fields);
+        let redacted = if opts.show_secrets {
+            0
+        } else {
+            redact(Some(&mut ov), Some(&mut nv))
+        };
+        let change = &mut report.changes[added];
+        change.kind = ChangeKind::Changed;
+        change.old_path = Some(o.path.clone());
+        change.fields = fields;
+        change.diff = hunks(&canonical(&ov), &canonical(&nv), opts.context);
+        change.redacted = redacted;
+        change.renamed_from = Some(from.name.clone());
+        report.changes.remove(removed);
+    }
 }
 
 /// The value with every mapping's keys in sorted order.
@@ -873,7 +920,7 @@ pub(crate) fn json(r: &Report) -> String {
         .changes
         .iter()
         .map(|c| {
-            serde_json::json!({
+            let mut v = serde_json::json!({
                 "change": c.kind.as_str(),
                 "apiVersion": c.key.api_version,
                 "kind": c.key.kind,
@@ -886,7 +933,12 @@ pub(crate) fn json(r: &Report) -> String {
                 "fields": c.fields,
                 "redacted": c.redacted,
                 "diff": c.diff,
-            })
+            });
+            // Only on a renamed resource: the name it had before.
+            if let (Some(from), Some(o)) = (&c.renamed_from, v.as_object_mut()) {
+                o.insert("renamedFrom".into(), Json::from(from.clone()));
+            }
+            v
         })
         .collect();
     let risks: Vec<Json> = r

@@ -87,6 +87,10 @@ pub(crate) struct RiskOptions {
     pub cost_factor: f64,
     /// The ingress class that serves the public internet.
     pub public_ingress_class: String,
+    /// Per environment, whether the platform's default there is to promote
+    /// by hand (`true`) or automatically; an environment not named is
+    /// treated as promoted by hand.
+    pub manual_by_default: BTreeMap<String, bool>,
 }
 
 impl Default for RiskOptions {
@@ -94,6 +98,7 @@ impl Default for RiskOptions {
         RiskOptions {
             cost_factor: 1.5,
             public_ingress_class: "nginx-public".into(),
+            manual_by_default: BTreeMap::new(),
         }
     }
 }
@@ -103,6 +108,7 @@ pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -
     let old_by: BTreeMap<&Key, &Resource> = old.iter().map(|r| (&r.key, r)).collect();
     let new_by: BTreeMap<&Key, &Resource> = new.iter().map(|r| (&r.key, r)).collect();
     let keys: BTreeSet<&Key> = old_by.keys().chain(new_by.keys()).copied().collect();
+    let renamed = renames(&old_by, &new_by);
     let mut out = Vec::new();
     for key in keys {
         let (o, n) = (old_by.get(key).copied(), new_by.get(key).copied());
@@ -123,15 +129,77 @@ pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -
                 message,
             });
         };
-        data_loss(key, ov, nv, &mut add);
+        data_loss(key, ov, nv, renamed.get(key).copied(), &mut add);
         exposure(key, ov, nv, opts, &mut add);
         network(key, ov, nv, &mut add);
-        promotion(key, at, ov, nv, new, &mut add);
+        promotion(key, at, ov, nv, new, opts, &mut add);
         security(key, ov, nv, &mut add);
         cost(ov, nv, opts.cost_factor, &mut add);
     }
     out.sort();
     out.dedup();
+    out
+}
+
+/// The stateful resources renamed between `old` and `new` (see `renames`),
+/// as (old key, new key).
+pub(crate) fn renamed(old: &[Resource], new: &[Resource]) -> Vec<(Key, Key)> {
+    let old_by: BTreeMap<&Key, &Resource> = old.iter().map(|r| (&r.key, r)).collect();
+    let new_by: BTreeMap<&Key, &Resource> = new.iter().map(|r| (&r.key, r)).collect();
+    renames(&old_by, &new_by)
+        .into_iter()
+        .map(|(a, b)| (a.clone(), b.clone()))
+        .collect()
+}
+
+/// The stateful resources renamed between the two sides: old key → new key.
+///
+/// A stateful resource only in `old` is renamed to one only in `new` of the
+/// same apiVersion and kind, environment and namespace whose `spec` is the
+/// same once the old name is read as the new one (a connection Secret named
+/// after the resource follows it). Each new resource pairs with one old
+/// one, the first in key order.
+fn renames<'k>(
+    old_by: &BTreeMap<&'k Key, &Resource>,
+    new_by: &BTreeMap<&'k Key, &Resource>,
+) -> BTreeMap<&'k Key, &'k Key> {
+    let mut out = BTreeMap::new();
+    let mut taken: BTreeSet<&Key> = BTreeSet::new();
+    for (&gone, was) in old_by {
+        if new_by.contains_key(gone) || !is_stateful(gone) {
+            continue;
+        }
+        let Some(spec) = was.value.get("spec") else {
+            continue;
+        };
+        let spec_text = spec.to_string();
+        for (&came, now) in new_by {
+            if old_by.contains_key(came)
+                || taken.contains(came)
+                || (
+                    &came.environment,
+                    &came.api_version,
+                    &came.kind,
+                    &came.namespace,
+                ) != (
+                    &gone.environment,
+                    &gone.api_version,
+                    &gone.kind,
+                    &gone.namespace,
+                )
+            {
+                continue;
+            }
+            let as_new = spec_text.replace(gone.name.as_str(), came.name.as_str());
+            let same = serde_json::from_str::<Json>(&as_new)
+                .is_ok_and(|v| Some(&v) == now.value.get("spec"));
+            if same {
+                taken.insert(came);
+                out.insert(gone, came);
+                break;
+            }
+        }
+    }
     out
 }
 
@@ -180,19 +248,34 @@ fn is_stateful(key: &Key) -> bool {
         || kind.contains("bucket")
 }
 
-/// A stateful resource removed (or renamed: the old name is removed) or its storage shrunk.
-fn data_loss(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>) {
+/// A stateful resource removed or renamed (`renamed_to`: the new name
+/// holds none of the old one's data), or its storage shrunk.
+fn data_loss(
+    key: &Key,
+    old: Option<&Json>,
+    new: Option<&Json>,
+    renamed_to: Option<&Key>,
+    add: &mut Add<'_>,
+) {
     if !is_stateful(key) || old.is_none() {
+        return;
+    }
+    if let (None, Some(to)) = (new, renamed_to) {
+        add(
+            Category::DataLoss,
+            Severity::High,
+            format!(
+                "the {} is renamed from `{}` to `{}`: the old one is deleted with its data, and the new one starts empty",
+                key.kind, key.name, to.name
+            ),
+        );
         return;
     }
     if new.is_none() {
         add(
             Category::DataLoss,
             Severity::High,
-            format!(
-                "the {} is removed (or renamed): its data is deleted with it",
-                key.kind
-            ),
+            format!("the {} is removed: its data is deleted with it", key.kind),
         );
         return;
     }
@@ -398,45 +481,63 @@ fn is_argo_application(key: &Key) -> bool {
     key.kind == "Application" && key.api_version.starts_with("argoproj.io/")
 }
 
-/// Auto-sync turned on; an image changed where the Application syncs by hand.
+/// Auto-sync turned on (high where the platform promotes by hand by
+/// default, medium where it promotes automatically); an image changed in an
+/// environment the platform promotes by hand.
 fn promotion(
     key: &Key,
     at: &Resource,
     old: Option<&Json>,
     new: Option<&Json>,
     all_new: &[Resource],
+    opts: &RiskOptions,
     add: &mut Add<'_>,
 ) {
+    let manual_default = opts
+        .manual_by_default
+        .get(&at.environment)
+        .copied()
+        .unwrap_or(true);
     if is_argo_application(key) {
         if old.is_some() && automated(new) && !automated(old) {
-            add(
-                Category::Promotion,
-                Severity::High,
-                "automatic sync is turned on: every merge now reaches this environment without a person".into(),
-            );
+            let (severity, message) = if manual_default {
+                (
+                    Severity::High,
+                    "automatic sync is turned on where the platform promotes by hand: every merge now reaches this environment without a person",
+                )
+            } else {
+                (
+                    Severity::Medium,
+                    "automatic sync is turned on: every merge now reaches this environment without a person",
+                )
+            };
+            add(Category::Promotion, severity, message.into());
         }
         return;
     }
-    if old.is_none() || new.is_none() || images(old) == images(new) {
+    if !manual_default || old.is_none() || new.is_none() || images(old) == images(new) {
         return;
     }
-    let manual = all_new.iter().any(|r| {
+    let auto_here = all_new.iter().any(|r| {
         is_argo_application(&r.key)
             && r.environment == at.environment
             && r.service == at.service
             && !r.service.is_empty()
-            && !automated(Some(&r.value))
+            && automated(Some(&r.value))
     });
-    if manual {
-        add(
-            Category::Promotion,
-            Severity::Medium,
-            format!(
-                "an image changes in `{}`, which is promoted by hand: it ships at the next manual sync",
-                at.environment
-            ),
-        );
-    }
+    let when = if auto_here {
+        "this service syncs automatically, so it ships on merge"
+    } else {
+        "it ships at the next manual sync"
+    };
+    add(
+        Category::Promotion,
+        Severity::Medium,
+        format!(
+            "an image changes in `{}`, which the platform promotes by hand: {when}",
+            at.environment
+        ),
+    );
 }
 
 /// The `securityContext` mappings of an object, by where they are.
@@ -828,9 +929,16 @@ mod tests {
             cats(&[&app(false), &d1], &[&app(false), &d2]),
             [(Category::Promotion, Severity::Medium)]
         );
-        // Not a risk: auto-sync turned off, an image changed where sync is automatic.
+        // Not a risk: auto-sync turned off, an image changed where the
+        // platform promotes automatically.
         assert!(cats(&[&app(true)], &[&app(false)]).is_empty());
-        assert!(cats(&[&app(true), &d1], &[&app(true), &d2]).is_empty());
+        let s = |d: &str| in_env(d, "staging");
+        assert!(cats_with(
+            &platform_opts(),
+            &[&s(&app(true)), &s(&d1)],
+            &[&s(&app(true)), &s(&d2)]
+        )
+        .is_empty());
     }
 
     #[test]
@@ -946,6 +1054,160 @@ mod tests {
             r[0].resource,
             "platform.acme.dev/v1alpha1 PostgreSQLInstance orders/orders-db"
         );
+    }
+
+    /// The built-in platform's promotion defaults: production by hand, staging automatic.
+    fn platform_opts() -> RiskOptions {
+        RiskOptions {
+            manual_by_default: [
+                ("production".to_string(), true),
+                ("staging".to_string(), false),
+            ]
+            .into_iter()
+            .collect(),
+            ..RiskOptions::default()
+        }
+    }
+
+    /// `doc` moved to environment `env`.
+    fn in_env(doc: &str, env: &str) -> String {
+        doc.replace(
+            "paved.dev/environment: production",
+            &format!("paved.dev/environment: {env}"),
+        )
+    }
+
+    fn cats_with(
+        opts: &RiskOptions,
+        old: &[&str],
+        new: &[&str],
+    ) -> Vec<(Category, Severity, String)> {
+        classify(&side(old), &side(new), opts)
+            .into_iter()
+            .map(|r| (r.category, r.severity, r.environment))
+            .collect()
+    }
+
+    #[test]
+    fn promotion_auto_sync_is_higher_where_the_platform_promotes_by_hand() {
+        let o = platform_opts();
+        let (off, on) = (app(false), app(true));
+        assert_eq!(
+            cats_with(&o, &[&off], &[&on]),
+            [(Category::Promotion, Severity::High, "production".into())]
+        );
+        let (off_s, on_s) = (in_env(&off, "staging"), in_env(&on, "staging"));
+        assert_eq!(
+            cats_with(&o, &[&off_s], &[&on_s]),
+            [(Category::Promotion, Severity::Medium, "staging".into())]
+        );
+        // An environment the options do not name: as where the default is manual.
+        let (off_q, on_q) = (in_env(&off, "qa"), in_env(&on, "qa"));
+        assert_eq!(
+            cats_with(&o, &[&off_q], &[&on_q]),
+            [(Category::Promotion, Severity::High, "qa".into())]
+        );
+        // Not a risk: auto-sync turned off where the default is auto.
+        assert!(cats_with(&o, &[&on_s], &[&off_s]).is_empty());
+    }
+
+    #[test]
+    fn promotion_an_image_changed_where_the_platform_default_is_manual() {
+        let o = platform_opts();
+        let (d1, d2) = (
+            deploy("acme/orders:1", 2, "100m", SAFE),
+            deploy("acme/orders:2", 2, "100m", SAFE),
+        );
+        // Production promotes by hand by default: a risk even where this
+        // service's Application syncs automatically (it ships on merge).
+        for a in [app(false), app(true)] {
+            assert_eq!(
+                cats_with(&o, &[&a, &d1], &[&a, &d2]),
+                [(Category::Promotion, Severity::Medium, "production".into())],
+                "{a}"
+            );
+        }
+        // Not a risk: the same change where the default is automatic, even
+        // for a service that chose manual there.
+        let s = |d: &str| in_env(d, "staging");
+        assert!(cats_with(&o, &[&s(&app(false)), &s(&d1)], &[&s(&app(false)), &s(&d2)]).is_empty());
+        assert!(cats_with(&o, &[&s(&app(true)), &s(&d1)], &[&s(&app(true)), &s(&d2)]).is_empty());
+    }
+
+    #[test]
+    fn exposure_the_public_class_is_the_platform_s() {
+        let ing = |class: &str| {
+            obj(
+                "networking.k8s.io/v1",
+                "Ingress",
+                "orders",
+                &format!("spec: {{ingressClassName: {class}}}\n"),
+            )
+        };
+        let o = RiskOptions {
+            public_ingress_class: "internet".into(),
+            ..RiskOptions::default()
+        };
+        assert_eq!(
+            cats_with(&o, &[], &[&ing("internet")]),
+            [(Category::Exposure, Severity::High, "production".into())]
+        );
+        assert_eq!(
+            cats_with(&o, &[&ing("nginx-public")], &[&ing("internet")]),
+            [(Category::Exposure, Severity::High, "production".into())]
+        );
+        // Not public on this platform: only the cluster's ingress.
+        assert_eq!(
+            cats_with(&o, &[], &[&ing("nginx-public")]),
+            [(Category::Exposure, Severity::Medium, "production".into())]
+        );
+        assert!(cats_with(&o, &[&ing("internet")], &[&ing("nginx-public")]).is_empty());
+    }
+
+    fn named_db(name: &str, storage: u32) -> String {
+        obj(
+            "platform.acme.dev/v1alpha1",
+            "PostgreSQLInstance",
+            name,
+            &format!("spec:\n  parameters: {{version: \"16\", storageGB: {storage}}}\n  connectionSecret: {{name: {name}-connection}}\n"),
+        )
+    }
+
+    #[test]
+    fn data_loss_a_stateful_resource_renamed() {
+        let r = risks(
+            &[&named_db("orders-db", 20)],
+            &[&named_db("orders-database", 20)],
+        );
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(
+            (r[0].category, r[0].severity),
+            (Category::DataLoss, Severity::High)
+        );
+        assert!(
+            r[0].message
+                .contains("renamed from `orders-db` to `orders-database`"),
+            "{}",
+            r[0].message
+        );
+        assert_eq!(
+            r[0].resource,
+            "platform.acme.dev/v1alpha1 PostgreSQLInstance orders/orders-db"
+        );
+        // Not a rename: another spec, another namespace or another environment
+        // (the old one is removed, the new one unrelated).
+        for other in [
+            named_db("orders-database", 40),
+            named_db("orders-database", 20).replace("namespace: orders", "namespace: billing"),
+            in_env(&named_db("orders-database", 20), "staging"),
+        ] {
+            let r = risks(&[&named_db("orders-db", 20)], &[&other]);
+            assert_eq!(r.len(), 1, "{r:?}");
+            assert!(r[0].message.contains("is removed"), "{}", r[0].message);
+        }
+        // Not a risk at all: a stateless resource renamed.
+        let svc = |n: &str| obj("v1", "Service", n, "spec: {type: ClusterIP}\n");
+        assert!(cats(&[&svc("orders")], &[&svc("orders-api")]).is_empty());
     }
 
     #[test]

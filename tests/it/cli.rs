@@ -381,6 +381,218 @@ fn diff_risks_on_real_renders_exposure_promotion_and_none_for_a_quiet_change() {
     assert_eq!(risks(d, &[]), []);
 }
 
+/// The built-in platform config, as a paved.yaml to edit.
+fn default_paved_yaml() -> String {
+    std::fs::read_to_string(root().join("src/paved.default.yaml")).unwrap()
+}
+
+/// The built-in config with the public ingress class `internet` and `extra`
+/// appended under `spec`.
+fn platform_with(extra: &str) -> String {
+    let base = default_paved_yaml();
+    let public = "ingressClasses: {internal: nginx-internal, public: nginx-public}";
+    assert!(base.contains(public), "{base}");
+    format!(
+        "{}{extra}",
+        base.replace(
+            public,
+            "ingressClasses: {internal: nginx-internal, public: internet}"
+        )
+    )
+}
+
+#[test]
+fn diff_takes_the_public_class_fail_on_and_cost_factor_from_paved_yaml() {
+    let dir = project();
+    let d = dir.path();
+    write(
+        d,
+        "paved.yaml",
+        &platform_with("  review: {failOn: [exposure], costFactor: 3}\n"),
+    );
+    let inventory = |extra: &str| format!("{}  replicas: 2\n{extra}", spec("inventory"));
+    write(d, "services/inventory/platform.yaml", &inventory(""));
+    expect(&run(d, &["render", "services", "--out", "old"]), 0);
+    // A public ingress, of the platform's public class `internet`.
+    write(
+        d,
+        "services/inventory/platform.yaml",
+        &inventory("  ingress: {host: inventory.acme.dev, public: true}\n"),
+    );
+    expect(&run(d, &["render", "services", "--out", "new"]), 0);
+    let got = risks(d, &[]);
+    for env in ["production", "staging"] {
+        assert!(
+            got.contains(&("exposure".into(), "high".into(), env.into())),
+            "{got:?}"
+        );
+    }
+    // review.failOn is the default of --fail-on; the flag overrides it, and
+    // `none` turns it off.
+    expect(&run(d, &["diff", "old", "new"]), 1);
+    expect(&run(d, &["diff", "old", "new", "--fail-on", "none"]), 0);
+    expect(&run(d, &["diff", "old", "new", "--fail-on", "cost"]), 0);
+    let o = run(d, &["diff", "old", "new", "--fail-on", "none,exposure"]);
+    expect(&o, 2);
+    assert!(stderr(&o).contains("--fail-on none"), "{}", stderr(&o));
+    // --config wins over the paved.yaml found from the current folder: the
+    // built-in settings know `nginx-public` as the public class, and fail on nothing.
+    write(d, "builtin.yaml", &default_paved_yaml());
+    let got = risks(d, &["--config", "builtin.yaml"]);
+    assert!(
+        got.contains(&("exposure".into(), "medium".into(), "production".into())),
+        "{got:?}"
+    );
+    expect(
+        &run(d, &["diff", "old", "new", "--config", "builtin.yaml"]),
+        0,
+    );
+
+    // Replicas doubled: under the platform's factor 3, not a cost risk; under
+    // the built-in 1.5, one.
+    write(
+        d,
+        "services/inventory/platform.yaml",
+        &inventory("").replace("replicas: 2", "replicas: 4"),
+    );
+    std::fs::remove_dir_all(d.join("new")).unwrap();
+    expect(&run(d, &["render", "services", "--out", "new"]), 0);
+    assert!(
+        !risks(d, &[]).iter().any(|r| r.0 == "cost"),
+        "{:?}",
+        risks(d, &[])
+    );
+    assert!(
+        risks(d, &["--config", "builtin.yaml"])
+            .iter()
+            .any(|r| r.0 == "cost"),
+        "{:?}",
+        risks(d, &["--config", "builtin.yaml"])
+    );
+}
+
+#[test]
+fn diff_promotion_severity_follows_the_platform_default_of_each_environment() {
+    let dir = project();
+    let d = dir.path();
+    let promote = |staging: &str, production: &str| {
+        format!(
+            "{}  environments:\n    staging: {{promote: {staging}}}\n    production: {{promote: {production}}}\n",
+            spec("inventory")
+        )
+    };
+    write(
+        d,
+        "services/inventory/platform.yaml",
+        &promote("manual", "manual"),
+    );
+    expect(&run(d, &["render", "services", "--out", "old"]), 0);
+    write(
+        d,
+        "services/inventory/platform.yaml",
+        &promote("auto", "auto"),
+    );
+    expect(&run(d, &["render", "services", "--out", "new"]), 0);
+    // Production promotes by hand by default (built-in config), staging automatically.
+    let mut got = risks(d, &[]);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("promotion".into(), "high".into(), "production".into()),
+            ("promotion".into(), "medium".into(), "staging".into()),
+        ]
+    );
+    // With a paved.yaml whose staging promotes by hand too: high in both.
+    write(
+        d,
+        "paved.yaml",
+        &default_paved_yaml().replace(
+            "promote: auto      # services",
+            "promote: manual    # services",
+        ),
+    );
+    let got = risks(d, &[]);
+    assert_eq!(
+        got,
+        [
+            ("promotion".into(), "high".into(), "production".into()),
+            ("promotion".into(), "high".into(), "staging".into()),
+        ]
+    );
+}
+
+#[test]
+fn diff_reports_a_renamed_database_as_one_renamed_change_and_a_data_loss_risk() {
+    let dir = project();
+    let d = dir.path();
+    expect(&run(d, &["render", "services", "--out", "old"]), 0);
+    let renamed = spec("orders").replace("orders-db:", "orders-store:");
+    assert_ne!(renamed, spec("orders"));
+    write(d, "services/orders/platform.yaml", &renamed);
+    expect(&run(d, &["render", "services", "--out", "new"]), 0);
+    let o = run(d, &["diff", "old", "new", "--format", "json"]);
+    expect(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let losses: Vec<&serde_json::Value> = v["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["category"] == "data-loss")
+        .collect();
+    assert_eq!(losses.len(), 2, "{v:#}");
+    for r in &losses {
+        let m = r["message"].as_str().unwrap();
+        assert!(
+            m.contains("renamed from `orders-db` to `orders-store`"),
+            "{m}"
+        );
+    }
+    // One change per environment for the XR, not a removal and an addition.
+    let xrs: Vec<&serde_json::Value> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "PostgreSQLInstance")
+        .collect();
+    assert_eq!(xrs.len(), 2, "{xrs:#?}");
+    for c in xrs {
+        assert_eq!(c["change"], "changed", "{c:#}");
+        assert_eq!(c["name"], "orders-store", "{c:#}");
+        assert_eq!(c["renamedFrom"], "orders-db", "{c:#}");
+    }
+}
+
+#[test]
+fn diff_base_takes_the_review_settings_from_the_work_tree_paved_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, "services/inventory/platform.yaml", &spec("inventory"));
+    write(d, "paved.yaml", &default_paved_yaml());
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    // A new image (a promotion risk in production), and a platform that now
+    // fails on promotion risks.
+    write(
+        d,
+        "services/inventory/platform.yaml",
+        &spec("inventory").replace("inventory:2.0.1", "inventory:2.0.2"),
+    );
+    write(
+        d,
+        "paved.yaml",
+        &format!(
+            "{}  review: {{failOn: [promotion]}}\n",
+            default_paved_yaml()
+        ),
+    );
+    let o = run(d, &["diff", "--base", "main"]);
+    expect(&o, 1);
+    assert!(stdout(&o).contains("promotion"), "{}", stdout(&o));
+    expect(&run(d, &["diff", "--base", "main", "--fail-on", "none"]), 0);
+}
+
 #[test]
 fn diff_base_reads_what_sits_beside_a_spec_at_the_base_revision() {
     // An API definition and a docs folder beside the spec: the base side
