@@ -553,6 +553,130 @@ fn mask(text: &str, old: Option<&str>) -> String {
 }
 
 // ---------------------------------------------------------------------------
+// Grouping
+
+/// Changes that make the same edit to several resources (a blueprint or
+/// `paved.yaml` change repeats one hunk on every object it touches): shown
+/// once, with the resources it applies to.
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    /// Indices into `Report::changes`, in its order; the first one's diff is
+    /// the one shown.
+    pub members: Vec<usize>,
+}
+
+/// What makes two changes the same edit: their kind, the field paths (a
+/// list item's name left out: each service's container is named after it),
+/// how many values were hidden and the `-`/`+` lines of the canonical diff.
+/// Context lines and hunk positions are left out, so the same label added to
+/// two Deployments with different images is one edit.
+type Signature<'a> = (ChangeKind, Vec<String>, usize, Vec<&'a str>);
+
+fn signature(c: &Change) -> Signature<'_> {
+    let lines = c
+        .diff
+        .lines()
+        .filter(|l| l.starts_with('+') || l.starts_with('-'))
+        .collect();
+    let fields = c.fields.iter().map(|f| unnamed(f)).collect();
+    (c.kind, fields, c.redacted, lines)
+}
+
+/// `a[name=orders].b` → `a[name=].b`.
+fn unnamed(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.find("[name=") {
+        out.push_str(&rest[..at + "[name=".len()]);
+        rest = &rest[at + "[name=".len()..];
+        match rest.find(']') {
+            Some(end) => rest = &rest[end..],
+            None => break,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The distinct edits of a report, each with every resource it applies to:
+/// the largest first, then in the order of the report (so the same report
+/// always gives the same order). Every change is in exactly one group.
+pub(crate) fn groups(r: &Report) -> Vec<Group> {
+    let mut index: BTreeMap<Signature<'_>, usize> = BTreeMap::new();
+    let mut out: Vec<Group> = Vec::new();
+    for (i, c) in r.changes.iter().enumerate() {
+        let slot = *index.entry(signature(c)).or_insert_with(|| {
+            out.push(Group {
+                members: Vec::new(),
+            });
+            out.len() - 1
+        });
+        out[slot].members.push(i);
+    }
+    out.sort_by(|a, b| {
+        b.members
+            .len()
+            .cmp(&a.members.len())
+            .then(a.members[0].cmp(&b.members[0]))
+    });
+    out
+}
+
+/// `1,412`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut s = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            s.push(',');
+        }
+        s.push(ch);
+    }
+    s
+}
+
+fn counted(n: usize, word: &str) -> String {
+    format!("{} {word}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
+/// `applies to 2,000 resources (Deployment in 1,000 namespaces × 2 environments)`.
+fn applies_to(r: &Report, g: &Group) -> String {
+    let mut kinds = BTreeSet::new();
+    let mut namespaces = BTreeSet::new();
+    let mut environments = BTreeSet::new();
+    for &i in &g.members {
+        let c = &r.changes[i];
+        kinds.insert(c.key.kind.as_str());
+        if !c.key.namespace.is_empty() {
+            namespaces.insert(c.key.namespace.as_str());
+        }
+        if !c.environment.is_empty() {
+            environments.insert(c.environment.as_str());
+        }
+    }
+    let mut scope = kinds.into_iter().collect::<Vec<_>>().join(", ");
+    let mut places = Vec::new();
+    if !namespaces.is_empty() {
+        places.push(counted(namespaces.len(), "namespace"));
+    }
+    if !environments.is_empty() {
+        places.push(counted(environments.len(), "environment"));
+    }
+    if !places.is_empty() {
+        let _ = write!(scope, " in {}", places.join(" × "));
+    }
+    format!(
+        "applies to {} ({scope})",
+        counted(g.members.len(), "resource")
+    )
+}
+
+/// How many resources of a group the text lists before counting the rest.
+const TEXT_MEMBERS: usize = 20;
+/// The same, in the markdown comment.
+const MARKDOWN_MEMBERS: usize = 10;
+
+// ---------------------------------------------------------------------------
 // Rendering
 
 fn counts_line(r: &Report) -> String {
@@ -655,8 +779,68 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
         }
         out.push('\n');
     }
+    let colour_of = |k: ChangeKind| match k {
+        ChangeKind::Added => "32",
+        ChangeKind::Removed => "31",
+        ChangeKind::Changed => "33",
+    };
+    let diff_lines = |out: &mut String, diff: &str| {
+        for line in diff.lines() {
+            let shown = match line.as_bytes().first() {
+                Some(b'+') => paint("32", line),
+                Some(b'-') => paint("31", line),
+                Some(b'@') => paint("36", line),
+                _ => line.to_string(),
+            };
+            let _ = writeln!(out, "      {shown}");
+        }
+    };
+    let all = groups(r);
+    // The edits shared by several resources first, each shown once.
+    for g in all.iter().filter(|g| g.members.len() > 1) {
+        let c = &r.changes[g.members[0]];
+        let head = format!(
+            "{} {:<7} {}",
+            c.kind.sigil(),
+            c.kind.as_str(),
+            applies_to(r, g)
+        );
+        let _ = writeln!(out, "{}", paint(colour_of(c.kind), &head));
+        if !c.fields.is_empty() {
+            let _ = writeln!(out, "      fields: {}", c.fields.join(", "));
+        }
+        for &i in g.members.iter().take(TEXT_MEMBERS) {
+            let m = &r.changes[i];
+            let _ = writeln!(
+                out,
+                "      {}: {}  [{}]",
+                group_name(m),
+                m.key.display(),
+                paths_note(m)
+            );
+        }
+        if g.members.len() > TEXT_MEMBERS {
+            let _ = writeln!(
+                out,
+                "      … and {} more (`--format json` lists them all)",
+                thousands(g.members.len() - TEXT_MEMBERS)
+            );
+        }
+        if let Some(n) = redaction_note(c) {
+            let _ = writeln!(out, "      {n}");
+        }
+        diff_lines(&mut out, &c.diff);
+        out.push('\n');
+    }
+    // Then each resource whose edit is its own, by environment and service.
+    let mut single: Vec<usize> = all
+        .iter()
+        .filter(|g| g.members.len() == 1)
+        .map(|g| g.members[0])
+        .collect();
+    single.sort_unstable();
     let mut group = None;
-    for c in &r.changes {
+    for c in single.iter().map(|&i| &r.changes[i]) {
         let g = group_name(c);
         if group.as_ref() != Some(&g) {
             if group.is_some() {
@@ -671,27 +855,22 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
             c.kind.as_str(),
             c.key.display()
         );
-        let colour = match c.kind {
-            ChangeKind::Added => "32",
-            ChangeKind::Removed => "31",
-            ChangeKind::Changed => "33",
-        };
-        let _ = writeln!(out, "  {}  [{}]", paint(colour, &head), paths_note(c));
+        let _ = writeln!(
+            out,
+            "  {}  [{}]",
+            paint(colour_of(c.kind), &head),
+            paths_note(c)
+        );
         if !c.fields.is_empty() {
             let _ = writeln!(out, "      fields: {}", c.fields.join(", "));
         }
         if let Some(n) = redaction_note(c) {
             let _ = writeln!(out, "      {n}");
         }
-        for line in c.diff.lines() {
-            let shown = match line.as_bytes().first() {
-                Some(b'+') => paint("32", line),
-                Some(b'-') => paint("31", line),
-                Some(b'@') => paint("36", line),
-                _ => line.to_string(),
-            };
-            let _ = writeln!(out, "      {shown}");
-        }
+        diff_lines(&mut out, &c.diff);
+    }
+    if group.is_none() && out.ends_with("\n\n") {
+        out.pop();
     }
     let _ = writeln!(out, "\n{}", counts_line(r));
     out
@@ -774,9 +953,9 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
     }
     let _ = writeln!(out, "{}.\n", counts_line(r));
     out.push_str("| Environment | Service | Changed | Added | Removed |\n|---|---|--:|--:|--:|\n");
-    let mut groups: BTreeMap<(&str, &str), [usize; 3]> = BTreeMap::new();
+    let mut per_service: BTreeMap<(&str, &str), [usize; 3]> = BTreeMap::new();
     for c in &r.changes {
-        let g = groups
+        let g = per_service
             .entry((c.environment.as_str(), c.service.as_str()))
             .or_default();
         g[match c.kind {
@@ -787,8 +966,8 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
     }
     // Room kept for the note about what was cut.
     let reserve = 3_000.min(limit / 4);
-    let rows = groups.len();
-    for (i, ((e, s), n)) in groups.iter().enumerate() {
+    let rows = per_service.len();
+    for (i, ((e, s), n)) in per_service.iter().enumerate() {
         let row = format!(
             "| {} | {} | {} | {} | {} |\n",
             html(if e.is_empty() { "—" } else { e }),
@@ -804,24 +983,38 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
         out.push_str(&row);
     }
     out.push('\n');
-    let mut cut: Vec<&Change> = Vec::new();
+    // Shared edits first (largest first), then each resource's own edit in
+    // the report's order.
+    let mut items = groups(r);
+    let shared = items.iter().filter(|g| g.members.len() > 1).count();
+    items[shared..].sort_by_key(|g| g.members[0]);
+    let block = |g: &Group, diff: &str| {
+        let c = &r.changes[g.members[0]];
+        if g.members.len() == 1 {
+            details(c, diff)
+        } else {
+            group_details(r, g, diff)
+        }
+    };
+    let mut cut: Vec<&Group> = Vec::new();
     let mut shortened = 0;
-    for c in &r.changes {
+    for g in &items {
         if !cut.is_empty() {
             // Once one is cut, later ones are too, so what is shown is a prefix
-            // of the sorted list and the note's list is easy to follow.
-            cut.push(c);
+            // of the list and the note's list is easy to follow.
+            cut.push(g);
             continue;
         }
-        let block = details(c, &c.diff);
-        if out.len() + block.len() + reserve <= limit {
-            out.push_str(&block);
+        let c = &r.changes[g.members[0]];
+        let whole = block(g, &c.diff);
+        if out.len() + whole.len() + reserve <= limit {
+            out.push_str(&whole);
             continue;
         }
         // Too big for what is left: show the start of its diff if a useful part fits.
-        let room = limit.saturating_sub(out.len() + reserve + 600 + c.key.display().len());
+        let room = limit.saturating_sub(out.len() + reserve + 200 + block(g, "").len());
         if room < 1_000 {
-            cut.push(c);
+            cut.push(g);
             continue;
         }
         let mut kept = String::new();
@@ -836,7 +1029,7 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
             n += 1;
         }
         let _ = writeln!(kept, "… {} more lines cut to fit the comment", total - n);
-        out.push_str(&details(c, &kept));
+        out.push_str(&block(g, &kept));
         shortened += 1;
     }
     if shortened > 0 || !cut.is_empty() {
@@ -849,9 +1042,9 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
                 out,
                 "{} shortened",
                 if shortened == 1 {
-                    "the diff of 1 resource is".to_string()
+                    "the diff of 1 change is".to_string()
                 } else {
-                    format!("the diffs of {shortened} resources are")
+                    format!("the diffs of {shortened} changes are")
                 }
             );
             if !cut.is_empty() {
@@ -859,29 +1052,96 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
             }
         }
         if !cut.is_empty() {
+            let resources: usize = cut.iter().map(|g| g.members.len()).sum();
             let _ = write!(
                 out,
-                "{} of {} resources are not shown",
-                cut.len(),
-                r.changes.len()
+                "{} not shown ({} of {} resources)",
+                if cut.len() == 1 {
+                    "1 more group".to_string()
+                } else {
+                    format!("{} more groups", thousands(cut.len()))
+                },
+                thousands(resources),
+                thousands(r.changes.len())
             );
         }
-        out.push_str(". Run `paved diff` locally for the full diff.\n");
-        for (i, c) in cut.iter().enumerate() {
-            let line = format!(
-                "> - `{} {}` ({})\n",
+        out.push_str("; run `paved diff --format text` locally or see the job log.\n");
+        for (i, g) in cut.iter().enumerate() {
+            let c = &r.changes[g.members[0]];
+            let mut line = format!(
+                "> - `{} {}` ({}",
                 c.kind.sigil(),
                 c.key.display().replace('`', "'"),
                 html(&group_name(c))
             );
+            if g.members.len() > 1 {
+                let _ = write!(
+                    line,
+                    ", and {} more like it",
+                    thousands(g.members.len() - 1)
+                );
+            }
+            line.push_str(")\n");
             if out.len() + line.len() + 40 > limit {
-                let _ = writeln!(out, "> - … and {} more", cut.len() - i);
+                let _ = writeln!(out, "> - … and {} more", thousands(cut.len() - i));
                 break;
             }
             out.push_str(&line);
         }
     }
     out
+}
+
+/// A `<details>` block for an edit shared by several resources: what it
+/// applies to, the first few of them, and the first one's diff.
+fn group_details(r: &Report, g: &Group, diff: &str) -> String {
+    let c = &r.changes[g.members[0]];
+    let mut fields = c
+        .fields
+        .iter()
+        .take(3)
+        .map(|f| html(f))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if c.fields.len() > 3 {
+        let _ = write!(fields, ", … {} more", c.fields.len() - 3);
+    }
+    let mut s = format!(
+        "<details><summary><code>{} {}</code> {}",
+        c.kind.sigil(),
+        html(&c.key.kind),
+        c.kind.as_str()
+    );
+    if !fields.is_empty() {
+        let _ = write!(s, ": {fields}");
+    }
+    let _ = write!(s, " — <b>{}</b></summary>\n\n", html(&applies_to(r, g)));
+    for &i in g.members.iter().take(MARKDOWN_MEMBERS) {
+        let m = &r.changes[i];
+        let _ = writeln!(
+            s,
+            "- `{}` ({})",
+            m.key.display().replace('`', "'"),
+            html(&group_name(m))
+        );
+    }
+    if g.members.len() > MARKDOWN_MEMBERS {
+        let _ = writeln!(
+            s,
+            "- … and {} more",
+            thousands(g.members.len() - MARKDOWN_MEMBERS)
+        );
+    }
+    if let Some(n) = redaction_note(c) {
+        let _ = writeln!(s, "\n_{n}_");
+    }
+    let f = fence(diff);
+    let _ = write!(s, "\n{f}diff\n{diff}");
+    if !diff.ends_with('\n') {
+        s.push('\n');
+    }
+    let _ = write!(s, "{f}\n\n</details>\n\n");
+    s
 }
 
 /// The risk table of the markdown report, at most a quarter of `limit`.
@@ -954,6 +1214,20 @@ pub(crate) fn json(r: &Report) -> String {
             })
         })
         .collect();
+    let groups: Vec<Json> = groups(r)
+        .iter()
+        .map(|g| {
+            let c = &r.changes[g.members[0]];
+            serde_json::json!({
+                "change": c.kind.as_str(),
+                "fields": c.fields,
+                "count": g.members.len(),
+                "appliesTo": applies_to(r, g),
+                "resources": g.members,
+                "diff": c.diff,
+            })
+        })
+        .collect();
     let v = serde_json::json!({
         "risks": risks,
         "summary": {
@@ -964,6 +1238,7 @@ pub(crate) fn json(r: &Report) -> String {
             "moved": r.moved,
         },
         "changes": changes,
+        "groups": groups,
     });
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
@@ -1254,7 +1529,7 @@ mod tests {
         let mk = |i: usize, v: &str| {
             file(
                 &format!("staging/s{i}/configmap-c.yaml"),
-                &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: s{i}}}\ndata:\n{}", body.replace(": v", &format!(": {v}"))),
+                &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: s{i}}}\ndata:\n{}", body.replace(": v", &format!(": {v}{i}-"))),
             )
         };
         let old: Vec<OutFile> = (0..n).map(|i| mk(i, "a")).collect();
@@ -1285,7 +1560,11 @@ mod tests {
         let shown = md.matches("<details>").count();
         assert!(shown > 10 && shown < 200, "{shown}");
         assert!(
-            md.contains(&format!("{} of 200 resources are not shown", 200 - shown)),
+            md.contains(&format!(
+                "{} more groups not shown ({} of 200 resources); run `paved diff --format text` locally",
+                200 - shown,
+                200 - shown
+            )),
             "{md}"
         );
         // One huge resource: its diff is shortened, not dropped.
@@ -1293,7 +1572,7 @@ mod tests {
         let md = markdown(&r, MARKDOWN_LIMIT);
         assert!(md.len() <= MARKDOWN_LIMIT);
         assert!(md.contains("more lines cut to fit the comment"));
-        assert!(md.contains("the diff of 1 resource is shortened"));
+        assert!(md.contains("the diff of 1 change is shortened"));
     }
 
     #[test]
@@ -1317,6 +1596,146 @@ mod tests {
         );
         assert!(!t.contains('\x1b'));
         assert!(text(&r, true).contains("\x1b[32m+"));
+    }
+
+    /// A Deployment of service `svc` in `env`, with `extra` labels; its image
+    /// differs per service, so the context around a label differs too.
+    fn deploy_of(env: &str, svc: &str, image: &str, extra: &str) -> OutFile {
+        file(
+            &format!("{env}/{svc}/deployment-{svc}.yaml"),
+            &format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {svc}\n  namespace: {svc}\n  labels:\n    paved.dev/environment: {env}\n    paved.dev/service: {svc}\n{extra}spec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/acme/{image}\n"),
+        )
+    }
+
+    #[test]
+    fn the_same_change_to_two_resources_is_one_group_listing_both() {
+        let old = [
+            deploy_of("staging", "orders", "orders:1.0.0", ""),
+            deploy_of("staging", "billing", "billing:7.3.1", "    tier: gold\n"),
+        ];
+        let new = [
+            deploy_of("staging", "orders", "orders:1.0.0", "    team: core\n"),
+            deploy_of(
+                "staging",
+                "billing",
+                "billing:7.3.1",
+                "    team: core\n    tier: gold\n",
+            ),
+        ];
+        let r = run(&old, &new, false);
+        assert_eq!(r.changes.len(), 2);
+        assert_ne!(r.changes[0].diff, r.changes[1].diff, "context differs");
+        let t = text(&r, false);
+        assert_eq!(t.matches("+    team: core").count(), 1, "{t}");
+        assert!(
+            t.contains("applies to 2 resources (Deployment in 2 namespaces × 1 environment)"),
+            "{t}"
+        );
+        assert!(
+            t.contains("apps/v1 Deployment billing/billing")
+                && t.contains("apps/v1 Deployment orders/orders"),
+            "{t}"
+        );
+        let md = markdown(&r, MARKDOWN_LIMIT);
+        assert_eq!(md.matches("+    team: core").count(), 1, "{md}");
+        assert!(md.contains("applies to 2 resources"), "{md}");
+        let v: Json = serde_json::from_str(&json(&r)).unwrap();
+        assert_eq!(v["changes"].as_array().map(Vec::len), Some(2));
+        let groups = v["groups"].as_array().expect("a groups list");
+        assert_eq!(groups.len(), 1, "{v:#}");
+        assert_eq!(groups[0]["resources"], serde_json::json!([0, 1]));
+        assert_eq!(groups[0]["count"], 2);
+        assert_eq!(groups[0]["fields"][0], "metadata.labels.team");
+    }
+
+    #[test]
+    fn different_changes_are_different_groups() {
+        let old = [
+            deploy_of("staging", "orders", "orders:1.0.0", ""),
+            deploy_of("staging", "billing", "billing:7.3.1", ""),
+        ];
+        let new = [
+            deploy_of("staging", "orders", "orders:1.0.0", "    team: core\n"),
+            deploy_of("staging", "billing", "billing:7.3.1", "    team: money\n"),
+        ];
+        let r = run(&old, &new, false);
+        let t = text(&r, false);
+        assert!(
+            t.contains("+    team: core") && t.contains("+    team: money"),
+            "{t}"
+        );
+        assert!(!t.contains("applies to"), "{t}");
+        let v: Json = serde_json::from_str(&json(&r)).unwrap();
+        let groups = v["groups"].as_array().expect("a groups list");
+        assert_eq!(groups.len(), 2, "{v:#}");
+        assert_eq!(groups[0]["resources"], serde_json::json!([0]));
+        assert_eq!(groups[1]["resources"], serde_json::json!([1]));
+    }
+
+    /// A generated fleet of `n` services in two environments, each rendered
+    /// as a Namespace, a Deployment, a Service and a ConfigMap (the shapes
+    /// Paved writes), at `version` with the `size` of `paved.yaml`.
+    fn fleet(n: usize, version: impl Fn(usize) -> String, cpu: &str) -> Vec<OutFile> {
+        let mut out = Vec::new();
+        for env in ["production", "staging"] {
+            for i in 0..n {
+                let svc = format!("svc-{i:05}");
+                let labels = format!("  labels:\n    paved.dev/environment: {env}\n    paved.dev/service: {svc}\n    app.kubernetes.io/name: {svc}\n    owner: team-{}\n", i % 8);
+                out.push(file(
+                    &format!("{env}/{svc}/namespace-{svc}.yaml"),
+                    &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {svc}\n{labels}"),
+                ));
+                out.push(file(&format!("{env}/{svc}/deployment-{svc}.yaml"), &format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {svc}\n  namespace: {svc}\n{labels}spec:\n  replicas: {}\n  template:\n    spec:\n      containers:\n        - name: {svc}\n          image: ghcr.io/acme/{svc}:{}\n          resources:\n            requests: {{cpu: {cpu}, memory: 128Mi}}\n            limits: {{cpu: {cpu}, memory: 128Mi}}\n          env:\n            - name: SERVICE_NAME\n              value: {svc}\n            - name: REGION\n              value: \"eu-west-é{i}\"\n", 2 + i % 3, version(i))));
+                out.push(file(&format!("{env}/{svc}/service-{svc}.yaml"), &format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: {svc}\n  namespace: {svc}\n{labels}spec:\n  ports:\n    - {{name: http, port: 8080}}\n")));
+                out.push(file(&format!("{env}/{svc}/configmap-{svc}.yaml"), &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {svc}\n  namespace: {svc}\n{labels}data:\n  note: \"ünïcödé ✓ {i}\"\n")));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn markdown_of_a_1500_service_fleet_stays_under_githubs_limit() {
+        const N: usize = 1500;
+        let v1 = |i: usize| format!("1.{}.0", i % 50);
+        // A platform-wide change: a size's cpu in paved.yaml, on every Deployment.
+        let r = run(&fleet(N, v1, "100m"), &fleet(N, v1, "150m"), false);
+        assert_eq!(r.changes.len(), 2 * N);
+        let md = markdown(&r, MARKDOWN_LIMIT);
+        assert!(
+            md.chars().count() <= 65_536 && md.len() <= MARKDOWN_LIMIT,
+            "{}",
+            md.len()
+        );
+        // The one representative hunk: requests and limits, once each.
+        assert_eq!(md.matches("cpu: 150m").count(), 2, "{md}");
+        assert!(
+            md.contains(
+                "applies to 3,000 resources (Deployment in 1,500 namespaces × 2 environments)"
+            ),
+            "{md}"
+        );
+        // Every service's image bumped differently: 1,500 distinct edits
+        // (each the same in both environments).
+        let v2 = |i: usize| format!("2.{i}.0-ü");
+        let r = run(&fleet(N, v1, "100m"), &fleet(N, v2, "100m"), false);
+        let md = markdown(&r, MARKDOWN_LIMIT);
+        assert!(
+            md.chars().count() <= 65_536 && md.len() <= MARKDOWN_LIMIT,
+            "{}",
+            md.len()
+        );
+        assert!(
+            md.contains("more groups not shown (")
+                && md.contains(
+                    "resources); run `paved diff --format text` locally or see the job log."
+                ),
+            "{md}"
+        );
+        // Any smaller limit holds too, and cuts only between characters.
+        for limit in [20_000, 7_777, 3_001] {
+            let md = markdown(&r, limit);
+            assert!(md.len() <= limit, "{limit}: {}", md.len());
+        }
     }
 
     #[test]
