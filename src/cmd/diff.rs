@@ -186,6 +186,7 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
         envs: s.envs.clone(),
         out_dir: None,
         default_out: true,
+        overlay: None,
     };
     let mut new = app::compile(&inputs, true)?;
     if new.failed() {
@@ -234,6 +235,7 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Si
                 envs: s.envs.clone(),
                 out_dir: None,
                 default_out: true,
+                overlay: None,
             },
             true,
         ) {
