@@ -45,8 +45,14 @@ pub(crate) struct Documents {
 }
 
 impl Documents {
+    /// Keeps a buffer if it is a `platform.yaml` or a `paved.yaml`; an
+    /// editor that sends every YAML file gets diagnostics for those only.
     pub(crate) fn open(&mut self, uri: Uri, text: String) {
-        if let Some(path) = path_of(&uri) {
+        let paved_file = |p: &Path| {
+            p.file_name()
+                .is_some_and(|n| n == "platform.yaml" || n == "paved.yaml")
+        };
+        if let Some(path) = path_of(&uri).filter(|p| paved_file(p)) {
             self.open.insert(path, Document { uri, text });
         }
     }
@@ -217,6 +223,17 @@ mod tests {
         assert_eq!(offset(text, pos(99, 3), Encoding::Utf16), text.len());
         // Inside a surrogate pair: before the character.
         assert_eq!(offset(text, pos(1, 2), Encoding::Utf16), 6 + 1);
+    }
+
+    #[test]
+    fn only_specs_and_platform_configs_are_kept() {
+        let dir = std::env::temp_dir().canonicalize().unwrap();
+        let mut docs = Documents::default();
+        for name in ["values.yaml", "platform.yaml", "paved.yaml", "platform.yml"] {
+            docs.open(uri_of(&dir.join(name)).unwrap(), String::new());
+        }
+        let kept: Vec<&Path> = docs.paths().collect();
+        assert_eq!(kept, [dir.join("paved.yaml"), dir.join("platform.yaml")]);
     }
 
     #[test]
