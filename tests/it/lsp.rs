@@ -424,3 +424,33 @@ fn requests_after_shutdown_are_refused() {
     c.notify("exit", Value::Null);
     assert_eq!(c.wait_exit(), 0);
 }
+
+#[test]
+fn an_unsaved_paved_yaml_is_the_platform_config_of_the_check() {
+    let spec_good = spec_text("orders", "team-orders", "");
+    let dir = workspace(&[(ORDERS, &spec_good)]);
+    let root = dir.path().canonicalize().unwrap();
+    let (config, spec) = (root.join("paved.yaml"), root.join(ORDERS));
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&spec, &spec_good);
+    assert_eq!(c.diagnostics(&uri(&spec)), Vec::<Value>::new());
+    let text = paved::testing::app::DEFAULT_CONFIG;
+    c.open(&config, text);
+    assert_eq!(c.diagnostics(&uri(&config)), Vec::<Value>::new());
+    // A typo in the buffer of paved.yaml, not saved: reported there.
+    let broken = text.replacen("\nspec:\n", "\nspec:\n  bogus: 1\n", 1);
+    assert_ne!(broken, text);
+    c.change_all(&config, 2, &broken);
+    let diags = c.diagnostics(&uri(&config));
+    assert_eq!(
+        codes(&diags),
+        ["paved::schema::unknown-field"],
+        "{diags:#?}"
+    );
+    let line = broken.lines().position(|l| l == "  bogus: 1").unwrap();
+    assert_eq!(diags[0]["range"]["start"]["line"], line);
+    c.change_all(&config, 3, text);
+    assert_eq!(c.diagnostics(&uri(&config)), Vec::<Value>::new());
+    assert_eq!(c.finish(), 0);
+}
