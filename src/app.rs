@@ -30,7 +30,7 @@ use crate::load;
 use crate::model::{self, Instance, Platform, Service};
 use crate::render::Blueprints;
 use crate::render::{Rendered, Select, Units};
-use crate::source::{display_path, Source, SourceRef};
+use crate::source::{display_path, Overlay, Source, SourceRef};
 use crate::validate::{schema, semantic};
 use crate::workspace::{self, Skip, Workspace};
 
@@ -62,6 +62,8 @@ pub struct Inputs {
     pub default_out: bool,
     /// `--env`: the environments to render; empty: all.
     pub envs: Vec<String>,
+    /// Unsaved editor buffers read instead of the files (`paved lsp`).
+    pub overlay: Option<std::sync::Arc<Overlay>>,
 }
 
 /// The checked workspace: platform, every service, resolved instances and
@@ -326,6 +328,7 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         config: inputs.config.clone(),
         out_dir: inputs.out_dir.clone(),
         default_out: inputs.default_out,
+        overlay: inputs.overlay.clone(),
     })
     .map_err(Fault)?;
     let mut diags = skipped_diags(&ws);
@@ -346,7 +349,8 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         .config
         .as_ref()
         .map(|p| (p.as_path(), c.workspace.shown(p)));
-    let Some((platform, overrides)) = load_platform(config, &mut diags)? else {
+    let overlay = inputs.overlay.as_deref();
+    let Some((platform, overrides)) = load_platform(config, overlay, &mut diags)? else {
         diag::sort(&mut diags);
         c.diags = diags;
         return Ok(c);
@@ -377,7 +381,7 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         .workspace
         .specs
         .par_iter()
-        .map(|spec| load_service(&c.workspace, spec, &platform))
+        .map(|spec| load_service(&c.workspace, spec, &platform, overlay))
         .collect();
     let mut services = Vec::new();
     let mut broken = std::collections::BTreeMap::new();
@@ -447,11 +451,14 @@ type Overrides = Vec<(String, String, String)>;
 
 fn load_platform(
     path: Option<(&Path, String)>,
+    overlay: Option<&Overlay>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Option<(Platform, Overrides)>, Fault> {
     let src = match path {
         Some((p, name)) => {
-            match crate::load::read(p, name, 1024 * 1024, "paved.yaml", diags).map_err(Fault)? {
+            match crate::load::read(p, name, 1024 * 1024, "paved.yaml", overlay, diags)
+                .map_err(Fault)?
+            {
                 Some(s) => s,
                 None => return Ok(None),
             }
@@ -568,6 +575,7 @@ fn load_service(
     ws: &Workspace,
     spec: &workspace::Spec,
     platform: &Platform,
+    inputs_overlay: Option<&Overlay>,
 ) -> Result<Loaded, Fault> {
     let mut diags = Vec::new();
     let shown = ws.shown(&spec.path);
@@ -583,6 +591,7 @@ fn load_service(
         shown.clone(),
         platform.limits.max_file_size,
         "platform.yaml",
+        inputs_overlay,
         &mut diags,
     )
     .map_err(Fault)?
@@ -727,7 +736,7 @@ pub(crate) fn load_config(
 ) -> Result<(Option<Platform>, Vec<Diagnostic>), Fault> {
     let mut diags = Vec::new();
     let named = path.map(|p| (p, display_path(p, Path::new("."))));
-    let platform = load_platform(named, &mut diags)?.map(|(p, _)| p);
+    let platform = load_platform(named, None, &mut diags)?.map(|(p, _)| p);
     Ok((platform, diags))
 }
 

@@ -266,6 +266,18 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = formats(POLICY_FORMATS))]
         format: FormatArg,
     },
+    /// Serve the Language Server Protocol on stdin and stdout, for editors
+    #[command(
+        long_about = "Serve the Language Server Protocol on stdin and stdout: an editor starts \
+`paved lsp` and, as the developer types, gets the diagnostics `paved validate` would give for every open \
+platform.yaml and paved.yaml, the unsaved buffers read in place of the files. Set-ups: docs/editors.md.",
+        after_help = "Exit codes: 0 after `shutdown` then `exit`, 1 when the client exits or goes away without `shutdown`."
+    )]
+    Lsp {
+        /// Accepted for editors that pass it; stdio is the only transport
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
     /// Print a shell completion script
     #[command(after_help = "Examples:\n  \
         paved completions bash > ~/.local/share/bash-completion/completions/paved\n  \

@@ -28,6 +28,8 @@
 //! - [`codes`] is the registry of diagnostic codes behind `paved explain CODE`.
 //! - [`credentials`] tells credentials by name and by shape, for validation, rendering and diff alike.
 //! - [`progress`] draws the progress line of long runs on a terminal.
+//! - [`lsp`] is `paved lsp`: the language server, whose diagnostics are `app::compile`'s
+//!   on the editor's unsaved buffers.
 //! - [`diag`] holds findings as data and renders them (human, JSON, GitHub).
 //!
 //! The public surface is [`run`] (what the binary calls) and [`testing`]
@@ -42,6 +44,7 @@ mod credentials;
 mod diag;
 mod emit;
 mod load;
+mod lsp;
 mod model;
 mod normalize;
 mod placeholder;

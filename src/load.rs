@@ -15,7 +15,8 @@
 //! Plain scalars are resolved with the YAML 1.2 core schema (`yes` and `on` are
 //! strings, as in every YAML 1.2 tool); quoted scalars are always strings.
 //!
-//! [`read`] is this stage's only IO: it reads one file, bounded, and reports
+//! [`read`] is this stage's only IO: it reads one file (or the editor's unsaved
+//! buffer that stands for it, [`Overlay`]), bounded, and reports
 //! its size and encoding problems (`paved::load::*`) before any YAML is seen.
 //!
 //! Architecture invariant: this module knows files, text, YAML and spans,
@@ -28,7 +29,7 @@ use std::path::Path;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
 use crate::diag::Diagnostic;
-use crate::source::{Source, SourceRef, Span};
+use crate::source::{Overlay, Source, SourceRef, Span};
 
 /// Reads a spec or config file into a [`Source`]: at most `limit` bytes,
 /// and every problem of size or encoding (too large, UTF-16, not UTF-8,
@@ -39,13 +40,21 @@ pub(crate) fn read(
     name: String,
     limit: u64,
     what: &str,
+    overlay: Option<&Overlay>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Option<SourceRef>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read `{name}`: {e}"))?;
-    if meta.len() > limit {
+    // An editor's unsaved buffer takes the place of the file, under the same limit.
+    let buffer = overlay.and_then(|o| o.get(path));
+    let size = match buffer {
+        Some(text) => text.len() as u64,
+        None => std::fs::metadata(path)
+            .map_err(|e| format!("cannot read `{name}`: {e}"))?
+            .len(),
+    };
+    if size > limit {
         let src = Source::new(path, name.clone(), String::new());
         diags.push(
-            Diagnostic::error(codes::LOAD_TOO_LARGE, format!("{what} is {} bytes, over the limit of {limit} bytes", meta.len()))
+            Diagnostic::error(codes::LOAD_TOO_LARGE, format!("{what} is {size} bytes, over the limit of {limit} bytes"))
                 .in_file(&src)
                 .help("a platform spec is a few dozen lines; the limit is `spec.limits.maxFileSize` in paved.yaml"),
         );
@@ -54,7 +63,9 @@ pub(crate) fn read(
     // Never more than the limit, whatever the size said: a file that grew
     // since, or a device named on the command line, cannot fill memory.
     let mut bytes = Vec::new();
-    {
+    if let Some(text) = buffer {
+        bytes.extend_from_slice(text.as_bytes());
+    } else {
         use std::io::Read as _;
         std::fs::File::open(path)
             .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))

@@ -133,6 +133,7 @@ fn dispatch(cli: Cli) -> Result<bool, app::Fault> {
         Command::Policy { sources, format } => {
             cmd::policy::run(&inputs(sources, None, vec![]), &output(resolve(format)))
         }
+        Command::Lsp { stdio: _ } => crate::lsp::run(),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "paved", &mut script);
@@ -166,5 +167,6 @@ fn inputs(
         out_dir,
         default_out: false,
         envs,
+        overlay: None,
     }
 }

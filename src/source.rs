@@ -11,6 +11,35 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Unsaved editor buffers that take the place of files on disk (`paved lsp`):
+/// absolute path → text. Wherever a spec or the platform config is read
+/// (`load::read`) or specs are discovered (`workspace::open`), a path in the
+/// overlay is read from here, and a `platform.yaml` that exists only here is
+/// a spec of the workspace too.
+#[derive(Debug, Clone, Default)]
+pub struct Overlay {
+    files: std::collections::BTreeMap<PathBuf, Arc<str>>,
+}
+
+impl Overlay {
+    pub fn insert(&mut self, path: PathBuf, text: Arc<str>) {
+        self.files.insert(path, text);
+    }
+
+    pub fn remove(&mut self, path: &Path) {
+        self.files.remove(path);
+    }
+
+    pub fn get(&self, path: &Path) -> Option<&Arc<str>> {
+        self.files.get(path)
+    }
+
+    /// Every path, sorted.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.files.keys().map(PathBuf::as_path)
+    }
+}
+
 /// A half-open byte range `[start, end)` into a [`Source`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {

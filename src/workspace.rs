@@ -26,6 +26,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::source::Overlay;
+
 pub(crate) const SPEC_FILE: &str = "platform.yaml";
 pub(crate) const CONFIG_FILE: &str = "paved.yaml";
 
@@ -41,6 +43,9 @@ pub(crate) struct Request {
     /// Without `out_dir`, use [`DEFAULT_OUT`] in the root (like cargo's
     /// `target/`, the same folder from anywhere in the workspace).
     pub default_out: bool,
+    /// Unsaved editor buffers (`paved lsp`): a `platform.yaml` among them
+    /// is a spec even before it is saved, where discovery would find it.
+    pub overlay: Option<std::sync::Arc<Overlay>>,
 }
 
 /// The output folder when none is given, relative to the workspace root.
@@ -273,7 +278,18 @@ pub(crate) fn open(req: &Request) -> Result<Workspace, String> {
     let skip_dir = out_dir
         .as_ref()
         .and_then(|o| cwd.join(o).canonicalize().ok());
-    let (specs, skipped) = walk(&root, config.as_deref(), skip_dir.as_deref())?;
+    let (mut specs, skipped) = walk(&root, config.as_deref(), skip_dir.as_deref())?;
+    if let Some(overlay) = &req.overlay {
+        let unsaved: Vec<(PathBuf, String)> = overlay
+            .paths()
+            .filter(|p| !specs.iter().any(|(found, _)| found == p))
+            .filter(|p| discoverable(&root, p, config.as_deref(), skip_dir.as_deref()))
+            .filter_map(|p| Some((p.to_path_buf(), p.strip_prefix(&root).ok()?)))
+            .filter_map(|(p, rel)| Some((p.clone(), rel.to_str().map(|_| slash(rel))?)))
+            .collect();
+        specs.extend(unsaved);
+        specs.sort_by(|a, b| a.1.cmp(&b.1));
+    }
     let selection = (!whole).then(|| {
         selection.sort();
         selection.dedup();
@@ -437,6 +453,38 @@ fn walk(root: &Path, config: Option<&Path>, out_dir: Option<&Path>) -> Result<Fo
         }
     }
     Ok((specs, skipped))
+}
+
+/// Whether discovery would find a spec at `path` (absolute, inside `root`)
+/// if it existed: a `platform.yaml` with no hidden folder, `target`,
+/// `node_modules`, the output folder or another workspace on the way, and
+/// not a symlink. For an editor's buffer not saved yet.
+fn discoverable(root: &Path, path: &Path, config: Option<&Path>, out_dir: Option<&Path>) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    if path.file_name().is_none_or(|n| n != SPEC_FILE)
+        || rel.components().any(|c| !matches!(c, Component::Normal(_)))
+        || std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file())
+    {
+        return false;
+    }
+    let mut dir = root.to_path_buf();
+    let folders: Vec<Component> = rel.components().collect();
+    for part in &folders[..folders.len().saturating_sub(1)] {
+        dir.push(part);
+        let name = part.as_os_str().to_string_lossy();
+        let cfg = dir.join(CONFIG_FILE);
+        if name.starts_with('.')
+            || name == "target"
+            || name == "node_modules"
+            || out_dir.is_some_and(|o| dir == o)
+            || (cfg.is_file() && config.is_none_or(|c| c != cfg))
+        {
+            return false;
+        }
+    }
+    true
 }
 
 /// Whether `dir` holds a TechDocs source: a `docs/` folder or an

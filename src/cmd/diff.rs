@@ -255,6 +255,7 @@ fn against_base(
         envs: s.envs.clone(),
         out_dir: None,
         default_out: true,
+        overlay: None,
     };
     let mut new = app::compile(&inputs, true)?;
     if new.failed() {
@@ -307,6 +308,7 @@ fn against_base(
                 envs: s.envs.clone(),
                 out_dir: None,
                 default_out: true,
+                overlay: None,
             },
             true,
         ) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Conformance checks: do the manifests Paved renders pass the tools that will
 # consume them (kustomize, checkov, promtool, Gatekeeper's Rego, Backstage)?
+# And does `paved lsp` work with a real editor's client (Neovim)?
 #
 # The checks run on the committed golden trees, fixtures/*/expected/: a Rust
 # test guarantees they are byte-identical to what paved renders, so checking
@@ -266,6 +267,42 @@ check_precommit() {
     bash "$CONF/precommit.sh"
 }
 
+# One editor session with a real client: Neovim's built-in LSP client (Debian
+# bookworm's 0.7, vim.lsp.start_client) runs `paved lsp` on a copy of a
+# bad-input case and must receive the diagnostic the case's expect.txt names,
+# at the same line and column.
+check_nvim() {
+    need nvim cargo || return 1
+    local case=fixtures/invalid/unknown-field
+    [[ -f $case/expect.txt ]] || { skip "$case does not exist"; return; }
+    (cd "$ROOT" && cargo build --locked --quiet --bin paved) || return 1
+    local target
+    target="$(cargo metadata --format-version 1 --no-deps |
+        "$PY" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')" || return 1
+    local dir="$TMP/nvim-case" out="$TMP/nvim-diagnostics.txt"
+    mkdir -p "$dir" && cp -R "$case/." "$dir/"
+    local code at file
+    read -r code at file <"$case/expect.txt"
+    echo "nvim $(nvim --version | head -n1 | cut -d' ' -f2), expecting $code at $file:$at"
+    local rc=0
+    PAVED_BIN="$target/debug/paved" PAVED_SPEC="$dir/$file" PAVED_OUT="$out" \
+        timeout 120 nvim --headless -u NONE -i NONE -n \
+        -c "luafile $CONF/nvim/diagnostics.lua" </dev/null || rc=$?
+    if ((rc != 0)); then
+        echo "FAIL: nvim exited with $rc (no diagnostics within its wait?)"
+        cat "$out" 2>/dev/null
+        return 1
+    fi
+    local want
+    want="$(printf '%s\t%s\t%s\tpaved' "$code" "${at%%:*}" "${at##*:}")"
+    if ! grep -qxF "$want" "$out"; then
+        echo "FAIL: Neovim did not receive $code at $at; it received:"
+        cat "$out"
+        return 1
+    fi
+    echo "nvim received: $(tr '\t' ' ' <"$out")"
+}
+
 PASSED=0 FAILED=0 SKIPPED=0
 FAILED_CHECKS=()
 
@@ -289,7 +326,7 @@ run_check() {
 }
 
 echo "conformance: ${#TREES[@]} rendered trees: ${TREES[*]:-none yet}"
-for check in kustomize checkov promtool promtool_tests gatekeeper backstage connectivity precommit; do
+for check in kustomize checkov promtool promtool_tests gatekeeper backstage connectivity precommit nvim; do
     run_check "$check"
 done
 

@@ -33,6 +33,7 @@ mod formats;
 mod golden;
 mod invalid;
 mod layout;
+mod lsp;
 mod outputs;
 mod pipeline;
 mod portal_template;

@@ -1,0 +1,470 @@
+//! `paved lsp`: a Language Server Protocol server over stdio.
+//!
+//! One thread reads framed messages from stdin (bounded: a header line of
+//! at most [`MAX_HEADER_LINE`] bytes, a body of at most [`MAX_MESSAGE`]; a
+//! larger body is skipped unread and refused) and hands them over a channel;
+//! the main thread answers requests, keeps the open buffers
+//! ([`documents`]) and, [`DEBOUNCE`] after the last edit, runs the same
+//! compile as `paved validate` (`app::compile`) with the buffers in place of
+//! the files, and publishes the findings of every open `platform.yaml` and
+//! `paved.yaml` ([`diagnostics`]). Edits that arrive before the pause is over
+//! postpone the check, so superseded work is never started; the check of the
+//! whole workspace is what makes a change to one spec update the specs that
+//! depend on it.
+//!
+//! Findings are published for open files only: an editor shows the files
+//! being edited, and the other places a finding names are its related
+//! information. A list that became empty is published empty, which clears it.
+//!
+//! Architecture invariant: the protocol only; every check is `app::compile`'s,
+//! and nothing here reads a spec.
+
+mod diagnostics;
+mod documents;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use lsp_server::{ErrorCode, Message, Notification, Request, Response};
+use lsp_types::{
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    InitializeParams, InitializeResult, MessageType, PositionEncodingKind,
+    PublishDiagnosticsParams, ServerCapabilities, ServerInfo, ShowMessageParams,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Uri,
+};
+use serde_json::{json, Value};
+
+use crate::app::{self, Fault, Inputs};
+use documents::{Documents, Encoding};
+
+/// The pause after the last edit before the workspace is checked.
+const DEBOUNCE: Duration = Duration::from_millis(75);
+/// The largest message body read: room for a document far over any spec
+/// size limit (which `load` applies to buffers as to files), and a bound on
+/// what one message can make the server allocate.
+const MAX_MESSAGE: usize = 64 << 20;
+/// The longest header line.
+const MAX_HEADER_LINE: u64 = 4096;
+
+enum Incoming {
+    Message(Message),
+    /// A message that cannot be answered by its id: code and text.
+    Bad(i32, String),
+    /// The stream ended or lost its framing.
+    End,
+}
+
+/// Serves until `exit`: `Ok(true)` when `shutdown` came first (exit code 0),
+/// `Ok(false)` otherwise (exit code 1).
+pub(crate) fn run() -> Result<bool, Fault> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || read_loop(&tx));
+    let mut server = Server {
+        docs: Documents::default(),
+        enc: Encoding::Utf16,
+        initialized: false,
+        shutdown: false,
+        published: BTreeMap::new(),
+        faults: BTreeSet::new(),
+        due: None,
+    };
+    server
+        .serve(&rx)
+        .map_err(|e| Fault(format!("cannot write to the client: {e}")))
+}
+
+fn read_loop(tx: &mpsc::Sender<Incoming>) {
+    let stdin = std::io::stdin();
+    let mut r = stdin.lock();
+    loop {
+        let item = match read_frame(&mut r) {
+            Ok(Frame::Body(body)) => parse(&body),
+            Ok(Frame::TooLarge(len)) => {
+                let refused = Incoming::Bad(
+                    ErrorCode::InvalidRequest as i32,
+                    format!("a message of {len} bytes is over the limit of {MAX_MESSAGE} bytes; it is skipped"),
+                );
+                if tx.send(refused).is_err() {
+                    return;
+                }
+                let skipped = std::io::copy(&mut (&mut r).take(len), &mut std::io::sink());
+                if skipped.map_or(true, |n| n < len) {
+                    Incoming::End
+                } else {
+                    continue;
+                }
+            }
+            Ok(Frame::Eof) => Incoming::End,
+            Err(why) => {
+                let _ = tx.send(Incoming::Bad(ErrorCode::ParseError as i32, why));
+                Incoming::End
+            }
+        };
+        let end = matches!(item, Incoming::End);
+        if tx.send(item).is_err() || end {
+            return;
+        }
+    }
+}
+
+enum Frame {
+    Body(Vec<u8>),
+    TooLarge(u64),
+    Eof,
+}
+
+/// One frame's body; an `Err` when the framing is lost (a header that is
+/// not one, no `Content-Length`), after which nothing can be read.
+fn read_frame(r: &mut impl BufRead) -> Result<Frame, String> {
+    let mut len = None;
+    let mut first = true;
+    loop {
+        let mut line = Vec::new();
+        let n = r
+            .take(MAX_HEADER_LINE)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("cannot read a header: {e}"))?;
+        if n == 0 {
+            return if first {
+                Ok(Frame::Eof)
+            } else {
+                Err("the stream ended inside a header".into())
+            };
+        }
+        first = false;
+        if !line.ends_with(b"\n") {
+            return Err(format!(
+                "a header line is longer than {MAX_HEADER_LINE} bytes"
+            ));
+        }
+        let line = String::from_utf8_lossy(&line);
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            break;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(format!("`{}` is not a header", crate::diag::escape(line)));
+        };
+        if name.trim().eq_ignore_ascii_case("content-length") {
+            len = Some(
+                value
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| "Content-Length is not a number".to_string())?,
+            );
+        }
+    }
+    let len = len.ok_or("a message without Content-Length")?;
+    if len > MAX_MESSAGE as u64 {
+        return Ok(Frame::TooLarge(len));
+    }
+    let mut body = Vec::new();
+    r.take(len)
+        .read_to_end(&mut body)
+        .map_err(|e| format!("cannot read a message: {e}"))?;
+    if (body.len() as u64) < len {
+        return Err("the stream ended inside a message".into());
+    }
+    Ok(Frame::Body(body))
+}
+
+fn parse(body: &[u8]) -> Incoming {
+    let value: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => return Incoming::Bad(ErrorCode::ParseError as i32, format!("not JSON: {e}")),
+    };
+    match serde_json::from_value::<Message>(value) {
+        Ok(m) => Incoming::Message(m),
+        Err(e) => Incoming::Bad(
+            ErrorCode::InvalidRequest as i32,
+            format!("not a JSON-RPC request, response or notification: {e}"),
+        ),
+    }
+}
+
+struct Server {
+    docs: Documents,
+    enc: Encoding,
+    initialized: bool,
+    shutdown: bool,
+    /// What each open file was last sent.
+    published: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>>,
+    /// Faults already shown (a workspace that cannot be opened).
+    faults: BTreeSet<String>,
+    /// When the next check is due.
+    due: Option<Instant>,
+}
+
+type Sent = std::io::Result<()>;
+
+fn send(v: &Value) -> Sent {
+    let body = v.to_string();
+    let mut out = std::io::stdout().lock();
+    write!(out, "Content-Length: {}\r\n\r\n", body.len())?;
+    out.write_all(body.as_bytes())?;
+    out.flush()
+}
+
+fn send_message(m: Message) -> Sent {
+    let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("jsonrpc".into(), json!("2.0"));
+    }
+    send(&v)
+}
+
+fn notify(method: &str, params: impl serde::Serialize) -> Sent {
+    send_message(Message::Notification(Notification::new(
+        method.to_string(),
+        params,
+    )))
+}
+
+impl Server {
+    fn serve(&mut self, rx: &mpsc::Receiver<Incoming>) -> std::io::Result<bool> {
+        loop {
+            let next = match self.due {
+                Some(due) => match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                    Ok(m) => Some(m),
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => Some(Incoming::End),
+                },
+                None => Some(rx.recv().unwrap_or(Incoming::End)),
+            };
+            match next {
+                None => {
+                    self.due = None;
+                    self.check()?;
+                }
+                Some(Incoming::End) => return Ok(self.shutdown),
+                Some(Incoming::Bad(code, message)) => send(&json!({
+                    "jsonrpc": "2.0",
+                    "id": null,
+                    "error": {"code": code, "message": message},
+                }))?,
+                Some(Incoming::Message(Message::Request(r))) => self.request(r)?,
+                Some(Incoming::Message(Message::Notification(n))) => {
+                    if n.method == "exit" {
+                        return Ok(self.shutdown);
+                    }
+                    self.notification(n)?;
+                }
+                Some(Incoming::Message(Message::Response(_))) => {}
+            }
+        }
+    }
+
+    fn request(&mut self, r: Request) -> Sent {
+        let refuse = |code: ErrorCode, message: String| {
+            send_message(Message::Response(Response::new_err(
+                r.id.clone(),
+                code as i32,
+                message,
+            )))
+        };
+        if self.shutdown {
+            return refuse(
+                ErrorCode::InvalidRequest,
+                "the server is shutting down".into(),
+            );
+        }
+        match r.method.as_str() {
+            "initialize" if self.initialized => {
+                refuse(ErrorCode::InvalidRequest, "already initialized".into())
+            }
+            "initialize" => {
+                let params: InitializeParams = match serde_json::from_value(r.params.clone()) {
+                    Ok(p) => p,
+                    Err(e) => return refuse(ErrorCode::InvalidParams, e.to_string()),
+                };
+                let offered = params
+                    .capabilities
+                    .general
+                    .and_then(|g| g.position_encodings)
+                    .unwrap_or_default();
+                self.enc = if offered.contains(&PositionEncodingKind::UTF8) {
+                    Encoding::Utf8
+                } else {
+                    Encoding::Utf16
+                };
+                self.initialized = true;
+                let result = InitializeResult {
+                    capabilities: ServerCapabilities {
+                        position_encoding: Some(match self.enc {
+                            Encoding::Utf8 => PositionEncodingKind::UTF8,
+                            Encoding::Utf16 => PositionEncodingKind::UTF16,
+                        }),
+                        text_document_sync: Some(TextDocumentSyncCapability::Options(
+                            TextDocumentSyncOptions {
+                                open_close: Some(true),
+                                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                                ..Default::default()
+                            },
+                        )),
+                        ..Default::default()
+                    },
+                    server_info: Some(ServerInfo {
+                        name: "paved".into(),
+                        version: Some(env!("CARGO_PKG_VERSION").into()),
+                    }),
+                };
+                send_message(Message::Response(Response::new_ok(r.id.clone(), result)))
+            }
+            _ if !self.initialized => refuse(
+                ErrorCode::ServerNotInitialized,
+                "the first request must be `initialize`".into(),
+            ),
+            "shutdown" => {
+                self.shutdown = true;
+                send_message(Message::Response(Response::new_ok(r.id.clone(), ())))
+            }
+            other => refuse(
+                ErrorCode::MethodNotFound,
+                format!("paved lsp does not answer `{}`", crate::diag::escape(other)),
+            ),
+        }
+    }
+
+    fn notification(&mut self, n: Notification) -> Sent {
+        if !self.initialized {
+            return Ok(());
+        }
+        let method = n.method.clone();
+        let bad = |e: serde_json::Error| {
+            notify(
+                "window/logMessage",
+                json!({"type": MessageType::WARNING, "message": format!("paved lsp: `{}` ignored: {e}", crate::diag::escape(&method))}),
+            )
+        };
+        match n.method.as_str() {
+            "textDocument/didOpen" => {
+                let p: DidOpenTextDocumentParams = match serde_json::from_value(n.params) {
+                    Ok(p) => p,
+                    Err(e) => return bad(e),
+                };
+                self.docs.open(p.text_document.uri, p.text_document.text);
+            }
+            "textDocument/didChange" => {
+                let p: DidChangeTextDocumentParams = match serde_json::from_value(n.params) {
+                    Ok(p) => p,
+                    Err(e) => return bad(e),
+                };
+                for c in &p.content_changes {
+                    if !self
+                        .docs
+                        .change(&p.text_document.uri, c.range, &c.text, self.enc)
+                    {
+                        break;
+                    }
+                }
+            }
+            "textDocument/didClose" => {
+                let p: DidCloseTextDocumentParams = match serde_json::from_value(n.params) {
+                    Ok(p) => p,
+                    Err(e) => return bad(e),
+                };
+                if let Some(uri) = self.docs.close(&p.text_document.uri) {
+                    if let Some(path) = documents::path_of(&uri) {
+                        self.published.remove(&path);
+                    }
+                    publish(uri, Vec::new())?;
+                }
+            }
+            // The disk changed: files that are not open are read again.
+            "textDocument/didSave" | "workspace/didChangeWatchedFiles" => {}
+            _ => return Ok(()),
+        }
+        self.due = Some(Instant::now() + DEBOUNCE);
+        Ok(())
+    }
+
+    /// Checks the workspace of every open file and publishes what changed.
+    fn check(&mut self) -> Sent {
+        let overlay = Arc::new(self.docs.overlay());
+        let open: Vec<PathBuf> = self.docs.paths().map(Path::to_path_buf).collect();
+        let mut found: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+        let mut faults = BTreeSet::new();
+        for path in &open {
+            if found.contains_key(path) {
+                continue;
+            }
+            let Some(anchor) = path.ancestors().skip(1).find(|a| a.is_dir()) else {
+                found.insert(path.clone(), Vec::new());
+                continue;
+            };
+            let inputs = Inputs {
+                paths: vec![anchor.to_path_buf()],
+                overlay: Some(overlay.clone()),
+                ..Inputs::default()
+            };
+            found.insert(path.clone(), Vec::new());
+            let c = match app::compile(&inputs, false) {
+                Ok(c) => c,
+                Err(Fault(why)) => {
+                    faults.insert(why);
+                    continue;
+                }
+            };
+            // Every open file of this workspace is answered by this check.
+            let ws = &c.workspace;
+            let members: BTreeSet<&PathBuf> = open
+                .iter()
+                .filter(|p| {
+                    ws.specs.iter().any(|s| &s.path == *p)
+                        || ws.config.as_ref().is_some_and(|cfg| cfg == *p)
+                })
+                .collect();
+            for p in &members {
+                found.insert((*p).clone(), Vec::new());
+            }
+            let docs = &self.docs;
+            let uri = |p: &Path| docs.get(p).map(|d| d.uri.clone());
+            let bom = |p: &Path| docs.get(p).is_some_and(|d| d.text.starts_with('\u{feff}'));
+            for d in &c.diags {
+                let Some(file) = d.file().filter(|f| members.contains(&f.path)) else {
+                    continue;
+                };
+                if let Some(list) = found.get_mut(&file.path) {
+                    list.push(diagnostics::convert(d, self.enc, &uri, &bom));
+                }
+            }
+        }
+        for why in faults.difference(&self.faults) {
+            notify(
+                "window/showMessage",
+                ShowMessageParams {
+                    typ: MessageType::ERROR,
+                    message: format!("paved: {why}"),
+                },
+            )?;
+        }
+        self.faults = faults;
+        for (path, list) in found {
+            if self.published.get(&path) == Some(&list) {
+                continue;
+            }
+            let Some(doc) = self.docs.get(&path) else {
+                continue;
+            };
+            publish(doc.uri.clone(), list.clone())?;
+            self.published.insert(path, list);
+        }
+        Ok(())
+    }
+}
+
+fn publish(uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>) -> Sent {
+    notify(
+        "textDocument/publishDiagnostics",
+        PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version: None,
+        },
+    )
+}

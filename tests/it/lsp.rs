@@ -1,0 +1,456 @@
+//! `paved lsp`: the built binary driven over stdio by a small scripted
+//! client (Content-Length framing written here). Every wait has a timeout,
+//! so a server that hangs fails the test instead of stalling the suite.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::fixtures::{spec_text, write};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    rx: Receiver<Value>,
+    next_id: i64,
+    /// Messages read while waiting for another one.
+    seen: Vec<Value>,
+}
+
+fn read_frame(r: &mut impl BufRead) -> Option<Value> {
+    let mut len = None;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length: ") {
+            len = v.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; len?];
+    r.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+impl Client {
+    fn start(cwd: &Path) -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_paved"))
+            .arg("lsp")
+            .current_dir(cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            while let Some(v) = read_frame(&mut r) {
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Client {
+            child,
+            stdin,
+            rx,
+            next_id: 1,
+            seen: Vec::new(),
+        }
+    }
+
+    fn raw(&mut self, bytes: &[u8]) {
+        let w = self.stdin.as_mut().unwrap();
+        w.write_all(bytes).unwrap();
+        w.flush().unwrap();
+    }
+
+    fn send(&mut self, msg: Value) {
+        let body = msg.to_string();
+        let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
+        self.raw(frame.as_bytes());
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// The first message (read now or earlier) that `want` accepts.
+    fn wait_for(&mut self, what: &str, want: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.seen.iter().position(&want) {
+            return self.seen.remove(i);
+        }
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(v) if want(&v) => return v,
+                Ok(v) => self.seen.push(v),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("no {what} within {WAIT:?}; seen: {:#?}", self.seen)
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!(
+                        "the server closed stdout before {what}; seen: {:#?}",
+                        self.seen
+                    )
+                }
+            }
+        }
+    }
+
+    fn response(&mut self, id: i64) -> Value {
+        self.wait_for(&format!("response {id}"), |v| v["id"] == json!(id))
+    }
+
+    /// The next diagnostics published for `uri` (earlier ones are dropped).
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        let is_for = |v: &Value| {
+            v["method"] == "textDocument/publishDiagnostics" && v["params"]["uri"] == uri
+        };
+        self.seen.retain(|v| !is_for(v));
+        let v = self.wait_for(&format!("diagnostics for {uri}"), is_for);
+        v["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+
+    fn initialize(&mut self, root: &Path) -> Value {
+        let id = self.request(
+            "initialize",
+            json!({"processId": null, "rootUri": uri(root), "capabilities": {}}),
+        );
+        let r = self.response(id);
+        self.notify("initialized", json!({}));
+        r
+    }
+
+    fn open(&mut self, path: &Path, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri(path), "languageId": "yaml", "version": 1, "text": text}}),
+        );
+    }
+
+    fn change_all(&mut self, path: &Path, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri(path), "version": version},
+                   "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    /// shutdown, then exit: the exit code.
+    fn finish(mut self) -> i32 {
+        let id = self.request("shutdown", Value::Null);
+        let r = self.response(id);
+        assert_eq!(r["result"], Value::Null, "{r}");
+        self.notify("exit", Value::Null);
+        self.wait_exit()
+    }
+
+    fn wait_exit(mut self) -> i32 {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s.code().unwrap_or(-1);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the server did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// A workspace: the built-in config as `paved.yaml`, and the given specs.
+fn workspace(specs: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root, "paved.yaml", paved::testing::app::DEFAULT_CONFIG);
+    for (rel, text) in specs {
+        write(&root, rel, text);
+    }
+    dir
+}
+
+fn codes(diags: &[Value]) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+const ORDERS: &str = "services/orders/platform.yaml";
+const INVENTORY: &str = "services/inventory/platform.yaml";
+
+#[test]
+fn diagnostics_on_open_and_on_change_then_shutdown_exits_0() {
+    let good = spec_text("orders", "team-orders", "");
+    let bad = good.replace("  ports:", "  replica: 2\n  ports:");
+    let dir = workspace(&[(ORDERS, &good)]);
+    let root = dir.path().canonicalize().unwrap();
+    let spec = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    let init = c.initialize(&root);
+    assert_eq!(init["result"]["serverInfo"]["name"], "paved", "{init}");
+
+    // The buffer, not the file on disk, is what is checked.
+    c.open(&spec, &bad);
+    let diags = c.diagnostics(&uri(&spec));
+    assert_eq!(
+        codes(&diags),
+        ["paved::schema::unknown-field"],
+        "{diags:#?}"
+    );
+    let d = &diags[0];
+    let line = bad.lines().position(|l| l == "  replica: 2").unwrap();
+    assert_eq!(
+        d["range"],
+        json!({"start": {"line": line, "character": 2}, "end": {"line": line, "character": 9}})
+    );
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["source"], "paved");
+    let message = d["message"].as_str().unwrap();
+    assert!(message.contains("unknown field `replica`"), "{message}");
+    assert!(message.contains("did you mean `replicas`?"), "{message}");
+    assert_eq!(d["data"]["explain"]["code"], "paved::schema::unknown-field");
+    assert!(d["data"]["explain"]["explanation"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
+
+    // Fixed in the editor: the list is cleared.
+    c.change_all(&spec, 2, &good);
+    assert_eq!(c.diagnostics(&uri(&spec)), Vec::<Value>::new());
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn ranges_count_utf16_code_units() {
+    let text = spec_text("orders", "team-orders", "").replace("  ports:", "  x😀: 1\n  ports:");
+    let dir = workspace(&[(ORDERS, &text)]);
+    let root = dir.path().canonicalize().unwrap();
+    let spec = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&spec, &text);
+    let diags = c.diagnostics(&uri(&spec));
+    assert_eq!(
+        codes(&diags),
+        ["paved::schema::unknown-field"],
+        "{diags:#?}"
+    );
+    // `x😀` is 2 characters but 3 UTF-16 code units.
+    assert_eq!(diags[0]["range"]["start"]["character"], 2);
+    assert_eq!(diags[0]["range"]["end"]["character"], 5);
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn a_dependency_renamed_in_its_buffer_changes_the_dependents_diagnostics() {
+    let orders = spec_text(
+        "orders",
+        "team-orders",
+        "  dependsOn: [component:inventory]\n",
+    );
+    let inventory = spec_text("inventory", "team-orders", "");
+    let dir = workspace(&[(ORDERS, &orders), (INVENTORY, &inventory)]);
+    let root = dir.path().canonicalize().unwrap();
+    let (o, i) = (root.join(ORDERS), root.join(INVENTORY));
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&o, &orders);
+    assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
+    c.open(&i, &inventory);
+    assert_eq!(c.diagnostics(&uri(&i)), Vec::<Value>::new());
+
+    // Renamed, unsaved: orders now names a service that does not exist.
+    c.change_all(&i, 2, &inventory.replace("name: inventory", "name: stock"));
+    let diags = c.diagnostics(&uri(&o));
+    assert_eq!(
+        codes(&diags),
+        ["paved::semantic::unknown-dependency"],
+        "{diags:#?}"
+    );
+    let line = orders
+        .lines()
+        .position(|l| l.contains("dependsOn"))
+        .unwrap();
+    assert_eq!(diags[0]["range"]["start"]["line"], line);
+
+    // Renamed back: the dependent's diagnostics go away.
+    c.change_all(&i, 3, &inventory);
+    assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn a_new_spec_not_yet_on_disk_is_checked() {
+    let dir = workspace(&[(ORDERS, &spec_text("orders", "team-orders", ""))]);
+    let root = dir.path().canonicalize().unwrap();
+    let new = root.join("services/payments/platform.yaml");
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    // Same name as an existing service: a cross-file finding.
+    c.open(&new, &spec_text("orders", "team-orders", ""));
+    let diags = c.diagnostics(&uri(&new));
+    assert!(!diags.is_empty());
+    assert!(
+        codes(&diags).iter().all(|c| c.starts_with("paved::")),
+        "{diags:#?}"
+    );
+    c.change_all(&new, 2, &spec_text("payments", "team-orders", ""));
+    assert_eq!(c.diagnostics(&uri(&new)), Vec::<Value>::new());
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn hostile_messages_get_protocol_errors_and_the_server_carries_on() {
+    let good = spec_text("orders", "team-orders", "");
+    let dir = workspace(&[(ORDERS, &good)]);
+    let root = dir.path().canonicalize().unwrap();
+    let spec = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+
+    // Invalid JSON: a parse error with a null id.
+    c.raw(b"Content-Length: 9\r\n\r\n{not json");
+    let e = c.wait_for("a parse error", |v| v["error"]["code"] == -32700);
+    assert_eq!(e["id"], Value::Null);
+
+    // An unknown request: MethodNotFound; an unknown notification: nothing.
+    c.notify("paved/nothing", json!({}));
+    let id = c.request("paved/nothing", json!({}));
+    let r = c.response(id);
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+
+    // A request whose params are wrong: InvalidParams, not a crash.
+    let id = c.request("textDocument/hover", json!({"oops": true}));
+    let r = c.response(id);
+    assert!(r["error"]["code"].is_i64(), "{r}");
+
+    // A frame far larger than any document is refused without reading it into memory.
+    c.raw(b"Content-Length: 99999999999999\r\n\r\n");
+    let e = c.wait_for("a refused frame", |v| v["error"]["code"] == -32600);
+    assert_eq!(e["id"], Value::Null);
+    // The stream is not in sync after that; a new server for the rest.
+    drop(c);
+
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&spec, &good);
+    assert_eq!(c.diagnostics(&uri(&spec)), Vec::<Value>::new());
+
+    // A change whose range is past the end of the document: clamped to its end.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&spec), "version": 2},
+               "contentChanges": [{"range": {"start": {"line": 9999, "character": 5},
+                                             "end": {"line": 99999, "character": 0}},
+                                   "text": "  bogus: 1\n"}]}),
+    );
+    let diags = c.diagnostics(&uri(&spec));
+    assert_eq!(
+        codes(&diags),
+        ["paved::schema::unknown-field"],
+        "{diags:#?}"
+    );
+    // A change to a document that is not open is ignored.
+    c.change_all(&root.join("elsewhere/platform.yaml"), 2, "x");
+
+    // A 50 MB document: a clear diagnostic, the size limit of any spec.
+    let huge = format!("{good}#{}\n", "x".repeat(50 << 20));
+    c.change_all(&spec, 3, &huge);
+    let diags = c.diagnostics(&uri(&spec));
+    assert_eq!(codes(&diags), ["paved::load::too-large"], "{diags:#?}");
+    c.change_all(&spec, 4, &good);
+    assert_eq!(c.diagnostics(&uri(&spec)), Vec::<Value>::new());
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn exit_without_shutdown_exits_1() {
+    let dir = workspace(&[(ORDERS, &spec_text("orders", "team-orders", ""))]);
+    let root = dir.path().canonicalize().unwrap();
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.notify("exit", Value::Null);
+    assert_eq!(c.wait_exit(), 1);
+}
+
+#[test]
+fn requests_after_shutdown_are_refused() {
+    let dir = workspace(&[(ORDERS, &spec_text("orders", "team-orders", ""))]);
+    let root = dir.path().canonicalize().unwrap();
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    let id = c.request("shutdown", Value::Null);
+    c.response(id);
+    let id = c.request("textDocument/hover", json!({}));
+    let r = c.response(id);
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+    c.notify("exit", Value::Null);
+    assert_eq!(c.wait_exit(), 0);
+}
+
+#[test]
+fn an_unsaved_paved_yaml_is_the_platform_config_of_the_check() {
+    let spec_good = spec_text("orders", "team-orders", "");
+    let dir = workspace(&[(ORDERS, &spec_good)]);
+    let root = dir.path().canonicalize().unwrap();
+    let (config, spec) = (root.join("paved.yaml"), root.join(ORDERS));
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&spec, &spec_good);
+    assert_eq!(c.diagnostics(&uri(&spec)), Vec::<Value>::new());
+    let text = paved::testing::app::DEFAULT_CONFIG;
+    c.open(&config, text);
+    assert_eq!(c.diagnostics(&uri(&config)), Vec::<Value>::new());
+    // A typo in the buffer of paved.yaml, not saved: reported there.
+    let broken = text.replacen("\nspec:\n", "\nspec:\n  bogus: 1\n", 1);
+    assert_ne!(broken, text);
+    c.change_all(&config, 2, &broken);
+    let diags = c.diagnostics(&uri(&config));
+    assert_eq!(
+        codes(&diags),
+        ["paved::schema::unknown-field"],
+        "{diags:#?}"
+    );
+    let line = broken.lines().position(|l| l == "  bogus: 1").unwrap();
+    assert_eq!(diags[0]["range"]["start"]["line"], line);
+    c.change_all(&config, 3, text);
+    assert_eq!(c.diagnostics(&uri(&config)), Vec::<Value>::new());
+    assert_eq!(c.finish(), 0);
+}
