@@ -38,6 +38,7 @@ mod app;
 mod cli;
 mod cmd;
 mod codes;
+mod cost;
 mod credentials;
 mod diag;
 mod emit;
