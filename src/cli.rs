@@ -56,6 +56,8 @@ pub(crate) enum FormatArg {
     Dot,
     /// One SARIF 2.1.0 log on stdout (code scanning)
     Sarif,
+    /// Comma-separated values, a header line first
+    Csv,
 }
 
 /// `render`'s formats: it reports only diagnostics.
@@ -87,6 +89,13 @@ pub(crate) const FAIL_ON_VALUES: &[&str] = &[
 /// `graph`'s formats.
 pub(crate) const GRAPH_FORMATS: &[FormatArg] =
     &[FormatArg::Mermaid, FormatArg::Dot, FormatArg::Json];
+/// `cost`'s formats.
+pub(crate) const COST_FORMATS: &[FormatArg] = &[
+    FormatArg::Text,
+    FormatArg::Markdown,
+    FormatArg::Json,
+    FormatArg::Csv,
+];
 /// `explain`'s formats.
 pub(crate) const LISTING_FORMATS: &[FormatArg] = &[FormatArg::Human, FormatArg::Json];
 /// `policy`'s formats: sarif lists the rules as those of a SARIF log.
@@ -258,6 +267,24 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FORMAT", default_value = "mermaid", value_parser = formats(GRAPH_FORMATS))]
         format: FormatArg,
     },
+    /// Estimate what each service costs a month, per environment, team and service
+    #[command(after_help = "Examples:\n  \
+        paved cost\n  \
+        paved cost --by team --env production\n  \
+        paved cost services/orders --format markdown")]
+    Cost {
+        #[command(flatten)]
+        sources: Sources,
+        /// One row per team, service or environment, summed [default: one per service and environment]
+        #[arg(long, value_enum, value_name = "KEY")]
+        by: Option<CostBy>,
+        /// Only this environment (repeatable) [default: every environment]
+        #[arg(long = "env", value_name = "NAME")]
+        envs: Vec<String>,
+        /// Output format (json: one document); diagnostics print as human, or as json with json
+        #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = formats(COST_FORMATS))]
+        format: FormatArg,
+    },
     /// List the platform's policies (Gatekeeper rules Paved also checks at render time) and their parameters
     Policy {
         #[command(flatten)]
@@ -288,6 +315,14 @@ platform.yaml and paved.yaml, the unsaved buffers read in place of the files. Se
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `cost --by`: what one row sums.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum CostBy {
+    Team,
+    Service,
+    Environment,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

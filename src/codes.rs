@@ -393,6 +393,15 @@ no alert receivers).",
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n  teams:\n    team-orders: {group: \"sso:orders-devs\"}\n  policy: {requireDeclaredTeams: true}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-order, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
     fix: "metadata:\n  owner: team-orders",
 };
+pub(crate) const SEMANTIC_UNKNOWN_BUDGET_NAME: &Code = &Code {
+    code: "paved::semantic::unknown-budget-name",
+    title: "a budget for a team or environment paved.yaml does not declare",
+    explanation: "paved.yaml `budgets` sets a monthly budget per team and environment \
+(`budgets.<team>.<environment>`, docs/cost.md). The team must be a key of `teams` and the environment a \
+key of `environments`: a misspelt name would be a budget nothing is ever measured against.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev}\n  teams:\n    team-orders: {group: \"sso:orders-devs\"}\n  budgets:\n    team-orders: {prodution: 1500}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
+    fix: "  budgets:\n    team-orders: {production: 1500}",
+};
 pub(crate) const SEMANTIC_INVALID_LOG_PATTERN: &Code = &Code {
     code: "paved::semantic::invalid-log-pattern",
     title: "a log error pattern that is not a regular expression",
@@ -912,6 +921,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_ROLLOUT_REQUIRED,
     SEMANTIC_FORBIDDEN_TEAM_ROLE,
     SEMANTIC_UNDECLARED_TEAM,
+    SEMANTIC_UNKNOWN_BUDGET_NAME,
     SEMANTIC_INVALID_LOG_PATTERN,
     SEMANTIC_NAME_COLLISION,
     SEMANTIC_API_DEFINITION,

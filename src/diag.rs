@@ -197,6 +197,8 @@ pub enum Format {
     Dot,
     /// One SARIF 2.1.0 log (for code scanning), whatever the number of findings.
     Sarif,
+    /// `cost`: comma-separated values, a header line first.
+    Csv,
 }
 
 impl Format {
@@ -210,6 +212,7 @@ impl Format {
             Format::Mermaid => "mermaid",
             Format::Dot => "dot",
             Format::Sarif => "sarif",
+            Format::Csv => "csv",
         }
     }
 

@@ -40,6 +40,7 @@ mod app;
 mod cli;
 mod cmd;
 mod codes;
+mod cost;
 mod credentials;
 mod diag;
 mod emit;

@@ -97,6 +97,14 @@ pub struct Platform {
     /// How `paved diff` judges a change (docs/cli.md, "paved diff").
     #[serde(default)]
     pub review: ReviewConfig,
+    /// The price table `paved cost` estimates with (docs/cost.md); without
+    /// one there is no cost output.
+    #[serde(default)]
+    pub cost: Option<CostConfig>,
+    /// Monthly budgets, per team (a key of `teams`) and environment, in the
+    /// price table's currency (docs/cost.md).
+    #[serde(default)]
+    pub budgets: IndexMap<String, IndexMap<String, f64>>,
     /// The override folder as written in paved.yaml (resolved by `app`).
     #[serde(default)]
     pub blueprints: Option<String>,
@@ -838,6 +846,97 @@ pub enum CatalogGroups {
     Paved,
     /// Another ingestion (an identity provider) does; Paved emits none.
     External,
+}
+
+/// paved.yaml `cost`: the prices of the monthly estimate (docs/cost.md).
+/// Prices are read as the shortest decimal of the number YAML gives, so
+/// `0.04` is exactly 0.04 in the estimate.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CostConfig {
+    pub currency: String,
+    pub cpu_per_core_hour: f64,
+    #[serde(rename = "memoryPerGiBHour")]
+    pub memory_per_gib_hour: f64,
+    #[serde(default)]
+    pub basis: CostBasis,
+    #[serde(default)]
+    pub resources: CostResources,
+}
+
+/// What a container is priced by: its requests (what the scheduler
+/// reserves) or its limits (what it may use).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CostBasis {
+    #[default]
+    Requests,
+    Limits,
+}
+
+impl CostBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostBasis::Requests => "requests",
+            CostBasis::Limits => "limits",
+        }
+    }
+}
+
+/// paved.yaml `cost.resources`: managed resources' monthly prices by type.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CostResources {
+    #[serde(default)]
+    pub postgresql: Option<ClassPrices>,
+    #[serde(default)]
+    pub redis: Option<ClassPrices>,
+    #[serde(default)]
+    pub bucket: Option<BucketPrices>,
+}
+
+impl CostResources {
+    /// The prices of a resource type by its name in platform.yaml.
+    pub fn classes(&self, kind: &str) -> Option<&ClassPrices> {
+        match kind {
+            "postgresql" => self.postgresql.as_ref(),
+            "redis" => self.redis.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// A month of a database or cache, by `class`, plus its `storageGB`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClassPrices {
+    pub small: f64,
+    pub standard: f64,
+    pub large: f64,
+    /// A month of one GB of `storageGB`, on top of the class price.
+    #[serde(rename = "storagePerGBMonth", default)]
+    pub storage_per_gb_month: f64,
+}
+
+impl ClassPrices {
+    pub fn of(&self, class: &str) -> Option<f64> {
+        match class {
+            "small" => Some(self.small),
+            "standard" => Some(self.standard),
+            "large" => Some(self.large),
+            _ => None,
+        }
+    }
+}
+
+/// A month of a bucket: `assumedGiB` GiB at `perGiBMonth` (a bucket has no size).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BucketPrices {
+    #[serde(rename = "perGiBMonth")]
+    pub per_gib_month: f64,
+    #[serde(rename = "assumedGiB")]
+    pub assumed_gib: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{self, Cli, ColorArg, Command, FormatArg, InitType};
+use crate::cli::{self, Cli, ColorArg, Command, CostBy, FormatArg, InitType};
 use crate::{app, cmd, diag::Format};
 
 /// Runs `paved` with the process's arguments; what `main` does.
@@ -130,6 +130,25 @@ fn dispatch(cli: Cli) -> Result<bool, app::Fault> {
             resolve(format),
             &output(resolve(format)),
         ),
+        Command::Cost {
+            sources,
+            by,
+            envs,
+            format,
+        } => {
+            let by = match by {
+                None => cmd::cost::By::Instance,
+                Some(CostBy::Team) => cmd::cost::By::Team,
+                Some(CostBy::Service) => cmd::cost::By::Service,
+                Some(CostBy::Environment) => cmd::cost::By::Environment,
+            };
+            cmd::cost::run(
+                &inputs(sources, None, envs),
+                by,
+                resolve(format),
+                &output(resolve(format)),
+            )
+        }
         Command::Policy { sources, format } => {
             cmd::policy::run(&inputs(sources, None, vec![]), &output(resolve(format)))
         }
@@ -153,6 +172,7 @@ fn resolve(format: FormatArg) -> Format {
         FormatArg::Mermaid => Format::Mermaid,
         FormatArg::Dot => Format::Dot,
         FormatArg::Sarif => Format::Sarif,
+        FormatArg::Csv => Format::Csv,
     }
 }
 

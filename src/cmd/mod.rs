@@ -1,6 +1,6 @@
 //! The commands, one module each, built on the one pipeline of `app`
 //! (`compile` → units → first pass) and the sinks of `emit`: `render`,
-//! `validate`, `check`, `diff`, `policy`, `init`, `explain`, `schema` and `graph`. Each module has one `run` function that
+//! `validate`, `check`, `diff`, `policy`, `init`, `explain`, `schema`, `graph` and `cost`. Each module has one `run` function that
 //! takes plain settings (never clap types) and returns what `main` turns into
 //! an exit code: `Ok(true)` 0, `Ok(false)` 1, `Err(Fault)` 2.
 //!
@@ -10,6 +10,7 @@
 //! never over an existing one).
 
 pub(crate) mod check;
+pub(crate) mod cost;
 pub(crate) mod diff;
 pub(crate) mod explain;
 pub(crate) mod git;

@@ -686,6 +686,64 @@ fn team_roles(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnosti
     out
 }
 
+/// `budgets.<team>.<environment>` names a declared team and environment.
+fn budget_names(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let teams: Vec<&str> = platform.teams.keys().map(String::as_str).collect();
+    let envs: Vec<&str> = platform.environments.keys().map(String::as_str).collect();
+    let key_span = |pointer: &str| {
+        doc.pointer(pointer)
+            .map(|(n, k)| k.unwrap_or(n.span))
+            .unwrap_or(doc.span)
+    };
+    for (team, per_env) in &platform.budgets {
+        let base = format!("/spec/budgets/{}", esc(team));
+        if !platform.teams.contains_key(team) {
+            let help = match did_you_mean(team, &teams) {
+                Some(m) => format!("did you mean `{m}`?"),
+                None if teams.is_empty() => {
+                    "paved.yaml declares no team: a budget is for a team declared under `teams`"
+                        .to_string()
+                }
+                None => format!(
+                    "a budget is for a team declared under `teams`: {}",
+                    teams.join(", ")
+                ),
+            };
+            out.push(
+                Diagnostic::error(
+                    codes::SEMANTIC_UNKNOWN_BUDGET_NAME,
+                    format!("the budget's team `{team}` is not declared in paved.yaml"),
+                )
+                .at(src, key_span(&base), "unknown team")
+                .help(help),
+            );
+        }
+        for env in per_env.keys() {
+            if platform.environments.contains_key(env) {
+                continue;
+            }
+            let help = match did_you_mean(env, &envs) {
+                Some(m) => format!("did you mean `{m}`?"),
+                None => format!("the environments are {}", envs.join(", ")),
+            };
+            out.push(
+                Diagnostic::error(
+                    codes::SEMANTIC_UNKNOWN_BUDGET_NAME,
+                    format!("the budget of `{team}` names `{env}`, which is not an environment"),
+                )
+                .at(
+                    src,
+                    key_span(&format!("{base}/{}", esc(env))),
+                    "unknown environment",
+                )
+                .help(help),
+            );
+        }
+    }
+    out
+}
+
 pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (name, env) in &platform.environments {
@@ -709,6 +767,7 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
         );
     }
     out.extend(team_roles(platform, src, doc));
+    out.extend(budget_names(platform, src, doc));
     out.extend(reference_images(platform, src, doc));
     out.extend(log_error_pattern(platform, src, doc));
     out.extend(solver_image(platform, src, doc));

@@ -800,3 +800,34 @@ fn a_reader_closing_the_pipe_early_is_not_a_panic() {
         assert!(o.stderr.is_empty(), "{args:?}: {}", stderr(&o));
     }
 }
+
+/// `paved cost` gives a service the same figures whatever the folder it runs
+/// in and whether the path selects it alone: the repository is the unit.
+#[test]
+fn cost_figures_do_not_depend_on_the_current_folder() {
+    let dir = copy_case(&root().join("tests/cmd/shared/cost"));
+    let run = |cwd: &Path, args: &[&str]| {
+        let o = paved()
+            .args(["cost", "--format", "csv"])
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let orders = |csv: &str| -> Vec<String> {
+        csv.lines()
+            .filter(|l| l.contains(",orders,"))
+            .map(str::to_string)
+            .collect()
+    };
+    let whole = run(dir.path(), &[]);
+    let from_root = run(dir.path(), &["services/orders"]);
+    let from_inside = run(&dir.path().join("services/orders"), &["."]);
+    assert_eq!(orders(&whole).len(), 2, "{whole}");
+    assert_eq!(orders(&from_root), orders(&whole));
+    assert_eq!(from_inside, from_root);
+    // only the selected service
+    assert_eq!(from_root.lines().count(), 3, "{from_root}");
+}

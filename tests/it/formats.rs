@@ -15,12 +15,13 @@ const FORMATS: &[(&str, &[&str])] = &[
     ("explain", &["human", "json"]),
     ("schema", &[]),
     ("graph", &["mermaid", "dot", "json"]),
+    ("cost", &["text", "markdown", "json", "csv"]),
     ("policy", &["human", "json", "sarif"]),
     ("completions", &[]),
 ];
 
 const ALL: &[&str] = &[
-    "human", "json", "github", "text", "markdown", "mermaid", "dot", "sarif",
+    "human", "json", "github", "text", "markdown", "mermaid", "dot", "sarif", "csv",
 ];
 
 /// The values `--help` lists under `--format`, or `None` without a `--format`.
