@@ -41,5 +41,6 @@ mod rollout;
 mod safety;
 mod sarif;
 mod schemas_selftest;
+mod trace;
 mod tracing;
 mod workspace;
