@@ -448,11 +448,13 @@ fn skipped_diags(ws: &Workspace) -> Vec<Diagnostic> {
 }
 
 type Overrides = Vec<(String, String, String)>;
+/// The platform config as read, with spans.
+type ConfigDoc = (SourceRef, load::Node);
 
 fn load_platform(
     path: Option<(&Path, String)>,
     diags: &mut Vec<Diagnostic>,
-) -> Result<Option<(Platform, Overrides, (SourceRef, load::Node))>, Fault> {
+) -> Result<Option<(Platform, Overrides, ConfigDoc)>, Fault> {
     let src = match path {
         Some((p, name)) => {
             match crate::load::read(p, name, 1024 * 1024, "paved.yaml", diags).map_err(Fault)? {
@@ -764,6 +766,8 @@ pub(crate) use crate::render::trace::{Field as TraceField, Resource as TraceReso
 /// One rendered object with the origin of each of its fields (`paved trace`).
 pub(crate) struct Trace {
     pub resource: TraceResource,
+    /// The object as the specs render it now.
+    pub value: serde_json::Value,
     pub fields: Vec<TraceField>,
 }
 
@@ -800,6 +804,7 @@ pub(crate) fn trace(
             .map(|t| Trace {
                 fields: trace::fields(&inputs, &t),
                 resource: t.resource,
+                value: t.value,
             })
             .collect(),
     )

@@ -27,6 +27,8 @@ struct Wanted {
     name: String,
     /// Path components of the file, where the environment is looked up.
     folders: Vec<String>,
+    /// The object as the file holds it.
+    value: Option<serde_json::Value>,
 }
 
 pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
@@ -111,6 +113,17 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
             )));
         }
     };
+    if let (Some(f), Some(v)) = (&s.file, &wanted.value) {
+        if *v != t.value {
+            app::status(
+                out,
+                &format!(
+                    "warning: `{}` is not what the specs render now (run `paved render`); tracing what they render now",
+                    f.display()
+                ),
+            );
+        }
+    }
     let fields = match &s.field {
         None => t.fields.iter().collect::<Vec<_>>(),
         Some(f) => vec![pick(&t, f)?],
@@ -195,6 +208,7 @@ fn read_file(f: &Path) -> Result<Wanted, Fault> {
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect(),
+        value: Some(doc.to_json()),
     })
 }
 
@@ -216,6 +230,7 @@ fn parse_resource(r: &str) -> Result<Wanted, Fault> {
         namespace,
         name: name.to_string(),
         folders: vec![],
+        value: None,
     })
 }
 

@@ -391,3 +391,30 @@ fn odd_arguments_never_panic() {
         assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn a_stale_file_is_named_and_the_current_render_is_traced() {
+    let dir = workspace();
+    let file = dir.path().join("rendered/staging/api/deployment-api.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("ghcr.io/acme/api:1.0.0", "ghcr.io/acme/api:0.9.0"),
+    )
+    .unwrap();
+    let o = run(
+        dir.path(),
+        &["trace", "rendered/staging/api/deployment-api.yaml", IMAGE],
+    );
+    expect(&o, 0);
+    assert!(
+        stderr(&o).contains("is not what the specs render now (run `paved render`)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("\"ghcr.io/acme/api:1.0.0\""),
+        "{}",
+        stdout(&o)
+    );
+}

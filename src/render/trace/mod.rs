@@ -235,7 +235,7 @@ pub(crate) fn origin(inputs: &Inputs, t: &Traced, pointer: &str) -> Vec<Step> {
         }];
     };
     let (line, _) = t.output.line_col(node.span.start);
-    let Some((id, bp_line)) = t.lines.get(line - 1).copied().flatten() else {
+    let Some((id, bp_line)) = t.lines.get(line.saturating_sub(1)).copied().flatten() else {
         return vec![];
     };
     let Some(src) = inputs.blueprints.sources().nth(id) else {
@@ -287,11 +287,10 @@ fn expressions(line: &str) -> Vec<String> {
         let after = &rest[open + 2..];
         let end = after.find("}}").unwrap_or(after.len());
         let inner = &after[..end];
-        let mut chars = inner.char_indices().peekable();
         let mut in_str: Option<char> = None;
         let mut start: Option<usize> = None;
         let bytes = inner.as_bytes();
-        for (i, c) in chars.by_ref() {
+        for (i, c) in inner.char_indices() {
             if let Some(q) = in_str {
                 if c == q {
                     in_str = None;
