@@ -91,7 +91,7 @@ pub struct Blueprints {
     env: Environment<'static>,
     pub files: Vec<Blueprint>,
     sources: BTreeMap<String, SourceRef>,
-    /// Strip line marks from every output (tests of the marked set only).
+    /// Strip line marks from every output (the test of the marked set).
     strip_marks: bool,
 }
 
@@ -165,8 +165,10 @@ impl Blueprints {
 
     /// The same blueprints with every raw-text line marked with its
     /// template and line (`trace::marks`), for `paved trace` only; ids are
-    /// the positions in [`Blueprints::sources`].
-    pub(crate) fn instrumented(&self) -> Blueprints {
+    /// the positions in [`Blueprints::sources`]. `strip`: every output is
+    /// stripped of its marks again, which must give exactly what the
+    /// unmarked set renders (the test of the marks).
+    pub(crate) fn instrumented(&self, strip: bool) -> Blueprints {
         let texts = self
             .sources
             .iter()
@@ -177,17 +179,7 @@ impl Blueprints {
             env: environment(texts, true),
             files: self.files.clone(),
             sources: self.sources.clone(),
-            strip_marks: false,
-        }
-    }
-
-    /// The marked set, whose every output is stripped of its marks: it
-    /// must render exactly what the unmarked set renders.
-    #[cfg(test)]
-    pub(crate) fn instrumented_stripped(&self) -> Blueprints {
-        Blueprints {
-            strip_marks: true,
-            ..self.instrumented()
+            strip_marks: strip,
         }
     }
 

@@ -111,7 +111,7 @@ pub(crate) fn find(inputs: &Inputs, q: &Query) -> Vec<Traced> {
         inputs.blueprints,
         &select,
     );
-    let marked = inputs.blueprints.instrumented();
+    let marked = inputs.blueprints.instrumented(false);
     let mut found = Vec::new();
     for (i, inst) in inputs.instances.iter().enumerate() {
         if q.environment.is_some_and(|e| e != inst.environment.name)
@@ -567,7 +567,7 @@ mod tests {
             let (Some(p), Some(b)) = (&c.platform, &c.blueprints) else {
                 panic!("{}: no platform", input.display())
             };
-            let marked = b.instrumented_stripped();
+            let marked = b.instrumented(true);
             let units2 = Units::new(p, &c.services, &c.instances, &marked, &c.select());
             for u in &units.list {
                 let (want, _) = units.render(*u);
