@@ -81,6 +81,8 @@ pub struct Compiled {
     /// Services rendered with the selection because their output depends on
     /// it (see [`Compiled::relate`]); not reported as selected.
     pub related: BTreeSet<String>,
+    /// The platform config as read, with spans (`paved trace` points into it).
+    pub config: Option<(SourceRef, load::Node)>,
 }
 
 impl Compiled {
@@ -340,6 +342,7 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         diags: vec![],
         envs: None,
         related: BTreeSet::new(),
+        config: None,
         workspace: ws,
     };
 
@@ -350,11 +353,13 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         .as_ref()
         .map(|p| (p.as_path(), c.workspace.shown(p)));
     let overlay = inputs.overlay.as_deref();
-    let Some((platform, overrides)) = load_platform(config, overlay, &mut diags)? else {
+    let Some((platform, overrides, config_doc)) = load_platform(config, overlay, &mut diags)?
+    else {
         diag::sort(&mut diags);
         c.diags = diags;
         return Ok(c);
     };
+    c.config = Some(config_doc);
     if !inputs.envs.is_empty() {
         let known: Vec<&str> = platform
             .environments
@@ -448,12 +453,14 @@ fn skipped_diags(ws: &Workspace) -> Vec<Diagnostic> {
 }
 
 type Overrides = Vec<(String, String, String)>;
+/// The platform config as read, with spans.
+type ConfigDoc = (SourceRef, load::Node);
 
 fn load_platform(
     path: Option<(&Path, String)>,
     overlay: Option<&Overlay>,
     diags: &mut Vec<Diagnostic>,
-) -> Result<Option<(Platform, Overrides)>, Fault> {
+) -> Result<Option<(Platform, Overrides, ConfigDoc)>, Fault> {
     let src = match path {
         Some((p, name)) => {
             match crate::load::read(p, name, 1024 * 1024, "paved.yaml", overlay, diags)
@@ -525,7 +532,7 @@ fn load_platform(
         }
         overrides = read_overrides(&folder)?;
     }
-    Ok(Some((platform, overrides)))
+    Ok(Some((platform, overrides, (src, doc))))
 }
 
 /// Reads the platform's blueprint overrides. Symlinks are not followed, so a
@@ -736,7 +743,7 @@ pub(crate) fn load_config(
 ) -> Result<(Option<Platform>, Vec<Diagnostic>), Fault> {
     let mut diags = Vec::new();
     let named = path.map(|p| (p, display_path(p, Path::new("."))));
-    let platform = load_platform(named, None, &mut diags)?.map(|(p, _)| p);
+    let platform = load_platform(named, None, &mut diags)?.map(|(p, _, _)| p);
     Ok((platform, diags))
 }
 
@@ -762,4 +769,53 @@ pub fn render_in_memory(c: &Compiled) -> (Vec<crate::emit::OutFile>, Vec<Diagnos
 
 pub(crate) fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+pub(crate) use crate::render::trace::{Field as TraceField, Resource as TraceResource};
+
+/// One rendered object with the origin of each of its fields (`paved trace`).
+pub(crate) struct Trace {
+    pub resource: TraceResource,
+    /// The object as the specs render it now.
+    pub value: serde_json::Value,
+    pub fields: Vec<TraceField>,
+}
+
+/// Traces the objects of kind `kind` named `name` (in `namespace` and
+/// `environment` when given) among the services' rendered objects: one per
+/// environment it is rendered in. `None`: the workspace has errors.
+pub(crate) fn trace(
+    c: &Compiled,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+    environment: Option<&str>,
+) -> Option<Vec<Trace>> {
+    use crate::render::trace;
+    if c.failed() {
+        return None;
+    }
+    let inputs = trace::Inputs {
+        platform: c.platform.as_ref()?,
+        services: &c.services,
+        instances: &c.instances,
+        blueprints: c.blueprints.as_ref()?,
+        config: c.config.as_ref(),
+    };
+    let query = trace::Query {
+        kind,
+        namespace,
+        name,
+        environment,
+    };
+    Some(
+        trace::find(&inputs, &query)
+            .into_iter()
+            .map(|t| Trace {
+                fields: trace::fields(&inputs, &t),
+                resource: t.resource,
+                value: t.value,
+            })
+            .collect(),
+    )
 }

@@ -86,6 +86,8 @@ pub(crate) const FAIL_ON_VALUES: &[&str] = &[
     "cost",
     "none",
 ];
+/// `trace`'s formats.
+pub(crate) const TRACE_FORMATS: &[FormatArg] = &[FormatArg::Text, FormatArg::Json];
 /// `graph`'s formats.
 pub(crate) const GRAPH_FORMATS: &[FormatArg] =
     &[FormatArg::Mermaid, FormatArg::Dot, FormatArg::Json];
@@ -220,6 +222,32 @@ pub(crate) enum Command {
         /// Output format of the report (json: one document); diagnostics print as human, or as json
         /// with json
         #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = formats(DIFF_FORMATS))]
+        format: FormatArg,
+    },
+    /// Show where each field of a rendered object came from: spec line, environment override,
+    /// paved.yaml line, built-in default, blueprint line
+    #[command(after_help = "Examples:\n  \
+        paved trace rendered/staging/orders/deployment-orders.yaml\n  \
+        paved trace rendered/production/orders/deployment-orders.yaml spec.template.spec.containers[0].image\n  \
+        paved trace --resource Deployment/orders/orders --env staging spec.replicas")]
+    Trace {
+        /// A file Paved rendered (with --resource: the field)
+        #[arg(value_name = "RENDERED_FILE")]
+        file: Option<PathBuf>,
+        /// One field, e.g. spec.template.spec.containers[0].image or a JSON pointer [default: every field]
+        #[arg(value_name = "FIELD.PATH")]
+        field: Option<String>,
+        /// Name the object instead of its file: KIND/NAMESPACE/NAME
+        #[arg(long, value_name = "KIND/NAMESPACE/NAME")]
+        resource: Option<String>,
+        /// The environment [default: the one in the file's path]
+        #[arg(long = "env", value_name = "NAME")]
+        env: Option<String>,
+        /// The platform config [default: the nearest paved.yaml at or above the file, or .]
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Output format (json: one document)
+        #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = formats(TRACE_FORMATS))]
         format: FormatArg,
     },
     /// Write a commented platform.yaml for a new service (never overwrites)

@@ -103,6 +103,34 @@ fn dispatch(cli: Cli) -> Result<bool, app::Fault> {
             };
             cmd::diff::run(&settings, &out)
         }
+        Command::Trace {
+            file,
+            field,
+            resource,
+            env,
+            config,
+            format,
+        } => {
+            // With --resource, the one positional argument is the field.
+            let (file, field) = match (&resource, file, field) {
+                (Some(_), Some(_), Some(_)) => {
+                    return Err(app::Fault(
+                        "with --resource, give at most one argument: the field".into(),
+                    ))
+                }
+                (Some(_), Some(f), None) => (None, Some(f.to_string_lossy().into_owned())),
+                (_, file, field) => (file, field),
+            };
+            let settings = cmd::trace::Settings {
+                file,
+                resource,
+                field,
+                env,
+                config,
+                format: resolve(format),
+            };
+            cmd::trace::run(&settings, &output(Format::Human))
+        }
         Command::Init { name, kind, dir } => {
             let kind = match kind {
                 InitType::Service => cmd::init::Kind::Service,

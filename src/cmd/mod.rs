@@ -1,6 +1,6 @@
 //! The commands, one module each, built on the one pipeline of `app`
 //! (`compile` → units → first pass) and the sinks of `emit`: `render`,
-//! `validate`, `check`, `diff`, `policy`, `init`, `explain`, `schema`, `graph` and `cost`. Each module has one `run` function that
+//! `validate`, `check`, `diff`, `policy`, `init`, `explain`, `schema`, `graph`, `cost` and `trace`. Each module has one `run` function that
 //! takes plain settings (never clap types) and returns what `main` turns into
 //! an exit code: `Ok(true)` 0, `Ok(false)` 1, `Err(Fault)` 2.
 //!
@@ -18,6 +18,7 @@ pub(crate) mod graph;
 pub(crate) mod init;
 pub(crate) mod policy;
 pub(crate) mod render;
+pub(crate) mod trace;
 pub(crate) mod validate;
 
 /// Quotes a command-line argument for a POSIX shell when it needs it, so a

@@ -91,6 +91,8 @@ pub struct Blueprints {
     env: Environment<'static>,
     pub files: Vec<Blueprint>,
     sources: BTreeMap<String, SourceRef>,
+    /// Strip line marks from every output (the test of the marked set).
+    strip_marks: bool,
 }
 
 /// The embedded blueprints as `(relative path, text)`.
@@ -148,37 +150,43 @@ impl Blueprints {
             })
             .collect();
 
-        let mut env = Environment::new();
-        env.set_debug(true);
-        env.set_fuel(Some(FUEL));
-        env.set_recursion_limit(100);
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|_| AutoEscape::Json);
-        // `{% if %}` lines leave no blank lines or stray indentation behind,
-        // which keeps blueprints readable as plain YAML.
-        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .keep_trailing_newline(true)
-            .build()
-        {
-            env.set_syntax(syntax);
-        }
-        let texts: Arc<BTreeMap<String, String>> = Arc::new(
-            sources
-                .iter()
-                .map(|(k, v)| (k.clone(), v.text.clone()))
-                .collect(),
-        );
-        // Templates are looked up only among the blueprint files by their
-        // relative name, so `include "../../etc/passwd"` finds nothing.
-        env.set_loader(move |name| Ok(texts.get(name).cloned()));
-        super::functions::register(&mut env);
+        let texts: BTreeMap<String, String> = sources
+            .iter()
+            .map(|(k, v)| (k.clone(), v.text.clone()))
+            .collect();
+        let env = environment(texts, false);
         Blueprints {
             env,
             files,
             sources,
+            strip_marks: false,
         }
+    }
+
+    /// The same blueprints with every raw-text line marked with its
+    /// template and line (`trace::marks`), for `paved trace` only; ids are
+    /// the positions in [`Blueprints::sources`]. `strip`: every output is
+    /// stripped of its marks again, which must give exactly what the
+    /// unmarked set renders (the test of the marks).
+    pub(crate) fn instrumented(&self, strip: bool) -> Blueprints {
+        let texts = self
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(id, (k, v))| (k.clone(), super::trace::marks::instrument(&v.text, id)))
+            .collect();
+        Blueprints {
+            env: environment(texts, true),
+            files: self.files.clone(),
+            sources: self.sources.clone(),
+            strip_marks: strip,
+        }
+    }
+
+    /// Every template's source (partials included), by name; a template id
+    /// of the instrumented set is a position here.
+    pub(crate) fn sources(&self) -> impl Iterator<Item = &SourceRef> {
+        self.sources.values()
     }
 
     pub fn of_scope(&self, scope: Scope) -> impl Iterator<Item = &Blueprint> {
@@ -228,8 +236,12 @@ impl Blueprints {
         }
         result.map_err(|e| self.error(bp, &e, what))?;
         // Templates produce text; a lossy conversion cannot lose anything real.
-        Ok(String::from_utf8(out.buf)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        let text = String::from_utf8(out.buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        if self.strip_marks {
+            return Ok(super::trace::marks::strip(&text).0);
+        }
+        Ok(text)
     }
 
     /// Turns a template error into a diagnostic pointing into the blueprint.
@@ -301,6 +313,32 @@ impl Blueprints {
         }
         d
     }
+}
+
+/// The template environment over `texts` (name → template text).
+fn environment(texts: BTreeMap<String, String>, marked: bool) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_debug(true);
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(100);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::Json);
+    // `{% if %}` lines leave no blank lines or stray indentation behind,
+    // which keeps blueprints readable as plain YAML.
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    let texts: Arc<BTreeMap<String, String>> = Arc::new(texts);
+    // Templates are looked up only among the blueprint files by their
+    // relative name, so `include "../../etc/passwd"` finds nothing.
+    env.set_loader(move |name| Ok(texts.get(name).cloned()));
+    super::functions::register(&mut env, marked);
+    env
 }
 
 /// The innermost error of an `include` chain: it says where it really happened.

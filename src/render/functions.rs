@@ -722,7 +722,19 @@ fn text_arg(state: &State, what: &str, v: &Value) -> Result<String, Error> {
     Ok(v.as_str().map_or_else(|| v.to_string(), str::to_string))
 }
 
-pub(super) fn register(env: &mut Environment<'static>) {
+/// `text` without line marks, when the blueprints carry them.
+fn unmark(marked: bool, text: String) -> String {
+    if marked {
+        super::trace::marks::strip(&text).0
+    } else {
+        text
+    }
+}
+
+/// Registers the filters and functions. `marked`: the blueprints carry line
+/// marks (`paved trace` only), which the filters that read text as data
+/// (`pretty_json`, `hash`, `fit`) drop first.
+pub(super) fn register(env: &mut Environment<'static>, marked: bool) {
     // `{{ value }}` writes the value as JSON (auto-escaping), which minijinja
     // builds as one string before writing it: its length is found first, and
     // more than a blueprint may output is refused. Safe strings are written
@@ -838,15 +850,18 @@ pub(super) fn register(env: &mut Environment<'static>) {
     // `{{ ("paved-" ~ name) | fit(40) }}`: Grafana uids, label values.
     env.add_filter(
         "fit",
-        |state: &State, s: &Value, max: usize| -> Result<String, Error> {
-            Ok(fit(&text_arg(state, "fit", s)?, max))
+        move |state: &State, s: &Value, max: usize| -> Result<String, Error> {
+            Ok(fit(&unmark(marked, text_arg(state, "fit", s)?), max))
         },
     );
     // `{{ text | hash }}`: 16 hex digits, stable across runs and machines.
     env.add_filter(
         "hash",
-        |state: &State, s: &Value| -> Result<String, Error> {
-            Ok(format!("{:016x}", fnv1a(&text_arg(state, "hash", s)?)))
+        move |state: &State, s: &Value| -> Result<String, Error> {
+            Ok(format!(
+                "{:016x}",
+                fnv1a(&unmark(marked, text_arg(state, "hash", s)?))
+            ))
         },
     );
     // `{{ dashboard_text | pretty_json }}`: a blueprint writes JSON as text (each
@@ -855,8 +870,8 @@ pub(super) fn register(env: &mut Environment<'static>) {
     // line. Broken JSON is a blueprint error naming the line and column.
     env.add_filter(
         "pretty_json",
-        |state: &State, s: &Value| -> Result<String, Error> {
-            let text = text_arg(state, "pretty_json", s)?;
+        move |state: &State, s: &Value| -> Result<String, Error> {
+            let text = unmark(marked, text_arg(state, "pretty_json", s)?);
             let out = pretty_json_within(&text, MAX_STRING).map_err(|e| {
                 if e.1 {
                     too_large(e.0)
@@ -929,7 +944,7 @@ mod tests {
         let mut env = Environment::new();
         env.set_fuel(Some(crate::render::FUEL));
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Json);
-        register(&mut env);
+        register(&mut env, false);
         env.render_str(source, ())
     }
 

@@ -9,6 +9,8 @@
 //! - [`ordering`]: the sync wave of each kind, and which kinds may be synced
 //!   before their CRD exists (Argo CD annotations, one table for every
 //!   blueprint).
+//! - [`trace`]: where each rendered field came from (`paved trace`), from a
+//!   side render with marked blueprints; never on the render path.
 //! - [`units`]: the unit driver. A unit (one service in one environment, one
 //!   environment, the platform, one service's catalog entry) renders its
 //!   blueprints, reads the text back through `normalize`, checks the objects
@@ -26,6 +28,7 @@ mod env;
 mod functions;
 pub(crate) mod layout;
 mod ordering;
+pub(crate) mod trace;
 mod units;
 
 pub use env::Blueprints;

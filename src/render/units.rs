@@ -501,6 +501,32 @@ impl<'a> Units<'a> {
         &self.platform.crossplane.api_group
     }
 
+    /// What a `service/` blueprint sees for one instance.
+    fn instance_context(&self, inst: &Instance) -> minijinja::Value {
+        minijinja::context! {
+            service => val(inst),
+            environment => val(&inst.environment),
+            platform => self.platform_v.clone(),
+        }
+    }
+
+    /// The text every `service/` blueprint renders for instance `i` with
+    /// `bps` (the instrumented set, for `trace`), before it is read back.
+    pub(crate) fn raw_instance<'b>(
+        &self,
+        bps: &'b Blueprints,
+        i: usize,
+    ) -> Vec<(&'b super::env::Blueprint, Result<String, Box<Diagnostic>>)> {
+        let Some(inst) = self.instances.get(i) else {
+            return vec![];
+        };
+        let ctx = self.instance_context(inst);
+        let what = format!("service `{}` in {}", inst.name, inst.environment.name);
+        bps.of_scope(Scope::Service)
+            .map(|bp| (bp, bps.render(bp, &ctx, &what)))
+            .collect()
+    }
+
     /// Renders one unit into files (sorted by path), with its findings.
     pub fn render(&self, unit: Unit) -> (Vec<OutFile>, Vec<Diagnostic>) {
         let (bps, platform) = (self.bps, self.platform);
@@ -508,11 +534,7 @@ impl<'a> Units<'a> {
             Unit::Instance(i) => {
                 let inst = &self.instances[i];
                 let what = format!("service `{}` in {}", inst.name, inst.environment.name);
-                let ctx = minijinja::context! {
-                    service => val(inst),
-                    environment => val(&inst.environment),
-                    platform => self.platform_v.clone(),
-                };
+                let ctx = self.instance_context(inst);
                 let folder = layout::service_folder(&inst.environment.name, &inst.name);
                 // `service/*.yaml` goes to the service's folder; `service/<sub>/*.yaml`
                 // (e.g. the Argo CD Application) to `DIR/<env>/<sub>/`, outside

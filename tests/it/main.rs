@@ -42,5 +42,6 @@ mod rollout;
 mod safety;
 mod sarif;
 mod schemas_selftest;
+mod trace;
 mod tracing;
 mod workspace;
