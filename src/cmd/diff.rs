@@ -75,23 +75,24 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
             }
         }
     };
-    let (old, d1) = semantic::parse(&old, &old_side);
-    let (new, d2) = semantic::parse(&new, &new_side);
-    let mut diags: Vec<_> = d1.into_iter().chain(d2).collect();
+    // Only files that differ are parsed (see `semantic::compare`).
+    let (sides, mut diags) = semantic::compare(&old, &new, &old_side, &new_side);
+    drop((old, new));
     if !diags.is_empty() {
         crate::diag::sort(&mut diags);
         app::report(&diags, out);
         return Ok(false);
     }
     let mut report = semantic::diff(
-        &old,
-        &new,
+        &sides.old,
+        &sides.new,
         &Options {
             show_secrets: s.show_secrets,
             ..Options::default()
         },
     );
-    report.risks = risk::classify(&old, &new, &RiskOptions::default());
+    report.unchanged += sides.unchanged;
+    report.risks = risk::classify(&sides.old, &sides.new, &RiskOptions::default());
     let text = match s.format {
         Format::Markdown => semantic::markdown(&report, semantic::MARKDOWN_LIMIT),
         Format::Json => semantic::json(&report),

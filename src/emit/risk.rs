@@ -99,6 +99,11 @@ impl Default for RiskOptions {
 }
 
 /// Every risk between `old` and `new`, by severity, category, resource.
+///
+/// `paved diff` passes what `diff::compare` parsed: every resource that
+/// differs, and every resource (unchanged ones too) of an environment and
+/// service that has one; unchanged resources of other services may be
+/// missing. A rule that needs more context than that must widen `compare`.
 pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -> Vec<Risk> {
     let old_by: BTreeMap<&Key, &Resource> = old.iter().map(|r| (&r.key, r)).collect();
     let new_by: BTreeMap<&Key, &Resource> = new.iter().map(|r| (&r.key, r)).collect();
