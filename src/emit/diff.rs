@@ -153,28 +153,6 @@ impl Report {
     }
 }
 
-/// Parses every document of every file. `kustomization.yaml` documents are
-/// build instructions, not resources (and list file names, so they change when
-/// a file moves): they are left out. `side` names where the files are (the
-/// folder as given, or the Git revision) so that a finding says which side
-/// of the comparison it is about.
-pub(crate) fn parse(files: &[OutFile], side: &str) -> (Vec<Resource>, Vec<Diagnostic>) {
-    let mut files: Vec<&OutFile> = files.iter().collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut diags = Vec::new();
-    let docs: Vec<Vec<Doc>> = files
-        .iter()
-        .map(|f| match parse_file(f, side) {
-            Ok(docs) => docs,
-            Err(d) => {
-                diags.extend(d);
-                Vec::new()
-            }
-        })
-        .collect();
-    (number(files.iter().copied().zip(docs)), diags)
-}
-
 /// One document of a file, before it is numbered among its side's copies.
 struct Doc {
     id: Identity,
@@ -242,7 +220,9 @@ impl Identity {
 }
 
 /// The resources of one file, or the findings that stop it from being compared.
-fn parse_file(f: &OutFile, side: &str) -> Result<Vec<Doc>, Vec<Diagnostic>> {
+type Parsed = Result<Vec<Doc>, Vec<Diagnostic>>;
+
+fn parse_file(f: &OutFile, side: &str) -> Parsed {
     // A generated template file (the portal's scaffolder skeleton) is
     // text, not YAML: compared as one value, its lines, keyed by path.
     if f.content.starts_with(super::header::TEMPLATE_MARK) {
@@ -390,7 +370,7 @@ pub(crate) fn compare(
         .map(|f| (*f, identities(f)))
         .collect();
     let differs = |f: &&&OutFile| !identical.contains(f.path.as_str());
-    let parse_all = |files: &[&OutFile], side: &str| -> Vec<Result<Vec<Doc>, Vec<Diagnostic>>> {
+    let parse_all = |files: &[&OutFile], side: &str| -> Vec<Parsed> {
         files.par_iter().map(|f| parse_file(f, side)).collect()
     };
     let old_differing: Vec<&OutFile> = old.iter().filter(differs).copied().collect();
@@ -435,7 +415,7 @@ pub(crate) fn compare(
     let old_extra = parse_all(&old_wanted, old_side);
     let new_extra = parse_all(&new_wanted, new_side);
     let mut diags = Vec::new();
-    let mut side = |files: Vec<(&OutFile, Result<Vec<Doc>, Vec<Diagnostic>>)>| {
+    let mut side = |files: Vec<(&OutFile, Parsed)>| {
         let mut files = files;
         files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
         let mut docs = Vec::with_capacity(files.len());
@@ -1952,4 +1932,27 @@ mod tests {
         let primary = d[0].primary.as_ref().unwrap();
         assert_eq!(primary.source.name, "before/bad.yaml");
     }
+}
+
+/// Parses every document of every file. `kustomization.yaml` documents are
+/// build instructions, not resources (and list file names, so they change when
+/// a file moves): they are left out. `side` names where the files are (the
+/// folder as given, or the Git revision) so that a finding says which side
+/// of the comparison it is about. The reference [`compare`] is tested against.
+#[cfg(test)]
+pub(crate) fn parse(files: &[OutFile], side: &str) -> (Vec<Resource>, Vec<Diagnostic>) {
+    let mut files: Vec<&OutFile> = files.iter().collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut diags = Vec::new();
+    let docs: Vec<Vec<Doc>> = files
+        .iter()
+        .map(|f| match parse_file(f, side) {
+            Ok(docs) => docs,
+            Err(d) => {
+                diags.extend(d);
+                Vec::new()
+            }
+        })
+        .collect();
+    (number(files.iter().copied().zip(docs)), diags)
 }

@@ -1,7 +1,7 @@
 //! The risks in a diff: which changes a reviewer must not miss.
 //!
-//! `classify` reads the two sides of a comparison (the resources `diff::parse`
-//! gives) and names each change that can lose data, expose a service, widen
+//! `classify` reads the two sides of a comparison (the resources `diff::compare`
+//! parsed) and names each change that can lose data, expose a service, widen
 //! the network, promote to production without a person, weaken security or
 //! raise the bill. The rules read rendered Kubernetes objects only, so they
 //! apply to any two folders of manifests, not only to Paved's own.
