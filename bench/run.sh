@@ -13,6 +13,14 @@
 #     normalise, all checks; nothing written) in documents per second;
 # and once: `paved validate` of one file, process start included.
 #
+# Then, for each size, `paved diff` of a one-image bump (the first service's
+# image tag, changed in a copy of the fleet), as medians of RUNS runs with
+# peak memory, against a dry run measured in the same loop:
+#   - `paved diff OLD NEW` of the two rendered trees;
+#   - `paved diff --base HEAD` in a Git repository holding the fleet in one
+#     commit, with the bump in the work tree;
+# and the ratios of both to the dry run (time and peak memory).
+#
 # Needs GNU time (/usr/bin/time, Debian package `time`) for peak memory.
 # Timed tests flake on shared 2-core machines; this is a benchmark: it
 # reports numbers, it does not assert them.
@@ -76,6 +84,53 @@ for n in "${SIZES[@]}"; do
     printf '| %d | %d | %d | %.3f | %.3f | %.2f | %.0f | %.2f | %.3f | %.3f | %.3f | %.0f |\n' \
         "$n" "$files" "$docs" "$r" "$f" "$(calc "$r / $f")" "$(calc "$m / 1024")" \
         "$(calc "$r * 1000 / $n")" "$rr" "$c" "$d" "$(calc "$docs / $d")"
+done
+
+# diff of a one-image bump, both modes, against the dry run of the same loop.
+# peak RSS in KiB of "$@" into $WORK/rss; wall seconds on stdout
+rss_timed() {
+    local t0 t1
+    t0=$(now)
+    /usr/bin/time -f '%M' -o "$WORK/rss" "$@" >/dev/null 2>&1 || true
+    t1=$(now)
+    calc "$t1 - $t0"
+}
+echo
+echo "| services | changed resources | dry-run (s) | dry-run peak (MB) | diff (s) | diff peak (MB) | diff --base (s) | diff --base peak (MB) | diff / dry-run | diff --base / dry-run | diff peak / dry-run | diff --base peak / dry-run |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for n in "${SIZES[@]}"; do
+    fleet=$WORK/fleet-$n
+    old=$WORK/out-$n
+    bumped=$WORK/bumped-$n
+    repo=$WORK/repo-$n
+    rm -rf "$bumped" "$repo" "$old"
+    "$PAVED" render --quiet "$fleet" --out "$old"
+    cp -r "$fleet" "$repo"
+    spec=$(find "$repo/services" -name platform.yaml | sort | head -n1)
+    git -C "$repo" init -q
+    git -C "$repo" add -A
+    git -C "$repo" -c user.name=bench -c user.email=bench@example.invalid commit -q -m fleet
+    sed -i -E 's#^(  image: .*:)([0-9.]+)$#\1\2-bump#' "$spec"
+    "$PAVED" render --quiet "$repo" --out "$bumped"
+    changed=$("$PAVED" diff --format json "$old" "$bumped" | grep -c '"kind": "changed"' || true)
+    dries=() drss=() diffs=() dfrss=() bases=() brss=()
+    for _ in $(seq "$RUNS"); do
+        dries+=("$(rss_timed "$PAVED" render --quiet --dry-run "$fleet" --out "$WORK/none-$n")")
+        drss+=("$(cat "$WORK/rss")")
+        diffs+=("$(rss_timed "$PAVED" diff "$old" "$bumped")")
+        dfrss+=("$(cat "$WORK/rss")")
+        bases+=("$(cd "$repo" && rss_timed "$PAVED" diff --quiet --base HEAD)")
+        brss+=("$(cat "$WORK/rss")")
+    done
+    d=$(printf '%s\n' "${dries[@]}" | median)
+    dm=$(printf '%s\n' "${drss[@]}" | median)
+    f=$(printf '%s\n' "${diffs[@]}" | median)
+    fm=$(printf '%s\n' "${dfrss[@]}" | median)
+    b=$(printf '%s\n' "${bases[@]}" | median)
+    bm=$(printf '%s\n' "${brss[@]}" | median)
+    printf '| %d | %d | %.3f | %.0f | %.3f | %.0f | %.3f | %.0f | %.2f | %.2f | %.2f | %.2f |\n' \
+        "$n" "$changed" "$d" "$(calc "$dm / 1024")" "$f" "$(calc "$fm / 1024")" "$b" "$(calc "$bm / 1024")" \
+        "$(calc "$f / $d")" "$(calc "$b / $d")" "$(calc "$fm / $dm")" "$(calc "$bm / $dm")"
 done
 
 # validate of one file, process start included: median of 21 runs.

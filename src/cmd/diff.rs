@@ -136,9 +136,9 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         Some(f) => f,
         None => categories(&platform.review.fail_on)?,
     };
-    let (old, d1) = semantic::parse(&old, &old_side);
-    let (new, d2) = semantic::parse(&new, &new_side);
-    let mut diags: Vec<_> = d1.into_iter().chain(d2).collect();
+    // Only files that differ are parsed (see `semantic::compare`).
+    let (sides, mut diags) = semantic::compare(&old, &new, &old_side, &new_side);
+    drop((old, new));
     if !diags.is_empty() {
         crate::diag::sort(&mut diags);
         app::report(&diags, out);
@@ -148,15 +148,16 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         show_secrets: s.show_secrets,
         ..Options::default()
     };
-    let mut report = semantic::diff(&old, &new, &options);
+    let mut report = semantic::diff(&sides.old, &sides.new, &options);
+    report.unchanged += sides.unchanged;
     semantic::pair_renames(
         &mut report,
-        &old,
-        &new,
-        &risk::renamed(&old, &new),
+        &sides.old,
+        &sides.new,
+        &risk::renamed(&sides.old, &sides.new),
         &options,
     );
-    report.risks = risk::classify(&old, &new, &risk_options(&platform));
+    report.risks = risk::classify(&sides.old, &sides.new, &risk_options(&platform));
     let text = match s.format {
         Format::Markdown => semantic::markdown(&report, semantic::MARKDOWN_LIMIT),
         Format::Json => semantic::json(&report),

@@ -156,98 +156,539 @@ impl Report {
     }
 }
 
-/// Parses every document of every file. `kustomization.yaml` documents are
-/// build instructions, not resources (and list file names, so they change when
-/// a file moves): they are left out. `side` names where the files are (the
-/// folder as given, or the Git revision) so that a finding says which side
-/// of the comparison it is about.
-pub(crate) fn parse(files: &[OutFile], side: &str) -> (Vec<Resource>, Vec<Diagnostic>) {
-    let mut out = Vec::new();
-    let mut diags = Vec::new();
-    let mut seen: BTreeMap<(String, String, String, String, String), usize> = BTreeMap::new();
-    let mut files: Vec<&OutFile> = files.iter().collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    for f in files {
-        let shown = if side.is_empty() {
-            f.path.clone()
-        } else {
-            format!("{}/{}", side.trim_end_matches('/'), f.path)
-        };
-        // A generated template file (the portal's scaffolder skeleton) is
-        // text, not YAML: compared as one value, its lines, keyed by path.
-        if f.content.starts_with(super::header::TEMPLATE_MARK) {
-            let (environment, service) = group_of(&Json::Null, &f.path);
-            out.push(Resource {
-                key: Key {
-                    environment: environment.clone(),
-                    api_version: String::new(),
-                    kind: "TemplateFile".to_string(),
-                    namespace: String::new(),
-                    name: f.path.clone(),
-                    occurrence: 0,
-                },
-                path: f.path.clone(),
-                environment,
-                service,
-                value: Json::from(f.content.lines().collect::<Vec<_>>()),
-            });
-            continue;
+/// One document of a file, before it is numbered among its side's copies.
+struct Doc {
+    id: Identity,
+    value: Json,
+    /// Numbered among its identity's copies (a template file is keyed by
+    /// its path alone).
+    numbered: bool,
+}
+
+/// What names a document: its environment, apiVersion, kind, namespace and
+/// name (a [`Key`] without the occurrence), and the service it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Identity {
+    pub environment: String,
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub service: String,
+}
+
+impl Identity {
+    fn of(value: &Json, path: &str, index: usize) -> Identity {
+        let text = |v: Option<&Json>| v.and_then(Json::as_str).unwrap_or("").to_string();
+        let meta = value.get("metadata");
+        let mut name = text(meta.and_then(|m| m.get("name")));
+        if name.is_empty() {
+            // Not a Kubernetes object: its place is all that identifies it.
+            name = format!("{path}#{}", index + 1);
         }
-        let src = Source::virtual_file(&shown, f.content.clone());
-        let (nodes, d) = load::parse(&src, Documents::Many);
-        if !d.is_empty() {
-            diags.extend(d.into_iter().map(|d| Diagnostic {
+        let (environment, service) = group_of(value, path);
+        Identity {
+            environment,
+            api_version: text(value.get("apiVersion")),
+            kind: text(value.get("kind")),
+            namespace: text(meta.and_then(|m| m.get("namespace"))),
+            name,
+            service,
+        }
+    }
+
+    /// A generated template file (the portal's scaffolder skeleton): text,
+    /// not YAML, keyed by its path.
+    fn template(path: &str) -> Identity {
+        let (environment, service) = group_of(&Json::Null, path);
+        Identity {
+            environment,
+            api_version: String::new(),
+            kind: "TemplateFile".to_string(),
+            namespace: String::new(),
+            name: path.to_string(),
+            service,
+        }
+    }
+
+    fn tuple(&self) -> (&str, &str, &str, &str, &str) {
+        (
+            &self.environment,
+            &self.api_version,
+            &self.kind,
+            &self.namespace,
+            &self.name,
+        )
+    }
+}
+
+/// The resources of one file, or the findings that stop it from being compared.
+type Parsed = Result<Vec<Doc>, Vec<Diagnostic>>;
+
+fn parse_file(f: &OutFile, side: &str) -> Parsed {
+    // A generated template file (the portal's scaffolder skeleton) is
+    // text, not YAML: compared as one value, its lines, keyed by path.
+    if f.content.starts_with(super::header::TEMPLATE_MARK) {
+        return Ok(vec![Doc {
+            id: Identity::template(&f.path),
+            value: Json::from(f.content.lines().collect::<Vec<_>>()),
+            numbered: false,
+        }]);
+    }
+    let shown = if side.is_empty() {
+        f.path.clone()
+    } else {
+        format!("{}/{}", side.trim_end_matches('/'), f.path)
+    };
+    let src = Source::virtual_file(&shown, f.content.clone());
+    let (nodes, d) = load::parse(&src, Documents::Many);
+    if !d.is_empty() {
+        return Err(d
+            .into_iter()
+            .map(|d| Diagnostic {
                 code: codes::DIFF_INVALID_YAML,
                 message: format!("cannot compare `{shown}`: {}", d.message),
                 help: Some("only YAML manifests can be compared; fix or remove the file".into()),
                 ..d
-            }));
-            continue;
-        }
-        for (i, node) in nodes.iter().enumerate() {
+            })
+            .collect());
+    }
+    Ok(nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, node)| {
             let value = node.to_json();
             if value.is_null() || is_kustomization(&value) {
-                continue;
+                return None;
             }
-            let text = |v: Option<&Json>| v.and_then(Json::as_str).unwrap_or("").to_string();
-            let meta = value.get("metadata");
-            let api_version = text(value.get("apiVersion"));
-            let kind = text(value.get("kind"));
-            let namespace = text(meta.and_then(|m| m.get("namespace")));
-            let mut name = text(meta.and_then(|m| m.get("name")));
-            if name.is_empty() {
-                // Not a Kubernetes object: its place is all that identifies it.
-                name = format!("{}#{}", f.path, i + 1);
+            Some(Doc {
+                id: Identity::of(&value, &f.path, i),
+                value,
+                numbered: true,
+            })
+        })
+        .collect())
+}
+
+/// Numbers the documents of one side (files in path order) into resources:
+/// the n-th copy of an identity gets occurrence n.
+fn number<'f>(files: impl Iterator<Item = (&'f OutFile, Vec<Doc>)>) -> Vec<Resource> {
+    let mut out = Vec::new();
+    let mut seen: BTreeMap<(String, String, String, String, String), usize> = BTreeMap::new();
+    for (f, docs) in files {
+        for Doc {
+            id,
+            value,
+            numbered,
+        } in docs
+        {
+            let mut occurrence = 0;
+            if numbered {
+                let n = seen
+                    .entry((
+                        id.environment.clone(),
+                        id.api_version.clone(),
+                        id.kind.clone(),
+                        id.namespace.clone(),
+                        id.name.clone(),
+                    ))
+                    .or_insert(0);
+                occurrence = *n;
+                *n += 1;
             }
-            let (environment, service) = group_of(&value, &f.path);
-            let n = seen
-                .entry((
-                    environment.clone(),
-                    api_version.clone(),
-                    kind.clone(),
-                    namespace.clone(),
-                    name.clone(),
-                ))
-                .or_insert(0);
             let key = Key {
-                environment: environment.clone(),
-                api_version,
-                kind,
-                namespace,
-                name,
-                occurrence: *n,
+                environment: id.environment.clone(),
+                api_version: id.api_version,
+                kind: id.kind,
+                namespace: id.namespace,
+                name: id.name,
+                occurrence,
             };
-            *n += 1;
             out.push(Resource {
                 key,
                 path: f.path.clone(),
-                environment,
-                service,
+                environment: id.environment,
+                service: id.service,
                 value,
             });
         }
     }
-    (out, diags)
+    out
+}
+
+/// The two sides of a comparison, as far as it needed to read them.
+#[derive(Debug, Default)]
+pub(crate) struct Sides {
+    /// The resources of the files that were parsed, numbered as in a
+    /// [`parse`] of every file.
+    pub old: Vec<Resource>,
+    pub new: Vec<Resource>,
+    /// Resources of identical files that were not parsed: unchanged.
+    pub unchanged: usize,
+    /// The paths of the files that were parsed (both sides).
+    pub parsed: BTreeSet<String>,
+}
+
+/// Both sides, reading only what can differ. A file with the same bytes at
+/// the same path on both sides holds the same resources on both: it is
+/// counted as unchanged from a cheap scan of its documents' names
+/// ([`identities`]), and parsed only when the comparison needs its values:
+/// a document of it has the identity of a document in a file that differs
+/// (a copy or a move, so occurrences are numbered as in a full parse), or
+/// belongs to an environment and service with a differing resource (so the
+/// risk rules see every resource of a service that changed), or the scan
+/// declines its text. Every other file is parsed. An identical file is not
+/// checked as YAML (it is not a change).
+///
+/// `risk::classify` and [`diff`] given `old` and `new` find what they would
+/// find given a [`parse`] of every file; the report's `unchanged` count is
+/// short by `unchanged`.
+pub(crate) fn compare(
+    old: &[OutFile],
+    new: &[OutFile],
+    old_side: &str,
+    new_side: &str,
+) -> (Sides, Vec<Diagnostic>) {
+    use rayon::prelude::*;
+    let mut old: Vec<&OutFile> = old.iter().collect();
+    let mut new: Vec<&OutFile> = new.iter().collect();
+    old.sort_by(|a, b| a.path.cmp(&b.path));
+    new.sort_by(|a, b| a.path.cmp(&b.path));
+    let new_by: std::collections::HashMap<&str, &OutFile> =
+        new.iter().map(|f| (f.path.as_str(), *f)).collect();
+    let same = |f: &OutFile| {
+        new_by
+            .get(f.path.as_str())
+            .is_some_and(|n| n.content == f.content)
+    };
+    let identical: BTreeSet<&str> = old
+        .iter()
+        .filter(|f| same(f))
+        .map(|f| f.path.as_str())
+        .collect();
+    // Identical files: their documents' identities, or None (parse it).
+    let scanned: Vec<(&OutFile, Option<Vec<Identity>>)> = new
+        .par_iter()
+        .filter(|f| identical.contains(f.path.as_str()))
+        .map(|f| (*f, identities(f)))
+        .collect();
+    let differs = |f: &&&OutFile| !identical.contains(f.path.as_str());
+    let parse_all = |files: &[&OutFile], side: &str| -> Vec<Parsed> {
+        files.par_iter().map(|f| parse_file(f, side)).collect()
+    };
+    let old_differing: Vec<&OutFile> = old.iter().filter(differs).copied().collect();
+    let new_differing: Vec<&OutFile> = new.iter().filter(differs).copied().collect();
+    let old_parsed = parse_all(&old_differing, old_side);
+    let new_parsed = parse_all(&new_differing, new_side);
+    // What the differing files name: identities, and environments and services.
+    let mut tuples: BTreeSet<(&str, &str, &str, &str, &str)> = BTreeSet::new();
+    let mut groups: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for doc in old_parsed.iter().chain(&new_parsed).flatten().flatten() {
+        tuples.insert(doc.id.tuple());
+        if !doc.id.service.is_empty() {
+            groups.insert((&doc.id.environment, &doc.id.service));
+        }
+    }
+    let mut sides = Sides::default();
+    let mut wanted: BTreeSet<&str> = BTreeSet::new();
+    for (f, ids) in &scanned {
+        let needed = match ids {
+            None => true,
+            Some(ids) => ids.iter().any(|id| {
+                tuples.contains(&id.tuple())
+                    || groups.contains(&(id.environment.as_str(), id.service.as_str()))
+            }),
+        };
+        if needed {
+            wanted.insert(f.path.as_str());
+        } else if let Some(ids) = ids {
+            sides.unchanged += ids.len();
+        }
+    }
+    let old_wanted: Vec<&OutFile> = old
+        .iter()
+        .filter(|f| wanted.contains(f.path.as_str()))
+        .copied()
+        .collect();
+    let new_wanted: Vec<&OutFile> = new
+        .iter()
+        .filter(|f| wanted.contains(f.path.as_str()))
+        .copied()
+        .collect();
+    let old_extra = parse_all(&old_wanted, old_side);
+    let new_extra = parse_all(&new_wanted, new_side);
+    let mut diags = Vec::new();
+    let mut side = |files: Vec<(&OutFile, Parsed)>| {
+        let mut files = files;
+        files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        let mut docs = Vec::with_capacity(files.len());
+        for (f, r) in files {
+            sides.parsed.insert(f.path.clone());
+            match r {
+                Ok(d) => docs.push((f, d)),
+                Err(d) => diags.extend(d),
+            }
+        }
+        number(docs.into_iter())
+    };
+    sides.old = side(
+        old_differing
+            .into_iter()
+            .zip(old_parsed)
+            .chain(old_wanted.into_iter().zip(old_extra))
+            .collect(),
+    );
+    sides.new = side(
+        new_differing
+            .into_iter()
+            .zip(new_parsed)
+            .chain(new_wanted.into_iter().zip(new_extra))
+            .collect(),
+    );
+    (sides, diags)
+}
+
+/// The identities of a file's documents, read without parsing it, or
+/// `None` when its text is not of the plain shape this scan reads: block
+/// mappings, `apiVersion`, `kind` and `metadata` at the top, `name`,
+/// `namespace` and `labels` in `metadata`, each value a plain or simply
+/// quoted scalar on its line (the shape Paved writes). The caller parses
+/// what it declines, so it declines whatever it is not sure of.
+pub(crate) fn identities(f: &OutFile) -> Option<Vec<Identity>> {
+    if f.content.starts_with(super::header::TEMPLATE_MARK) {
+        return Some(vec![Identity::template(&f.path)]);
+    }
+    let text = f.content.as_str();
+    if text.contains(['\r', '\u{feff}']) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut doc = ScanDoc::default();
+    for line in text.split('\n') {
+        if line.trim_end_matches(' ') == "---" {
+            doc.finish(&f.path, &mut out)?;
+            doc = ScanDoc::default();
+            continue;
+        }
+        if line.starts_with("...") || line.starts_with('%') || line.starts_with("---") {
+            return None;
+        }
+        doc.line(line)?;
+    }
+    doc.finish(&f.path, &mut out)?;
+    Some(out)
+}
+
+/// Where the scan of one document is.
+#[derive(Default)]
+struct ScanDoc {
+    content: bool,
+    /// The top-level key being read, and the `metadata` child.
+    top: String,
+    meta_child: String,
+    /// Indentation of `metadata`'s keys and of `labels`' keys, once seen.
+    meta_indent: Option<usize>,
+    labels_indent: Option<usize>,
+    /// A scalar just read at this indentation: a deeper line would continue it.
+    scalar_at: Option<usize>,
+    api_version: Option<String>,
+    kind: Option<String>,
+    name: Option<String>,
+    namespace: Option<String>,
+    labels: Map<String, Json>,
+    seen_meta: bool,
+}
+
+/// A plain key followed by `:`, and the rest of the line trimmed.
+fn key_value(line: &str) -> Option<(&str, &str)> {
+    let (key, rest) = line.split_once(':')?;
+    let plain = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
+        && !key.starts_with('-');
+    if !plain || !(rest.is_empty() || rest.starts_with(' ')) {
+        return None;
+    }
+    Some((key, rest.trim_matches(' ')))
+}
+
+/// A scalar on one line that reads as a string for certain.
+fn string_scalar(v: &str) -> Option<String> {
+    let quoted = |q: char| {
+        v.strip_prefix(q)
+            .and_then(|r| r.strip_suffix(q))
+            .filter(|inner| !inner.contains([q, '\\']))
+    };
+    if v.len() >= 2 {
+        if let Some(inner) = quoted('"').or_else(|| quoted('\'')) {
+            return Some(inner.to_string());
+        }
+    }
+    let plain = !v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
+        && !v.starts_with('-');
+    if !plain {
+        return None;
+    }
+    match load::plain_scalar_json(v) {
+        Json::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+impl ScanDoc {
+    fn line(&mut self, line: &str) -> Option<()> {
+        let body = line.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            return Some(());
+        }
+        let indent = line.len() - body.len();
+        if let Some(at) = self.scalar_at.take() {
+            if indent > at {
+                return None;
+            }
+        }
+        let item = body == "-" || body.starts_with("- ");
+        if indent == 0 {
+            if item && self.content && self.top != "metadata" {
+                // A compact sequence, the value of the top-level key above.
+                return Some(());
+            }
+            self.content = true;
+            let (key, value) = key_value(line)?;
+            self.meta_child.clear();
+            self.top = key.to_string();
+            match key {
+                "apiVersion" | "kind" => {
+                    let slot = if key == "kind" {
+                        &mut self.kind
+                    } else {
+                        &mut self.api_version
+                    };
+                    if slot.is_some() {
+                        return None;
+                    }
+                    *slot = Some(string_scalar(value)?);
+                    self.scalar_at = Some(0);
+                }
+                "metadata" => {
+                    if self.seen_meta || !(value.is_empty() || value == "{}") {
+                        return None;
+                    }
+                    self.seen_meta = true;
+                    if value == "{}" {
+                        self.meta_indent = Some(usize::MAX);
+                    }
+                }
+                _ => {}
+            }
+            return Some(());
+        }
+        if !self.content {
+            return None;
+        }
+        if self.top != "metadata" {
+            return Some(());
+        }
+        let meta = *self.meta_indent.get_or_insert(indent);
+        if indent < meta {
+            return None;
+        }
+        if indent == meta {
+            if item
+                && !matches!(
+                    self.meta_child.as_str(),
+                    "" | "name" | "namespace" | "labels"
+                )
+            {
+                return Some(());
+            }
+            let (key, value) = key_value(body)?;
+            self.meta_child = key.to_string();
+            match key {
+                "name" | "namespace" => {
+                    let slot = if key == "name" {
+                        &mut self.name
+                    } else {
+                        &mut self.namespace
+                    };
+                    if slot.is_some() {
+                        return None;
+                    }
+                    *slot = Some(string_scalar(value)?);
+                    self.scalar_at = Some(indent);
+                }
+                "labels" => {
+                    if self.labels_indent.is_some() || !(value.is_empty() || value == "{}") {
+                        return None;
+                    }
+                    if value == "{}" {
+                        self.labels_indent = Some(usize::MAX);
+                    }
+                }
+                _ => {}
+            }
+            return Some(());
+        }
+        if self.meta_child != "labels" {
+            return Some(());
+        }
+        let labels = *self.labels_indent.get_or_insert(indent);
+        if indent < labels {
+            return None;
+        }
+        if indent == labels {
+            let (key, value) = key_value(body)?;
+            if self.labels.contains_key(key) {
+                return None;
+            }
+            if matches!(
+                key,
+                "paved.dev/environment"
+                    | "paved.dev/service"
+                    | "app.kubernetes.io/name"
+                    | "app.kubernetes.io/instance"
+            ) {
+                self.labels
+                    .insert(key.to_string(), Json::String(string_scalar(value)?));
+                self.scalar_at = Some(indent);
+            } else {
+                self.labels.insert(key.to_string(), Json::Null);
+            }
+        }
+        Some(())
+    }
+
+    fn finish(&mut self, path: &str, out: &mut Vec<Identity>) -> Option<()> {
+        if !self.content {
+            return Some(());
+        }
+        let api_version = self.api_version.take().unwrap_or_default();
+        let kind = self.kind.take().unwrap_or_default();
+        if kind == "Kustomization" && api_version.starts_with("kustomize.config.k8s.io/") {
+            return Some(());
+        }
+        // Without a name, a document is named by its place in the file,
+        // which only a parse knows.
+        let name = self.name.take().filter(|n| !n.is_empty())?;
+        let labels: Map<String, Json> = std::mem::take(&mut self.labels)
+            .into_iter()
+            .filter(|(_, v)| v.is_string())
+            .collect();
+        let value = serde_json::json!({ "metadata": { "labels": labels } });
+        let (environment, service) = group_of(&value, path);
+        out.push(Identity {
+            environment,
+            api_version,
+            kind,
+            namespace: self.namespace.take().unwrap_or_default(),
+            name,
+            service,
+        });
+        Some(())
+    }
 }
 
 fn is_kustomization(v: &Json) -> bool {
@@ -1738,6 +2179,222 @@ mod tests {
         }
     }
 
+    /// Every file of a golden render, read as `paved diff` reads a folder.
+    fn golden(case: &str) -> Vec<OutFile> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(case)
+            .join("expected");
+        let mut out = Vec::new();
+        for e in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy();
+            if e.file_type().is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")) {
+                let rel = e.path().strip_prefix(&dir).unwrap();
+                out.push(file(
+                    &rel.to_string_lossy(),
+                    &std::fs::read_to_string(e.path()).unwrap(),
+                ));
+            }
+        }
+        assert!(out.len() > 10, "{case}: {} files", out.len());
+        out
+    }
+
+    /// The report and risks of a full parse, and of `compare`, in every format.
+    fn both_ways(old: &[OutFile], new: &[OutFile]) -> ([String; 3], [String; 3], Sides) {
+        let opts = Options::default();
+        let shown = |mut r: Report, risks| {
+            r.risks = risks;
+            [text(&r, false), markdown(&r, MARKDOWN_LIMIT), json(&r)]
+        };
+        let (a, d1) = parse(old, "old");
+        let (b, d2) = parse(new, "new");
+        assert!(d1.is_empty() && d2.is_empty());
+        let full = shown(
+            diff(&a, &b, &opts),
+            super::super::risk::classify(&a, &b, &Default::default()),
+        );
+        let (sides, d) = compare(old, new, "old", "new");
+        assert!(d.is_empty());
+        let mut r = diff(&sides.old, &sides.new, &opts);
+        r.unchanged += sides.unchanged;
+        let risks = super::super::risk::classify(&sides.old, &sides.new, &Default::default());
+        (full, shown(r, risks), sides)
+    }
+
+    #[test]
+    fn identical_files_are_counted_not_parsed() {
+        let other = DEPLOY.replace("orders", "billing");
+        let ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: orders\n  labels:\n    paved.dev/environment: staging\n    paved.dev/service: orders\n";
+        let old = [
+            file("staging/orders/deployment-orders.yaml", DEPLOY),
+            file("staging/orders/namespace-orders.yaml", ns),
+            file("staging/billing/deployment-billing.yaml", &other),
+        ];
+        let mut new = old.clone();
+        new[0].content = DEPLOY.replace("replicas: 2", "replicas: 3");
+        let (sides, d) = compare(&old, &new, "old", "new");
+        assert!(d.is_empty());
+        // The changed file, and its service's other file (the risk rules
+        // see a changed service whole); billing's file only counted.
+        assert_eq!(
+            sides.parsed.iter().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "staging/orders/deployment-orders.yaml",
+                "staging/orders/namespace-orders.yaml"
+            ]
+        );
+        assert_eq!(sides.unchanged, 1);
+        assert_eq!((sides.old.len(), sides.new.len()), (2, 2));
+    }
+
+    #[test]
+    fn a_copy_in_an_identical_file_is_parsed_to_number_occurrences() {
+        // The same object in an identical file (b) and in one that only the
+        // new side has (a, sorted first): a full parse makes a's the first
+        // copy on the new side, so b's object is "moved" and a second copy added.
+        let dup = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n  namespace: x\ndata:\n  k: v\n";
+        let old = [file("b.yaml", dup)];
+        let new = [file("a.yaml", dup), file("b.yaml", dup)];
+        let (full, fast, sides) = both_ways(&old, &new);
+        assert_eq!(full, fast);
+        assert!(sides.parsed.contains("b.yaml"));
+        assert!(full[0].contains("(copy 2)"), "{}", full[0]);
+    }
+
+    #[test]
+    fn compare_equals_a_full_parse_on_real_renders() {
+        for case in ["commerce", "waivers", "quickstart"] {
+            let old = golden(case);
+            let mut new = old.clone();
+            // An image bump in production (whose Applications sync by hand:
+            // a promotion risk that needs the unchanged Application).
+            let deploy = new
+                .iter_mut()
+                .find(|f| f.path.starts_with("production/") && f.path.contains("/deployment-"))
+                .unwrap_or_else(|| panic!("{case}: no production Deployment"));
+            let at = deploy.content.find("image: ").unwrap();
+            let end = at + deploy.content[at..].find('\n').unwrap();
+            deploy.content.insert_str(end, "-patched");
+            // A moved file, and a copy of an object under another path.
+            let moved = new
+                .iter()
+                .position(|f| f.path.contains("/service-"))
+                .unwrap();
+            new[moved].path = new[moved].path.replace("/service-", "/moved-service-");
+            let copy = new
+                .iter()
+                .find(|f| f.path.contains("/namespace-"))
+                .unwrap()
+                .clone();
+            new.push(file(
+                &copy.path.replace("/namespace-", "/copy-namespace-"),
+                &copy.content,
+            ));
+            let (full, fast, sides) = both_ways(&old, &new);
+            for (a, b) in full.iter().zip(&fast) {
+                similar_asserts(a, b, case);
+            }
+            assert!(full[2].contains("\"promotion\""), "{case}: {}", full[2]);
+            assert!(
+                full[2].contains("\"moved\": 1") || full[0].contains("moved"),
+                "{case}"
+            );
+            assert!(
+                sides.parsed.len() < old.len(),
+                "{case}: parsed {} of {} files",
+                sides.parsed.len(),
+                old.len()
+            );
+        }
+    }
+
+    fn similar_asserts(a: &str, b: &str, case: &str) {
+        if a != b {
+            let d = TextDiff::from_lines(a, b);
+            panic!("{case}: fast comparison differs:\n{}", d.unified_diff());
+        }
+    }
+
+    #[test]
+    fn the_scan_reads_every_golden_file_as_a_parse_does() {
+        let mut read = 0;
+        for case in [
+            "commerce",
+            "cronjob",
+            "grafana-operator",
+            "quickstart",
+            "secrets-and-placeholders",
+            "storefront",
+            "waivers",
+            "worker",
+        ] {
+            for f in golden(case) {
+                let parsed: Vec<Identity> = parse_file(&f, "")
+                    .unwrap()
+                    .into_iter()
+                    .map(|d| d.id)
+                    .collect();
+                let scanned = identities(&f)
+                    .unwrap_or_else(|| panic!("{case}: the scan declines {}", f.path));
+                assert_eq!(scanned, parsed, "{case}: {}", f.path);
+                read += 1;
+            }
+        }
+        assert!(read > 500, "{read}");
+    }
+
+    #[test]
+    fn the_scan_declines_what_it_cannot_read_for_certain() {
+        let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n";
+        for tail in [
+            "  name: \"a\\x62\"\n",                                    // an escape
+            "  name: a\n    b\n",                                      // a scalar over two lines
+            "  name: &n a\n",                                          // an anchor
+            "  name: a # comment\n",                                   // a comment after the value
+            "  \"name\": a\n",                                         // a quoted key
+            "  name: a\n  name: b\n",                                  // a key written twice
+            "  labels:\n    paved.dev/service: \"x\\n\"\n  name: a\n", // an escape in a label
+            "  name: 'it''s'\n",                                       // a quote inside quotes
+            "  name: true\n",                                          // not a string
+            "  name: 123\n",                                           // not a string
+            "  namespace: x\n", // no name: named by its place
+        ] {
+            let f = file("x.yaml", &format!("{head}{tail}"));
+            assert_eq!(identities(&f), None, "{tail:?}");
+        }
+        for text in [
+            "metadata: {name: a}\nkind: X\n",
+            "- a\n",
+            "plain\n",
+            "%YAML 1.2\n---\nkind: X\nmetadata:\n  name: a\n",
+            "kind: X\r\nmetadata:\r\n  name: a\r\n",
+            "kind: X\nmetadata:\n    name: a\n  namespace: b\n",
+        ] {
+            assert_eq!(identities(&file("x.yaml", text)), None, "{text:?}");
+        }
+        // Read: documents, comments, quoted and compact values, kustomizations left out.
+        let f = file(
+            "staging/x/a.yaml",
+            "# head\n---\nkind: X\nmetadata:\n  # c\n  name: \"a\"\n  annotations:\n    k: |\n      name: b\n  finalizers:\n  - f\nrules:\n- x\n---\n---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nmetadata:\n  name: k\n",
+        );
+        let ids = identities(&f).unwrap();
+        assert_eq!(
+            ids,
+            parse_file(&f, "")
+                .unwrap()
+                .into_iter()
+                .map(|d| d.id)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(ids.len(), 1);
+        assert_eq!(
+            (ids[0].name.as_str(), ids[0].environment.as_str()),
+            ("a", "staging")
+        );
+    }
+
     #[test]
     fn invalid_yaml_is_a_diagnostic() {
         let (_, d) = parse(&[file("bad.yaml", "a: [1\n")], "before/");
@@ -1746,4 +2403,27 @@ mod tests {
         let primary = d[0].primary.as_ref().unwrap();
         assert_eq!(primary.source.name, "before/bad.yaml");
     }
+}
+
+/// Parses every document of every file. `kustomization.yaml` documents are
+/// build instructions, not resources (and list file names, so they change when
+/// a file moves): they are left out. `side` names where the files are (the
+/// folder as given, or the Git revision) so that a finding says which side
+/// of the comparison it is about. The reference [`compare`] is tested against.
+#[cfg(test)]
+pub(crate) fn parse(files: &[OutFile], side: &str) -> (Vec<Resource>, Vec<Diagnostic>) {
+    let mut files: Vec<&OutFile> = files.iter().collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut diags = Vec::new();
+    let docs: Vec<Vec<Doc>> = files
+        .iter()
+        .map(|f| match parse_file(f, side) {
+            Ok(docs) => docs,
+            Err(d) => {
+                diags.extend(d);
+                Vec::new()
+            }
+        })
+        .collect();
+    (number(files.iter().copied().zip(docs)), diags)
 }

@@ -1,7 +1,7 @@
 //! The risks in a diff: which changes a reviewer must not miss.
 //!
-//! `classify` reads the two sides of a comparison (the resources `diff::parse`
-//! gives) and names each change that can lose data, expose a service, widen
+//! `classify` reads the two sides of a comparison (the resources `diff::compare`
+//! parsed) and names each change that can lose data, expose a service, widen
 //! the network, promote to production without a person, weaken security or
 //! raise the bill. The rules read rendered Kubernetes objects only, so they
 //! apply to any two folders of manifests, not only to Paved's own.
@@ -104,6 +104,11 @@ impl Default for RiskOptions {
 }
 
 /// Every risk between `old` and `new`, by severity, category, resource.
+///
+/// `paved diff` passes what `diff::compare` parsed: every resource that
+/// differs, and every resource (unchanged ones too) of an environment and
+/// service that has one; unchanged resources of other services may be
+/// missing. A rule that needs more context than that must widen `compare`.
 pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -> Vec<Risk> {
     let old_by: BTreeMap<&Key, &Resource> = old.iter().map(|r| (&r.key, r)).collect();
     let new_by: BTreeMap<&Key, &Resource> = new.iter().map(|r| (&r.key, r)).collect();
