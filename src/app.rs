@@ -321,6 +321,20 @@ pub(crate) fn neighbors<'s>(
 /// workspace → load → validate → model, for every spec of the workspace.
 /// With `resolve: false` it stops after validation.
 pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
+    compile_over(inputs, resolve, &Overlay::new())
+}
+
+/// Spec texts that stand in for the files at these paths (the paths as the
+/// workspace found them, `Service::source.path`): what a run would see after
+/// an edit that is not written yet (`paved promote`).
+pub(crate) type Overlay = std::collections::BTreeMap<PathBuf, String>;
+
+/// [`compile`], reading the specs in `overlay` from it instead of the disk.
+pub(crate) fn compile_over(
+    inputs: &Inputs,
+    resolve: bool,
+    overlay: &Overlay,
+) -> Result<Compiled, Fault> {
     let ws = workspace::open(&workspace::Request {
         paths: inputs.paths.clone(),
         config: inputs.config.clone(),
@@ -377,7 +391,7 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         .workspace
         .specs
         .par_iter()
-        .map(|spec| load_service(&c.workspace, spec, &platform))
+        .map(|spec| load_service(&c.workspace, spec, &platform, overlay))
         .collect();
     let mut services = Vec::new();
     let mut broken = std::collections::BTreeMap::new();
@@ -568,6 +582,7 @@ fn load_service(
     ws: &Workspace,
     spec: &workspace::Spec,
     platform: &Platform,
+    overlay: &Overlay,
 ) -> Result<Loaded, Fault> {
     let mut diags = Vec::new();
     let shown = ws.shown(&spec.path);
@@ -578,15 +593,18 @@ fn load_service(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    let Some(src) = load::read(
-        &spec.path,
-        shown.clone(),
-        platform.limits.max_file_size,
-        "platform.yaml",
-        &mut diags,
-    )
-    .map_err(Fault)?
-    else {
+    let read = match overlay.get(&spec.path) {
+        Some(text) => Some(Source::new(&spec.path, shown.clone(), text.clone())),
+        None => load::read(
+            &spec.path,
+            shown.clone(),
+            platform.limits.max_file_size,
+            "platform.yaml",
+            &mut diags,
+        )
+        .map_err(Fault)?,
+    };
+    let Some(src) = read else {
         return Ok((None, diags, Some((folder_name(), shown))));
     };
     let (doc, d) = load::load_mapping(&src, "platform.yaml");

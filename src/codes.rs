@@ -866,6 +866,29 @@ resources; one could not be parsed.",
     example: "$ paved diff old/ new/\nerror[paved::diff::invalid-yaml]: cannot compare `staging/orders/x.yaml`: …",
     fix: "Fix the file, or remove it from the folder being compared.",
 };
+pub(crate) const PROMOTE_OUT_OF_ORDER: &Code = &Code {
+    code: "paved::promote::out-of-order",
+    title: "a release skips an environment the platform's promotion order requires (paved promote)",
+    explanation: "With `promotion.order` in paved.yaml (e.g. `[staging, production]`), `paved promote` moves an \
+image into an environment only when the environment before it in that order already runs the same image, so \
+nothing reaches production that staging never ran. The diagnostic points at the image the earlier \
+environment runs. Nothing is written.",
+    example: "# paved.yaml: promotion: {order: [dev, staging, production]}\n\
+$ paved promote orders --from dev --to production\n\
+error[paved::promote::out-of-order]: `ghcr.io/acme/orders:1.5.0` cannot go to production: staging, the environment before it, does not run it",
+    fix: "$ paved promote orders --from dev --to staging\n$ paved promote orders --from staging --to production",
+};
+pub(crate) const PROMOTE_NOT_IN_ENVIRONMENT: &Code = &Code {
+    code: "paved::promote::not-in-environment",
+    title: "paved promote names a service that does not run in the source or target environment",
+    explanation: "A service's `environments` lists where it runs (all the platform's environments when it is \
+absent). `paved promote` copies a release from `--from` into `--to`, so the service must run in both (only \
+in `--to` with `--image`). Nothing is written.",
+    example: "# orders/platform.yaml: environments: {staging: {}}\n\
+$ paved promote orders --from staging --to production\n\
+error[paved::promote::not-in-environment]: `orders` does not run in production",
+    fix: "  environments:\n    staging: {}\n    production: {}   # then promote again",
+};
 pub(crate) const INTERNAL: &Code = &Code {
     code: "paved::internal",
     title: "a bug in Paved",
@@ -965,6 +988,8 @@ pub static CODES: &[&Code] = &[
     RENDER_DUPLICATE_OUTPUT,
     CHECK_DRIFT,
     DIFF_INVALID_YAML,
+    PROMOTE_OUT_OF_ORDER,
+    PROMOTE_NOT_IN_ENVIRONMENT,
     INTERNAL,
 ];
 

@@ -40,6 +40,7 @@ mod cmd;
 mod codes;
 mod credentials;
 mod diag;
+mod edit;
 mod emit;
 mod load;
 mod model;

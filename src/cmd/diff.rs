@@ -73,7 +73,7 @@ fn categories(names: &[String]) -> Result<Vec<Category>, Fault> {
 
 /// What the risk rules take from the platform config: the cost factor, the
 /// public ingress class, and where promotion is by hand by default.
-fn risk_options(p: &Platform) -> RiskOptions {
+pub(crate) fn risk_options(p: &Platform) -> RiskOptions {
     RiskOptions {
         cost_factor: p.review.cost_factor,
         public_ingress_class: p.ingress_classes.public.clone(),

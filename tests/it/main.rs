@@ -36,6 +36,7 @@ mod layout;
 mod outputs;
 mod pipeline;
 mod portal_template;
+mod promote;
 mod properties;
 mod rollout;
 mod safety;
