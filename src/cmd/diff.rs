@@ -157,6 +157,7 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         &options,
     );
     report.risks = risk::classify(&old, &new, &risk_options(&platform));
+    report.promotions = semantic::promotions(&old, &new);
     let text = match s.format {
         Format::Markdown => semantic::markdown(&report, semantic::MARKDOWN_LIMIT),
         Format::Json => semantic::json(&report),

@@ -183,6 +183,7 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         &options,
     );
     report.risks = risk::classify(&old_res, &new_res, &super::diff::risk_options(platform));
+    report.promotions = semantic::promotions(&old_res, &new_res);
     let spec_diff: String = edits
         .iter()
         .map(|e| {

@@ -383,3 +383,74 @@ payments  image  ghcr.io/acme/payments:2.1.0  ghcr.io/acme/payments:2.0.0
         "ghcr.io/acme/billing:1.0.0"
     );
 }
+
+#[test]
+fn diff_names_a_promotion_grouped_per_release() {
+    let dir = workspace();
+    expect(&run(dir.path(), &["render", "--out", "old"]), 0);
+    expect(
+        &run(
+            dir.path(),
+            &[
+                "promote",
+                "--all",
+                "--from",
+                "staging",
+                "--to",
+                "production",
+            ],
+        ),
+        0,
+    );
+    expect(&run(dir.path(), &["render", "--out", "new"]), 0);
+    let o = run(dir.path(), &["diff", "old", "new", "--format", "json"]);
+    expect(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v["promotions"],
+        serde_json::json!([
+            {"image": "ghcr.io/acme/billing:1.1.0", "from": ["staging"], "to": "production", "services": ["billing"]},
+            {"image": "ghcr.io/acme/orders:1.5.0", "from": ["staging"], "to": "production", "services": ["orders"]},
+            {"image": "ghcr.io/acme/payments:2.1.0", "from": ["staging"], "to": "production", "services": ["payments"]},
+        ]),
+        "{}",
+        stdout(&o)
+    );
+    let text = stdout(&run(dir.path(), &["diff", "old", "new"]));
+    assert!(
+        text.contains("promotes `ghcr.io/acme/orders:1.5.0` from staging to production: 1 service"),
+        "{text}"
+    );
+    let md = stdout(&run(
+        dir.path(),
+        &["diff", "old", "new", "--format", "markdown"],
+    ));
+    assert!(
+        md.contains("promotes `ghcr.io/acme/orders:1.5.0` from staging to production: 1 service"),
+        "{md}"
+    );
+}
+
+#[test]
+fn diff_does_not_call_a_new_image_a_promotion() {
+    let dir = workspace();
+    expect(&run(dir.path(), &["render", "--out", "old"]), 0);
+    expect(
+        &run(
+            dir.path(),
+            &[
+                "promote",
+                "search",
+                "--image",
+                "ghcr.io/acme/search:3.1.0",
+                "--to",
+                "staging",
+            ],
+        ),
+        0,
+    );
+    expect(&run(dir.path(), &["render", "--out", "new"]), 0);
+    let o = run(dir.path(), &["diff", "old", "new", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["promotions"], serde_json::json!([]), "{}", stdout(&o));
+}
