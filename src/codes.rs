@@ -360,6 +360,15 @@ default in paved.yaml. Services that do not say `promote` get the environment's 
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev, promote: manual, allowAutoPromote: false}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  environments:\n    staging: {}\n    production: {promote: auto}\n",
     fix: "    production: {promote: manual}   # or leave promote out: the environment's default applies",
 };
+pub(crate) const SEMANTIC_UNKNOWN_PROMOTION_ENVIRONMENT: &Code = &Code {
+    code: "paved::semantic::unknown-promotion-environment",
+    title: "`promotion.order` in paved.yaml names an environment the platform does not have",
+    explanation: "`promotion.order` lists the platform's environments, earliest first; `paved promote` refuses an \
+image that the environment before the target in this order does not run. A name that is not a key of \
+`environments` would make that rule check nothing, so it is an error.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n  promotion: {order: [staging, prod]}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
+    fix: "  promotion: {order: [staging, production]}",
+};
 pub(crate) const SEMANTIC_ROLLOUT_REQUIRED: &Code = &Code {
     code: "paved::semantic::rollout-required",
     title: "a service without the progressive delivery its environment requires",
@@ -932,6 +941,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_DUPLICATE_SERVICE,
     SEMANTIC_RESERVED_NAME,
     SEMANTIC_AUTO_PROMOTE_FORBIDDEN,
+    SEMANTIC_UNKNOWN_PROMOTION_ENVIRONMENT,
     SEMANTIC_ROLLOUT_REQUIRED,
     SEMANTIC_FORBIDDEN_TEAM_ROLE,
     SEMANTIC_UNDECLARED_TEAM,

@@ -270,6 +270,27 @@ fn promote_refuses_a_service_that_does_not_run_in_the_target() {
 }
 
 #[test]
+fn promote_refuses_when_the_edited_workspace_has_errors() {
+    let dir = workspace();
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "search",
+            "--image",
+            "Not An Image",
+            "--to",
+            "staging",
+        ],
+    );
+    expect(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("paved::schema::pattern"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(spec(dir.path(), "search"), SEARCH);
+}
+
+#[test]
 fn promote_dry_run_writes_nothing_and_prints_the_same() {
     let dir = workspace();
     let o = run(
