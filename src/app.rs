@@ -322,6 +322,29 @@ pub(crate) fn neighbors<'s>(
     out
 }
 
+/// Spec texts that stand in for the files at these paths (absolute, as the
+/// workspace found them, `Service::source.path`): what a run would see after
+/// an edit that is not written yet (`paved promote`).
+pub(crate) type Edits = std::collections::BTreeMap<PathBuf, String>;
+
+/// [`compile`], reading the specs in `edits` from there instead of the disk
+/// (on top of any overlay the inputs carry).
+pub(crate) fn compile_over(
+    inputs: &Inputs,
+    resolve: bool,
+    edits: &Edits,
+) -> Result<Compiled, Fault> {
+    let mut overlay = inputs.overlay.as_deref().cloned().unwrap_or_default();
+    for (path, text) in edits {
+        overlay.insert(path.clone(), std::sync::Arc::from(text.as_str()));
+    }
+    let inputs = Inputs {
+        overlay: Some(std::sync::Arc::new(overlay)),
+        ..inputs.clone()
+    };
+    compile(&inputs, resolve)
+}
+
 /// workspace → load → validate → model, for every spec of the workspace.
 /// With `resolve: false` it stops after validation.
 pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {

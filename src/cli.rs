@@ -88,6 +88,8 @@ pub(crate) const FAIL_ON_VALUES: &[&str] = &[
 ];
 /// `trace`'s formats.
 pub(crate) const TRACE_FORMATS: &[FormatArg] = &[FormatArg::Text, FormatArg::Json];
+/// `promote`'s formats.
+pub(crate) const PROMOTE_FORMATS: &[FormatArg] = &[FormatArg::Text, FormatArg::Json];
 /// `graph`'s formats.
 pub(crate) const GRAPH_FORMATS: &[FormatArg] =
     &[FormatArg::Mermaid, FormatArg::Dot, FormatArg::Json];
@@ -248,6 +250,43 @@ pub(crate) enum Command {
         config: Option<PathBuf>,
         /// Output format (json: one document)
         #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = formats(TRACE_FORMATS))]
+        format: FormatArg,
+    },
+    /// Move a release (the image, and what paved.yaml `promotion.releaseFields` names) from one
+    /// environment into another's override in each service's platform.yaml
+    #[command(after_help = "Examples:\n  \
+        paved promote orders payments --from staging --to production --dry-run\n  \
+        paved promote --all --from staging --to production\n  \
+        paved promote orders --image ghcr.io/acme/orders:1.5.0 --to staging\n  \
+        paved promote --list services/")]
+    Promote {
+        /// Service names (metadata.name); with --list, spec paths [default: .]
+        #[arg(value_name = "SERVICE")]
+        targets: Vec<String>,
+        /// Every service that runs in both environments
+        #[arg(long, conflicts_with = "list")]
+        all: bool,
+        /// The environment whose release is copied
+        #[arg(long, value_name = "ENV", conflicts_with = "list")]
+        from: Option<String>,
+        /// The environment whose override in each spec is written
+        #[arg(long, value_name = "ENV", conflicts_with = "list")]
+        to: Option<String>,
+        /// Set this image instead of the --from environment's
+        #[arg(long, value_name = "REF", conflicts_with = "list")]
+        image: Option<String>,
+        /// Print the edits and the rendered diff; write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// The platform config [default: the nearest paved.yaml at or above the current folder]
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Show, per service, the release fields that differ between environments; change nothing
+        #[arg(long)]
+        list: bool,
+        /// Output format of the report (json: one document); diagnostics print as human, or as json
+        /// with json
+        #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = formats(PROMOTE_FORMATS))]
         format: FormatArg,
     },
     /// Write a commented platform.yaml for a new service (never overwrites)

@@ -360,6 +360,15 @@ default in paved.yaml. Services that do not say `promote` get the environment's 
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev, promote: manual, allowAutoPromote: false}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  environments:\n    staging: {}\n    production: {promote: auto}\n",
     fix: "    production: {promote: manual}   # or leave promote out: the environment's default applies",
 };
+pub(crate) const SEMANTIC_UNKNOWN_PROMOTION_ENVIRONMENT: &Code = &Code {
+    code: "paved::semantic::unknown-promotion-environment",
+    title: "`promotion.order` in paved.yaml names an environment the platform does not have",
+    explanation: "`promotion.order` lists the platform's environments, earliest first; `paved promote` refuses an \
+image that the environment before the target in this order does not run. A name that is not a key of \
+`environments` would make that rule check nothing, so it is an error.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev}\n  gitops: {repoURL: \"https://git.acme.dev/deploy.git\"}\n  promotion: {order: [staging, prod]}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
+    fix: "  promotion: {order: [staging, production]}",
+};
 pub(crate) const SEMANTIC_ROLLOUT_REQUIRED: &Code = &Code {
     code: "paved::semantic::rollout-required",
     title: "a service without the progressive delivery its environment requires",
@@ -875,6 +884,29 @@ resources; one could not be parsed.",
     example: "$ paved diff old/ new/\nerror[paved::diff::invalid-yaml]: cannot compare `staging/orders/x.yaml`: …",
     fix: "Fix the file, or remove it from the folder being compared.",
 };
+pub(crate) const PROMOTE_OUT_OF_ORDER: &Code = &Code {
+    code: "paved::promote::out-of-order",
+    title: "a release skips an environment the platform's promotion order requires (paved promote)",
+    explanation: "With `promotion.order` in paved.yaml (e.g. `[staging, production]`), `paved promote` moves an \
+image into an environment only when the environment before it in that order already runs the same image, so \
+nothing reaches production that staging never ran. The diagnostic points at the image the earlier \
+environment runs. Nothing is written.",
+    example: "# paved.yaml: promotion: {order: [dev, staging, production]}\n\
+$ paved promote orders --from dev --to production\n\
+error[paved::promote::out-of-order]: `ghcr.io/acme/orders:1.5.0` cannot go to production: staging, the environment before it, does not run it",
+    fix: "$ paved promote orders --from dev --to staging\n$ paved promote orders --from staging --to production",
+};
+pub(crate) const PROMOTE_NOT_IN_ENVIRONMENT: &Code = &Code {
+    code: "paved::promote::not-in-environment",
+    title: "paved promote names a service that does not run in the source or target environment",
+    explanation: "A service's `environments` lists where it runs (all the platform's environments when it is \
+absent). `paved promote` copies a release from `--from` into `--to`, so the service must run in both (only \
+in `--to` with `--image`). Nothing is written.",
+    example: "# orders/platform.yaml: environments: {staging: {}}\n\
+$ paved promote orders --from staging --to production\n\
+error[paved::promote::not-in-environment]: `orders` does not run in production",
+    fix: "  environments:\n    staging: {}\n    production: {}   # then promote again",
+};
 pub(crate) const INTERNAL: &Code = &Code {
     code: "paved::internal",
     title: "a bug in Paved",
@@ -918,6 +950,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_DUPLICATE_SERVICE,
     SEMANTIC_RESERVED_NAME,
     SEMANTIC_AUTO_PROMOTE_FORBIDDEN,
+    SEMANTIC_UNKNOWN_PROMOTION_ENVIRONMENT,
     SEMANTIC_ROLLOUT_REQUIRED,
     SEMANTIC_FORBIDDEN_TEAM_ROLE,
     SEMANTIC_UNDECLARED_TEAM,
@@ -975,6 +1008,8 @@ pub static CODES: &[&Code] = &[
     RENDER_DUPLICATE_OUTPUT,
     CHECK_DRIFT,
     DIFF_INVALID_YAML,
+    PROMOTE_OUT_OF_ORDER,
+    PROMOTE_NOT_IN_ENVIRONMENT,
     INTERNAL,
 ];
 

@@ -43,6 +43,7 @@ mod codes;
 mod cost;
 mod credentials;
 mod diag;
+mod edit;
 mod emit;
 mod load;
 mod lsp;

@@ -105,6 +105,10 @@ pub struct Platform {
     /// price table's currency (docs/cost.md).
     #[serde(default)]
     pub budgets: IndexMap<String, IndexMap<String, f64>>,
+    /// What `paved promote` copies between environments, and in which
+    /// order a release must pass them (docs/environments.md).
+    #[serde(default)]
+    pub promotion: PromotionConfig,
     /// The override folder as written in paved.yaml (resolved by `app`).
     #[serde(default)]
     pub blueprints: Option<String>,
@@ -321,6 +325,28 @@ impl Default for ReviewConfig {
         ReviewConfig {
             fail_on: Vec::new(),
             cost_factor: 1.5,
+        }
+    }
+}
+
+/// `promotion` in paved.yaml: what a release is, and the order environments
+/// receive it in.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct PromotionConfig {
+    /// The override fields `paved promote` copies from one environment to
+    /// the next: `image` (the default), `replicas`, `size`.
+    pub release_fields: Vec<String>,
+    /// Environment names, earliest first; when set, a release may enter an
+    /// environment only once the one before it runs it.
+    pub order: Vec<String>,
+}
+
+impl Default for PromotionConfig {
+    fn default() -> Self {
+        PromotionConfig {
+            release_fields: vec!["image".into()],
+            order: Vec::new(),
         }
     }
 }

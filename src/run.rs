@@ -131,6 +131,30 @@ fn dispatch(cli: Cli) -> Result<bool, app::Fault> {
             };
             cmd::trace::run(&settings, &output(Format::Human))
         }
+        Command::Promote {
+            targets,
+            all,
+            from,
+            to,
+            image,
+            dry_run,
+            config,
+            list,
+            format,
+        } => {
+            let settings = cmd::promote::Settings {
+                targets,
+                all,
+                from,
+                to,
+                image,
+                dry_run,
+                config,
+                format: resolve(format),
+                list,
+            };
+            cmd::promote::run(&settings, &output(settings.format))
+        }
         Command::Init { name, kind, dir } => {
             let kind = match kind {
                 InitType::Service => cmd::init::Kind::Service,

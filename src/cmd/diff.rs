@@ -73,7 +73,7 @@ fn categories(names: &[String]) -> Result<Vec<Category>, Fault> {
 
 /// What the risk rules take from the platform config: the cost factor, the
 /// public ingress class, and where promotion is by hand by default.
-fn risk_options(p: &Platform) -> RiskOptions {
+pub(crate) fn risk_options(p: &Platform) -> RiskOptions {
     RiskOptions {
         cost_factor: p.review.cost_factor,
         public_ingress_class: p.ingress_classes.public.clone(),
@@ -136,28 +136,19 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         Some(f) => f,
         None => categories(&platform.review.fail_on)?,
     };
-    // Only files that differ are parsed (see `semantic::compare`).
-    let (sides, mut diags) = semantic::compare(&old, &new, &old_side, &new_side);
-    drop((old, new));
-    if !diags.is_empty() {
-        crate::diag::sort(&mut diags);
-        app::report(&diags, out);
-        return Ok(false);
-    }
     let options = Options {
         show_secrets: s.show_secrets,
         ..Options::default()
     };
-    let mut report = semantic::diff(&sides.old, &sides.new, &options);
-    report.unchanged += sides.unchanged;
-    semantic::pair_renames(
-        &mut report,
-        &sides.old,
-        &sides.new,
-        &risk::renamed(&sides.old, &sides.new),
-        &options,
-    );
-    report.risks = risk::classify(&sides.old, &sides.new, &risk_options(&platform));
+    let report = match compare(&old, &new, (&old_side, &new_side), &platform, &options) {
+        Ok(r) => r,
+        Err(mut diags) => {
+            crate::diag::sort(&mut diags);
+            app::report(&diags, out);
+            return Ok(false);
+        }
+    };
+    drop((old, new));
     let text = match s.format {
         Format::Markdown => semantic::markdown(&report, semantic::MARKDOWN_LIMIT),
         Format::Json => semantic::json(&report),
@@ -166,6 +157,35 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
     app::print_stdout(&text)?;
     let gated = report.risks.iter().any(|k| fail_on.contains(&k.category));
     Ok((!s.exit_code || report.is_empty()) && !gated)
+}
+
+/// The report of two sets of rendered files: the resource changes (only
+/// files that differ are parsed, see `semantic::compare`), renames, risks
+/// and promotions, judged with the platform's settings. `Err`: files that
+/// cannot be read as YAML. `paved promote` shows its rendered diff with it.
+pub(crate) fn compare(
+    old: &[OutFile],
+    new: &[OutFile],
+    (old_side, new_side): (&str, &str),
+    platform: &crate::model::Platform,
+    options: &Options,
+) -> Result<semantic::Report, Vec<crate::diag::Diagnostic>> {
+    let (sides, diags) = semantic::compare(old, new, old_side, new_side);
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let mut report = semantic::diff(&sides.old, &sides.new, options);
+    report.unchanged += sides.unchanged;
+    semantic::pair_renames(
+        &mut report,
+        &sides.old,
+        &sides.new,
+        &risk::renamed(&sides.old, &sides.new),
+        options,
+    );
+    report.risks = risk::classify(&sides.old, &sides.new, &risk_options(platform));
+    report.promotions = semantic::promotions(&sides.old, &sides.new);
+    Ok(report)
 }
 
 /// The old and the new files.

@@ -144,6 +144,115 @@ pub(crate) struct Report {
     pub moved: usize,
     /// The risky changes (`risk::classify`), shown first in every format.
     pub risks: Vec<Risk>,
+    /// Images that move into an environment where another one ran them
+    /// on the old side (`promotions`), grouped per release.
+    pub promotions: Vec<Promotion>,
+}
+
+/// One release promoted: an image that an environment runs on the new side
+/// and did not on the old, which other environments ran on the old side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Promotion {
+    pub image: String,
+    /// The environments that ran it on the old side.
+    pub from: Vec<String>,
+    pub to: String,
+    /// The services that run it in `to` now and did not before.
+    pub services: Vec<String>,
+}
+
+impl Promotion {
+    /// `promotes `IMAGE` from staging to production: 3 services`.
+    pub(crate) fn line(&self) -> String {
+        format!(
+            "promotes `{}` from {} to {}: {} service{}",
+            self.image,
+            self.from.join(", "),
+            self.to,
+            self.services.len(),
+            if self.services.len() == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// The container images of a resource (`containers` and `initContainers`
+/// anywhere in it).
+fn images(v: &Json, out: &mut BTreeSet<String>) {
+    match v {
+        Json::Object(m) => {
+            for (k, v) in m {
+                if k == "containers" || k == "initContainers" {
+                    for c in v.as_array().into_iter().flatten() {
+                        if let Some(i) = c.get("image").and_then(Json::as_str) {
+                            out.insert(i.to_string());
+                        }
+                    }
+                } else {
+                    images(v, out);
+                }
+            }
+        }
+        Json::Array(items) => items.iter().for_each(|i| images(i, out)),
+        _ => {}
+    }
+}
+
+/// The promotions between two sides: per service and environment, each image
+/// it runs on the new side and did not on the old, when another environment
+/// ran that image on the old side. Grouped by image, source environments and
+/// target, in that order.
+pub(crate) fn promotions(old: &[Resource], new: &[Resource]) -> Vec<Promotion> {
+    // (environment, service) → images; environment → images, on the old side.
+    let by_unit = |side: &[Resource]| {
+        let mut m: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for r in side {
+            images(
+                &r.value,
+                m.entry((r.environment.clone(), r.service.clone()))
+                    .or_default(),
+            );
+        }
+        m
+    };
+    let (before, after) = (by_unit(old), by_unit(new));
+    let mut ran: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for ((env, _), imgs) in &before {
+        for i in imgs {
+            ran.entry(i.as_str()).or_default().insert(env.as_str());
+        }
+    }
+    let mut groups: BTreeMap<(String, Vec<String>, String), BTreeSet<String>> = BTreeMap::new();
+    for ((env, service), imgs) in &after {
+        let had = before.get(&(env.clone(), service.clone()));
+        for i in imgs {
+            if had.is_some_and(|h| h.contains(i)) {
+                continue;
+            }
+            let from: Vec<String> = ran
+                .get(i.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|e| *e != env)
+                .map(|e| e.to_string())
+                .collect();
+            if from.is_empty() || env.is_empty() {
+                continue;
+            }
+            groups
+                .entry((i.clone(), from, env.clone()))
+                .or_default()
+                .insert(service.clone());
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((image, from, to), services)| Promotion {
+            image,
+            from,
+            to,
+            services: services.into_iter().collect(),
+        })
+        .collect()
 }
 
 impl Report {
@@ -335,8 +444,9 @@ pub(crate) struct Sides {
 /// ([`identities`]), and parsed only when the comparison needs its values:
 /// a document of it has the identity of a document in a file that differs
 /// (a copy or a move, so occurrences are numbered as in a full parse), or
-/// belongs to an environment and service with a differing resource (so the
-/// risk rules see every resource of a service that changed), or the scan
+/// belongs to a service with a differing resource, in any environment (so
+/// the risk rules see every resource of a service that changed, and a
+/// promotion sees the environment the image came from), or the scan
 /// declines its text. Every other file is parsed. An identical file is not
 /// checked as YAML (it is not a change).
 ///
@@ -382,11 +492,11 @@ pub(crate) fn compare(
     let new_parsed = parse_all(&new_differing, new_side);
     // What the differing files name: identities, and environments and services.
     let mut tuples: BTreeSet<(&str, &str, &str, &str, &str)> = BTreeSet::new();
-    let mut groups: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut services: BTreeSet<&str> = BTreeSet::new();
     for doc in old_parsed.iter().chain(&new_parsed).flatten().flatten() {
         tuples.insert(doc.id.tuple());
         if !doc.id.service.is_empty() {
-            groups.insert((&doc.id.environment, &doc.id.service));
+            services.insert(&doc.id.service);
         }
     }
     let mut sides = Sides::default();
@@ -394,10 +504,9 @@ pub(crate) fn compare(
     for (f, ids) in &scanned {
         let needed = match ids {
             None => true,
-            Some(ids) => ids.iter().any(|id| {
-                tuples.contains(&id.tuple())
-                    || groups.contains(&(id.environment.as_str(), id.service.as_str()))
-            }),
+            Some(ids) => ids
+                .iter()
+                .any(|id| tuples.contains(&id.tuple()) || services.contains(id.service.as_str())),
         };
         if needed {
             wanted.insert(f.path.as_str());
@@ -1220,6 +1329,17 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
         }
         out.push('\n');
     }
+    if !r.promotions.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint("1", &format!("Promotions ({})", r.promotions.len()))
+        );
+        for p in &r.promotions {
+            let _ = writeln!(out, "  {}", p.line());
+        }
+        out.push('\n');
+    }
     let colour_of = |k: ChangeKind| match k {
         ChangeKind::Added => "32",
         ChangeKind::Removed => "31",
@@ -1391,6 +1511,13 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
     }
     if !r.risks.is_empty() {
         risks_markdown(r, limit, &mut out);
+    }
+    if !r.promotions.is_empty() {
+        let _ = writeln!(out, "**Promotions ({})**\n", r.promotions.len());
+        for p in &r.promotions {
+            let _ = writeln!(out, "- {}", html(&p.line()));
+        }
+        out.push('\n');
     }
     let _ = writeln!(out, "{}.\n", counts_line(r));
     out.push_str("| Environment | Service | Changed | Added | Removed |\n|---|---|--:|--:|--:|\n");
@@ -1669,8 +1796,21 @@ pub(crate) fn json(r: &Report) -> String {
             })
         })
         .collect();
+    let promotions: Vec<Json> = r
+        .promotions
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "image": p.image,
+                "from": p.from,
+                "to": p.to,
+                "services": p.services,
+            })
+        })
+        .collect();
     let v = serde_json::json!({
         "risks": risks,
+        "promotions": promotions,
         "summary": {
             "changed": r.count(ChangeKind::Changed),
             "added": r.count(ChangeKind::Added),

@@ -391,6 +391,19 @@ fn ensure_parent(dir: &Path, rel: &str) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// Replaces an existing spec file's text atomically (`paved promote`): a
+/// temporary file beside it, renamed over it. Only a regular file is
+/// replaced, never a link or anything else.
+pub(crate) fn replace_spec(target: &Path, text: &str) -> Result<(), WriteError> {
+    match fs::symlink_metadata(target) {
+        Ok(m) if m.is_file() => atomic_write(target, text.as_bytes()),
+        _ => Err(WriteError(format!(
+            "refusing to write `{}`: it is not a regular file",
+            target.display()
+        ))),
+    }
+}
+
 fn atomic_write(target: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let name = target
         .file_name()

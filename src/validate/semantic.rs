@@ -744,6 +744,37 @@ fn budget_names(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnos
     out
 }
 
+/// `promotion.order` names environments of the platform.
+fn promotion_order(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
+    let names: Vec<&str> = platform.environments.keys().map(String::as_str).collect();
+    platform
+        .promotion
+        .order
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !platform.environments.contains_key(e.as_str()))
+        .map(|(i, e)| {
+            let span = doc
+                .pointer(&format!("/spec/promotion/order/{i}"))
+                .map_or(doc.span, |(n, _)| n.span);
+            let hint = crate::validate::schema::did_you_mean(e, &names)
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
+            Diagnostic::error(
+                codes::SEMANTIC_UNKNOWN_PROMOTION_ENVIRONMENT,
+                format!(
+                    "`promotion.order` names `{e}`, which is not an environment of the platform"
+                ),
+            )
+            .at(src, span, "unknown environment")
+            .help(format!(
+                "{hint}the order lists environments of `environments`, earliest first: {}",
+                names.join(", ")
+            ))
+        })
+        .collect()
+}
+
 pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (name, env) in &platform.environments {
@@ -766,6 +797,7 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
             )),
         );
     }
+    out.extend(promotion_order(platform, src, doc));
     out.extend(team_roles(platform, src, doc));
     out.extend(budget_names(platform, src, doc));
     out.extend(reference_images(platform, src, doc));

@@ -1,0 +1,429 @@
+//! The smallest text edit of a spec: set `spec.environments.<env>.<field>`
+//! in a `platform.yaml` by splicing its text at the places the span-aware
+//! loader found, so that comments, key order, quoting and every other byte
+//! stay as they were. A value already there is replaced in place (in its own
+//! quoting style); a missing field, environment or `environments:` block is
+//! inserted in the file's own indentation (block style) or before the
+//! closing brace (flow style). The result is parsed again and must differ
+//! from the original only at the field set, so no value can change the
+//! document's structure.
+//!
+//! Architecture invariant: pure text in, text out; knows no file, no
+//! platform and no diagnostics (a refusal is a plain message).
+
+use serde_json::Value as Json;
+
+use crate::load::{self, Documents, Entry, Node, Value};
+use crate::source::{Source, Span};
+
+/// The text of `text` with `spec.environments.<env>.<field>` set to `value`
+/// (a string or a number). `Err` says in plain words why it cannot be done.
+pub(crate) fn set_override(
+    text: &str,
+    env: &str,
+    field: &str,
+    value: &Json,
+) -> Result<String, String> {
+    let doc = parse(text)?;
+    let spec = doc
+        .get("spec")
+        .filter(|s| matches!(s.value, Value::Map(_)))
+        .ok_or("the spec has no `spec` mapping")?;
+    let unit = indent_unit(text, &doc, spec);
+    let edited = match spec.get("environments") {
+        None => insert_entry(
+            text,
+            spec,
+            "environments",
+            &Tree::Map(vec![(env, Tree::Map(vec![(field, Tree::Leaf(value))]))]),
+            unit,
+        )?,
+        Some(envs) => match envs.get(env) {
+            None if envs.value == Value::Null => {
+                let key_end = spec
+                    .entry("environments")
+                    .map_or(envs.span.start, |e| e.key_span.end);
+                fill_null(
+                    text,
+                    key_end,
+                    env,
+                    &Tree::Map(vec![(field, Tree::Leaf(value))]),
+                )?
+            }
+            None => insert_entry(
+                text,
+                envs,
+                env,
+                &Tree::Map(vec![(field, Tree::Leaf(value))]),
+                unit,
+            )?,
+            Some(over) => match over.get(field) {
+                Some(old) => replace_scalar(text, old, value)?,
+                None if over.value == Value::Null => {
+                    let key_end = envs.entry(env).map_or(over.span.start, |e| e.key_span.end);
+                    fill_null(text, key_end, field, &Tree::Leaf(value))?
+                }
+                None => insert_entry(text, over, field, &Tree::Leaf(value), unit)?,
+            },
+        },
+    };
+    check(text, &edited, env, field, value)?;
+    Ok(edited)
+}
+
+/// What is inserted: a scalar, or a mapping of them.
+enum Tree<'a> {
+    Leaf(&'a Json),
+    Map(Vec<(&'a str, Tree<'a>)>),
+}
+
+fn parse(text: &str) -> Result<Node, String> {
+    let src = Source::virtual_file("platform.yaml", text.to_string());
+    let (mut docs, diags) = load::parse(&src, Documents::One);
+    if !diags.is_empty() || docs.len() != 1 {
+        return Err("the spec is not one valid YAML document".into());
+    }
+    docs.pop().ok_or_else(|| "the spec is empty".into())
+}
+
+/// Whether a mapping or sequence node is written in flow style (`{…}`, `[…]`).
+fn is_flow(text: &str, node: &Node) -> bool {
+    matches!(
+        text.as_bytes().get(node.span.start),
+        Some(b'{') | Some(b'[')
+    )
+}
+
+/// The column a byte offset is at.
+fn column(text: &str, at: usize) -> usize {
+    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..at.min(text.len())].chars().count()
+}
+
+/// The file's indentation step: how far `spec`'s keys sit from the top
+/// level's (2 when `spec` is written in flow style or is empty).
+fn indent_unit(text: &str, doc: &Node, spec: &Node) -> usize {
+    if let (Value::Map(top), Value::Map(inner)) = (&doc.value, &spec.value) {
+        if let (Some(a), Some(b)) = (top.first(), inner.first()) {
+            if !is_flow(text, spec) {
+                let step =
+                    column(text, b.key_span.start).saturating_sub(column(text, a.key_span.start));
+                if step > 0 {
+                    return step;
+                }
+            }
+        }
+    }
+    2
+}
+
+/// Where a node's text ends: its last scalar's end for a block collection
+/// (a block collection's own span may reach into the next line).
+fn deep_end(text: &str, node: &Node) -> usize {
+    match &node.value {
+        Value::Map(entries) if !is_flow(text, node) => entries.last().map_or(node.span.end, |e| {
+            deep_end(text, &e.value).max(e.key_span.end)
+        }),
+        Value::Seq(items) if !is_flow(text, node) => {
+            items.last().map_or(node.span.end, |n| deep_end(text, n))
+        }
+        _ => node.span.end,
+    }
+}
+
+/// A scalar as YAML text: plain when it cannot be read as anything but this
+/// string (by YAML 1.1 or 1.2 readers), else double-quoted (a JSON string is
+/// a YAML double-quoted scalar).
+pub(crate) fn scalar(value: &Json) -> String {
+    match value {
+        Json::String(s) => {
+            let safe = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._/@+-:".contains(c))
+                && !s.ends_with(':')
+                && !matches!(
+                    s.to_ascii_lowercase().as_str(),
+                    "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
+                );
+            if safe {
+                s.clone()
+            } else {
+                Json::String(s.clone()).to_string()
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Replaces a scalar's text, in the quoting style it had when that style
+/// can hold the new value.
+fn replace_scalar(text: &str, old: &Node, value: &Json) -> Result<String, String> {
+    if matches!(old.value, Value::Map(_) | Value::Seq(_)) {
+        return Err("the field holds a collection, not a single value".into());
+    }
+    let span = scalar_span(text, old.span);
+    let written = &text[span.start..span.end];
+    let new = match (written.as_bytes().first(), value) {
+        (Some(b'\''), Json::String(s)) => format!("'{}'", s.replace('\'', "''")),
+        (Some(b'"'), Json::String(s)) => Json::String(s.clone()).to_string(),
+        _ => scalar(value),
+    };
+    Ok(splice(text, span, &new))
+}
+
+/// A scalar's own text: the loader's span may run on over the spaces and
+/// the comment after it.
+fn scalar_span(text: &str, span: Span) -> Span {
+    let raw = &text[span.start..span.end];
+    let len = match raw.as_bytes().first() {
+        Some(b'"') => {
+            let mut escaped = false;
+            raw.char_indices()
+                .skip(1)
+                .find(|&(_, c)| {
+                    let end = c == '"' && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    end
+                })
+                .map_or(raw.len(), |(i, _)| i + 1)
+        }
+        Some(b'\'') => {
+            let b = raw.as_bytes();
+            let mut i = 1;
+            loop {
+                match b.get(i) {
+                    None => break raw.len(),
+                    Some(b'\'') if b.get(i + 1) == Some(&b'\'') => i += 2,
+                    Some(b'\'') => break i + 1,
+                    Some(_) => i += 1,
+                }
+            }
+        }
+        _ => {
+            let cut = raw.find(" #").unwrap_or(raw.len());
+            let line = raw[..cut].find('\n').unwrap_or(cut);
+            raw[..line].trim_end().len()
+        }
+    };
+    Span::new(span.start, span.start + len)
+}
+
+fn splice(text: &str, span: Span, new: &str) -> String {
+    let mut out = String::with_capacity(text.len() + new.len());
+    out.push_str(&text[..span.start]);
+    out.push_str(new);
+    out.push_str(&text[span.end..]);
+    out
+}
+
+/// A tree in flow style: `{image: x}`.
+fn flow(tree: &Tree<'_>) -> String {
+    match tree {
+        Tree::Leaf(v) => scalar(v),
+        Tree::Map(entries) => format!(
+            "{{{}}}",
+            entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", key(k), flow(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// `key: value` lines in block style, each line after the first at `indent`.
+fn block(key_text: &str, tree: &Tree<'_>, indent: usize, unit: usize) -> String {
+    match tree {
+        Tree::Leaf(v) => format!("{}: {}", key(key_text), scalar(v)),
+        Tree::Map(entries) => {
+            let mut out = format!("{}:", key(key_text));
+            for (k, v) in entries {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent + unit));
+                out.push_str(&block(k, v, indent + unit, unit));
+            }
+            out
+        }
+    }
+}
+
+fn key(k: &str) -> String {
+    scalar(&Json::String(k.to_string()))
+}
+
+/// Adds `name: tree` to the mapping `map`, in its style.
+fn insert_entry(
+    text: &str,
+    map: &Node,
+    name: &str,
+    tree: &Tree<'_>,
+    unit: usize,
+) -> Result<String, String> {
+    match &map.value {
+        Value::Map(entries) if is_flow(text, map) => {
+            // Before the closing brace, after the last value.
+            let close = text[..map.span.end]
+                .rfind('}')
+                .filter(|&i| i >= map.span.start)
+                .ok_or("cannot find the end of a flow mapping")?;
+            let item = format!("{}: {}", key(name), flow(tree));
+            let new = match entries.last() {
+                None => item,
+                Some(last) => {
+                    let end = last.value.span.end.max(last.key_span.end);
+                    return Ok(splice(text, Span::new(end, end), &format!(", {item}")));
+                }
+            };
+            Ok(splice(text, Span::new(close, close), &new))
+        }
+        Value::Map(entries) => {
+            let Some(first) = entries.first() else {
+                return Err("cannot insert into an empty block mapping".into());
+            };
+            let indent = column(text, first.key_span.start);
+            let last: &Entry = entries.last().unwrap_or(first);
+            let end = deep_end(text, &last.value).max(last.key_span.end);
+            let at = text[end..].find('\n').map_or(text.len(), |i| end + i);
+            let line = format!(
+                "\n{}{}",
+                " ".repeat(indent),
+                block(name, tree, indent, unit)
+            );
+            Ok(splice(text, Span::new(at, at), &line))
+        }
+        _ => Err(format!(
+            "cannot add `{name}`: its parent is {}, not a mapping",
+            map.type_name()
+        )),
+    }
+}
+
+/// `production:` with nothing after it: the value becomes a flow mapping,
+/// written right after the key's colon.
+fn fill_null(text: &str, key_end: usize, name: &str, tree: &Tree<'_>) -> Result<String, String> {
+    let colon = text[key_end..]
+        .find(':')
+        .map(|i| key_end + i + 1)
+        .ok_or("cannot find the key's colon")?;
+    Ok(splice(
+        text,
+        Span::new(colon, colon),
+        &format!(" {{{}: {}}}", key(name), flow(tree)),
+    ))
+}
+
+/// The edited text must parse, and its tree must be the original's with
+/// only the one field set.
+fn check(before: &str, after: &str, env: &str, field: &str, value: &Json) -> Result<(), String> {
+    let mut want = parse(before)?.to_json();
+    let got = parse(after)
+        .map_err(|_| "the edited spec would not be valid YAML".to_string())?
+        .to_json();
+    let spec = want
+        .get_mut("spec")
+        .and_then(Json::as_object_mut)
+        .ok_or("the spec has no `spec` mapping")?;
+    let envs = spec
+        .entry("environments")
+        .or_insert_with(|| Json::Object(Default::default()));
+    if envs.is_null() {
+        *envs = Json::Object(Default::default());
+    }
+    let over = envs
+        .as_object_mut()
+        .ok_or("`environments` is not a mapping")?
+        .entry(env)
+        .or_insert_with(|| Json::Object(Default::default()));
+    if over.is_null() {
+        *over = Json::Object(Default::default());
+    }
+    over.as_object_mut()
+        .ok_or("the environment's override is not a mapping")?
+        .insert(field.to_string(), value.clone());
+    if got != want {
+        return Err("the edit would change more than the promoted field".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(text: &str, env: &str, field: &str, value: Json) -> String {
+        match set_override(text, env, field, &value) {
+            Ok(t) => t,
+            Err(e) => format!("ERROR: {e}"),
+        }
+    }
+
+    const BLOCK: &str = "apiVersion: paved.dev/v1\nspec:\n  image: a:1   # base\n  environments:\n    production:\n      image: \"a:0\"  # pinned\n      replicas: 3\n";
+
+    #[test]
+    fn replaces_a_value_in_its_own_quoting() {
+        assert_eq!(
+            set(BLOCK, "production", "image", json!("a:2")),
+            BLOCK.replace("\"a:0\"", "\"a:2\"")
+        );
+        let single = "spec:\n  environments:\n    production: {image: 'a:0'}\n";
+        assert_eq!(
+            set(single, "production", "image", json!("it's")),
+            single.replace("'a:0'", "'it''s'")
+        );
+    }
+
+    #[test]
+    fn inserts_a_missing_field_environment_or_block() {
+        assert_eq!(
+            set(BLOCK, "production", "size", json!("large")),
+            BLOCK.replace("replicas: 3\n", "replicas: 3\n      size: large\n")
+        );
+        assert_eq!(
+            set(BLOCK, "staging", "image", json!("a:1")),
+            BLOCK.replace(
+                "replicas: 3\n",
+                "replicas: 3\n    staging:\n      image: a:1\n"
+            )
+        );
+        let bare =
+            "spec:\n    image: a:1 # four\n    ports:\n      - {name: http, port: 80}\n# end\n";
+        assert_eq!(
+            set(bare, "production", "image", json!("a:1")),
+            bare.replace(
+                "port: 80}\n",
+                "port: 80}\n    environments:\n        production:\n            image: a:1\n"
+            )
+        );
+    }
+
+    #[test]
+    fn flow_style_gets_flow_insertions() {
+        let text = "spec:\n  image: a:1\n  environments: {staging: {image: a:2}, production: {replicas: 2}}\n";
+        assert_eq!(
+            set(text, "production", "image", json!("a:2")),
+            text.replace("{replicas: 2}", "{replicas: 2, image: a:2}")
+        );
+        let empty = "spec:\n  image: a:1\n  environments: {production: {}}\n";
+        assert_eq!(
+            set(empty, "production", "image", json!("a:2")),
+            empty.replace("{}", "{image: a:2}")
+        );
+        let null = "spec:\n  image: a:1\n  environments:\n    production:\n";
+        assert_eq!(
+            set(null, "production", "image", json!("a:2")),
+            null.replace("production:\n", "production: {image: a:2}\n")
+        );
+    }
+
+    #[test]
+    fn a_value_cannot_change_the_structure() {
+        let out = set(BLOCK, "production", "size", json!("x\nkind: Evil"));
+        assert!(out.contains("size: \"x\\nkind: Evil\""), "{out}");
+        assert_eq!(scalar(&json!("no")), "\"no\"");
+        assert_eq!(scalar(&json!("12:30")), "\"12:30\"");
+        assert_eq!(scalar(&json!("ghcr.io/a/b:1.2")), "ghcr.io/a/b:1.2");
+        assert_eq!(scalar(&json!("a #b")), "\"a #b\"");
+        assert_eq!(scalar(&json!(3)), "3");
+    }
+}

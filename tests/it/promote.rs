@@ -1,0 +1,477 @@
+//! `paved promote`: the release of one environment written into another's
+//! override as the smallest text edit. Every write case checks the edited
+//! file byte for byte against the original with only the promoted value
+//! changed or the block inserted (a literal splice of the fixture text).
+
+use std::path::Path;
+
+use crate::support::fixtures::{expect, run, stderr, stdout, write};
+
+const PAVED: &str = "apiVersion: paved.dev/v1
+kind: Platform
+metadata:
+  name: acme
+spec:
+  environments:
+    staging:
+      cluster: \"https://staging.k8s.example.internal\"
+      domain: staging.example.dev
+      promote: auto
+    production:
+      cluster: \"https://prod.k8s.example.internal\"
+      domain: example.dev
+      promote: manual
+  gitops:
+    repoURL: \"https://git.example.com/platform/deploy.git\"
+  promotion:
+    order: [staging, production]
+";
+
+/// Block style, comments, quoting: production's image is replaced in place.
+const ORDERS: &str = "apiVersion: paved.dev/v1
+kind: Application
+metadata:
+  name: orders
+  owner: team-orders
+  costCenter: cc-1234
+spec:
+  image: ghcr.io/acme/orders:1.4.2   # the base image
+  ports:
+    - {name: http, port: 8080}
+  environments:
+    staging:
+      image: \"ghcr.io/acme/orders:1.5.0\"  # staging tries the next release
+    production:
+      promote: manual   # a person syncs
+      image: ghcr.io/acme/orders:1.4.2
+";
+
+/// Flow style: the field is added before the closing brace.
+const PAYMENTS: &str = "apiVersion: paved.dev/v1
+kind: Application
+metadata: {name: payments, owner: team-pay, costCenter: cc-2}
+spec:
+  image: ghcr.io/acme/payments:2.0.0
+  ports: [{name: http, port: 8080}]
+  environments: {staging: {image: ghcr.io/acme/payments:2.1.0}, production: {promote: manual}}
+";
+
+/// Block style without the field in production.
+const BILLING: &str = "apiVersion: paved.dev/v1
+kind: Application
+metadata:
+  name: billing
+  owner: team-pay
+  costCenter: cc-2
+spec:
+  image: ghcr.io/acme/billing:1.0.0
+  ports:
+    - {name: http, port: 8080}
+  environments:
+    staging:
+      image: ghcr.io/acme/billing:1.1.0
+    production:
+      replicas: 2   # busy
+# trailing comment
+";
+
+/// No `environments` at all, indented by four.
+const SEARCH: &str = "apiVersion: paved.dev/v1
+kind: Application
+metadata:
+    name: search
+    owner: team-search
+    costCenter: cc-3
+spec:
+    image: ghcr.io/acme/search:3.0.0
+    ports:
+        - name: http
+          port: 8080
+";
+
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "paved.yaml", PAVED);
+    write(dir.path(), "orders/platform.yaml", ORDERS);
+    write(dir.path(), "payments/platform.yaml", PAYMENTS);
+    write(dir.path(), "billing/platform.yaml", BILLING);
+    write(dir.path(), "search/platform.yaml", SEARCH);
+    dir
+}
+
+fn spec(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name).join("platform.yaml")).unwrap()
+}
+
+fn orders_promoted() -> String {
+    ORDERS.replacen(
+        "      image: ghcr.io/acme/orders:1.4.2\n",
+        "      image: ghcr.io/acme/orders:1.5.0\n",
+        1,
+    )
+}
+
+fn payments_promoted() -> String {
+    PAYMENTS.replacen(
+        "production: {promote: manual}}",
+        "production: {promote: manual, image: ghcr.io/acme/payments:2.1.0}}",
+        1,
+    )
+}
+
+fn billing_promoted() -> String {
+    BILLING.replacen(
+        "      replicas: 2   # busy\n",
+        "      replicas: 2   # busy\n      image: ghcr.io/acme/billing:1.1.0\n",
+        1,
+    )
+}
+
+#[test]
+fn promote_replaces_a_block_value_keeping_comments_and_quoting() {
+    let dir = workspace();
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "orders",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(spec(dir.path(), "orders"), orders_promoted());
+    assert_eq!(spec(dir.path(), "payments"), PAYMENTS);
+    let out = stdout(&o);
+    assert!(
+        out.contains("orders (orders/platform.yaml): image ghcr.io/acme/orders:1.4.2 → ghcr.io/acme/orders:1.5.0"),
+        "{out}"
+    );
+    // The spec diff and the rendered diff with its summary.
+    assert!(out.contains("--- a/orders/platform.yaml"), "{out}");
+    assert!(
+        out.contains("+      image: ghcr.io/acme/orders:1.5.0"),
+        "{out}"
+    );
+    assert!(out.contains("Deployment"), "{out}");
+    assert!(out.contains("wrote 1 spec"), "{out}");
+}
+
+#[test]
+fn promote_adds_the_field_in_flow_and_block_style() {
+    let dir = workspace();
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "payments",
+            "billing",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(spec(dir.path(), "payments"), payments_promoted());
+    assert_eq!(spec(dir.path(), "billing"), billing_promoted());
+    assert_eq!(spec(dir.path(), "orders"), ORDERS);
+}
+
+#[test]
+fn promote_all_edits_every_service_that_differs() {
+    let dir = workspace();
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "--all",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(spec(dir.path(), "orders"), orders_promoted());
+    assert_eq!(spec(dir.path(), "payments"), payments_promoted());
+    assert_eq!(spec(dir.path(), "billing"), billing_promoted());
+    // Already the same release in both: untouched.
+    assert_eq!(spec(dir.path(), "search"), SEARCH);
+    assert!(stdout(&o).contains("wrote 3 specs"), "{}", stdout(&o));
+}
+
+#[test]
+fn promote_image_inserts_a_missing_environments_block_in_the_files_indentation() {
+    let dir = workspace();
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "search",
+            "--image",
+            "ghcr.io/acme/search:3.1.0",
+            "--to",
+            "staging",
+        ],
+    );
+    expect(&o, 0);
+    let want = format!(
+        "{SEARCH}    environments:\n        staging:\n            image: ghcr.io/acme/search:3.1.0\n"
+    );
+    assert_eq!(spec(dir.path(), "search"), want);
+}
+
+#[test]
+fn promote_refuses_an_image_the_previous_environment_does_not_run() {
+    let dir = workspace();
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "search",
+            "--image",
+            "ghcr.io/acme/search:9.9.9",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("paved::promote::out-of-order"), "{err}");
+    assert!(err.contains("staging"), "{err}");
+    assert!(err.contains("production"), "{err}");
+    assert!(err.contains("search/platform.yaml:8:12"), "{err}");
+    assert_eq!(spec(dir.path(), "search"), SEARCH);
+}
+
+#[test]
+fn promote_refuses_a_service_that_does_not_run_in_the_target() {
+    let dir = workspace();
+    write(
+        dir.path(),
+        "solo/platform.yaml",
+        "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: solo, owner: t, costCenter: c}\nspec:\n  image: ghcr.io/acme/solo:1\n  ports: [{name: http, port: 8080}]\n  environments: {staging: {image: ghcr.io/acme/solo:2}}\n",
+    );
+    let before = spec(dir.path(), "solo");
+    let o = run(
+        dir.path(),
+        &["promote", "solo", "--from", "staging", "--to", "production"],
+    );
+    expect(&o, 1);
+    assert!(
+        stderr(&o).contains("paved::promote::not-in-environment"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(spec(dir.path(), "solo"), before);
+}
+
+#[test]
+fn promote_refuses_when_the_edited_workspace_has_errors() {
+    let dir = workspace();
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "search",
+            "--image",
+            "Not An Image",
+            "--to",
+            "staging",
+        ],
+    );
+    expect(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("paved::schema::pattern"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(spec(dir.path(), "search"), SEARCH);
+}
+
+#[test]
+fn promote_dry_run_writes_nothing_and_prints_the_same() {
+    let dir = workspace();
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "orders",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+            "--dry-run",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(spec(dir.path(), "orders"), ORDERS);
+    let out = stdout(&o);
+    assert!(
+        out.contains("+      image: ghcr.io/acme/orders:1.5.0"),
+        "{out}"
+    );
+    assert!(out.contains("dry run: nothing written"), "{out}");
+}
+
+#[test]
+fn promote_json_report_lists_the_promotions() {
+    let dir = workspace();
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "orders",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    expect(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["promotions"][0]["service"], "orders");
+    assert_eq!(v["promotions"][0]["new"], "ghcr.io/acme/orders:1.5.0");
+    assert_eq!(v["written"], 0);
+}
+
+#[test]
+fn promote_usage_errors_exit_2() {
+    let dir = workspace();
+    let same = run(
+        dir.path(),
+        &["promote", "orders", "--from", "staging", "--to", "staging"],
+    );
+    expect(&same, 2);
+    let typo = run(
+        dir.path(),
+        &[
+            "promote",
+            "orders",
+            "--from",
+            "staging",
+            "--to",
+            "productoin",
+        ],
+    );
+    expect(&typo, 2);
+    assert!(
+        stderr(&typo).contains("did you mean `production`?"),
+        "{}",
+        stderr(&typo)
+    );
+    let unknown = run(
+        dir.path(),
+        &[
+            "promote",
+            "ordrs",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&unknown, 2);
+    assert!(
+        stderr(&unknown).contains("did you mean `orders`?"),
+        "{}",
+        stderr(&unknown)
+    );
+    assert_eq!(spec(dir.path(), "orders"), ORDERS);
+}
+
+#[test]
+fn promote_list_shows_what_differs_between_environments() {
+    let dir = workspace();
+    let o = run(dir.path(), &["promote", "--list"]);
+    expect(&o, 0);
+    assert_eq!(
+        stdout(&o),
+        "SERVICE   FIELD  staging                      production
+billing   image  ghcr.io/acme/billing:1.1.0   ghcr.io/acme/billing:1.0.0
+orders    image  ghcr.io/acme/orders:1.5.0    ghcr.io/acme/orders:1.4.2
+payments  image  ghcr.io/acme/payments:2.1.0  ghcr.io/acme/payments:2.0.0
+"
+    );
+    let j = run(dir.path(), &["promote", "--list", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&j)).unwrap();
+    assert_eq!(
+        v["differences"][0]["values"]["production"],
+        "ghcr.io/acme/billing:1.0.0"
+    );
+}
+
+#[test]
+fn diff_names_a_promotion_grouped_per_release() {
+    let dir = workspace();
+    expect(&run(dir.path(), &["render", "--out", "old"]), 0);
+    expect(
+        &run(
+            dir.path(),
+            &[
+                "promote",
+                "--all",
+                "--from",
+                "staging",
+                "--to",
+                "production",
+            ],
+        ),
+        0,
+    );
+    expect(&run(dir.path(), &["render", "--out", "new"]), 0);
+    let o = run(dir.path(), &["diff", "old", "new", "--format", "json"]);
+    expect(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v["promotions"],
+        serde_json::json!([
+            {"image": "ghcr.io/acme/billing:1.1.0", "from": ["staging"], "to": "production", "services": ["billing"]},
+            {"image": "ghcr.io/acme/orders:1.5.0", "from": ["staging"], "to": "production", "services": ["orders"]},
+            {"image": "ghcr.io/acme/payments:2.1.0", "from": ["staging"], "to": "production", "services": ["payments"]},
+        ]),
+        "{}",
+        stdout(&o)
+    );
+    let text = stdout(&run(dir.path(), &["diff", "old", "new"]));
+    assert!(
+        text.contains("promotes `ghcr.io/acme/orders:1.5.0` from staging to production: 1 service"),
+        "{text}"
+    );
+    let md = stdout(&run(
+        dir.path(),
+        &["diff", "old", "new", "--format", "markdown"],
+    ));
+    assert!(
+        md.contains("promotes `ghcr.io/acme/orders:1.5.0` from staging to production: 1 service"),
+        "{md}"
+    );
+}
+
+#[test]
+fn diff_does_not_call_a_new_image_a_promotion() {
+    let dir = workspace();
+    expect(&run(dir.path(), &["render", "--out", "old"]), 0);
+    expect(
+        &run(
+            dir.path(),
+            &[
+                "promote",
+                "search",
+                "--image",
+                "ghcr.io/acme/search:3.1.0",
+                "--to",
+                "staging",
+            ],
+        ),
+        0,
+    );
+    expect(&run(dir.path(), &["render", "--out", "new"]), 0);
+    let o = run(dir.path(), &["diff", "old", "new", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["promotions"], serde_json::json!([]), "{}", stdout(&o));
+}
