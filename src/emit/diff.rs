@@ -1841,7 +1841,7 @@ pub(crate) fn line_counts(diff: &str) -> (usize, usize) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn file(path: &str, content: &str) -> OutFile {
@@ -2543,27 +2543,26 @@ mod tests {
         let primary = d[0].primary.as_ref().unwrap();
         assert_eq!(primary.source.name, "before/bad.yaml");
     }
-}
 
-/// Parses every document of every file. `kustomization.yaml` documents are
-/// build instructions, not resources (and list file names, so they change when
-/// a file moves): they are left out. `side` names where the files are (the
-/// folder as given, or the Git revision) so that a finding says which side
-/// of the comparison it is about. The reference [`compare`] is tested against.
-#[cfg(test)]
-pub(crate) fn parse(files: &[OutFile], side: &str) -> (Vec<Resource>, Vec<Diagnostic>) {
-    let mut files: Vec<&OutFile> = files.iter().collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut diags = Vec::new();
-    let docs: Vec<Vec<Doc>> = files
-        .iter()
-        .map(|f| match parse_file(f, side) {
-            Ok(docs) => docs,
-            Err(d) => {
-                diags.extend(d);
-                Vec::new()
-            }
-        })
-        .collect();
-    (number(files.iter().copied().zip(docs)), diags)
+    /// Parses every document of every file. `kustomization.yaml` documents are
+    /// build instructions, not resources (and list file names, so they change when
+    /// a file moves): they are left out. `side` names where the files are (the
+    /// folder as given, or the Git revision) so that a finding says which side
+    /// of the comparison it is about. The reference [`compare`] is tested against.
+    pub(crate) fn parse(files: &[OutFile], side: &str) -> (Vec<Resource>, Vec<Diagnostic>) {
+        let mut files: Vec<&OutFile> = files.iter().collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut diags = Vec::new();
+        let docs: Vec<Vec<Doc>> = files
+            .iter()
+            .map(|f| match parse_file(f, side) {
+                Ok(docs) => docs,
+                Err(d) => {
+                    diags.extend(d);
+                    Vec::new()
+                }
+            })
+            .collect();
+        (number(files.iter().copied().zip(docs)), diags)
+    }
 }

@@ -764,7 +764,7 @@ fn mappings_under(v: &Json, name: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::diff::parse;
+    use crate::emit::diff::tests::parse;
     use crate::emit::OutFile;
 
     fn side(docs: &[&str]) -> Vec<Resource> {
