@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 use crate::load::Node;
 use crate::source::SourceRef;
 
+pub(crate) mod preview;
+
 // ---------------------------------------------------------------------------
 // paved.yaml
 // ---------------------------------------------------------------------------
@@ -2567,8 +2569,6 @@ pub(crate) fn is_label_value(v: &str) -> bool {
 
 #[cfg(test)]
 mod schema_contract;
-
-pub(crate) mod preview;
 
 #[cfg(test)]
 mod tests {

@@ -482,27 +482,6 @@ fn remove_empty_parents(dir: &Path, file: &Path) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_temporary;
-
-    #[test]
-    fn only_paveds_own_temporary_names_are_temporaries() {
-        assert!(is_temporary(
-            ".paved-tmp-123-00ff00ff00ff00ff-deployment-x.yaml"
-        ));
-        for name in [
-            ".paved-tmp-notes",
-            ".paved-tmp-1234-mine.yaml",
-            ".paved-tmp-12-00ff00ff00ff00fg-x",
-            ".paved-tmp-x-00ff00ff00ff00ff-x",
-            ".paved-tmp-12-00ff00ff00ff00ff-",
-        ] {
-            assert!(!is_temporary(name), "{name}");
-        }
-    }
-}
-
 /// Removes the folder `rel` (e.g. `previews/42`) of the output folder `dir`
 /// and everything in it, when everything in it is Paved's: folders and
 /// regular files with the generated header. Anything else (a file of the
@@ -582,4 +561,25 @@ pub(crate) fn remove_generated_folder(dir: &Path, rel: &str) -> Result<Vec<Strin
         let _ = fs::remove_dir(parent);
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_temporary;
+
+    #[test]
+    fn only_paveds_own_temporary_names_are_temporaries() {
+        assert!(is_temporary(
+            ".paved-tmp-123-00ff00ff00ff00ff-deployment-x.yaml"
+        ));
+        for name in [
+            ".paved-tmp-notes",
+            ".paved-tmp-1234-mine.yaml",
+            ".paved-tmp-12-00ff00ff00ff00fg-x",
+            ".paved-tmp-x-00ff00ff00ff00ff-x",
+            ".paved-tmp-12-00ff00ff00ff00ff-",
+        ] {
+            assert!(!is_temporary(name), "{name}");
+        }
+    }
 }
