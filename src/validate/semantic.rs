@@ -822,7 +822,13 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
             .at(src, span, "reserved name")
             .help(format!(
                 "The output folder holds one folder per environment next to `platform/` (platform-wide objects), `catalog/` (Backstage entries) and `previews/` (preview environments), so an environment cannot be named {}. Rename the environment, e.g. `{name}-env`.",
-                OUTPUT_FOLDERS.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(" or ")
+                {
+                    let names: Vec<String> = OUTPUT_FOLDERS.iter().map(|f| format!("`{f}`")).collect();
+                    match names.split_last() {
+                        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+                        _ => names.concat(),
+                    }
+                }
             )),
         );
     }

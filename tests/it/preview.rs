@@ -240,6 +240,12 @@ fn delete_removes_the_preview_and_nothing_else_and_refuses_foreign_files() {
     let dir = commerce();
     expect(&preview(dir.path(), "42", &["checkout"]), 0);
     expect(&preview(dir.path(), "7", &["inventory"]), 0);
+    let list = run(dir.path(), &["preview", "list", "--out", "rendered"]);
+    expect(&list, 0);
+    assert_eq!(
+        crate::support::fixtures::stdout(&list),
+        "42\tcheckout,inventory,payments\n7\tinventory\n"
+    );
     let before = outside_previews(dir.path());
     let seven = read_tree(&dir.path().join("rendered/previews/7"));
     // A file of the user's inside the preview: nothing is removed.
