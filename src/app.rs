@@ -27,6 +27,7 @@ use rayon::prelude::*;
 use crate::diag::{self, Diagnostic, Format, Severity};
 use crate::emit::Scope;
 use crate::load;
+use crate::model::preview::Preview;
 use crate::model::{self, Instance, Platform, Service};
 use crate::render::Blueprints;
 use crate::render::{Rendered, Select, Units};
@@ -64,6 +65,8 @@ pub struct Inputs {
     pub envs: Vec<String>,
     /// Unsaved editor buffers read instead of the files (`paved lsp`).
     pub overlay: Option<std::sync::Arc<Overlay>>,
+    /// `render --preview NAME`: render the selection as this preview.
+    pub preview: Option<String>,
 }
 
 /// The checked workspace: platform, every service, resolved instances and
@@ -108,6 +111,7 @@ impl Compiled {
                     .collect()
             }),
             envs: self.envs.clone(),
+            preview: false,
         }
     }
 
@@ -142,6 +146,42 @@ impl Compiled {
             self.blueprints.as_ref()?,
             &self.select(),
         ))
+    }
+
+    /// The preview `name` of the selected services (`render --preview`),
+    /// once the model is complete and error-free (`Ok(None)` otherwise);
+    /// a name or namespace Paved cannot use is a fault (exit 2).
+    pub(crate) fn preview(&self, name: &str) -> Result<Option<Preview>, Fault> {
+        let Some(platform) = self.platform.as_ref().filter(|_| !self.failed()) else {
+            return Ok(None);
+        };
+        let selected: BTreeSet<String> = self.selected().map(|s| s.name().to_string()).collect();
+        crate::model::preview::derive(platform, &self.services, &selected, name)
+            .map(Some)
+            .map_err(Fault)
+    }
+
+    /// The render units of a preview: its services in its one environment.
+    pub(crate) fn preview_units<'p>(&'p self, preview: &'p Preview) -> Option<Units<'p>> {
+        Some(Units::new(
+            &preview.platform,
+            &preview.services,
+            &preview.instances,
+            self.blueprints.as_ref()?,
+            &Select {
+                services: None,
+                envs: None,
+                preview: true,
+            },
+        ))
+    }
+
+    /// Which generated files a preview run owns: `DIR/previews/<NAME>/`.
+    pub(crate) fn preview_scope(&self, preview: &Preview) -> Scope {
+        Scope {
+            preview: Some(preview.name.clone()),
+            ..Scope::default()
+        }
     }
 
     /// [`relate`](Compiled::relate), with what the output folder recorded of
@@ -206,6 +246,7 @@ impl Compiled {
                 .filter(|s| !matches!(s.why, Skip::BadName(_)))
                 .map(|s| s.rel.clone())
                 .collect(),
+            preview: None,
         }
     }
 
@@ -768,6 +809,33 @@ pub(crate) fn load_config(
     let named = path.map(|p| (p, display_path(p, Path::new("."))));
     let platform = load_platform(named, None, &mut diags)?.map(|(p, _, _)| p);
     Ok((platform, diags))
+}
+
+/// `DIR/previews/<NAME>/kustomization.yaml`: the preview's Argo CD
+/// Applications, which one root Application (or an ApplicationSet's) syncs
+/// from `<gitops.path>/previews/<NAME>` (docs/environments.md). `None` when
+/// the preview has no Applications (paved.yaml sets no `gitops.repoURL`).
+pub(crate) fn preview_root<P: crate::emit::Planned>(
+    preview: &Preview,
+    planned: &[P],
+) -> Option<crate::emit::OutFile> {
+    let apps = format!("{}/argocd/", preview.folder);
+    let files: Vec<crate::emit::OutFile> = planned
+        .iter()
+        .flat_map(|u| u.digests())
+        .filter(|d| d.path.starts_with(&apps))
+        .map(|d| crate::emit::OutFile {
+            path: d.path.clone(),
+            content: String::new(),
+        })
+        .collect();
+    if files.is_empty() {
+        return None;
+    }
+    Some(crate::render::preview_kustomization(
+        &preview.folder,
+        &files,
+    ))
 }
 
 /// Everything the selected units render, in memory and sorted by path, with

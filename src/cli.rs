@@ -130,6 +130,33 @@ pub(crate) struct FindingFormat {
     pub format: FormatArg,
 }
 
+/// `paved preview` actions.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PreviewAction {
+    /// Remove DIR/previews/NAME/ (only files Paved generated; refuses otherwise)
+    Delete {
+        /// The preview's name, as given to `render --preview`
+        name: String,
+        /// The output folder [default: `rendered` in the workspace root]
+        #[arg(long, short, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The platform config; its folder is the workspace root [default: the nearest paved.yaml
+        /// at or above the current folder]
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// List the previews in DIR/previews/, with their services
+    List {
+        /// The output folder [default: `rendered` in the workspace root]
+        #[arg(long, short, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The platform config; its folder is the workspace root [default: the nearest paved.yaml
+        /// at or above the current folder]
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub(crate) enum ColorArg {
     Auto,
@@ -167,10 +194,23 @@ pub(crate) enum Command {
         #[arg(long)]
         dry_run: bool,
         /// Only this environment (repeatable) [default: every environment]
-        #[arg(long = "env", value_name = "NAME")]
+        #[arg(long = "env", value_name = "NAME", conflicts_with = "preview")]
         envs: Vec<String>,
+        /// Render the selected services and what they depend on as the preview environment NAME
+        /// (a DNS label, e.g. a pull request's number) into DIR/previews/NAME/ only
+        #[arg(long, value_name = "NAME")]
+        preview: Option<String>,
         #[command(flatten)]
         format: DiagnosticFormat,
+    },
+    /// Delete or list preview environments in the output folder
+    #[command(after_help = "Examples:\n  \
+        paved render --preview 42 services/orders --out rendered   # make (or update) preview 42\n  \
+        paved preview list --out rendered\n  \
+        paved preview delete 42 --out rendered")]
+    Preview {
+        #[command(subcommand)]
+        action: PreviewAction,
     },
     /// Check specs and the platform config; write nothing
     Validate {

@@ -344,7 +344,7 @@ paved.yaml, which the platform's policies exempt (Argo CD's `gitops.argocdNamesp
 environments; a folder that blueprints write next to the services' (`argocd`, where the Argo CD \
 Applications go, and the first sub-folder of any `service/` or `environment/` blueprint); or `platform`, \
 whose catalog entry `catalog/platform.yaml` would be taken for a spec. In paved.yaml, an environment may not \
-be named `platform` or `catalog`: those are the output folder's own folders, next to the environments'.",
+be named `platform`, `catalog` or `previews`: those are the output folder's own folders, next to the environments'.",
     example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: argocd, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/argocd:1.0.0\n  ports: [{name: http, port: 8080}]\n",
     fix: "Rename the service: `metadata.name: argocd-app`.",
 };
@@ -410,6 +410,16 @@ pub(crate) const SEMANTIC_UNKNOWN_BUDGET_NAME: &Code = &Code {
 key of `environments`: a misspelt name would be a budget nothing is ever measured against.",
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev}\n  teams:\n    team-orders: {group: \"sso:orders-devs\"}\n  budgets:\n    team-orders: {prodution: 1500}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
     fix: "  budgets:\n    team-orders: {production: 1500}",
+};
+pub(crate) const SEMANTIC_UNKNOWN_PREVIEW_ENVIRONMENT: &Code = &Code {
+    code: "paved::semantic::unknown-preview-environment",
+    title: "previews derived from an environment paved.yaml does not declare",
+    explanation: "paved.yaml `previews.from` names the environment a preview environment is derived from \
+(`paved render --preview NAME`, docs/environments.md): its cluster and domain unless `previews` sets its \
+own, and each service's overrides for it. It must be a key of `environments` (it defaults to `staging`): a \
+preview of an environment that does not exist would have nothing to start from.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n  previews: {from: stagging, domain: preview.acme.dev}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
+    fix: "  previews: {from: staging, domain: preview.acme.dev}",
 };
 pub(crate) const SEMANTIC_INVALID_LOG_PATTERN: &Code = &Code {
     code: "paved::semantic::invalid-log-pattern",
@@ -955,6 +965,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_FORBIDDEN_TEAM_ROLE,
     SEMANTIC_UNDECLARED_TEAM,
     SEMANTIC_UNKNOWN_BUDGET_NAME,
+    SEMANTIC_UNKNOWN_PREVIEW_ENVIRONMENT,
     SEMANTIC_INVALID_LOG_PATTERN,
     SEMANTIC_NAME_COLLISION,
     SEMANTIC_API_DEFINITION,

@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 use crate::load::Node;
 use crate::source::SourceRef;
 
+pub(crate) mod preview;
+
 // ---------------------------------------------------------------------------
 // paved.yaml
 // ---------------------------------------------------------------------------
@@ -112,6 +114,53 @@ pub struct Platform {
     /// The override folder as written in paved.yaml (resolved by `app`).
     #[serde(default)]
     pub blueprints: Option<String>,
+    /// Preview environments of `paved render --preview NAME`
+    /// (docs/environments.md, "Preview environments").
+    #[serde(default)]
+    pub previews: Option<PreviewConfig>,
+}
+
+/// paved.yaml `previews`: how `paved render --preview NAME` derives a
+/// preview environment from an existing one.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PreviewConfig {
+    /// The environment a preview starts from: its cluster, domain and the
+    /// services' overrides for it.
+    #[serde(default = "default_preview_from")]
+    pub from: String,
+    /// The cluster previews run on; absent: the `from` environment's.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// The domain preview hosts are under; absent: the `from` environment's.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Put in front of `<NAME>-<service>` in every preview namespace.
+    #[serde(default = "default_preview_prefix")]
+    pub namespace_prefix: String,
+    /// How long a preview may live, e.g. `72h`: an annotation on its Argo CD
+    /// Applications for a clean-up job to read.
+    #[serde(default = "default_preview_ttl")]
+    pub ttl: String,
+    /// The infrastructure class of every managed resource in a preview.
+    #[serde(default = "default_preview_class")]
+    pub class: String,
+}
+
+fn default_preview_from() -> String {
+    "staging".into()
+}
+
+fn default_preview_prefix() -> String {
+    "pr-".into()
+}
+
+fn default_preview_ttl() -> String {
+    "72h".into()
+}
+
+fn default_preview_class() -> String {
+    "small".into()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -144,6 +193,10 @@ pub struct EnvironmentConfig {
     /// (docs/resources.md, "Rollout").
     #[serde(default)]
     pub require_rollout: RequireRollout,
+    /// Its output folder relative to `DIR`, when not its name: a preview's
+    /// `previews/<NAME>` (`model::preview`). Never in paved.yaml.
+    #[serde(skip)]
+    pub folder: Option<String>,
 }
 
 /// paved.yaml `environments.<env>.requireRollout`.
@@ -1891,12 +1944,26 @@ pub struct ResolvedSecurity {
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolvedEnvironment {
     pub name: String,
+    /// Its output folder relative to `DIR` and to `gitops.path`: the name,
+    /// or a preview's `previews/<NAME>`.
+    pub folder: String,
+    /// Set in a preview environment (`paved render --preview`).
+    pub preview: Option<PreviewInfo>,
     pub cluster: String,
     pub domain: String,
     pub class: String,
     pub promote: String,
     /// The ClusterRole the owning team's group gets in the namespace.
     pub team_role: String,
+}
+
+/// What blueprints see of a preview as `environment.preview`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewInfo {
+    /// The preview's name (`--preview NAME`).
+    pub name: String,
+    /// paved.yaml `previews.ttl`, e.g. `72h`.
+    pub ttl: String,
 }
 
 /// Resolves every service in every environment it runs in, in a stable order:
@@ -2203,6 +2270,8 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
         },
         environment: ResolvedEnvironment {
             name: env.name.clone(),
+            folder: env.folder.clone().unwrap_or_else(|| env.name.clone()),
+            preview: None,
             cluster: env.cluster.clone(),
             domain: env.domain.clone(),
             class: env.class.clone(),

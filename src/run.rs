@@ -55,11 +55,13 @@ fn dispatch(cli: Cli) -> Result<bool, app::Fault> {
             out: dir,
             dry_run,
             envs,
+            preview,
             format,
         } => {
             let to_stdout = dir.as_deref().is_some_and(cmd::render::is_stdout);
             let mut i = inputs(sources, dir.filter(|_| !to_stdout), envs);
             i.default_out = !to_stdout;
+            i.preview = preview;
             cmd::render::run(&i, to_stdout, dry_run, &output(resolve(format.format)))
         }
         Command::Validate { sources, format } => cmd::validate::run(
@@ -204,6 +206,12 @@ fn dispatch(cli: Cli) -> Result<bool, app::Fault> {
         Command::Policy { sources, format } => {
             cmd::policy::run(&inputs(sources, None, vec![]), &output(resolve(format)))
         }
+        Command::Preview { action } => match action {
+            cli::PreviewAction::Delete { name, out, config } => {
+                cmd::preview::delete(&name, config, out, &output(Format::Human))
+            }
+            cli::PreviewAction::List { out, config } => cmd::preview::list(config, out),
+        },
         Command::Lsp { stdio: _ } => crate::lsp::run(),
         Command::Completions { shell } => {
             let mut script = Vec::new();
@@ -240,5 +248,6 @@ fn inputs(
         default_out: false,
         envs,
         overlay: None,
+        preview: None,
     }
 }

@@ -277,6 +277,7 @@ fn against_base(
         out_dir: None,
         default_out: true,
         overlay: None,
+        preview: None,
     };
     let mut new = app::compile(&inputs, true)?;
     if new.failed() {
@@ -330,6 +331,7 @@ fn against_base(
                 out_dir: None,
                 default_out: true,
                 overlay: None,
+                preview: None,
             },
             true,
         ) {

@@ -1,12 +1,12 @@
 //! The commands, one module each, built on the one pipeline of `app`
 //! (`compile` → units → first pass) and the sinks of `emit`: `render`,
-//! `validate`, `check`, `diff`, `promote`, `policy`, `init`, `explain`, `schema`, `graph`, `cost` and `trace`. Each module has one `run` function that
+//! `validate`, `check`, `diff`, `promote`, `policy`, `preview`, `init`, `explain`, `schema`, `graph`, `cost` and `trace`. Each module has one `run` function that
 //! takes plain settings (never clap types) and returns what `main` turns into
 //! an exit code: `Ok(true)` 0, `Ok(false)` 1, `Err(Fault)` 2.
 //!
 //! Architecture invariant: commands call `app` and the `emit`
 //! functions; they never reach into a stage's internals. Files are written
-//! only through `emit::write` (`render`, and `promote`'s spec edits through
+//! only through `emit::write` (`render`, `preview delete`, and `promote`'s spec edits through
 //! `emit::write::replace_spec`) and by `init` (its one new file, never over
 //! an existing one).
 
@@ -18,6 +18,7 @@ pub(crate) mod git;
 pub(crate) mod graph;
 pub(crate) mod init;
 pub(crate) mod policy;
+pub(crate) mod preview;
 pub(crate) mod promote;
 pub(crate) mod render;
 pub(crate) mod trace;

@@ -28,10 +28,20 @@ pub(crate) fn run(
     c.describe(out);
     // Files in a folder must stay consistent: render the services whose
     // output depends on the selected ones too. A stream is just the selection.
-    if !to_stdout {
+    // A preview holds what it depends on itself (`model::preview`).
+    if !to_stdout && inputs.preview.is_none() {
         c.relate_with_output();
     }
-    let Some(units) = c.units() else {
+    let preview = match &inputs.preview {
+        Some(name) => c.preview(name)?,
+        None => None,
+    };
+    let units = match &preview {
+        Some(p) => c.preview_units(p),
+        None if inputs.preview.is_some() => None,
+        None => c.units(),
+    };
+    let Some(units) = units else {
         drop(progress);
         app::report(&c.diags, out);
         return Ok(false);
@@ -46,18 +56,45 @@ pub(crate) fn run(
     let Some((rendered, diags)) = app::first_pass(&c, &units, budget, out) else {
         return Ok(false);
     };
-    let what = c.what();
+    // A preview's own root: the kustomization listing its Applications.
+    let mut rendered: Vec<Box<dyn Planned + '_>> = rendered
+        .into_iter()
+        .map(|r| Box::new(r) as Box<dyn Planned>)
+        .collect();
+    if let Some(root) = preview
+        .as_ref()
+        .and_then(|p| app::preview_root(p, &rendered))
+    {
+        rendered.push(Box::new(emit::InMemory::new(vec![root])));
+    }
+    let what = match &preview {
+        Some(p) => format!(
+            "preview `{}` ({})",
+            p.name,
+            app::plural(p.services.len(), "service")
+        ),
+        None => c.what(),
+    };
     if to_stdout {
         drop(progress);
         app::report(&diags, out);
         app::print_stdout(&stream(&rendered))?;
         return Ok(true);
     }
-    let scope = c.scope();
+    let scope = match &preview {
+        Some(p) => c.preview_scope(p),
+        None => c.scope(),
+    };
     let Some(out_dir) = c.workspace.out_dir.as_deref() else {
         return Err(Fault("no output folder".into()));
     };
-    let shown = c.workspace.out_shown();
+    let shown = match &preview {
+        Some(p) => format!("{}/{}", c.workspace.out_shown(), p.folder),
+        None => c.workspace.out_shown(),
+    };
+    let folder_shown = c.workspace.out_shown();
+    // Only a render of the whole workspace owns the whole folder.
+    let whole = preview.is_none() && c.covers_everything();
 
     if dry_run {
         let lock = match out_dir.is_dir() {
@@ -72,27 +109,27 @@ pub(crate) fn run(
         if let Some(what) = interrupted {
             app::status(
                 out,
-                &if c.covers_everything() {
+                &if whole {
                     format!("would complete an interrupted render: {what}")
                 } else {
-                    format!("{shown} holds an interrupted render ({what}); only a render of the whole workspace completes it")
+                    format!("{folder_shown} holds an interrupted render ({what}); only a render of the whole workspace completes it")
                 },
             );
         }
         let refusals = survey.refusals();
         for p in survey.pending.iter().flatten() {
             if matches!(p.now, emit::OnDisk::Missing | emit::OnDisk::Generated) {
-                app::status_verbose(out, &format!("would write  {shown}/{}", p.path));
+                app::status_verbose(out, &format!("would write  {folder_shown}/{}", p.path));
             }
         }
         for p in &survey.extra {
-            app::status_verbose(out, &format!("would remove {shown}/{p}"));
+            app::status_verbose(out, &format!("would remove {folder_shown}/{p}"));
         }
         for (p, what) in &refusals {
             app::status(
                 out,
                 &format!(
-                    "would refuse {shown}/{}: {what}",
+                    "would refuse {folder_shown}/{}: {what}",
                     crate::workspace::escape(p)
                 ),
             );
@@ -125,7 +162,7 @@ pub(crate) fn run(
 
     // Messages name the folder as the user sees it, not as an absolute path.
     let absolute = out_dir.display().to_string();
-    let fault = |e: write::WriteError| Fault(e.0.replace(&absolute, &shown));
+    let fault = |e: write::WriteError| Fault(e.0.replace(&absolute, &folder_shown));
     write::prepare(out_dir).map_err(fault)?;
     let lock = lock(out_dir, true, out)?;
     if let Some(what) = write::interrupted(out_dir) {
@@ -136,7 +173,6 @@ pub(crate) fn run(
         "writing {}",
         app::plural(survey.pending_count(), "file")
     ));
-    let whole = c.covers_everything();
     let result = write::apply(out_dir, &rendered, &survey, whole);
     drop(lock);
     drop(progress);
@@ -144,16 +180,16 @@ pub(crate) fn run(
     app::report(&diags, out);
     let stats = result.map_err(fault)?;
     for f in &stats.written_files {
-        app::status_verbose(out, &format!("wrote   {shown}/{f}"));
+        app::status_verbose(out, &format!("wrote   {folder_shown}/{f}"));
     }
     for f in &stats.removed_files {
-        app::status_verbose(out, &format!("removed {shown}/{f}"));
+        app::status_verbose(out, &format!("removed {folder_shown}/{f}"));
     }
     if stats.incomplete {
         app::status(
             out,
             &format!(
-                "{shown} still holds an interrupted render's files outside these services; run `paved render` on the whole workspace to complete it"
+                "{folder_shown} still holds an interrupted render's files outside these services; run `paved render` on the whole workspace to complete it"
             ),
         );
     }

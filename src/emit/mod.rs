@@ -80,6 +80,21 @@ impl Planned for InMemory {
     }
 }
 
+/// The folder of the preview environments, `DIR/previews/`, with its slash.
+const PREVIEWS: &str = "previews/";
+
+/// Planned output of several kinds at once (render units and a file made
+/// beside them).
+impl Planned for Box<dyn Planned + '_> {
+    fn digests(&self) -> &[Digest] {
+        (**self).digests()
+    }
+
+    fn files(&self) -> Vec<OutFile> {
+        (**self).files()
+    }
+}
+
 /// Which generated files in the output folder a run owns: those whose
 /// header names a selected spec (or the whole workspace), in a selected
 /// environment. Everything else is left as it is, so a command on one
@@ -95,12 +110,24 @@ pub struct Scope {
     /// Origins whose files are kept whatever happens: specs that were
     /// skipped (a symlink), so skipping one never deletes its output.
     pub protected: Vec<String>,
+    /// A preview run (`render --preview NAME`) owns `DIR/previews/NAME/`
+    /// and nothing else; any other run owns nothing under `DIR/previews/`.
+    pub preview: Option<String>,
 }
 
 impl Scope {
     /// Whether the generated file at `path` (relative to the output folder),
     /// whose header names `origin`, is this run's to write or remove.
     pub fn owns(&self, path: &str, origin: Option<&str>) -> bool {
+        match (&self.preview, path.strip_prefix(PREVIEWS)) {
+            (Some(name), Some(rest)) => {
+                return rest
+                    .strip_prefix(name.as_str())
+                    .is_some_and(|r| r.starts_with('/'));
+            }
+            (Some(_), None) | (None, Some(_)) => return false,
+            (None, None) => {}
+        }
         if let Some(envs) = &self.envs {
             let first = path.split('/').next().unwrap_or("");
             if self.env_names.iter().any(|e| e == first) && !envs.iter().any(|e| e == first) {
@@ -413,6 +440,14 @@ pub fn survey<P: Planned>(dir: &Path, units: &[P], scope: &Scope) -> Survey {
 /// folder's files, while a removed environment's files still go.
 fn in_layout(dir: &Path, path: &str, scope: &Scope) -> bool {
     let depth = path.split('/').count();
+    // A preview's folder: `previews/<NAME>/kustomization.yaml`,
+    // `previews/<NAME>/<folder>/<file>`; only its own run prunes it.
+    if let Some(rest) = path.strip_prefix(PREVIEWS) {
+        return scope.owns(path, None) && !rest.is_empty() && (3..=4).contains(&depth);
+    }
+    if scope.preview.is_some() {
+        return false;
+    }
     if depth > 3 {
         return false;
     }

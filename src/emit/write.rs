@@ -495,6 +495,87 @@ fn remove_empty_parents(dir: &Path, file: &Path) {
     }
 }
 
+/// Removes the folder `rel` (e.g. `previews/42`) of the output folder `dir`
+/// and everything in it, when everything in it is Paved's: folders and
+/// regular files with the generated header. Anything else (a file of the
+/// user's, a symlink, a FIFO) is named and nothing is removed. Returns the
+/// removed files, relative to `dir`. Call with the exclusive lock held.
+pub(crate) fn remove_generated_folder(dir: &Path, rel: &str) -> Result<Vec<String>, WriteError> {
+    if !is_contained(rel) {
+        return Err(WriteError(format!(
+            "refusing to remove `{rel}`: the path leaves the output folder"
+        )));
+    }
+    let root = dir.join(rel);
+    match fs::symlink_metadata(&root) {
+        Ok(m) if m.is_dir() => {}
+        Ok(m) => {
+            return Err(WriteError(format!(
+                "refusing to remove `{}`: it is {}, not a folder Paved generated",
+                root.display(),
+                super::special_kind(m.file_type())
+            )))
+        }
+        Err(_) => {
+            return Err(WriteError(format!(
+                "there is no `{}` to remove",
+                root.display()
+            )))
+        }
+    }
+    let mut files = Vec::new();
+    let mut folders = Vec::new();
+    let mut refused = Vec::new();
+    for e in walkdir::WalkDir::new(&root)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let e = e.map_err(|e| WriteError(format!("cannot read `{}`: {e}", root.display())))?;
+        let Ok(inner) = e.path().strip_prefix(dir) else {
+            continue;
+        };
+        let shown = crate::source::display_path(inner, Path::new(""));
+        let ft = e.file_type();
+        if ft.is_dir() {
+            folders.push(e.path().to_path_buf());
+        } else if ft.is_file()
+            && super::first_line(e.path())
+                .is_some_and(|l| super::header::is_generated(l.as_bytes()))
+        {
+            files.push((e.path().to_path_buf(), shown));
+        } else if ft.is_file() {
+            refused.push(format!("{shown}: Paved did not generate it"));
+        } else {
+            refused.push(format!("{shown}: it is {}", super::special_kind(ft)));
+        }
+    }
+    if !refused.is_empty() {
+        return Err(WriteError(format!(
+            "refusing to remove `{}`, which holds what Paved did not generate:\n{}\n  move them out of the folder (or delete them) and run again",
+            root.display(),
+            refused
+                .iter()
+                .map(|r| format!("  {}", crate::workspace::escape(r)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )));
+    }
+    let mut removed = Vec::new();
+    for (path, shown) in files {
+        fs::remove_file(&path)
+            .map_err(|e| WriteError(format!("cannot remove `{}`: {e}", path.display())))?;
+        removed.push(shown);
+    }
+    // Deepest first; a folder something else appeared in meanwhile stays.
+    for f in folders.iter().rev() {
+        let _ = fs::remove_dir(f);
+    }
+    if let Some(parent) = root.parent().filter(|p| *p != dir) {
+        let _ = fs::remove_dir(parent);
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_temporary;

@@ -123,6 +123,26 @@ pub(crate) fn kustomization(folder: &str, origin: &str, files: &[OutFile]) -> Ou
     }
 }
 
+/// `DIR/previews/<NAME>/kustomization.yaml`: the preview's Argo CD
+/// Applications (`files`, under `folder`), so one root Application syncs
+/// the whole preview from `previews/<NAME>`.
+pub(crate) fn preview_kustomization(folder: &str, files: &[OutFile]) -> OutFile {
+    let mut names: Vec<&str> = files
+        .iter()
+        .filter_map(|f| f.path.strip_prefix(folder)?.strip_prefix('/'))
+        .collect();
+    names.sort_unstable();
+    let doc = serde_json::json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": names,
+    });
+    OutFile {
+        path: format!("{folder}/kustomization.yaml"),
+        content: file_text(crate::emit::header::PLATFORM_WIDE, &[&doc]),
+    }
+}
+
 /// The platform sub-folders synced to Argo CD's own cluster (its projects
 /// and the root Applications); every other one is cluster-wide, for every
 /// environment's cluster.

@@ -35,4 +35,5 @@ pub use env::Blueprints;
 #[cfg(test)]
 pub(crate) use env::{builtin, FUEL};
 pub(crate) use env::{is_template, Blueprint};
+pub(crate) use layout::preview_kustomization;
 pub(crate) use units::{Rendered, Select, Units};

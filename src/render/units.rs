@@ -231,6 +231,9 @@ pub struct Select {
     pub services: Option<std::collections::BTreeSet<String>>,
     /// Names of the selected environments; `None`: all.
     pub envs: Option<std::collections::BTreeSet<String>>,
+    /// A preview (`render --preview`): its services and environment only,
+    /// no platform-wide or catalog units (the main render has those).
+    pub preview: bool,
 }
 
 impl Select {
@@ -309,6 +312,32 @@ impl<'a> Units<'a> {
                 namespace: i.namespace.clone(),
             });
         }
+        // Each service's namespaces in any preview (`paved render --preview`),
+        // so the team's project accepts the preview's Applications.
+        if let Some(cfg) = &platform.previews {
+            let cluster = cfg.cluster.clone().or_else(|| {
+                platform
+                    .environments
+                    .get(&cfg.from)
+                    .map(|e| e.cluster.clone())
+            });
+            let mut seen = std::collections::BTreeSet::new();
+            for (i, cluster) in instances
+                .iter()
+                .filter(|i| i.environment.name == cfg.from && i.environment.preview.is_none())
+                .filter_map(|i| cluster.as_ref().map(|c| (i, c)))
+            {
+                if !seen.insert(&i.name) {
+                    continue;
+                }
+                if let Some(team) = teams.get_mut(i.owner.as_str()) {
+                    team.destinations.push(Destination {
+                        cluster: cluster.clone(),
+                        namespace: crate::model::preview::namespace_glob(cfg, &i.name),
+                    });
+                }
+            }
+        }
         let teams: Vec<Team> = teams
             .into_values()
             .map(|mut team| {
@@ -352,7 +381,10 @@ impl<'a> Units<'a> {
         let catalog: Vec<(&str, Vec<&Instance>)> = by_service.into_iter().collect();
         // The platform unit first: its context (every instance) is the largest
         // of a run and is freed before the first pass's cache fills up.
-        let mut list: Vec<Unit> = vec![Unit::Platform];
+        let mut list: Vec<Unit> = match select.preview {
+            true => Vec::new(),
+            false => vec![Unit::Platform],
+        };
         list.extend(
             instances
                 .iter()
@@ -368,14 +400,16 @@ impl<'a> Units<'a> {
                 .filter(|(_, e)| select.env(&e.name))
                 .map(|(n, _)| Unit::Environment(n)),
         );
-        list.extend(
-            catalog
-                .iter()
-                .enumerate()
-                .filter(|(_, (name, _))| select.service(name))
-                .map(|(n, _)| Unit::Catalog(n)),
-        );
-        list.push(Unit::CatalogPlatform);
+        if !select.preview {
+            list.extend(
+                catalog
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (name, _))| select.service(name))
+                    .map(|(n, _)| Unit::Catalog(n)),
+            );
+            list.push(Unit::CatalogPlatform);
+        }
         let by_name = services.iter().map(|s| (s.name(), s)).collect();
         let (groups, systems) = catalog_entities(platform, services);
         let texts = bps
@@ -535,7 +569,7 @@ impl<'a> Units<'a> {
                 let inst = &self.instances[i];
                 let what = format!("service `{}` in {}", inst.name, inst.environment.name);
                 let ctx = self.instance_context(inst);
-                let folder = layout::service_folder(&inst.environment.name, &inst.name);
+                let folder = layout::service_folder(&inst.environment.folder, &inst.name);
                 // `service/*.yaml` goes to the service's folder; `service/<sub>/*.yaml`
                 // (e.g. the Argo CD Application) to `DIR/<env>/<sub>/`, outside
                 // the folder that Application syncs.
@@ -569,7 +603,7 @@ impl<'a> Units<'a> {
                     let (docs, e) = render_one(bps, bp, &ctx, &what, self.xr_group());
                     d.extend(e);
                     d.extend(crate::policy::check(platform, &docs, &self.texts, rendered));
-                    let folder = layout::join(&inst.environment.name, &bp.sub_folder());
+                    let folder = layout::join(&inst.environment.folder, &bp.sub_folder());
                     out.extend(layout::files(&folder, &inst.source, docs));
                 }
                 (out, d)
@@ -594,7 +628,8 @@ impl<'a> Units<'a> {
                     let (docs, d) = render_one(bps, bp, &ctx, &what, self.xr_group());
                     diags.extend(d);
                     diags.extend(crate::policy::check(platform, &docs, &self.texts, None));
-                    let folder = layout::join(&env.name, &bp.sub_folder());
+                    let folder =
+                        layout::join(env.folder.as_deref().unwrap_or(&env.name), &bp.sub_folder());
                     files.extend(layout::files(
                         &folder,
                         crate::emit::header::PLATFORM_WIDE,

@@ -73,9 +73,9 @@ pub(crate) const SYSTEM_NAMESPACES: &[&str] =
 
 /// The output folder's own top-level folders, next to one folder per
 /// environment (the layout is `units`'): `DIR/platform/` for platform-wide
-/// objects and `DIR/catalog/` for Backstage entries. No environment may be
-/// named like one of them.
-pub(crate) const OUTPUT_FOLDERS: &[&str] = &["platform", "catalog"];
+/// objects, `DIR/catalog/` for Backstage entries and `DIR/previews/` for
+/// preview environments. No environment may be named like one of them.
+pub(crate) const OUTPUT_FOLDERS: &[&str] = &["platform", "catalog", "previews"];
 
 /// Names a service may not have, each with the reason.
 struct Reserved {
@@ -686,6 +686,40 @@ fn team_roles(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnosti
     out
 }
 
+/// `previews.from` names an environment of paved.yaml.
+fn preview_from(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
+    let Some(p) = &platform.previews else {
+        return Vec::new();
+    };
+    if platform.environments.contains_key(&p.from) {
+        return Vec::new();
+    }
+    let envs: Vec<&str> = platform.environments.keys().map(String::as_str).collect();
+    // The value when written; the `previews` key when `from` is the default.
+    let span = match doc.pointer("/spec/previews/from") {
+        Some((n, _)) => n.span,
+        None => doc
+            .pointer("/spec/previews")
+            .map_or(doc.span, |(n, k)| k.unwrap_or(n.span)),
+    };
+    let help = match did_you_mean(&p.from, &envs) {
+        Some(m) => format!("did you mean `{m}`?"),
+        None => format!(
+            "a preview is derived from one of the environments: {}",
+            envs.join(", ")
+        ),
+    };
+    vec![Diagnostic::error(
+        codes::SEMANTIC_UNKNOWN_PREVIEW_ENVIRONMENT,
+        format!(
+            "previews are derived from `{}`, which is not an environment",
+            p.from
+        ),
+    )
+    .at(src, span, "unknown environment")
+    .help(help)]
+}
+
 /// `budgets.<team>.<environment>` names a declared team and environment.
 fn budget_names(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -800,6 +834,7 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
     out.extend(promotion_order(platform, src, doc));
     out.extend(team_roles(platform, src, doc));
     out.extend(budget_names(platform, src, doc));
+    out.extend(preview_from(platform, src, doc));
     out.extend(reference_images(platform, src, doc));
     out.extend(log_error_pattern(platform, src, doc));
     out.extend(solver_image(platform, src, doc));
@@ -818,8 +853,14 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
             )
             .at(src, span, "reserved name")
             .help(format!(
-                "The output folder holds one folder per environment next to `platform/` (platform-wide objects) and `catalog/` (Backstage entries), so an environment cannot be named {}. Rename the environment, e.g. `{name}-env`.",
-                OUTPUT_FOLDERS.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(" or ")
+                "The output folder holds one folder per environment next to `platform/` (platform-wide objects), `catalog/` (Backstage entries) and `previews/` (preview environments), so an environment cannot be named {}. Rename the environment, e.g. `{name}-env`.",
+                {
+                    let names: Vec<String> = OUTPUT_FOLDERS.iter().map(|f| format!("`{f}`")).collect();
+                    match names.split_last() {
+                        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+                        _ => names.concat(),
+                    }
+                }
             )),
         );
     }

@@ -6,6 +6,8 @@
 # The checks run on the committed golden trees, fixtures/*/expected/: a Rust
 # test guarantees they are byte-identical to what paved renders, so checking
 # them is checking paved's output, without building a release binary here.
+# One more tree, a preview environment, is rendered here with a debug build
+# (add_preview_tree).
 #
 # Each check is skipped, with a note, only while the files it reads do not
 # exist yet (the blueprints producing them land over time). A missing tool is
@@ -303,6 +305,32 @@ check_nvim() {
     echo "nvim received: $(tr '\t' ' ' <"$out")"
 }
 
+# A preview environment (`paved render --preview`), checked like the golden
+# trees by every check: the commerce fixture's preview 42 of checkout (and
+# what checkout depends on), built with this checkout's paved, laid out as
+# one environment folder, preview-42/, next to the main render's platform/
+# folder (its Gatekeeper templates and reference Compositions serve every
+# preview). The connectivity check thus analyses the preview on its own.
+add_preview_tree() {
+    need cargo || return 1
+    cargo build --locked --quiet --bin paved || { echo "FAIL: cannot build paved"; return 1; }
+    local target paved work="$TMP/preview-work" tree="$TMP/commerce-preview"
+    target="$(cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')" || return 1
+    paved="$target/debug/paved"
+    cp -r fixtures/commerce/input "$work" && mkdir "$work/.git"
+    (cd "$work" && "$paved" render --quiet --out rendered &&
+        "$paved" render --quiet --preview 42 checkout --out rendered) ||
+        { echo "FAIL: paved render --preview 42 checkout of fixtures/commerce/input"; return 1; }
+    [[ -f $work/rendered/previews/42/kustomization.yaml ]] ||
+        { echo "FAIL: the preview has no kustomization.yaml"; return 1; }
+    mkdir -p "$tree/expected"
+    cp -r fixtures/commerce/input "$tree/input"
+    cp -r "$work/rendered/platform" "$tree/expected/platform"
+    cp -r "$work/rendered/previews/42" "$tree/expected/preview-42"
+    TREES+=("$tree/expected")
+}
+
 PASSED=0 FAILED=0 SKIPPED=0
 FAILED_CHECKS=()
 
@@ -325,6 +353,7 @@ run_check() {
     esac
 }
 
+add_preview_tree || { echo "conformance: cannot render the preview tree"; exit 1; }
 echo "conformance: ${#TREES[@]} rendered trees: ${TREES[*]:-none yet}"
 for check in kustomize checkov promtool promtool_tests gatekeeper backstage connectivity precommit nvim; do
     run_check "$check"

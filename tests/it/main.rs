@@ -37,6 +37,7 @@ mod lsp;
 mod outputs;
 mod pipeline;
 mod portal_template;
+mod preview;
 mod promote;
 mod properties;
 mod rollout;

@@ -103,6 +103,7 @@ pub(crate) fn find(inputs: &Inputs, q: &Query) -> Vec<Traced> {
     let select = super::Select {
         services: None,
         envs: None,
+        preview: false,
     };
     let units = Units::new(
         inputs.platform,
