@@ -468,6 +468,15 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
     }
     let blueprints: Vec<&str> = overrides.iter().map(|(path, _, _)| path.as_str()).collect();
     diags.extend(semantic::check(&platform, &services, &broken, &blueprints));
+    // Budgets need the resolved instances, even for `validate`: only when
+    // there is a price table and a budget (docs/cost.md, "Budgets").
+    let budgeted = platform.cost.is_some()
+        && !(platform.budgets.is_empty() && platform.service_budgets.is_empty());
+    let mut instances = Vec::new();
+    if budgeted && diag::count_errors(&diags) == 0 {
+        instances = model::resolve(&platform, &services);
+        diags.extend(semantic::over_budget(&platform, &services, &instances));
+    }
     if diag::count_errors(&diags) > 0 || !resolve {
         diag::sort(&mut diags);
         c.platform = Some(platform);
@@ -476,7 +485,9 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         return Ok(c);
     }
 
-    let instances = model::resolve(&platform, &services);
+    if !budgeted {
+        instances = model::resolve(&platform, &services);
+    }
     c.blueprints = Some(Blueprints::new(overrides));
     diag::sort(&mut diags);
     c.platform = Some(platform);

@@ -402,6 +402,19 @@ no alert receivers).",
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n  teams:\n    team-orders: {group: \"sso:orders-devs\"}\n  policy: {requireDeclaredTeams: true}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-order, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
     fix: "metadata:\n  owner: team-orders",
 };
+pub(crate) const POLICY_OVER_BUDGET: &Code = &Code {
+    code: "paved::policy::over-budget",
+    title: "the monthly estimate of a team or service exceeds its budget",
+    explanation: "With a price table (`cost`) and budgets in paved.yaml, every team's services in an \
+environment are estimated (docs/cost.md) and compared with `budgets.<team>.<environment>`, and every \
+service with `serviceBudgets.<service>.<environment>`. An autoscaler's maximum counts: the ceiling of its \
+range is what can be spent. The finding is located at the spec line that costs the most in the largest \
+service: its replicas (or autoscaling maximum), its compute or size, or the class of its most expensive \
+resource, with the team's other services as related locations. `budgetEnforcement` (warn or error) sets \
+its severity; the estimate is from requests, not a bill.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev}\n  teams:\n    team-orders: {group: \"sso:orders-devs\"}\n  cost: {currency: EUR, cpuPerCoreHour: 0.04, memoryPerGiBHour: 0.005}\n  budgets:\n    team-orders: {production: 20}\n  budgetEnforcement: error\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  replicas: 3\n  compute: {cpu: 250m, memory: 512Mi}\n",
+    fix: "  replicas: 2",
+};
 pub(crate) const SEMANTIC_UNKNOWN_BUDGET_NAME: &Code = &Code {
     code: "paved::semantic::unknown-budget-name",
     title: "a budget for a team or environment paved.yaml does not declare",
@@ -966,6 +979,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_UNDECLARED_TEAM,
     SEMANTIC_UNKNOWN_BUDGET_NAME,
     SEMANTIC_UNKNOWN_PREVIEW_ENVIRONMENT,
+    POLICY_OVER_BUDGET,
     SEMANTIC_INVALID_LOG_PATTERN,
     SEMANTIC_NAME_COLLISION,
     SEMANTIC_API_DEFINITION,

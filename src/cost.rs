@@ -211,6 +211,16 @@ pub(crate) fn round(v: Decimal) -> Decimal {
     v.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// A figure as shown: rounded once, to cents, two decimals (`36.50`).
+pub(crate) fn money(v: Decimal) -> String {
+    format!("{:.2}", round(v))
+}
+
+/// The estimate of one instance; `None` without a price table.
+pub(crate) fn estimate_one(platform: &Platform, instance: &Instance) -> Option<Estimate> {
+    Some(of_instance(platform.cost.as_ref()?, instance))
+}
+
 /// Cores in a Kubernetes CPU quantity: `250m` → 0.25, `1.5` → 1.5, `2` → 2.
 pub(crate) fn cpu_cores(q: &str) -> Option<Decimal> {
     match q.strip_suffix('m') {

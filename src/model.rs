@@ -111,6 +111,12 @@ pub struct Platform {
     /// order a release must pass them (docs/environments.md).
     #[serde(default)]
     pub promotion: PromotionConfig,
+    /// Monthly budgets per service (`metadata.name`) and environment.
+    #[serde(default)]
+    pub service_budgets: IndexMap<String, IndexMap<String, f64>>,
+    /// The severity of `paved::policy::over-budget` (docs/cost.md).
+    #[serde(default)]
+    pub budget_enforcement: BudgetEnforcement,
     /// The override folder as written in paved.yaml (resolved by `app`).
     #[serde(default)]
     pub blueprints: Option<String>,
@@ -941,6 +947,26 @@ pub struct CostConfig {
     pub basis: CostBasis,
     #[serde(default)]
     pub resources: CostResources,
+}
+
+/// paved.yaml `budgetEnforcement`: what an estimate over its budget is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BudgetEnforcement {
+    /// A warning: the workspace still validates and renders.
+    #[default]
+    Warn,
+    /// An error: the workspace fails.
+    Error,
+}
+
+impl BudgetEnforcement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetEnforcement::Warn => "warn",
+            BudgetEnforcement::Error => "error",
+        }
+    }
 }
 
 /// What a container is priced by: its requests (what the scheduler

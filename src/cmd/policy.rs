@@ -42,6 +42,10 @@ pub(crate) fn run(inputs: &Inputs, out: &Output) -> Result<bool, Fault> {
             .unwrap_or_default()
             .iter()
             .map(|r| (r.code, r.enabled))
+            .chain(platform.as_ref().map(|p| {
+                let b = crate::policy::listing(p).budgets;
+                (b.code, b.enabled)
+            }))
             .collect();
         app::print_stdout(&crate::diag::sarif::log(&diags, &rules))?;
         return Ok(platform.is_some());
@@ -70,6 +74,8 @@ fn shown(listing: &Listing, format: Format) -> String {
             }
             let _ = writeln!(out, "{line}");
         }
+        let line = serde_json::to_value(&listing.budgets).unwrap_or_default();
+        let _ = writeln!(out, "{line}");
         return out;
     }
     let _ = writeln!(
@@ -129,6 +135,22 @@ fn shown(listing: &Listing, format: Format) -> String {
             let _ = writeln!(out, "  {name}: {shown}");
         }
         out.push('\n');
+    }
+    let b = &listing.budgets;
+    let state = if b.enabled { "" } else { " (off)" };
+    let _ = writeln!(out, "{}{state}\n  {}", b.id, b.description);
+    let _ = writeln!(
+        out,
+        "  code: {}  severity: {} (budgetEnforcement)",
+        b.code, b.enforcement
+    );
+    let currency = b.currency.as_deref().unwrap_or("(no price table)");
+    for budget in &b.budgets {
+        let _ = writeln!(
+            out,
+            "  {} {} in {}: {} {currency}",
+            budget.scope, budget.name, budget.environment, budget.monthly
+        );
     }
     out
 }

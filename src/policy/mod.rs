@@ -216,6 +216,36 @@ pub(crate) struct Listing {
     #[serde(skip)]
     pub promotion: Vec<Promotion>,
     pub rules: Vec<RuleStatus>,
+    /// The budget rule (`paved::policy::over-budget`, docs/cost.md): not a
+    /// Gatekeeper rule, checked by `validate` against the estimate.
+    pub budgets: BudgetRule,
+}
+
+/// paved.yaml's budgets as the over-budget rule reads them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct BudgetRule {
+    pub id: &'static str,
+    pub code: &'static Code,
+    pub description: &'static str,
+    /// A price table and at least one budget.
+    pub enabled: bool,
+    /// `budgetEnforcement`: `warn` or `error`.
+    pub enforcement: &'static str,
+    /// `cost.currency`; `None` without a price table.
+    pub currency: Option<String>,
+    pub budgets: Vec<Budget>,
+}
+
+/// One budget: a team's (`budgets`) or a service's (`serviceBudgets`) in one
+/// environment, a month, in cents.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Budget {
+    pub scope: &'static str,
+    pub name: String,
+    pub environment: String,
+    pub monthly: String,
 }
 
 /// How services reach one environment (`environments.<env>` in paved.yaml).
@@ -269,6 +299,36 @@ pub(crate) fn listing(platform: &Platform) -> Listing {
                     .map(|(name, values)| BTreeMap::from([(name, values.to_vec())])),
             })
             .collect(),
+        budgets: budget_rule(platform),
+    }
+}
+
+fn budget_rule(platform: &Platform) -> BudgetRule {
+    let scoped = [
+        ("team", &platform.budgets),
+        ("service", &platform.service_budgets),
+    ];
+    let budgets: Vec<Budget> = scoped
+        .iter()
+        .flat_map(|(scope, m)| {
+            m.iter().flat_map(move |(name, envs)| {
+                envs.iter().map(move |(env, amount)| Budget {
+                    scope,
+                    name: name.clone(),
+                    environment: env.clone(),
+                    monthly: crate::cost::money(crate::cost::price(*amount)),
+                })
+            })
+        })
+        .collect();
+    BudgetRule {
+        id: "budgets",
+        code: crate::codes::POLICY_OVER_BUDGET,
+        description: "Each team's services in an environment, and each service, stay within the monthly budget paved.yaml sets (`budgets`, `serviceBudgets`), by the estimate of `paved cost` (its ceiling).",
+        enabled: platform.cost.is_some() && !budgets.is_empty(),
+        enforcement: platform.budget_enforcement.as_str(),
+        currency: platform.cost.as_ref().map(|c| c.currency.clone()),
+        budgets,
     }
 }
 

@@ -13,15 +13,18 @@ use crate::codes;
 use crate::credentials::{self, is_credential_name};
 use std::collections::{BTreeMap, HashMap};
 
+use crate::cost;
 use crate::diag::Diagnostic;
 use crate::load::Node;
 use crate::model::{
-    namespace_of, EnvironmentConfig, Platform, ProbeOrOff, Replicas, Service, ServiceType,
+    namespace_of, BudgetEnforcement, EnvironmentConfig, Instance, Platform, ProbeOrOff, Replicas,
+    Service, ServiceType,
 };
 use crate::placeholder::{self, Piece};
 use crate::resource_types;
 use crate::source::{SourceRef, Span};
 use crate::validate::schema::did_you_mean;
+use rust_decimal::Decimal;
 
 /// Checks the services that loaded. `broken` names the services whose spec
 /// did not load (service name → the spec's path as shown), so that a
@@ -730,9 +733,19 @@ fn budget_names(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnos
             .map(|(n, k)| k.unwrap_or(n.span))
             .unwrap_or(doc.span)
     };
-    for (team, per_env) in &platform.budgets {
-        let base = format!("/spec/budgets/{}", esc(team));
-        if !platform.teams.contains_key(team) {
+    let budgets = platform
+        .budgets
+        .iter()
+        .map(|(n, e)| ("budgets", n, e, true))
+        .chain(
+            platform
+                .service_budgets
+                .iter()
+                .map(|(n, e)| ("serviceBudgets", n, e, false)),
+        );
+    for (field, team, per_env, is_team) in budgets {
+        let base = format!("/spec/{field}/{}", esc(team));
+        if is_team && !platform.teams.contains_key(team) {
             let help = match did_you_mean(team, &teams) {
                 Some(m) => format!("did you mean `{m}`?"),
                 None if teams.is_empty() => {
@@ -807,6 +820,186 @@ fn promotion_order(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diag
             ))
         })
         .collect()
+}
+
+/// `paved::policy::over-budget`: each team's services in an environment, and
+/// each service, against paved.yaml's `budgets` and `serviceBudgets`
+/// (docs/cost.md, "Budgets"). Computes nothing without a price table and a
+/// budget, and estimates only the instances a budget covers. The ceiling of
+/// a range is what is compared: what can be spent.
+pub(crate) fn over_budget(
+    platform: &Platform,
+    services: &[Service],
+    instances: &[Instance],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let Some(table) = &platform.cost else {
+        return out;
+    };
+    if platform.budgets.is_empty() && platform.service_budgets.is_empty() {
+        return out;
+    }
+    let budget_of = |m: &indexmap::IndexMap<String, indexmap::IndexMap<String, f64>>,
+                     key: &str,
+                     env: &str| m.get(key).and_then(|e| e.get(env)).copied();
+    let index: HashMap<&str, &Service> = services.iter().map(|s| (s.name(), s)).collect();
+    // (team, environment) → the estimates of its services, in instance order.
+    let mut teams: BTreeMap<(&str, &str), Vec<cost::Estimate>> = BTreeMap::new();
+    let mut alone: Vec<(cost::Estimate, f64)> = Vec::new();
+    for i in instances {
+        let env = i.environment.name.as_str();
+        let team = budget_of(&platform.budgets, &i.owner, env);
+        let service = budget_of(&platform.service_budgets, &i.name, env);
+        if team.is_none() && service.is_none() {
+            continue;
+        }
+        let Some(e) = cost::estimate_one(platform, i) else {
+            continue;
+        };
+        if let Some(b) = service {
+            alone.push((e.clone(), b));
+        }
+        if team.is_some() {
+            teams.entry((&i.owner, env)).or_default().push(e);
+        }
+    }
+    let currency = &table.currency;
+    let mut report = |what: String, field: String, budget: f64, group: &[&cost::Estimate]| {
+        let budget = cost::price(budget);
+        let total = group.iter().fold(Decimal::ZERO, |t, e| t + e.monthly.max);
+        if total <= budget {
+            return;
+        }
+        // The service that costs the most carries the finding.
+        let Some(top) = group.iter().copied().max_by(|a, b| {
+            a.monthly
+                .max
+                .cmp(&b.monthly.max)
+                .then_with(|| b.service.cmp(&a.service))
+        }) else {
+            return;
+        };
+        let Some(s) = index.get(top.service.as_str()) else {
+            return;
+        };
+        let (span, label) = budget_line(s, top);
+        let env = &top.environment;
+        let message = format!(
+            "{what} is estimated at {} {currency} a month in {env}, {} {currency} over its budget of {} {currency}",
+            cost::money(total),
+            cost::money(total - budget),
+            cost::money(budget),
+        );
+        let mut d = match platform.budget_enforcement {
+            BudgetEnforcement::Warn => Diagnostic::warning(codes::POLICY_OVER_BUDGET, message),
+            BudgetEnforcement::Error => Diagnostic::error(codes::POLICY_OVER_BUDGET, message),
+        }
+        .at(&s.source, span, label);
+        for other in group.iter().filter(|e| e.service != top.service) {
+            if let Some(o) = index.get(other.service.as_str()) {
+                let (span, _) = at(o, "/metadata/name");
+                d = d.also(
+                    &o.source,
+                    span,
+                    format!(
+                        "{} {currency} a month in {env}",
+                        cost::money(other.monthly.max)
+                    ),
+                );
+            }
+        }
+        out.push(d.help(format!(
+            "paved.yaml `{field}` is {} {currency} a month; the estimate prices the specs' {} at the price table (the ceiling of an autoscaler's range), an estimate, not a bill. Lower the line shown{}, or raise the budget; `paved cost --env {env}` shows every figure (docs/cost.md).",
+            cost::money(budget),
+            table.basis.as_str(),
+            if group.len() > 1 { " (or another of the team's services)" } else { "" },
+        )));
+    };
+    for ((team, env), group) in &teams {
+        if let Some(b) = budget_of(&platform.budgets, team, env) {
+            let group: Vec<&cost::Estimate> = group.iter().collect();
+            report(
+                format!("team `{team}`"),
+                format!("budgets.{team}.{env}"),
+                b,
+                &group,
+            );
+        }
+    }
+    for (e, b) in &alone {
+        report(
+            format!("service `{}`", e.service),
+            format!("serviceBudgets.{}.{}", e.service, e.environment),
+            *b,
+            &[e],
+        );
+    }
+    out
+}
+
+/// The spec line that costs the most in an estimate, and its label: the
+/// class of a resource that costs more than the pods, else the replicas (or
+/// the autoscaler's maximum) when more than one pod runs, else the compute
+/// or size; an environment's override before the spec's own line.
+fn budget_line(s: &Service, e: &cost::Estimate) -> (Span, String) {
+    let env = format!("/spec/environments/{}", esc(&e.environment));
+    let written = |pointers: &[String]| {
+        pointers
+            .iter()
+            .find_map(|p| s.doc.pointer(p).map(|(n, _)| n.span))
+    };
+    let w = &e.workload;
+    let top_resource = e
+        .resources
+        .iter()
+        .filter_map(|r| r.monthly.map(|m| (r, m)))
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.name.cmp(&a.0.name)));
+    if let Some((r, m)) = top_resource.filter(|(_, m)| *m > w.monthly.max) {
+        let base = format!("/spec/resources/{}", esc(&r.name));
+        let label = format!(
+            "`{}` ({}, {}): {} a month",
+            r.name,
+            r.kind,
+            r.class,
+            cost::money(m)
+        );
+        if let Some(span) = written(&[format!("{base}/class"), base]) {
+            return (span, label);
+        }
+    }
+    let pod = cost::money(w.pod_month);
+    if w.replicas_max > 1 {
+        let pointers = match w.replicas_from {
+            cost::ReplicasFrom::Autoscaling => vec![
+                format!("{env}/autoscaling/max"),
+                "/spec/autoscaling/max".to_string(),
+                format!("{env}/replicas"),
+                "/spec/replicas".to_string(),
+            ],
+            _ => vec![format!("{env}/replicas"), "/spec/replicas".to_string()],
+        };
+        if let Some(span) = written(&pointers) {
+            return (
+                span,
+                if w.replicas_min == w.replicas_max {
+                    format!("{} pods × {pod} a month", w.replicas_max)
+                } else {
+                    format!("up to {} pods × {pod} a month", w.replicas_max)
+                },
+            );
+        }
+    }
+    let pointers = [
+        format!("{env}/compute"),
+        format!("{env}/size"),
+        "/spec/compute".to_string(),
+        "/spec/size".to_string(),
+    ];
+    let label = format!("{} CPU, {} memory: {pod} a pod a month", w.cpu, w.memory);
+    match written(&pointers) {
+        Some(span) => (span, label),
+        None => (at(s, "/spec").0, label),
+    }
 }
 
 pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {

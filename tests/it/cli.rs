@@ -831,3 +831,72 @@ fn cost_figures_do_not_depend_on_the_current_folder() {
     // only the selected service
     assert_eq!(from_root.lines().count(), 3, "{from_root}");
 }
+
+/// `paved validate --format json` in `d`: each finding's code, severity,
+/// file and line.
+fn findings(d: &Path) -> Vec<(String, String, String, u64)> {
+    let o = run(d, &["validate", "services", "--format", "json"]);
+    stdout(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["code"].is_string())
+        .map(|v| {
+            let f = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            (
+                f("code"),
+                f("severity"),
+                f("file"),
+                v["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_budget_counts_the_autoscaler_ceiling_and_is_quiet_within_it() {
+    let dir = project();
+    let d = dir.path();
+    let config = |budget: &str| {
+        platform_with(&format!(
+            "  teams:\n    team-stock: {{group: \"sso:stock\"}}\n  cost: {{currency: EUR, cpuPerCoreHour: 0.04, memoryPerGiBHour: 0.005}}\n  budgets:\n    team-stock: {{production: {budget}}}\n  budgetEnforcement: error\n"
+        ))
+    };
+    // One pod a month: (0.5 × 0.04 + 1 × 0.005) × 730 = 18.25; 2 to 6 pods:
+    // 36.50 to 109.50. The floor is within 100, the ceiling is not.
+    write(
+        d,
+        "services/inventory/platform.yaml",
+        &format!(
+            "{}  replicas: auto\n  autoscaling: {{min: 2, max: 6}}\n  compute: {{cpu: 500m, memory: 1Gi}}\n",
+            spec("inventory")
+        ),
+    );
+    write(d, "paved.yaml", &config("100"));
+    let got = findings(d);
+    assert_eq!(
+        got,
+        [(
+            "paved::policy::over-budget".to_string(),
+            "error".to_string(),
+            "services/inventory/platform.yaml".to_string(),
+            // `autoscaling: {min: 2, max: 6}`: the line of the ceiling
+            12
+        )],
+        "{got:?}"
+    );
+    let o = run(d, &["validate", "services"]);
+    expect(&o, 1);
+    // The report wraps its lines: compare the words.
+    let words = stderr(&o).replace('│', " ");
+    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "estimated at 109.50 EUR a month in production, 9.50 EUR over its budget of 100.00 EUR"
+        ),
+        "{words}"
+    );
+    // Within the budget (the ceiling is 109.50): no finding.
+    write(d, "paved.yaml", &config("109.5"));
+    assert_eq!(findings(d), []);
+    expect(&run(d, &["validate", "services"]), 0);
+}

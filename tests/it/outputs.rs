@@ -309,7 +309,9 @@ fn paved_policy_lists_every_rule_with_its_parameters() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    let want: Vec<&str> = paved::testing::policy::RULES.iter().map(|r| r.id).collect();
+    let mut want: Vec<&str> = paved::testing::policy::RULES.iter().map(|r| r.id).collect();
+    // The budget rule (docs/cost.md) comes last: it is not a Gatekeeper rule.
+    want.push("budgets");
     assert_eq!(ids, want);
     let registries = &rules[1];
     assert_eq!(
@@ -345,6 +347,58 @@ fn paved_policy_lists_every_rule_with_its_parameters() {
     );
     let out = paved().args(["policy", "no/such/folder"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn paved_policy_lists_the_budget_rule_with_its_budgets_and_severity() {
+    let case = root().join("fixtures/invalid/over-budget-error");
+    let out = paved()
+        .args(["policy", "--format", "json"])
+        .arg(&case)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rule: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(rule["id"], "budgets");
+    assert_eq!(rule["code"], "paved::policy::over-budget");
+    assert_eq!(rule["enabled"], true);
+    assert_eq!(rule["enforcement"], "error");
+    assert_eq!(rule["currency"], "EUR");
+    assert_eq!(
+        rule["budgets"],
+        json!([
+            {"scope": "team", "name": "team-orders", "environment": "staging", "monthly": "100.00"},
+            {"scope": "team", "name": "team-orders", "environment": "production", "monthly": "30.00"}
+        ])
+    );
+    let out = paved()
+        .args(["policy"])
+        .arg(root().join("fixtures/invalid/over-budget-warn"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("budgets\n"), "{text}");
+    assert!(
+        text.contains("code: paved::policy::over-budget  severity: warn"),
+        "{text}"
+    );
+    assert!(
+        text.contains("service orders in production: 50.00 EUR"),
+        "{text}"
+    );
+    // Without a price table, the rule is off.
+    let out = paved()
+        .args(["policy"])
+        .arg(root().join("fixtures/grafana-operator/input"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("budgets (off)"), "{text}");
 }
 
 // ---------------------------------------------------------------- Grafana
