@@ -64,6 +64,67 @@ pub struct Inputs {
     pub envs: Vec<String>,
     /// Unsaved editor buffers read instead of the files (`paved lsp`).
     pub overlay: Option<std::sync::Arc<Overlay>>,
+    /// Each spec's loaded and validated state from earlier compiles, reused
+    /// while its text is the same (`paved lsp`, which compiles on every edit).
+    pub cache: Option<std::sync::Arc<SpecCache>>,
+}
+
+/// What one spec's own stages (read, parse, schema, model) gave, by path,
+/// kept while the spec's text, shown name and the platform's size limit are
+/// the same: a re-check after an edit re-runs the edited spec's own stages
+/// and the cross-file checks, not every spec's. Entries of specs that left
+/// the workspace are dropped after each compile, so the cache stays the
+/// size of the workspaces it serves.
+#[derive(Debug, Default)]
+pub struct SpecCache {
+    entries: std::sync::Mutex<std::collections::HashMap<PathBuf, Cached>>,
+    hits: std::sync::atomic::AtomicUsize,
+}
+
+#[derive(Debug)]
+struct Cached {
+    text: String,
+    shown: String,
+    limit: u64,
+    loaded: Loaded,
+}
+
+impl SpecCache {
+    /// How many specs the last compiles took from the cache (for tests).
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn get(&self, path: &Path, text: &str, shown: &str, limit: u64) -> Option<Loaded> {
+        let entries = self.entries.lock().ok()?;
+        let c = entries.get(path)?;
+        (c.text == text && c.shown == shown && c.limit == limit).then(|| {
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            c.loaded.clone()
+        })
+    }
+
+    fn put(&self, path: &Path, text: &str, shown: String, limit: u64, loaded: &Loaded) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(
+                path.to_path_buf(),
+                Cached {
+                    text: text.to_string(),
+                    shown,
+                    limit,
+                    loaded: loaded.clone(),
+                },
+            );
+        }
+    }
+
+    fn retain(&self, ws: &Workspace) {
+        if let Ok(mut entries) = self.entries.lock() {
+            let keep: std::collections::HashSet<&Path> =
+                ws.specs.iter().map(|s| s.path.as_path()).collect();
+            entries.retain(|p, _| keep.contains(p.as_path()) || !p.starts_with(&ws.root));
+        }
+    }
 }
 
 /// The checked workspace: platform, every service, resolved instances and
@@ -381,8 +442,19 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         .workspace
         .specs
         .par_iter()
-        .map(|spec| load_service(&c.workspace, spec, &platform, overlay))
+        .map(|spec| {
+            load_service(
+                &c.workspace,
+                spec,
+                &platform,
+                overlay,
+                inputs.cache.as_deref(),
+            )
+        })
         .collect();
+    if let Some(cache) = &inputs.cache {
+        cache.retain(&c.workspace);
+    }
     let mut services = Vec::new();
     let mut broken = std::collections::BTreeMap::new();
     for r in loaded {
@@ -576,6 +648,7 @@ fn load_service(
     spec: &workspace::Spec,
     platform: &Platform,
     inputs_overlay: Option<&Overlay>,
+    cache: Option<&SpecCache>,
 ) -> Result<Loaded, Fault> {
     let mut diags = Vec::new();
     let shown = ws.shown(&spec.path);
@@ -598,6 +671,49 @@ fn load_service(
     else {
         return Ok((None, diags, Some((folder_name(), shown))));
     };
+    let limit = platform.limits.max_file_size;
+    if let Some(cache) = cache {
+        if let Some(mut hit) = cache.get(&spec.path, &src.text, &shown, limit) {
+            if let Some(s) = &mut hit.0 {
+                beside(ws, spec, s);
+            }
+            return Ok(hit);
+        }
+        let loaded = load_spec(ws, spec, src.clone(), shown.clone(), diags)?;
+        cache.put(&spec.path, &src.text, shown, limit, &loaded);
+        return Ok(loaded);
+    }
+    load_spec(ws, spec, src, shown, diags)
+}
+
+/// Fills in what the workspace holds beside a spec.
+fn beside(ws: &Workspace, spec: &workspace::Spec, s: &mut Service) {
+    s.beside.techdocs = spec.techdocs;
+    s.beside.definitions = s
+        .spec
+        .apis
+        .iter()
+        .filter_map(|a| a.definition.as_deref())
+        .filter_map(|d| model::definition_path(&spec.rel, d))
+        .filter(|rel| workspace::is_regular_file(&ws.root, rel))
+        .collect();
+}
+
+/// One read spec's own stages: parse, schema, model.
+fn load_spec(
+    ws: &Workspace,
+    spec: &workspace::Spec,
+    src: SourceRef,
+    shown: String,
+    mut diags: Vec<Diagnostic>,
+) -> Result<Loaded, Fault> {
+    let folder_name = || {
+        spec.path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
     let (doc, d) = load::load_mapping(&src, "platform.yaml");
     diags.extend(d);
     let Some(doc) = doc else {
@@ -611,15 +727,7 @@ fn load_service(
     }
     match Service::from_json(src.clone(), doc, json, spec.rel.clone()) {
         Ok(mut s) => {
-            s.beside.techdocs = spec.techdocs;
-            s.beside.definitions = s
-                .spec
-                .apis
-                .iter()
-                .filter_map(|a| a.definition.as_deref())
-                .filter_map(|d| model::definition_path(&spec.rel, d))
-                .filter(|rel| workspace::is_regular_file(&ws.root, rel))
-                .collect();
+            beside(ws, spec, &mut s);
             Ok((Some(s), diags, None))
         }
         Err(e) => {

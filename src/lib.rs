@@ -44,6 +44,7 @@ mod cost;
 mod credentials;
 mod diag;
 mod emit;
+mod fields;
 mod load;
 mod lsp;
 mod model;

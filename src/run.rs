@@ -188,5 +188,6 @@ fn inputs(
         default_out: false,
         envs,
         overlay: None,
+        cache: None,
     }
 }

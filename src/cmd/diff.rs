@@ -256,6 +256,7 @@ fn against_base(
         out_dir: None,
         default_out: true,
         overlay: None,
+        cache: None,
     };
     let mut new = app::compile(&inputs, true)?;
     if new.failed() {
@@ -309,6 +310,7 @@ fn against_base(
                 out_dir: None,
                 default_out: true,
                 overlay: None,
+                cache: None,
             },
             true,
         ) {
