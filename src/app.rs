@@ -871,3 +871,60 @@ pub fn render_in_memory(c: &Compiled) -> (Vec<crate::emit::OutFile>, Vec<Diagnos
 pub(crate) fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn spec(name: &str, extra: &str) -> String {
+        format!("apiVersion: paved.dev/v1\nkind: Application\nmetadata:\n  name: {name}\n  owner: t\n  costCenter: cc-1\nspec:\n  image: ghcr.io/acme/{name}:1.0.0\n  ports:\n    - {{name: http, port: 8080}}\n{extra}")
+    }
+
+    fn codes(c: &Compiled) -> Vec<(String, String)> {
+        c.diags
+            .iter()
+            .map(|d| (d.code.code.to_string(), d.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_cached_compile_reuses_unchanged_specs_and_finds_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("paved.yaml"), DEFAULT_CONFIG).unwrap();
+        for (n, extra) in [("a", "  dependsOn: [component:b]\n"), ("b", ""), ("c", "")] {
+            std::fs::create_dir_all(root.join(n)).unwrap();
+            std::fs::write(root.join(n).join("platform.yaml"), spec(n, extra)).unwrap();
+        }
+        let cache = Arc::new(SpecCache::default());
+        let inputs = |overlay: Overlay| Inputs {
+            paths: vec![root.clone()],
+            overlay: Some(Arc::new(overlay)),
+            cache: Some(cache.clone()),
+            ..Inputs::default()
+        };
+        let first = compile(&inputs(Overlay::default()), false).unwrap();
+        assert_eq!(cache.hits(), 0);
+        assert!(codes(&first).is_empty(), "{:?}", codes(&first));
+        // b renamed in a buffer: a and c come from the cache, and a's
+        // dependency is reported as by a compile without the cache.
+        let mut o = Overlay::default();
+        o.insert(
+            root.join("b/platform.yaml"),
+            Arc::from(spec("bee", "").as_str()),
+        );
+        let again = compile(&inputs(o.clone()), false).unwrap();
+        assert_eq!(cache.hits(), 2);
+        let plain = compile(
+            &Inputs {
+                cache: None,
+                ..inputs(o)
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(codes(&again), codes(&plain));
+        assert_eq!(codes(&again)[0].0, "paved::semantic::unknown-dependency");
+    }
+}
