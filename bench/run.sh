@@ -11,7 +11,10 @@
 #   - a re-render that changes nothing, and `paved check` on the up-to-date tree;
 #   - the in-memory pipeline (`render --dry-run`: load, validate, render,
 #     normalise, all checks; nothing written) in documents per second;
-# and once: `paved validate` of one file, process start included.
+# and once: `paved validate` of one file, process start included; and
+# `paved lsp` on each fleet (examples/lsp-bench.rs): the time from a
+# keystroke in one spec to its published diagnostics (median of LSP_EDITS
+# edits, default 200) and the server's RSS before and after the edits.
 #
 # Then, for each size, `paved diff` of a one-image bump (the first service's
 # image tag, changed in a copy of the fleet), as medians of RUNS runs with
@@ -32,9 +35,10 @@ SIZES=("$@")
 WORK=${BENCH_DIR:-$(mktemp -d)}
 trap 'rm -rf "$WORK"' EXIT
 
-cargo build --release --locked --quiet --bin paved --example gen-fleet
+cargo build --release --locked --quiet --bin paved --example gen-fleet --example lsp-bench
 PAVED=$PWD/target/release/paved
 GEN=$PWD/target/release/examples/gen-fleet
+LSPBENCH=$PWD/target/release/examples/lsp-bench
 
 now() { date +%s.%N; }
 # median of the numbers on stdin
@@ -140,3 +144,14 @@ for _ in $(seq 21); do vals+=("$(timed "$PAVED" validate --quiet "$one")"); done
 echo
 printf -- '- `paved validate` of one file (process start included): %.1f ms (median of 21)\n' \
     "$(printf '%s\n' "${vals[@]}" | median | awk '{print $1 * 1000}')"
+
+echo
+echo "| services (paved lsp) | edits | open: first check (ms) | keystroke → diagnostics, median (ms) | p90 (ms) | max (ms) | RSS at start (MB) | RSS after the edits (MB) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+for n in "${SIZES[@]}"; do
+    "$LSPBENCH" "$PAVED" "$WORK/fleet-$n" "${LSP_EDITS:-200}" | tr ' ' '\n' | awk -F= '
+        NF == 2 { v[$1] = $2 }
+        END { printf "| %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n",
+              v["services"], v["edits"], v["open_ms"], v["median_ms"], v["p90_ms"], v["max_ms"],
+              v["rss_start_mb"], v["rss_end_mb"] }'
+done

@@ -67,6 +67,67 @@ pub struct Inputs {
     pub overlay: Option<std::sync::Arc<Overlay>>,
     /// `render --preview NAME`: render the selection as this preview.
     pub preview: Option<String>,
+    /// Each spec's loaded and validated state from earlier compiles, reused
+    /// while its text is the same (`paved lsp`, which compiles on every edit).
+    pub cache: Option<std::sync::Arc<SpecCache>>,
+}
+
+/// What one spec's own stages (read, parse, schema, model) gave, by path,
+/// kept while the spec's text, shown name and the platform's size limit are
+/// the same: a re-check after an edit re-runs the edited spec's own stages
+/// and the cross-file checks, not every spec's. Entries of specs that left
+/// the workspace are dropped after each compile, so the cache stays the
+/// size of the workspaces it serves.
+#[derive(Debug, Default)]
+pub struct SpecCache {
+    entries: std::sync::Mutex<std::collections::HashMap<PathBuf, Cached>>,
+    hits: std::sync::atomic::AtomicUsize,
+}
+
+#[derive(Debug)]
+struct Cached {
+    text: String,
+    shown: String,
+    limit: u64,
+    loaded: Loaded,
+}
+
+impl SpecCache {
+    /// How many specs the last compiles took from the cache (for tests).
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn get(&self, path: &Path, text: &str, shown: &str, limit: u64) -> Option<Loaded> {
+        let entries = self.entries.lock().ok()?;
+        let c = entries.get(path)?;
+        (c.text == text && c.shown == shown && c.limit == limit).then(|| {
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            c.loaded.clone()
+        })
+    }
+
+    fn put(&self, path: &Path, text: &str, shown: String, limit: u64, loaded: &Loaded) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(
+                path.to_path_buf(),
+                Cached {
+                    text: text.to_string(),
+                    shown,
+                    limit,
+                    loaded: loaded.clone(),
+                },
+            );
+        }
+    }
+
+    fn retain(&self, ws: &Workspace) {
+        if let Ok(mut entries) = self.entries.lock() {
+            let keep: std::collections::HashSet<&Path> =
+                ws.specs.iter().map(|s| s.path.as_path()).collect();
+            entries.retain(|p, _| keep.contains(p.as_path()) || !p.starts_with(&ws.root));
+        }
+    }
 }
 
 /// The checked workspace: platform, every service, resolved instances and
@@ -450,8 +511,19 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         .workspace
         .specs
         .par_iter()
-        .map(|spec| load_service(&c.workspace, spec, &platform, overlay))
+        .map(|spec| {
+            load_service(
+                &c.workspace,
+                spec,
+                &platform,
+                overlay,
+                inputs.cache.as_deref(),
+            )
+        })
         .collect();
+    if let Some(cache) = &inputs.cache {
+        cache.retain(&c.workspace);
+    }
     let mut services = Vec::new();
     let mut broken = std::collections::BTreeMap::new();
     for r in loaded {
@@ -658,6 +730,7 @@ fn load_service(
     spec: &workspace::Spec,
     platform: &Platform,
     inputs_overlay: Option<&Overlay>,
+    cache: Option<&SpecCache>,
 ) -> Result<Loaded, Fault> {
     let mut diags = Vec::new();
     let shown = ws.shown(&spec.path);
@@ -680,6 +753,49 @@ fn load_service(
     else {
         return Ok((None, diags, Some((folder_name(), shown))));
     };
+    let limit = platform.limits.max_file_size;
+    if let Some(cache) = cache {
+        if let Some(mut hit) = cache.get(&spec.path, &src.text, &shown, limit) {
+            if let Some(s) = &mut hit.0 {
+                beside(ws, spec, s);
+            }
+            return Ok(hit);
+        }
+        let loaded = load_spec(ws, spec, src.clone(), shown.clone(), diags)?;
+        cache.put(&spec.path, &src.text, shown, limit, &loaded);
+        return Ok(loaded);
+    }
+    load_spec(ws, spec, src, shown, diags)
+}
+
+/// Fills in what the workspace holds beside a spec.
+fn beside(ws: &Workspace, spec: &workspace::Spec, s: &mut Service) {
+    s.beside.techdocs = spec.techdocs;
+    s.beside.definitions = s
+        .spec
+        .apis
+        .iter()
+        .filter_map(|a| a.definition.as_deref())
+        .filter_map(|d| model::definition_path(&spec.rel, d))
+        .filter(|rel| workspace::is_regular_file(&ws.root, rel))
+        .collect();
+}
+
+/// One read spec's own stages: parse, schema, model.
+fn load_spec(
+    ws: &Workspace,
+    spec: &workspace::Spec,
+    src: SourceRef,
+    shown: String,
+    mut diags: Vec<Diagnostic>,
+) -> Result<Loaded, Fault> {
+    let folder_name = || {
+        spec.path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
     let (doc, d) = load::load_mapping(&src, "platform.yaml");
     diags.extend(d);
     let Some(doc) = doc else {
@@ -693,15 +809,7 @@ fn load_service(
     }
     match Service::from_json(src.clone(), doc, json, spec.rel.clone()) {
         Ok(mut s) => {
-            s.beside.techdocs = spec.techdocs;
-            s.beside.definitions = s
-                .spec
-                .apis
-                .iter()
-                .filter_map(|a| a.definition.as_deref())
-                .filter_map(|d| model::definition_path(&spec.rel, d))
-                .filter(|rel| workspace::is_regular_file(&ws.root, rel))
-                .collect();
+            beside(ws, spec, &mut s);
             Ok((Some(s), diags, None))
         }
         Err(e) => {
@@ -920,4 +1028,61 @@ pub(crate) fn trace(
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn spec(name: &str, extra: &str) -> String {
+        format!("apiVersion: paved.dev/v1\nkind: Application\nmetadata:\n  name: {name}\n  owner: t\n  costCenter: cc-1\nspec:\n  image: ghcr.io/acme/{name}:1.0.0\n  ports:\n    - {{name: http, port: 8080}}\n{extra}")
+    }
+
+    fn codes(c: &Compiled) -> Vec<(String, String)> {
+        c.diags
+            .iter()
+            .map(|d| (d.code.code.to_string(), d.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_cached_compile_reuses_unchanged_specs_and_finds_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("paved.yaml"), DEFAULT_CONFIG).unwrap();
+        for (n, extra) in [("a", "  dependsOn: [component:b]\n"), ("b", ""), ("c", "")] {
+            std::fs::create_dir_all(root.join(n)).unwrap();
+            std::fs::write(root.join(n).join("platform.yaml"), spec(n, extra)).unwrap();
+        }
+        let cache = Arc::new(SpecCache::default());
+        let inputs = |overlay: Overlay| Inputs {
+            paths: vec![root.clone()],
+            overlay: Some(Arc::new(overlay)),
+            cache: Some(cache.clone()),
+            ..Inputs::default()
+        };
+        let first = compile(&inputs(Overlay::default()), false).unwrap();
+        assert_eq!(cache.hits(), 0);
+        assert!(codes(&first).is_empty(), "{:?}", codes(&first));
+        // b renamed in a buffer: a and c come from the cache, and a's
+        // dependency is reported as by a compile without the cache.
+        let mut o = Overlay::default();
+        o.insert(
+            root.join("b/platform.yaml"),
+            Arc::from(spec("bee", "").as_str()),
+        );
+        let again = compile(&inputs(o.clone()), false).unwrap();
+        assert_eq!(cache.hits(), 2);
+        let plain = compile(
+            &Inputs {
+                cache: None,
+                ..inputs(o)
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(codes(&again), codes(&plain));
+        assert_eq!(codes(&again)[0].0, "paved::semantic::unknown-dependency");
+    }
 }

@@ -45,6 +45,7 @@ mod credentials;
 mod diag;
 mod edit;
 mod emit;
+mod fields;
 mod load;
 mod lsp;
 mod model;

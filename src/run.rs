@@ -249,5 +249,6 @@ fn inputs(
         envs,
         overlay: None,
         preview: None,
+        cache: None,
     }
 }

@@ -278,6 +278,7 @@ fn against_base(
         default_out: true,
         overlay: None,
         preview: None,
+        cache: None,
     };
     let mut new = app::compile(&inputs, true)?;
     if new.failed() {
@@ -332,6 +333,7 @@ fn against_base(
                 default_out: true,
                 overlay: None,
                 preview: None,
+                cache: None,
             },
             true,
         ) {

@@ -1,7 +1,8 @@
 //! Paved's diagnostics as LSP diagnostics: byte spans to line and character
 //! in the negotiated encoding, code, severity, `source: "paved"`, the help
-//! after the message, the other places as related information, and what
-//! `paved explain CODE` says in `data.explain`.
+//! after the message, the other places as related information, what
+//! `paved explain CODE` says in `data.explain`, and the finding's facts for
+//! programs in `data.fields` (a quick fix's `replacement`).
 //!
 //! Architecture invariant: a conversion of findings already made; it runs no
 //! check and reads no file.
@@ -70,6 +71,7 @@ pub(crate) fn convert(
         tags: None,
         data: Some(json!({
             "help": d.help,
+            "fields": d.fields.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect::<serde_json::Map<_, _>>(),
             "explain": {
                 "code": code.as_str(),
                 "title": code.title,

@@ -19,8 +19,14 @@
 //! Architecture invariant: the protocol only; every check is `app::compile`'s,
 //! and nothing here reads a spec.
 
+mod actions;
+mod completion;
+mod context;
 mod diagnostics;
 mod documents;
+mod hover;
+mod navigation;
+mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Read, Write};
@@ -30,19 +36,24 @@ use std::time::{Duration, Instant};
 
 use lsp_server::{ErrorCode, Message, Notification, Request, Response};
 use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions,
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    InitializeParams, InitializeResult, MessageType, PositionEncodingKind,
-    PublishDiagnosticsParams, ServerCapabilities, ServerInfo, ShowMessageParams,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    HoverProviderCapability, InitializeParams, InitializeResult, MessageType, OneOf,
+    PositionEncodingKind, PublishDiagnosticsParams, ServerCapabilities, ServerInfo,
+    ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
     TextDocumentSyncSaveOptions, Uri,
 };
 use serde_json::{json, Value};
 
-use crate::app::{self, Fault, Inputs};
+use crate::app::{self, Compiled, Fault, Inputs, SpecCache};
+use crate::validate::schema::Kind;
 use documents::{Documents, Encoding};
 
-/// The pause after the last edit before the workspace is checked.
-const DEBOUNCE: Duration = Duration::from_millis(75);
+/// The pause after the last edit before the workspace is checked: long
+/// enough to take a burst of keystrokes (or an editor's several change
+/// notifications for one edit) as one change, short enough that the check
+/// after a keystroke is published well within 50 ms (BENCHMARKS.md).
+const DEBOUNCE: Duration = Duration::from_millis(10);
 /// The largest message body read: room for a document far over any spec
 /// size limit (which `load` applies to buffers as to files), and a bound on
 /// what one message can make the server allocate.
@@ -71,6 +82,8 @@ pub(crate) fn run() -> Result<bool, Fault> {
         published: BTreeMap::new(),
         faults: BTreeSet::new(),
         due: None,
+        cache: Arc::new(SpecCache::default()),
+        last: Vec::new(),
     };
     server
         .serve(&rx)
@@ -197,6 +210,12 @@ struct Server {
     faults: BTreeSet<String>,
     /// When the next check is due.
     due: Option<Instant>,
+    /// Each spec's own stages from earlier checks, reused while its text is
+    /// the same.
+    cache: Arc<SpecCache>,
+    /// The workspaces of the open files as the last check left them: what
+    /// hover, completion and navigation read.
+    last: Vec<Compiled>,
 }
 
 type Sent = std::io::Result<()>;
@@ -306,6 +325,21 @@ impl Server {
                                 ..Default::default()
                             },
                         )),
+                        hover_provider: Some(HoverProviderCapability::Simple(true)),
+                        completion_provider: Some(CompletionOptions {
+                            trigger_characters: Some(
+                                [":", ".", "{", " ", "/"].map(String::from).to_vec(),
+                            ),
+                            ..Default::default()
+                        }),
+                        definition_provider: Some(OneOf::Left(true)),
+                        code_action_provider: Some(CodeActionProviderCapability::Options(
+                            CodeActionOptions {
+                                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                                ..Default::default()
+                            },
+                        )),
+                        document_symbol_provider: Some(OneOf::Left(true)),
                         ..Default::default()
                     },
                     server_info: Some(ServerInfo {
@@ -323,6 +357,16 @@ impl Server {
                 self.shutdown = true;
                 send_message(Message::Response(Response::new_ok(r.id.clone(), ())))
             }
+            "textDocument/hover"
+            | "textDocument/completion"
+            | "textDocument/definition"
+            | "textDocument/codeAction"
+            | "textDocument/documentSymbol" => match self.feature(&r) {
+                Ok(result) => {
+                    send_message(Message::Response(Response::new_ok(r.id.clone(), result)))
+                }
+                Err(e) => refuse(ErrorCode::InvalidParams, e),
+            },
             other => refuse(
                 ErrorCode::MethodNotFound,
                 format!("paved lsp does not answer `{}`", crate::diag::escape(other)),
@@ -383,12 +427,81 @@ impl Server {
         Ok(())
     }
 
+    /// Answers a feature request from the buffer and the last check (run
+    /// first when edits are waiting for it).
+    fn feature(&mut self, r: &Request) -> Result<Value, String> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct At {
+            text_document: lsp_types::TextDocumentIdentifier,
+            #[serde(default)]
+            position: Option<lsp_types::Position>,
+        }
+        let at: At = serde_json::from_value(r.params.clone()).map_err(|e| e.to_string())?;
+        if self.due.take().is_some() {
+            self.check().map_err(|e| e.to_string())?;
+        }
+        let Some(path) = documents::path_of(&at.text_document.uri) else {
+            return Ok(Value::Null);
+        };
+        let Some(doc) = self.docs.get(&path) else {
+            return Ok(Value::Null);
+        };
+        let kind = if path.file_name().is_some_and(|n| n == "paved.yaml") {
+            Kind::Platform
+        } else {
+            Kind::Application
+        };
+        let compiled = self.last.iter().find(|c| {
+            c.workspace.specs.iter().any(|s| s.path == path)
+                || c.workspace.config.as_deref() == Some(path.as_path())
+        });
+        let config = compiled
+            .and_then(|c| c.workspace.config.as_deref())
+            .and_then(|p| {
+                let text = match self.docs.get(p) {
+                    Some(d) => d.text.trim_start_matches('\u{feff}').to_string(),
+                    None => std::fs::read_to_string(p).ok()?,
+                };
+                let src = crate::source::Source::new(p, "paved.yaml", text);
+                let (doc, _) = crate::load::load_mapping(&src, "paved.yaml");
+                Some((src, doc?))
+            });
+        let docs = &self.docs;
+        let uri_for = |p: &Path| docs.get(p).map(|d| d.uri.clone());
+        let v = view::View {
+            text: &doc.text,
+            kind,
+            enc: self.enc,
+            compiled,
+            config,
+            uri_for: &uri_for,
+        };
+        let offset = at
+            .position
+            .map(|p| documents::offset(&doc.text, p, self.enc))
+            .unwrap_or(0);
+        let out = match r.method.as_str() {
+            "textDocument/hover" => serde_json::to_value(hover::hover(&v, offset)),
+            "textDocument/completion" => serde_json::to_value(completion::complete(&v, offset)),
+            "textDocument/definition" => serde_json::to_value(navigation::definition(&v, offset)),
+            "textDocument/documentSymbol" => serde_json::to_value(navigation::symbols(&v)),
+            _ => {
+                let p: lsp_types::CodeActionParams =
+                    serde_json::from_value(r.params.clone()).map_err(|e| e.to_string())?;
+                serde_json::to_value(actions::actions(&doc.uri, &p.context.diagnostics))
+            }
+        };
+        out.map_err(|e| e.to_string())
+    }
+
     /// Checks the workspace of every open file and publishes what changed.
     fn check(&mut self) -> Sent {
         let overlay = Arc::new(self.docs.overlay());
         let open: Vec<PathBuf> = self.docs.paths().map(Path::to_path_buf).collect();
         let mut found: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
         let mut faults = BTreeSet::new();
+        let mut checked: Vec<Compiled> = Vec::new();
         for path in &open {
             if found.contains_key(path) {
                 continue;
@@ -400,6 +513,7 @@ impl Server {
             let inputs = Inputs {
                 paths: vec![anchor.to_path_buf()],
                 overlay: Some(overlay.clone()),
+                cache: Some(self.cache.clone()),
                 ..Inputs::default()
             };
             found.insert(path.clone(), Vec::new());
@@ -433,7 +547,9 @@ impl Server {
                     list.push(diagnostics::convert(d, self.enc, &uri, &bom));
                 }
             }
+            checked.push(c);
         }
+        self.last = checked;
         for why in faults.difference(&self.faults) {
             notify(
                 "window/showMessage",

@@ -265,7 +265,7 @@ impl Ctx<'_> {
                         } else {
                             format!("`{field}`")
                         };
-                        Diagnostic::error(
+                        let d = Diagnostic::error(
                             codes::SCHEMA_UNKNOWN_FIELD,
                             format!("unknown field `{name}` in {where_}"),
                         )
@@ -274,7 +274,12 @@ impl Ctx<'_> {
                             _ if name == "<<" => "YAML merge keys (`<<: *anchor`) are not supported: YAML 1.2 dropped them; write the fields out".to_string(),
                             Some(s) => format!("did you mean `{s}`?"),
                             None => format!("the fields allowed here are {}", list_code(&known)),
-                        })
+                        });
+                        match did_you_mean(name, &known) {
+                            // The quick fix of an editor: the text that replaces the key.
+                            Some(s) if name != "<<" => d.field("replacement", s),
+                            _ => d,
+                        }
                     };
                     out.push(d);
                 }

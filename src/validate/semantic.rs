@@ -2144,14 +2144,18 @@ impl Check<'_> {
                     continue;
                 }
                 let others: Vec<&str> = names.iter().copied().filter(|n| *n != s.name()).collect();
-                self.err(
-                    Diagnostic::error(codes::SEMANTIC_UNKNOWN_DEPENDENCY, format!("no service named `{target}` exists in this repository"))
-                        .at(&s.source, span, "unknown service")
-                        .help(match did_you_mean(target, &others) {
-                            Some(m) => format!("did you mean `component:{m}`?"),
-                            None => "`dependsOn` lists `component:NAME` where NAME is another service's `metadata.name`".to_string(),
-                        }),
-                );
+                let guess = did_you_mean(target, &others);
+                let mut d = Diagnostic::error(codes::SEMANTIC_UNKNOWN_DEPENDENCY, format!("no service named `{target}` exists in this repository"))
+                    .at(&s.source, span, "unknown service")
+                    .help(match guess {
+                        Some(m) => format!("did you mean `component:{m}`?"),
+                        None => "`dependsOn` lists `component:NAME` where NAME is another service's `metadata.name`".to_string(),
+                    });
+                if let Some(m) = guess {
+                    // The quick fix of an editor: the text that replaces the span.
+                    d = d.field("replacement", format!("component:{m}"));
+                }
+                self.err(d);
                 continue;
             };
             if other.spec.kind != ServiceType::Service {

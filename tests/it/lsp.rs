@@ -454,3 +454,380 @@ fn an_unsaved_paved_yaml_is_the_platform_config_of_the_check() {
     assert_eq!(c.diagnostics(&uri(&config)), Vec::<Value>::new());
     assert_eq!(c.finish(), 0);
 }
+
+// ---- hover, completion, navigation, code actions, symbols ----
+
+/// The LSP position (line, UTF-16 character) of the `nth` match of `needle`
+/// in `text`, plus `delta` characters (ASCII text).
+fn pos_of(text: &str, needle: &str, delta: usize) -> Value {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in the text"))
+        + delta;
+    let line = text[..at].matches('\n').count();
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    json!({"line": line, "character": col})
+}
+
+impl Client {
+    fn at(&mut self, method: &str, path: &Path, position: Value) -> Value {
+        let id = self.request(
+            method,
+            json!({"textDocument": {"uri": uri(path)}, "position": position}),
+        );
+        let r = self.response(id);
+        assert!(r.get("error").is_none(), "{method}: {r}");
+        r["result"].clone()
+    }
+
+    fn labels(&mut self, path: &Path, position: Value) -> Vec<String> {
+        let r = self.at("textDocument/completion", path, position);
+        let items = r.as_array().cloned().unwrap_or_default();
+        items
+            .iter()
+            .map(|i| i["label"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+}
+
+fn rich_orders() -> String {
+    spec_text(
+        "orders",
+        "team-orders",
+        "  size: medium\n  dependsOn:\n    - component:inventory\n  resources:\n    db: {type: postgresql}\n  env:\n    DB_URL: \"${resources.db.url}\"\n",
+    )
+}
+
+fn inventory_text() -> String {
+    spec_text("inventory", "team-stock", "").replace(
+        "  costCenter: cc-1\n",
+        "  costCenter: cc-1\n  description: Stock levels per warehouse\n",
+    )
+}
+
+/// A started, initialized server with orders and inventory open.
+fn rich_session() -> (tempfile::TempDir, Client, std::path::PathBuf, String) {
+    let orders = rich_orders();
+    let dir = workspace(&[(ORDERS, &orders), (INVENTORY, &inventory_text())]);
+    let root = dir.path().canonicalize().unwrap();
+    let o = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&o, &orders);
+    assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
+    (dir, c, o, orders)
+}
+
+#[test]
+fn initialize_advertises_the_features() {
+    let dir = workspace(&[(ORDERS, &spec_text("orders", "team-orders", ""))]);
+    let root = dir.path().canonicalize().unwrap();
+    let mut c = Client::start(&root);
+    let init = c.initialize(&root);
+    let caps = &init["result"]["capabilities"];
+    for cap in [
+        "hoverProvider",
+        "completionProvider",
+        "definitionProvider",
+        "codeActionProvider",
+        "documentSymbolProvider",
+    ] {
+        assert!(!caps[cap].is_null(), "{cap} missing: {caps}");
+    }
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn hover_on_a_key_is_what_explain_prints() {
+    let (_dir, mut c, o, orders) = rich_session();
+    let h = c.at("textDocument/hover", &o, pos_of(&orders, "  image:", 3));
+    let shown = h["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_paved"))
+        .args(["explain", "spec.image"])
+        .output()
+        .unwrap();
+    let explain = String::from_utf8(out.stdout).unwrap();
+    assert!(!explain.is_empty());
+    assert!(shown.contains(&explain), "{shown}\n---\n{explain}");
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn hover_on_a_size_a_dependency_and_a_placeholder() {
+    let (_dir, mut c, o, orders) = rich_session();
+    let h = c.at("textDocument/hover", &o, pos_of(&orders, "medium", 2));
+    let s = h["contents"]["value"].as_str().unwrap_or_default();
+    assert!(s.contains("250m") && s.contains("256Mi"), "{h}");
+
+    let h = c.at(
+        "textDocument/hover",
+        &o,
+        pos_of(&orders, "component:inventory", 12),
+    );
+    let s = h["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        s.contains("team-stock") && s.contains("Stock levels per warehouse"),
+        "{h}"
+    );
+
+    let h = c.at(
+        "textDocument/hover",
+        &o,
+        pos_of(&orders, "resources.db.url", 13),
+    );
+    let s = h["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        s.contains("`db-connection`") && s.contains("key `url`"),
+        "{h}"
+    );
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn completion_of_fields_values_sizes_environments_components_placeholders_and_registries() {
+    let orders = rich_orders();
+    let mut config = paved::testing::app::DEFAULT_CONFIG.replace(
+        "allowedRegistries: []",
+        "allowedRegistries: [ghcr.io/acme, registry.example.com]",
+    );
+    config = config.replace(
+        "    large: {cpu: \"1\", memory: 1Gi}\n",
+        "    large: {cpu: \"1\", memory: 1Gi}\n    huge: {cpu: \"4\", memory: 8Gi}\n",
+    );
+    let dir = workspace(&[(ORDERS, &orders), (INVENTORY, &inventory_text())]);
+    let root = dir.path().canonicalize().unwrap();
+    write(&root, "paved.yaml", &config);
+    let o = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&o, &orders);
+    assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
+
+    // Field names on an empty line of `spec`; required ones are snippets.
+    let typing = format!("{orders}  \n");
+    c.change_all(&o, 2, &typing);
+    let end = json!({"line": typing.lines().count() - 1, "character": 2});
+    let id = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri(&o)}, "position": end}),
+    );
+    let items = c.response(id)["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let labels: Vec<&str> = items.iter().filter_map(|i| i["label"].as_str()).collect();
+    for f in ["replicas", "ports", "dependsOn", "environments"] {
+        assert!(labels.contains(&f), "{f} not in {labels:?}");
+    }
+    assert!(!labels.contains(&"owner"), "{labels:?}");
+    let image = items.iter().find(|i| i["label"] == "image").unwrap();
+    assert_eq!(image["insertTextFormat"], 2, "{image}");
+    c.change_all(&o, 3, &orders);
+
+    // Enum values.
+    let with_type = orders.replace("  size: medium\n", "  size: medium\n  type: \n");
+    c.change_all(&o, 4, &with_type);
+    let l = c.labels(&o, pos_of(&with_type, "  type: ", 8));
+    assert_eq!(l, ["service", "worker", "cronjob"], "{l:?}");
+
+    // Sizes from paved.yaml.
+    let l = c.labels(&o, pos_of(&with_type, "size: medium", 6));
+    assert_eq!(l, ["small", "medium", "large", "huge"], "{l:?}");
+
+    // Environments from paved.yaml.
+    let envs = format!("{with_type}  environments:\n    \n");
+    c.change_all(&o, 5, &envs);
+    let at = json!({"line": envs.lines().count() - 1, "character": 4});
+    assert_eq!(c.labels(&o, at), ["staging", "production"]);
+
+    // The other services after `component:`.
+    let l = c.labels(&o, pos_of(&with_type, "component:inventory", 10));
+    assert_eq!(l, ["inventory"], "{l:?}");
+
+    // Resource names and their keys in placeholders.
+    let l = c.labels(&o, pos_of(&with_type, "resources.db.url", 10));
+    assert_eq!(l, ["db"], "{l:?}");
+    let l = c.labels(&o, pos_of(&with_type, "resources.db.url", 13));
+    assert_eq!(
+        l,
+        ["host", "port", "username", "password", "database", "url"],
+        "{l:?}"
+    );
+
+    // Allowed registries for `image`.
+    let l = c.labels(&o, pos_of(&with_type, "ghcr.io/acme/orders", 0));
+    assert_eq!(l, ["ghcr.io/acme", "registry.example.com"], "{l:?}");
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn definition_of_a_dependency_and_of_a_size() {
+    let (dir, mut c, o, orders) = rich_session();
+    let root = dir.path().canonicalize().unwrap();
+    let d = c.at(
+        "textDocument/definition",
+        &o,
+        pos_of(&orders, "component:inventory", 12),
+    );
+    assert_eq!(d["uri"], uri(&root.join(INVENTORY)), "{d}");
+    let name_line = inventory_text()
+        .lines()
+        .position(|l| l == "  name: inventory")
+        .unwrap();
+    assert_eq!(d["range"]["start"]["line"], name_line, "{d}");
+
+    let d = c.at("textDocument/definition", &o, pos_of(&orders, "medium", 1));
+    assert_eq!(d["uri"], uri(&root.join("paved.yaml")), "{d}");
+    let config = paved::testing::app::DEFAULT_CONFIG;
+    let line = config
+        .lines()
+        .position(|l| l.trim_start().starts_with("medium:"))
+        .unwrap();
+    assert_eq!(d["range"]["start"]["line"], line, "{d}");
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn a_did_you_mean_finding_has_a_quick_fix() {
+    let good = spec_text("orders", "team-orders", "");
+    let bad = good.replace("  ports:", "  replica: 2\n  ports:");
+    let dir = workspace(&[(ORDERS, &good)]);
+    let root = dir.path().canonicalize().unwrap();
+    let spec = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&spec, &bad);
+    let diags = c.diagnostics(&uri(&spec));
+    assert_eq!(codes(&diags), ["paved::schema::unknown-field"]);
+    let id = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&spec)}, "range": diags[0]["range"],
+               "context": {"diagnostics": diags}}),
+    );
+    let r = c.response(id);
+    let actions = r["result"].as_array().cloned().unwrap_or_default();
+    assert_eq!(actions.len(), 1, "{r}");
+    assert_eq!(actions[0]["kind"], "quickfix");
+    let edits = &actions[0]["edit"]["changes"][uri(&spec)];
+    assert_eq!(edits[0]["newText"], "replicas", "{r}");
+    assert_eq!(edits[0]["range"], diags[0]["range"]);
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn document_symbols_are_the_keys_with_their_ranges() {
+    let (_dir, mut c, o, orders) = rich_session();
+    let id = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri(&o)}}),
+    );
+    let r = c.response(id);
+    let top: Vec<&str> = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(top, ["apiVersion", "kind", "metadata", "spec"], "{r}");
+    let spec = &r["result"][3];
+    let spec_line = orders.lines().position(|l| l == "spec:").unwrap();
+    assert_eq!(spec["selectionRange"]["start"]["line"], spec_line);
+    let kids: Vec<&str> = spec["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(
+        kids.contains(&"image") && kids.contains(&"resources"),
+        "{kids:?}"
+    );
+    assert_eq!(c.finish(), 0);
+}
+
+/// Codes, lines and columns of the CLI's `validate --format json` for the
+/// given spec, in the CLI's order.
+fn cli_findings(root: &Path, rel: &str) -> Vec<(String, u64, u64)> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_paved"))
+        .args(["validate", "--format", "json"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut v: Vec<(String, u64, u64)> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|d| d["file"].as_str().is_some_and(|f| f.ends_with(rel)))
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or_default().to_string(),
+                d["line"].as_u64().unwrap_or(0),
+                d["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn lsp_findings(diags: &[Value]) -> Vec<(String, u64, u64)> {
+    let mut v: Vec<(String, u64, u64)> = diags
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or_default().to_string(),
+                d["range"]["start"]["line"].as_u64().unwrap() + 1,
+                d["range"]["start"]["character"].as_u64().unwrap() + 1,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn incremental_rechecks_agree_with_paved_validate() {
+    let orders = rich_orders();
+    let inventory = inventory_text();
+    let dir = workspace(&[(ORDERS, &orders), (INVENTORY, &inventory)]);
+    let root = dir.path().canonicalize().unwrap();
+    let (o, i) = (root.join(ORDERS), root.join(INVENTORY));
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&o, &orders);
+    assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
+    c.open(&i, &inventory);
+    assert_eq!(c.diagnostics(&uri(&i)), Vec::<Value>::new());
+    // Each step edits buffers (and writes the same text for the CLI), then
+    // compares orders' published list with `paved validate --format json`.
+    let steps: [(&str, String); 5] = [
+        (
+            ORDERS,
+            orders.replace("  size: medium\n", "  size: medium\n  replica: 2\n"),
+        ),
+        (
+            ORDERS,
+            orders
+                .replace("size: medium", "size: medum")
+                .replace("db.url", "db.uri"),
+        ),
+        (
+            INVENTORY,
+            inventory.replace("name: inventory", "name: stock"),
+        ),
+        (INVENTORY, inventory.clone()),
+        (ORDERS, orders.clone()),
+    ];
+    for (n, (rel, text)) in steps.iter().enumerate() {
+        c.change_all(&root.join(rel), 2 + n as i64, text);
+        write(&root, rel, text);
+        let got = c.diagnostics(&uri(&o));
+        let want = cli_findings(&root, ORDERS);
+        assert_eq!(lsp_findings(&got), want, "step {n}: {got:#?}");
+        assert_eq!(want.is_empty(), n == 4, "step {n}: {want:?}");
+    }
+    assert_eq!(c.finish(), 0);
+}
