@@ -35,6 +35,9 @@ use crate::source::{display_path, Overlay, Source, SourceRef};
 use crate::validate::{schema, semantic};
 use crate::workspace::{self, Skip, Workspace};
 
+mod causes;
+pub(crate) use causes::causes as diff_causes;
+
 pub const DEFAULT_CONFIG: &str = include_str!("paved.default.yaml");
 
 /// A fault of the environment, not of the input (exit code 2).

@@ -104,6 +104,8 @@ fn folders_platform(s: &Settings, out: &Output) -> Result<Option<Platform>, Faul
 
 pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
     let flag = fail_on_flag(&s.fail_on)?;
+    // With `--base`, the two compiled workspaces: what the causes are traced in.
+    let mut workspaces: Option<Workspaces> = None;
     let (((old, new), platform), (old_side, new_side)) = match &s.base {
         None => {
             let shown = |i: usize| {
@@ -120,13 +122,16 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         }
         Some(reference) => {
             match against_base(s, reference, out)? {
-                Some(sides) => (
-                    sides,
+                Some((sides, platform, compiled)) => {
+                    workspaces = Some(compiled);
                     (
-                        format!("{reference} (rendered)"),
-                        "rendered now".to_string(),
-                    ),
-                ),
+                        (sides, platform),
+                        (
+                            format!("{reference} (rendered)"),
+                            "rendered now".to_string(),
+                        ),
+                    )
+                }
                 // Diagnostics were printed.
                 None => return Ok(false),
             }
@@ -140,7 +145,7 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         show_secrets: s.show_secrets,
         ..Options::default()
     };
-    let report = match compare(&old, &new, (&old_side, &new_side), &platform, &options) {
+    let mut report = match compare(&old, &new, (&old_side, &new_side), &platform, &options) {
         Ok(r) => r,
         Err(mut diags) => {
             crate::diag::sort(&mut diags);
@@ -149,6 +154,9 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         }
     };
     drop((old, new));
+    if let Some((old, new)) = &workspaces {
+        app::diff_causes(old.as_ref(), new, &mut report);
+    }
     let text = match s.format {
         Format::Markdown => semantic::markdown(&report, semantic::MARKDOWN_LIMIT),
         Format::Json => semantic::json(&report),
@@ -190,6 +198,9 @@ pub(crate) fn compare(
 
 /// The old and the new files.
 type Sides = (Vec<OutFile>, Vec<OutFile>);
+
+/// The base's compiled workspace (none when it had none) and the work tree's.
+type Workspaces = (Option<app::Compiled>, app::Compiled);
 
 /// Both sides from two folders of manifests.
 fn folders(s: &Settings) -> Result<Sides, Fault> {
@@ -266,7 +277,7 @@ fn against_base(
     s: &Settings,
     reference: &str,
     out: &Output,
-) -> Result<Option<(Sides, Platform)>, Fault> {
+) -> Result<Option<(Sides, Platform, Workspaces)>, Fault> {
     let cwd = std::env::current_dir()
         .map_err(|e| Fault(format!("cannot read the current folder: {e}")))?;
     let top = super::git::toplevel(&cwd)?;
@@ -363,10 +374,10 @@ fn against_base(
         return Ok(None);
     };
     let scope = new.scope();
-    let old_files = match old {
+    let old_files = match &old {
         None => Vec::new(),
         Some(old) => {
-            let Some(files) = all_files(&old, out) else {
+            let Some(files) = all_files(old, out) else {
                 drop(progress);
                 eprintln!(
                     "paved: the specs at `{reference}` ({}) have errors, so there is nothing to compare with",
@@ -384,7 +395,7 @@ fn against_base(
                 .collect()
         }
     };
-    Ok(Some(((old_files, new_files), platform)))
+    Ok(Some(((old_files, new_files), platform, (old, new))))
 }
 
 /// Every file the selected units render, in memory, sorted by path; `None`

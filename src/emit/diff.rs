@@ -133,6 +133,78 @@ pub(crate) struct Change {
     /// For a resource renamed (`pair_renames`): the name it had on the old
     /// side; `key` is the new one.
     pub renamed_from: Option<String>,
+    /// The changed input lines that made this change (`diff --base` only,
+    /// on the first change of each group): see [`Cause`].
+    pub causes: Vec<Cause>,
+}
+
+/// A changed line of an input (`paved.yaml`, a blueprint override, a spec)
+/// found in the origin chain of a changed field: what the change is
+/// "caused by".
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Cause {
+    /// The input as the work tree names it (`paved.yaml`).
+    pub file: String,
+    /// 1-based line; at the base revision when `base`.
+    pub line: usize,
+    /// What the line sets (`spec.sizes.small.cpu`) or, for a blueprint,
+    /// its text.
+    pub text: String,
+    /// The line is one the change removed: its number is the base's.
+    pub base: bool,
+}
+
+impl Cause {
+    /// `paved.yaml:27 (spec.sizes.small.cpu)`.
+    fn display(&self) -> String {
+        format!(
+            "{}:{} ({}){}",
+            self.file,
+            self.line,
+            self.text,
+            if self.base {
+                ", as it was at the base"
+            } else {
+                ""
+            }
+        )
+    }
+
+    fn markdown(&self) -> String {
+        format!(
+            "<code>{}:{}</code> ({}){}",
+            html(&self.file),
+            self.line,
+            html(&self.text),
+            if self.base {
+                ", as it was at the base"
+            } else {
+                ""
+            }
+        )
+    }
+
+    fn json(&self) -> Json {
+        let mut v = serde_json::json!({"file": self.file, "line": self.line, "text": self.text});
+        if let (true, Some(o)) = (self.base, v.as_object_mut()) {
+            o.insert("base".into(), Json::Bool(true));
+        }
+        v
+    }
+}
+
+/// `caused by a, b` (plain text), or `None` when there is no cause.
+fn causes_line(c: &Change) -> Option<String> {
+    (!c.causes.is_empty()).then(|| {
+        format!(
+            "caused by {}",
+            c.causes
+                .iter()
+                .map(Cause::display)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -891,6 +963,7 @@ pub(crate) fn diff(old: &[Resource], new: &[Resource], opts: &Options) -> Report
             diff: hunks(&old_text, &new_text, opts.context),
             redacted,
             renamed_from: None,
+            causes: Vec::new(),
         });
     }
     report.changes.sort_by(|a, b| {
@@ -1367,6 +1440,9 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
             applies_to(r, g)
         );
         let _ = writeln!(out, "{}", paint(colour_of(c.kind), &head));
+        if let Some(line) = causes_line(c) {
+            let _ = writeln!(out, "      {}", paint("1", &line));
+        }
         if !c.fields.is_empty() {
             let _ = writeln!(out, "      fields: {}", c.fields.join(", "));
         }
@@ -1422,6 +1498,9 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
             paint(colour_of(c.kind), &head),
             paths_note(c)
         );
+        if let Some(line) = causes_line(c) {
+            let _ = writeln!(out, "      {}", paint("1", &line));
+        }
         if !c.fields.is_empty() {
             let _ = writeln!(out, "      fields: {}", c.fields.join(", "));
         }
@@ -1486,6 +1565,7 @@ fn details(c: &Change, diff: &str) -> String {
     if !fields.is_empty() {
         let _ = write!(s, ": {fields}");
     }
+    s.push_str(&causes_summary(c));
     s.push_str("</summary>\n\n");
     let _ = writeln!(s, "`{}`", paths_note(c).replace('`', "'"));
     if let Some(n) = redaction_note(c) {
@@ -1660,6 +1740,22 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
     out
 }
 
+/// ` — caused by <code>paved.yaml:27</code> (…)` for a block's summary, or
+/// nothing.
+fn causes_summary(c: &Change) -> String {
+    if c.causes.is_empty() {
+        return String::new();
+    }
+    format!(
+        " — caused by {}",
+        c.causes
+            .iter()
+            .map(Cause::markdown)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// A `<details>` block for an edit shared by several resources: what it
 /// applies to, the first few of them, and the first one's diff.
 fn group_details(r: &Report, g: &Group, diff: &str) -> String {
@@ -1683,7 +1779,12 @@ fn group_details(r: &Report, g: &Group, diff: &str) -> String {
     if !fields.is_empty() {
         let _ = write!(s, ": {fields}");
     }
-    let _ = write!(s, " — <b>{}</b></summary>\n\n", html(&applies_to(r, g)));
+    let _ = write!(
+        s,
+        " — <b>{}</b>{}</summary>\n\n",
+        html(&applies_to(r, g)),
+        causes_summary(c)
+    );
     for &i in g.members.iter().take(MARKDOWN_MEMBERS) {
         let m = &r.changes[i];
         let _ = writeln!(
@@ -1792,6 +1893,7 @@ pub(crate) fn json(r: &Report) -> String {
                 "count": g.members.len(),
                 "appliesTo": applies_to(r, g),
                 "resources": g.members,
+                "causes": c.causes.iter().map(Cause::json).collect::<Vec<_>>(),
                 "diff": c.diff,
             })
         })

@@ -189,6 +189,12 @@ impl Blueprints {
         self.sources.values()
     }
 
+    /// Every template's source with its relative path (`service/deployment.yaml`),
+    /// so the same blueprint can be found in two workspaces (`diff`'s causes).
+    pub(crate) fn named_sources(&self) -> impl Iterator<Item = (&str, &SourceRef)> {
+        self.sources.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
     pub fn of_scope(&self, scope: Scope) -> impl Iterator<Item = &Blueprint> {
         self.files.iter().filter(move |b| b.scope == scope)
     }

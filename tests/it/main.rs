@@ -28,6 +28,7 @@ mod codes_covered;
 mod connection_secrets;
 mod delivery;
 mod diagnostics;
+mod diff_causes;
 mod fast_path;
 mod formats;
 mod golden;

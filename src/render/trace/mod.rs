@@ -14,7 +14,8 @@
 //! Values read through loop variables or macro arguments other than
 //! `service` are reported with their blueprint line only.
 //!
-//! Architecture invariant: runs only for `trace` (never on the render path);
+//! Architecture invariant: runs only for `trace` and for `diff --base`'s
+//! causes (one object per group; never on the render path);
 //! no file system access, no output format.
 
 pub(crate) mod marks;
@@ -100,87 +101,109 @@ pub(crate) struct Query<'q> {
 /// Finds the objects `q` names among every instance's `service/` blueprints
 /// (rendered with marks). More than one: one per environment.
 pub(crate) fn find(inputs: &Inputs, q: &Query) -> Vec<Traced> {
-    let select = super::Select {
-        services: None,
-        envs: None,
-        preview: false,
-    };
-    let units = Units::new(
-        inputs.platform,
-        inputs.services,
-        inputs.instances,
-        inputs.blueprints,
-        &select,
-    );
-    let marked = inputs.blueprints.instrumented(false);
-    let mut found = Vec::new();
-    for (i, inst) in inputs.instances.iter().enumerate() {
-        if q.environment.is_some_and(|e| e != inst.environment.name)
-            || q.namespace.is_some_and(|n| n != inst.namespace)
-        {
-            continue;
-        }
-        for (bp, text) in units.raw_instance(&marked, i) {
-            let Ok(text) = text else { continue };
-            let (plain, lines) = marks::strip(&text);
-            if plain.contains(marks::MARK) {
-                continue;
-            }
-            let output = Source::virtual_file(&bp.source.name, plain.clone());
-            let (nodes, _) = load::parse(&output, load::Documents::Many);
-            let docs = match crate::normalize::documents(
-                plain,
-                crate::normalize::Blueprint {
-                    name: &bp.name,
-                    source: &bp.source,
-                },
-                "trace",
-            ) {
-                Ok(d) => d,
-                Err(_) => continue,
-            };
-            for mut doc in docs {
-                if doc.kind != q.kind || doc.name != q.name {
-                    continue;
-                }
-                if let Some(ns) = q.namespace {
-                    if doc.namespace.as_deref().is_some_and(|d| d != ns) {
-                        continue;
-                    }
-                }
-                let Some(node) = nodes
-                    .iter()
-                    .find(|n| {
-                        n.get("kind").and_then(Node::as_str) == Some(&doc.kind)
-                            && n.pointer("/metadata/name").and_then(|(m, _)| m.as_str())
-                                == Some(&doc.name)
-                    })
-                    .cloned()
-                else {
-                    continue;
-                };
-                if bp.scope != super::env::Scope::Catalog {
-                    super::ordering::annotate(&mut doc, &inputs.platform.crossplane.api_group);
-                }
-                found.push(Traced {
-                    resource: Resource {
-                        kind: doc.kind.clone(),
-                        namespace: doc.namespace.clone(),
-                        name: doc.name.clone(),
-                        environment: inst.environment.name.clone(),
-                        service: inst.name.clone(),
-                        blueprint: bp.source.name.clone(),
-                    },
-                    value: doc.value,
-                    output: output.clone(),
-                    node,
-                    lines: lines.clone(),
-                    instance: i,
-                });
-            }
+    Finder::new(inputs).find(q)
+}
+
+/// The marked blueprints and the render units, made once for many queries
+/// (`diff`'s causes trace one object per group).
+pub(crate) struct Finder<'a> {
+    inputs: &'a Inputs<'a>,
+    units: Units<'a>,
+    marked: Blueprints,
+}
+
+impl<'a> Finder<'a> {
+    pub(crate) fn new(inputs: &'a Inputs<'a>) -> Finder<'a> {
+        let select = super::Select {
+            services: None,
+            envs: None,
+            preview: false,
+        };
+        Finder {
+            units: Units::new(
+                inputs.platform,
+                inputs.services,
+                inputs.instances,
+                inputs.blueprints,
+                &select,
+            ),
+            marked: inputs.blueprints.instrumented(false),
+            inputs,
         }
     }
-    found
+
+    /// The objects `q` names; only the instances `q` may name are rendered.
+    pub(crate) fn find(&self, q: &Query) -> Vec<Traced> {
+        let inputs = self.inputs;
+        let mut found = Vec::new();
+        for (i, inst) in inputs.instances.iter().enumerate() {
+            if q.environment.is_some_and(|e| e != inst.environment.name)
+                || q.namespace.is_some_and(|n| n != inst.namespace)
+            {
+                continue;
+            }
+            for (bp, text) in self.units.raw_instance(&self.marked, i) {
+                let Ok(text) = text else { continue };
+                let (plain, lines) = marks::strip(&text);
+                if plain.contains(marks::MARK) {
+                    continue;
+                }
+                let output = Source::virtual_file(&bp.source.name, plain.clone());
+                let (nodes, _) = load::parse(&output, load::Documents::Many);
+                let docs = match crate::normalize::documents(
+                    plain,
+                    crate::normalize::Blueprint {
+                        name: &bp.name,
+                        source: &bp.source,
+                    },
+                    "trace",
+                ) {
+                    Ok(d) => d,
+                    Err(_) => continue,
+                };
+                for mut doc in docs {
+                    if doc.kind != q.kind || doc.name != q.name {
+                        continue;
+                    }
+                    if let Some(ns) = q.namespace {
+                        if doc.namespace.as_deref().is_some_and(|d| d != ns) {
+                            continue;
+                        }
+                    }
+                    let Some(node) = nodes
+                        .iter()
+                        .find(|n| {
+                            n.get("kind").and_then(Node::as_str) == Some(&doc.kind)
+                                && n.pointer("/metadata/name").and_then(|(m, _)| m.as_str())
+                                    == Some(&doc.name)
+                        })
+                        .cloned()
+                    else {
+                        continue;
+                    };
+                    if bp.scope != super::env::Scope::Catalog {
+                        super::ordering::annotate(&mut doc, &inputs.platform.crossplane.api_group);
+                    }
+                    found.push(Traced {
+                        resource: Resource {
+                            kind: doc.kind.clone(),
+                            namespace: doc.namespace.clone(),
+                            name: doc.name.clone(),
+                            environment: inst.environment.name.clone(),
+                            service: inst.name.clone(),
+                            blueprint: bp.source.name.clone(),
+                        },
+                        value: doc.value,
+                        output: output.clone(),
+                        node,
+                        lines: lines.clone(),
+                        instance: i,
+                    });
+                }
+            }
+        }
+        found
+    }
 }
 
 /// Every leaf field of `value` as (dotted path, pointer, value), in order.
