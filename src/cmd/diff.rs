@@ -4,7 +4,8 @@
 //!   renders, or any two folders of Kubernetes YAML).
 //! - `paved diff --base REF [PATH...]` renders the specs as they are in the
 //!   work tree and as they were at REF (see `git.rs`), both in memory, and
-//!   compares the two plans. Nothing is written.
+//!   compares the two plans, holding only the files that can differ
+//!   ([`against_base`]). Nothing is written.
 //!
 //! The comparison and its three formats live in `emit::diff`; this module
 //! only gathers the two sides and prints.

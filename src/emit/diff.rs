@@ -1737,6 +1737,8 @@ pub(crate) fn line_counts(diff: &str) -> (usize, usize) {
     (plus, minus)
 }
 
+// `parse` (test-only) follows the tests on purpose: see its doc.
+#[allow(clippy::items_after_test_module)]
 #[cfg(test)]
 mod tests {
     use super::*;

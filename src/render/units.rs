@@ -750,7 +750,9 @@ impl<'a> Units<'a> {
         &'a self,
         keep: impl Fn(OutFile) -> Option<T> + Sync,
     ) -> (Vec<(usize, Vec<T>)>, Vec<Diagnostic>) {
-        let results: Vec<(usize, Vec<T>, Vec<String>, Vec<Diagnostic>)> = self
+        // Per unit: its place, what was kept, its paths, its findings.
+        type One<T> = (usize, Vec<T>, Vec<String>, Vec<Diagnostic>);
+        let results: Vec<One<T>> = self
             .list
             .par_iter()
             .enumerate()
