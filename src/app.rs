@@ -980,6 +980,36 @@ pub fn render_in_memory(c: &Compiled) -> (Vec<crate::emit::OutFile>, Vec<Diagnos
     (files, diags)
 }
 
+/// Renders the selected units as [`render_in_memory`] does, with the same
+/// findings, but holds of each file only what `keep` returns: per unit (by
+/// its place, for [`render_units`]), the kept values; none when the input
+/// has errors. For `diff --base`, which needs digests of most files and
+/// the text of a few.
+pub(crate) fn render_map<T: Send>(
+    c: &Compiled,
+    keep: impl Fn(crate::emit::OutFile) -> Option<T> + Sync,
+) -> (Vec<(usize, Vec<T>)>, Vec<Diagnostic>) {
+    let Some(units) = c.units() else {
+        return (Vec::new(), c.diags.clone());
+    };
+    let (kept, d) = units.map_pass(keep);
+    let mut diags = c.diags.clone();
+    diags.extend(d);
+    diag::sort(&mut diags);
+    if diag::count_errors(&diags) > 0 {
+        return (Vec::new(), diags);
+    }
+    (kept, diags)
+}
+
+/// The files of the units at these places (as [`render_map`] numbers
+/// them), rendered again.
+pub(crate) fn render_units(c: &Compiled, places: &[usize]) -> Vec<crate::emit::OutFile> {
+    c.units()
+        .map(|u| u.render_again(places))
+        .unwrap_or_default()
+}
+
 pub(crate) fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }

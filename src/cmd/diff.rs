@@ -4,7 +4,8 @@
 //!   renders, or any two folders of Kubernetes YAML).
 //! - `paved diff --base REF [PATH...]` renders the specs as they are in the
 //!   work tree and as they were at REF (see `git.rs`), both in memory, and
-//!   compares the two plans. Nothing is written.
+//!   compares the two plans, holding only the files that can differ
+//!   ([`against_base`]). Nothing is written.
 //!
 //! The comparison and its three formats live in `emit::diff`; this module
 //! only gathers the two sides and prints.
@@ -104,9 +105,9 @@ fn folders_platform(s: &Settings, out: &Output) -> Result<Option<Platform>, Faul
 
 pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
     let flag = fail_on_flag(&s.fail_on)?;
-    // With `--base`, the two compiled workspaces: what the causes are traced in.
-    let mut workspaces: Option<Workspaces> = None;
-    let (((old, new), platform), (old_side, new_side)) = match &s.base {
+    // With `--base`, the two compiled workspaces stay at hand until the end.
+    let mut based: Option<Base> = None;
+    let ((old, new, unchanged), platform, (old_side, new_side)) = match &s.base {
         None => {
             let shown = |i: usize| {
                 s.paths
@@ -114,18 +115,22 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
                     .map(|p| crate::source::display_path(p, Path::new("")))
                     .unwrap_or_default()
             };
-            let sides = folders(s)?;
+            let (old, new) = folders(s)?;
             let Some(platform) = folders_platform(s, out)? else {
                 return Ok(false);
             };
-            ((sides, platform), (shown(0), shown(1)))
+            ((old, new, 0), platform, (shown(0), shown(1)))
         }
         Some(reference) => {
             match against_base(s, reference, out)? {
-                Some((sides, platform, compiled)) => {
-                    workspaces = Some(compiled);
+                Some(mut base) => {
+                    let files = std::mem::take(&mut base.files);
+                    let platform = base.platform.clone();
+                    let unchanged = base.unchanged;
+                    based = Some(base);
                     (
-                        (sides, platform),
+                        (files.0, files.1, unchanged),
+                        platform,
                         (
                             format!("{reference} (rendered)"),
                             "rendered now".to_string(),
@@ -154,8 +159,9 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         }
     };
     drop((old, new));
-    if let Some((old, new)) = &workspaces {
-        app::diff_causes(old.as_ref(), new, &mut report);
+    report.unchanged += unchanged;
+    if let Some(base) = &based {
+        app::diff_causes(base.old.as_ref(), &base.new, &mut report);
     }
     let text = match s.format {
         Format::Markdown => semantic::markdown(&report, semantic::MARKDOWN_LIMIT),
@@ -163,6 +169,7 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         _ => semantic::text(&report, out.color),
     };
     app::print_stdout(&text)?;
+    drop(based);
     let gated = report.risks.iter().any(|k| fail_on.contains(&k.category));
     Ok((!s.exit_code || report.is_empty()) && !gated)
 }
@@ -198,9 +205,6 @@ pub(crate) fn compare(
 
 /// The old and the new files.
 type Sides = (Vec<OutFile>, Vec<OutFile>);
-
-/// The base's compiled workspace (none when it had none) and the work tree's.
-type Workspaces = (Option<app::Compiled>, app::Compiled);
 
 /// Both sides from two folders of manifests.
 fn folders(s: &Settings) -> Result<Sides, Fault> {
@@ -270,14 +274,32 @@ pub(crate) fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
     Ok(out)
 }
 
+/// What `--base` compares: the two compiled workspaces (REF's is `None`
+/// when the workspace did not exist there), the files held for the
+/// comparison (REF's, the work tree's), and how many resources of the
+/// identical files left out are unchanged.
+struct Base {
+    /// The base's compiled workspace (none when it had none) and the work
+    /// tree's: what `diff_causes` traces in.
+    old: Option<app::Compiled>,
+    new: app::Compiled,
+    files: Sides,
+    unchanged: usize,
+    platform: Platform,
+}
+
 /// Both sides rendered in memory: REF's tree and the work tree, each the
 /// whole workspace, compared over what the paths select, with the work
 /// tree's platform config. `None` when either side has errors (printed).
-fn against_base(
-    s: &Settings,
-    reference: &str,
-    out: &Output,
-) -> Result<Option<(Sides, Platform, Workspaces)>, Fault> {
+///
+/// Neither side is held whole: the work tree's files are rendered keeping
+/// only digests and the names of their documents ([`Listed`]); REF's are
+/// rendered keeping only the files that are not byte-identical to the work
+/// tree's. What [`semantic::compare`] would parse of the identical files
+/// (those of an environment and service with a difference, see
+/// [`Affected`](semantic::Affected)) is rendered again from the work tree's
+/// units; every other identical file is only counted as unchanged.
+fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Base>, Fault> {
     let cwd = std::env::current_dir()
         .map_err(|e| Fault(format!("cannot read the current folder: {e}")))?;
     let top = super::git::toplevel(&cwd)?;
@@ -370,41 +392,249 @@ fn against_base(
     let selected: std::collections::BTreeSet<&str> = selected.iter().map(String::as_str).collect();
     let earlier = app::neighbors(old.iter().flat_map(|c| &c.services), &selected);
     new.relate(&earlier);
-    let Some(new_files) = all_files(&new, out) else {
-        return Ok(None);
-    };
-    let scope = new.scope();
-    let old_files = match &old {
-        None => Vec::new(),
-        Some(old) => {
-            let Some(files) = all_files(old, out) else {
-                drop(progress);
-                eprintln!(
-                    "paved: the specs at `{reference}` ({}) have errors, so there is nothing to compare with",
-                    &snap.commit[..snap.commit.len().min(12)]
-                );
-                return Ok(None);
-            };
-            // Only what the paths select now, as the new side.
-            files
-                .into_iter()
-                .filter(|f| {
-                    let line = f.content.lines().next().unwrap_or("");
-                    scope.owns(&f.path, crate::emit::header::origin(line))
-                })
-                .collect()
-        }
-    };
-    Ok(Some(((old_files, new_files), platform, (old, new))))
-}
-
-/// Every file the selected units render, in memory, sorted by path; `None`
-/// when the input has errors (printed).
-fn all_files(c: &app::Compiled, out: &Output) -> Option<Vec<OutFile>> {
-    let (files, diags) = app::render_in_memory(c);
+    // The work tree: digests and document names.
+    let (listing, diags) = app::render_map(&new, |f| Some(Listed::of(&f)));
     if crate::diag::count_errors(&diags) > 0 {
         app::report(&diags, out);
-        return None;
+        return Ok(None);
     }
-    Some(files)
+    let listed: Vec<(usize, Listed)> = listing
+        .into_iter()
+        .flat_map(|(unit, files)| files.into_iter().map(move |l| (unit, l)))
+        .collect();
+    let scope = new.scope();
+    // REF: only the files that differ from the work tree's.
+    let mut same: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut old_differing = Vec::new();
+    let mut old_total = 0;
+    if let Some(old) = &old {
+        let now: std::collections::HashMap<&str, (usize, u128)> = listed
+            .iter()
+            .map(|(_, l)| (l.path.as_str(), (l.len, l.hash)))
+            .collect();
+        let (kept, diags) = app::render_map(old, |f| {
+            // Only what the paths select now, as the new side.
+            let line = f.content.lines().next().unwrap_or("");
+            if !scope.owns(&f.path, crate::emit::header::origin(line)) {
+                return None;
+            }
+            let d = crate::emit::digest(&f);
+            Some(if now.get(f.path.as_str()) == Some(&(d.len, d.hash)) {
+                Err(f.path)
+            } else {
+                Ok(f)
+            })
+        });
+        if crate::diag::count_errors(&diags) > 0 {
+            app::report(&diags, out);
+            drop(progress);
+            eprintln!(
+                "paved: the specs at `{reference}` ({}) have errors, so there is nothing to compare with",
+                &snap.commit[..snap.commit.len().min(12)]
+            );
+            return Ok(None);
+        }
+        for r in kept.into_iter().flat_map(|(_, files)| files) {
+            old_total += 1;
+            match r {
+                Err(path) => {
+                    same.insert(path);
+                }
+                Ok(f) => old_differing.push(f),
+            }
+        }
+    }
+    let held = held(&listed, &same, &old_differing);
+    let new_files: Vec<OutFile> = app::render_units(&new, &held.units)
+        .into_iter()
+        .filter(|f| held.paths.contains(f.path.as_str()))
+        .collect();
+    let mut old_files = old_differing;
+    old_files.extend(
+        new_files
+            .iter()
+            .filter(|f| same.contains(f.path.as_str()))
+            .cloned(),
+    );
+    app::status_verbose(
+        out,
+        &format!(
+            "diff: {} of {} rendered files held for comparison; the others are identical at {reference}",
+            old_files.len() + new_files.len(),
+            old_total + listed.len()
+        ),
+    );
+    Ok(Some(Base {
+        old,
+        new,
+        files: (old_files, new_files),
+        unchanged: held.unchanged,
+        platform,
+    }))
+}
+
+/// A work-tree file as `--base` keeps it while REF renders: its digest and
+/// the names of its documents (`None`: the scan declined its text).
+struct Listed {
+    path: String,
+    len: usize,
+    hash: u128,
+    ids: Option<Vec<semantic::Identity>>,
+}
+
+impl Listed {
+    fn of(f: &OutFile) -> Listed {
+        let d = crate::emit::digest(f);
+        Listed {
+            path: d.path,
+            len: d.len,
+            hash: d.hash,
+            ids: semantic::identities(f),
+        }
+    }
+}
+
+/// Which work-tree files `--base` holds for the comparison, and the units
+/// that render them.
+#[derive(Debug, Default, PartialEq)]
+struct Held {
+    /// The places of the units to render again, ascending.
+    units: Vec<usize>,
+    /// The files that differ from REF's, and the identical ones
+    /// [`semantic::compare`] parses.
+    paths: std::collections::BTreeSet<String>,
+    /// Resources of the other identical files: unchanged.
+    unchanged: usize,
+}
+
+/// The work-tree files to hold: those not identical at REF (`same`: the
+/// identical paths), and the identical ones whose documents share a name,
+/// or an environment and service, with a document of a differing file on
+/// either side (`old_differing`: REF's). When a differing file's documents
+/// cannot be named without parsing it, every identical file is held.
+fn held(
+    listed: &[(usize, Listed)],
+    same: &std::collections::HashSet<String>,
+    old_differing: &[OutFile],
+) -> Held {
+    let old_ids: Vec<Option<Vec<semantic::Identity>>> =
+        old_differing.iter().map(semantic::identities).collect();
+    let new_ids = listed
+        .iter()
+        .filter(|(_, l)| !same.contains(&l.path))
+        .map(|(_, l)| l.ids.as_ref());
+    let mut known = Vec::new();
+    let mut all = false;
+    for ids in old_ids.iter().map(Option::as_ref).chain(new_ids) {
+        match ids {
+            Some(ids) => known.extend(ids),
+            None => all = true,
+        }
+    }
+    let affected = semantic::Affected::of(known);
+    let mut out = Held::default();
+    for (unit, l) in listed {
+        let keep = !same.contains(&l.path) || all || affected.needs(l.ids.as_deref());
+        if keep {
+            out.paths.insert(l.path.clone());
+            out.units.push(*unit);
+        } else {
+            out.unchanged += l.ids.as_ref().map_or(0, Vec::len);
+        }
+    }
+    out.units.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(path: &str, env: &str, service: &str, name: &str) -> Listed {
+        Listed {
+            path: path.to_string(),
+            len: 0,
+            hash: 0,
+            ids: Some(vec![semantic::Identity {
+                environment: env.to_string(),
+                api_version: "v1".to_string(),
+                kind: "ConfigMap".to_string(),
+                namespace: String::new(),
+                name: name.to_string(),
+                service: service.to_string(),
+            }]),
+        }
+    }
+
+    fn same(paths: &[&str]) -> std::collections::HashSet<String> {
+        paths.iter().map(|p| p.to_string()).collect()
+    }
+
+    /// Units 0 and 1: a service in staging; 2: another; 3: platform-wide.
+    fn fleet() -> Vec<(usize, Listed)> {
+        vec![
+            (0, listed("staging/a/one.yaml", "staging", "a", "one")),
+            (1, listed("staging/a/two.yaml", "staging", "a", "two")),
+            (2, listed("staging/b/one.yaml", "staging", "b", "b-one")),
+            (3, listed("platform/x.yaml", "platform", "", "x")),
+        ]
+    }
+
+    #[test]
+    fn holds_what_differs_and_the_rest_of_its_service_only() {
+        let held = held(
+            &fleet(),
+            &same(&[
+                "staging/a/two.yaml",
+                "staging/b/one.yaml",
+                "platform/x.yaml",
+            ]),
+            &[],
+        );
+        assert_eq!(held.units, vec![0, 1]);
+        assert_eq!(
+            held.paths.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["staging/a/one.yaml", "staging/a/two.yaml"]
+        );
+        assert_eq!(held.unchanged, 2);
+    }
+
+    #[test]
+    fn a_file_only_at_the_base_holds_the_files_that_share_its_name() {
+        // Gone since REF (or moved): REF's file names `x`, as the identical
+        // platform file does, so that one is held; nothing else is.
+        let gone = OutFile {
+            path: "platform/old.yaml".to_string(),
+            content: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n".to_string(),
+        };
+        let all = same(&[
+            "staging/a/one.yaml",
+            "staging/a/two.yaml",
+            "staging/b/one.yaml",
+            "platform/x.yaml",
+        ]);
+        let held = held(&fleet(), &all, std::slice::from_ref(&gone));
+        assert_eq!(held.units, vec![3]);
+        assert_eq!(held.unchanged, 3);
+    }
+
+    #[test]
+    fn a_differing_file_it_cannot_name_holds_everything() {
+        let odd = OutFile {
+            path: "staging/b/odd.yaml".to_string(),
+            content: "apiVersion: v1\r\nkind: ConfigMap\r\n".to_string(),
+        };
+        let held = held(
+            &fleet(),
+            &same(&[
+                "staging/a/one.yaml",
+                "staging/a/two.yaml",
+                "staging/b/one.yaml",
+                "platform/x.yaml",
+            ]),
+            std::slice::from_ref(&odd),
+        );
+        assert_eq!(held.units, vec![0, 1, 2, 3]);
+        assert_eq!(held.unchanged, 0);
+    }
 }

@@ -403,6 +403,53 @@ impl Identity {
     }
 }
 
+/// What the differing files of a comparison name: their documents'
+/// identities, and the (environment, service) pairs they belong to. An
+/// identical file is needed (parsed) when one of its documents shares an
+/// identity or a pair with them, or when its identities are unknown.
+#[derive(Debug, Default)]
+pub(crate) struct Affected {
+    /// Identities as `environment\0apiVersion\0kind\0namespace\0name`.
+    tuples: BTreeSet<String>,
+    /// Services with a difference, in any environment.
+    groups: BTreeSet<String>,
+}
+
+impl Affected {
+    pub(crate) fn of<'i>(ids: impl IntoIterator<Item = &'i Identity>) -> Affected {
+        let mut a = Affected::default();
+        for id in ids {
+            a.tuples.insert(Affected::tuple_key(id));
+            if !id.service.is_empty() {
+                a.groups.insert(Affected::group_key(id));
+            }
+        }
+        a
+    }
+
+    fn tuple_key(id: &Identity) -> String {
+        let (e, v, k, n, m) = id.tuple();
+        [e, v, k, n, m].join("\0")
+    }
+
+    /// A changed service is read whole in every environment: the risk rules
+    /// read its other resources, a promotion the image its other
+    /// environments ran.
+    fn group_key(id: &Identity) -> String {
+        id.service.clone()
+    }
+
+    /// Whether an identical file whose documents are `ids` (`None`: the
+    /// scan declined it) must be parsed.
+    pub(crate) fn needs(&self, ids: Option<&[Identity]>) -> bool {
+        let Some(ids) = ids else { return true };
+        ids.iter().any(|id| {
+            self.tuples.contains(&Affected::tuple_key(id))
+                || self.groups.contains(&Affected::group_key(id))
+        })
+    }
+}
+
 /// The resources of one file, or the findings that stop it from being compared.
 type Parsed = Result<Vec<Doc>, Vec<Diagnostic>>;
 
@@ -563,24 +610,18 @@ pub(crate) fn compare(
     let old_parsed = parse_all(&old_differing, old_side);
     let new_parsed = parse_all(&new_differing, new_side);
     // What the differing files name: identities, and environments and services.
-    let mut tuples: BTreeSet<(&str, &str, &str, &str, &str)> = BTreeSet::new();
-    let mut services: BTreeSet<&str> = BTreeSet::new();
-    for doc in old_parsed.iter().chain(&new_parsed).flatten().flatten() {
-        tuples.insert(doc.id.tuple());
-        if !doc.id.service.is_empty() {
-            services.insert(&doc.id.service);
-        }
-    }
+    let affected = Affected::of(
+        old_parsed
+            .iter()
+            .chain(&new_parsed)
+            .flatten()
+            .flatten()
+            .map(|doc| &doc.id),
+    );
     let mut sides = Sides::default();
     let mut wanted: BTreeSet<&str> = BTreeSet::new();
     for (f, ids) in &scanned {
-        let needed = match ids {
-            None => true,
-            Some(ids) => ids
-                .iter()
-                .any(|id| tuples.contains(&id.tuple()) || services.contains(id.service.as_str())),
-        };
-        if needed {
+        if affected.needs(ids.as_deref()) {
             wanted.insert(f.path.as_str());
         } else if let Some(ids) = ids {
             sides.unchanged += ids.len();

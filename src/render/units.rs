@@ -776,6 +776,52 @@ impl<'a> Units<'a> {
     }
 }
 
+impl<'a> Units<'a> {
+    /// Renders and checks every unit (in parallel) like [`first_pass`](Units::first_pass),
+    /// but hands each file to `keep` as it is made and holds only what
+    /// that returns: per unit (by its place in [`list`](Units::list)), the
+    /// kept values. For sinks that need less than the files.
+    pub fn map_pass<T: Send>(
+        &'a self,
+        keep: impl Fn(OutFile) -> Option<T> + Sync,
+    ) -> (Vec<(usize, Vec<T>)>, Vec<Diagnostic>) {
+        // Per unit: its place, what was kept, its paths, its findings.
+        type One<T> = (usize, Vec<T>, Vec<String>, Vec<Diagnostic>);
+        let results: Vec<One<T>> = self
+            .list
+            .par_iter()
+            .enumerate()
+            .map(|(i, u)| {
+                let (files, d) = self.render(*u);
+                let paths = files.iter().map(|f| f.path.clone()).collect();
+                let kept = files.into_iter().filter_map(&keep).collect();
+                (i, kept, paths, d)
+            })
+            .collect();
+        let mut kept = Vec::with_capacity(results.len());
+        let mut diags = Vec::new();
+        let mut paths = Vec::new();
+        for (i, k, p, d) in results {
+            kept.push((i, k));
+            paths.extend(p);
+            diags.extend(d);
+        }
+        paths.sort_unstable();
+        diags.extend(duplicate_paths(paths.iter().map(String::as_str)));
+        (kept, diags)
+    }
+
+    /// The files of the units at these places in [`list`](Units::list),
+    /// rendered again (in parallel), in place order.
+    pub fn render_again(&self, places: &[usize]) -> Vec<OutFile> {
+        places
+            .par_iter()
+            .filter_map(|i| self.list.get(*i))
+            .flat_map_iter(|u| self.render(*u).0)
+            .collect()
+    }
+}
+
 /// The APIs a service provides: `providesApis`, then the `apis` names it
 /// does not list.
 fn provided_apis(s: &Service) -> Vec<String> {

@@ -697,6 +697,58 @@ fn diff_against_a_git_base_renders_both_sides_in_memory() {
     pin("diff-base-outside-git.stderr", outside.path(), &stderr(&o));
 }
 
+#[test]
+fn diff_base_holds_only_the_files_of_what_changed() {
+    // Four services; one image bumped. `--base` renders both revisions but
+    // keeps only the files that differ and those of the (environment,
+    // service) pairs they belong to; `-v` says how many it held.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, "services/inventory/platform.yaml", &spec("inventory"));
+    for name in ["billing", "mailer", "search"] {
+        write(
+            d,
+            &format!("services/{name}/platform.yaml"),
+            &spec("inventory").replace("inventory", name),
+        );
+    }
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    let spec_path = d.join("services/mailer/platform.yaml");
+    let text = std::fs::read_to_string(&spec_path).unwrap();
+    let bumped = text.replace(":2.0.1", ":2.0.2");
+    assert_ne!(text, bumped);
+    std::fs::write(&spec_path, bumped).unwrap();
+    let o = run(d, &["diff", "--base", "main", "-v"]);
+    expect(&o, 0);
+    let err = stderr(&o);
+    let line = err
+        .lines()
+        .find(|l| l.contains("rendered files held for comparison"))
+        .unwrap_or_else(|| panic!("no count of held files in:\n{err}"));
+    let numbers: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let [held, total] = numbers[..] else {
+        panic!("{line}")
+    };
+    // Every file of one service of four, on both sides, is under a third of all.
+    assert!(held > 0 && held * 3 < total, "{line}");
+    let o = run(d, &["diff", "--base", "main", "--format", "json"]);
+    expect(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let services: Vec<&serde_json::Value> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["service"])
+        .collect();
+    assert!(!services.is_empty(), "{}", stdout(&o));
+    assert!(services.iter().all(|s| *s == "mailer"), "{services:?}");
+}
+
 // ----------------------------------------------------------------- init
 
 #[test]
