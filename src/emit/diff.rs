@@ -565,8 +565,10 @@ pub(crate) struct Sides {
 /// (a copy or a move, so occurrences are numbered as in a full parse), or
 /// belongs to a service with a differing resource, in any environment (so
 /// the risk rules see every resource of a service that changed, and a
-/// promotion sees the environment the image came from), or the scan
-/// declines its text. Every other file is parsed. An identical file is not
+/// promotion sees the environment the image came from), or its text holds
+/// an image that a differing resource runs (so a promotion sees another
+/// service that ran the image), or the scan declines its text. Every other
+/// file is parsed. An identical file is not
 /// checked as YAML (it is not a change).
 ///
 /// `risk::classify` and [`diff`] given `old` and `new` find what they would
@@ -618,10 +620,18 @@ pub(crate) fn compare(
             .flatten()
             .map(|doc| &doc.id),
     );
+    // The images the differing resources run: an unchanged file that runs
+    // one is read too (a promotion looks for where the image ran before).
+    let mut run: BTreeSet<String> = BTreeSet::new();
+    for doc in old_parsed.iter().chain(&new_parsed).flatten().flatten() {
+        images(&doc.value, &mut run);
+    }
     let mut sides = Sides::default();
     let mut wanted: BTreeSet<&str> = BTreeSet::new();
     for (f, ids) in &scanned {
-        if affected.needs(ids.as_deref()) {
+        let needed =
+            affected.needs(ids.as_deref()) || run.iter().any(|i| f.content.contains(i.as_str()));
+        if needed {
             wanted.insert(f.path.as_str());
         } else if let Some(ids) = ids {
             sides.unchanged += ids.len();
@@ -2487,23 +2497,21 @@ pub(crate) mod tests {
     /// The report and risks of a full parse, and of `compare`, in every format.
     fn both_ways(old: &[OutFile], new: &[OutFile]) -> ([String; 3], [String; 3], Sides) {
         let opts = Options::default();
-        let shown = |mut r: Report, risks| {
-            r.risks = risks;
+        let shown = |mut r: Report, a: &[Resource], b: &[Resource]| {
+            r.risks = super::super::risk::classify(a, b, &Default::default());
+            r.promotions = promotions(a, b);
             [text(&r, false), markdown(&r, MARKDOWN_LIMIT), json(&r)]
         };
         let (a, d1) = parse(old, "old");
         let (b, d2) = parse(new, "new");
         assert!(d1.is_empty() && d2.is_empty());
-        let full = shown(
-            diff(&a, &b, &opts),
-            super::super::risk::classify(&a, &b, &Default::default()),
-        );
+        let full = shown(diff(&a, &b, &opts), &a, &b);
         let (sides, d) = compare(old, new, "old", "new");
         assert!(d.is_empty());
         let mut r = diff(&sides.old, &sides.new, &opts);
         r.unchanged += sides.unchanged;
-        let risks = super::super::risk::classify(&sides.old, &sides.new, &Default::default());
-        (full, shown(r, risks), sides)
+        let fast = shown(r, &sides.old, &sides.new);
+        (full, fast, sides)
     }
 
     #[test]
@@ -2591,6 +2599,37 @@ pub(crate) mod tests {
                 old.len()
             );
         }
+    }
+
+    #[test]
+    fn compare_finds_a_promotion_from_another_services_unchanged_file() {
+        // Staging's inventory runs a shared image on both sides (its file is
+        // identical); production's checkout switches to it. A full parse sees
+        // the promotion from staging; so must the fast comparison.
+        let shared = "ghcr.io/acme/shared-worker:4.0.0";
+        let set_image = |files: &mut [OutFile], path: &str| {
+            let f = files.iter_mut().find(|f| f.path == path).unwrap();
+            let at = f.content.find("image: ").unwrap() + "image: ".len();
+            let end = at + f.content[at..].find('\n').unwrap();
+            f.content.replace_range(at..end, shared);
+        };
+        let mut old = golden("commerce");
+        set_image(&mut old, "staging/inventory/deployment-inventory.yaml");
+        let mut new = old.clone();
+        set_image(&mut new, "production/checkout/deployment-checkout.yaml");
+        let (full, fast, sides) = both_ways(&old, &new);
+        assert!(
+            full[0].contains(&format!("promotes `{shared}` from staging to production")),
+            "{}",
+            full[0]
+        );
+        for (a, b) in full.iter().zip(&fast) {
+            similar_asserts(a, b, "commerce");
+        }
+        assert!(sides
+            .parsed
+            .contains("staging/inventory/deployment-inventory.yaml"));
+        assert!(sides.parsed.len() < old.len());
     }
 
     fn similar_asserts(a: &str, b: &str, case: &str) {

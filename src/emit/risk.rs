@@ -139,7 +139,7 @@ pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -
         network(key, ov, nv, &mut add);
         promotion(key, at, ov, nv, new, opts, &mut add);
         security(key, ov, nv, &mut add);
-        cost(ov, nv, opts.cost_factor, &mut add);
+        cost(key, ov, nv, old, opts.cost_factor, &mut add);
     }
     out.sort();
     out.dedup();
@@ -318,7 +318,9 @@ fn shown_size(v: Option<&Json>) -> String {
     }
 }
 
-/// An Ingress added or switched to the public class; a Service's type widened.
+/// An Ingress added or switched to the public class (`ingressClassName` or
+/// the legacy `kubernetes.io/ingress.class` annotation); a Service's type
+/// widened, or a LoadBalancer's source ranges removed or widened.
 fn exposure(
     key: &Key,
     old: Option<&Json>,
@@ -330,8 +332,13 @@ fn exposure(
     let public = opts.public_ingress_class.as_str();
     match key.kind.as_str() {
         "Ingress" => {
-            let class = text(Some(new), "/spec/ingressClassName").unwrap_or("");
-            let was = text(old, "/spec/ingressClassName");
+            // `spec.ingressClassName`, or the legacy annotation.
+            fn class_of(v: Option<&Json>) -> Option<&str> {
+                text(v, "/spec/ingressClassName")
+                    .or_else(|| text(v, "/metadata/annotations/kubernetes.io~1ingress.class"))
+            }
+            let class = class_of(Some(new)).unwrap_or("");
+            let was = class_of(old);
             if old.is_none() {
                 let (severity, whom) = if class == public {
                     (Severity::High, "the public internet")
@@ -368,14 +375,54 @@ fn exposure(
                     Severity::High,
                     format!("the Service's type widens from {was} to {t}: it is reachable from outside the cluster"),
                 );
+            } else if t == "LoadBalancer" && was == "LoadBalancer" {
+                let ranges = |v: Option<&Json>| -> BTreeSet<String> {
+                    v.and_then(|v| v.pointer("/spec/loadBalancerSourceRanges"))
+                        .and_then(Json::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Json::as_str)
+                        .map(|r| r.trim().to_string())
+                        .collect()
+                };
+                let (a, b) = (ranges(old), ranges(Some(new)));
+                let gained: Vec<&String> = b.difference(&a).collect();
+                if !a.is_empty() && b.is_empty() {
+                    add(
+                        Category::Exposure,
+                        Severity::High,
+                        "the load balancer's `loadBalancerSourceRanges` are removed: it accepts any address".into(),
+                    );
+                } else if !a.is_empty() && !gained.is_empty() {
+                    let open = gained.iter().any(|r| *r == "0.0.0.0/0" || *r == "::/0");
+                    add(
+                        Category::Exposure,
+                        if open {
+                            Severity::High
+                        } else {
+                            Severity::Medium
+                        },
+                        format!(
+                            "the load balancer's `loadBalancerSourceRanges` widen: {} added",
+                            gained
+                                .iter()
+                                .map(|r| r.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                }
             }
         }
         _ => {}
     }
 }
 
-/// The peers and ports a NetworkPolicy admits in one direction, each as canonical JSON.
-fn admitted(v: &Json, direction: &str, peers: &str) -> BTreeSet<String> {
+/// What a NetworkPolicy admits in one direction: per rule, each (peer,
+/// port) pair it allows, as canonical JSON (`(any)` for a rule without
+/// peers or without ports). A pair, not peers and ports apart: a rule that
+/// joins an old peer to another rule's port admits something new.
+fn admitted(v: &Json, direction: &str, peers: &str) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for rule in v
         .pointer(&format!("/spec/{direction}"))
@@ -383,24 +430,62 @@ fn admitted(v: &Json, direction: &str, peers: &str) -> BTreeSet<String> {
         .into_iter()
         .flatten()
     {
-        match rule.get(peers).and_then(Json::as_array) {
-            Some(list) if !list.is_empty() => {
-                out.extend(list.iter().map(|p| format!("peer {}", canonical(p))));
+        let list = |field: &str| -> Vec<String> {
+            match rule.get(field).and_then(Json::as_array) {
+                Some(l) if !l.is_empty() => l.iter().map(canonical).collect(),
+                _ => vec!["(any)".into()],
             }
-            _ => {
-                out.insert("peer (any)".into());
-            }
-        }
-        match rule.get("ports").and_then(Json::as_array) {
-            Some(list) if !list.is_empty() => {
-                out.extend(list.iter().map(|p| format!("port {}", canonical(p))));
-            }
-            _ => {
-                out.insert("port (any)".into());
+        };
+        let ports = list("ports");
+        for peer in list(peers) {
+            for port in &ports {
+                out.insert((peer.clone(), port.clone()));
             }
         }
     }
     out
+}
+
+/// Whether a peer (canonical JSON, or `(any)`) reaches beyond the
+/// policy's own namespace to every pod of the cluster or every address.
+fn is_broad(peer: &str) -> bool {
+    let Ok(v) = serde_json::from_str::<Json>(peer) else {
+        return peer == "(any)";
+    };
+    // A selector that selects everything: `{}`, or empty `matchLabels`
+    // and `matchExpressions`.
+    let empty = |f: &str| {
+        v.get(f).and_then(Json::as_object).is_some_and(|m| {
+            m.values().all(|x| {
+                x.as_object().is_some_and(|o| o.is_empty())
+                    || x.as_array().is_some_and(|a| a.is_empty())
+            })
+        })
+    };
+    let all_namespaces = empty("namespaceSelector")
+        && v.get("podSelector")
+            .is_none_or(|p| p.as_object().is_some_and(|o| o.is_empty()));
+    let cidr = text(Some(&v), "/ipBlock/cidr");
+    all_namespaces || matches!(cidr, Some("0.0.0.0/0" | "::/0"))
+}
+
+/// The policy types a NetworkPolicy enforces: `policyTypes`, or by
+/// default Ingress, and Egress when it has egress rules.
+fn policy_types(v: &Json) -> BTreeSet<String> {
+    match v.pointer("/spec/policyTypes").and_then(Json::as_array) {
+        Some(list) => list
+            .iter()
+            .filter_map(Json::as_str)
+            .map(str::to_string)
+            .collect(),
+        None => {
+            let mut out = BTreeSet::from(["Ingress".to_string()]);
+            if v.pointer("/spec/egress").is_some() {
+                out.insert("Egress".into());
+            }
+            out
+        }
+    }
 }
 
 fn canonical(v: &Json) -> String {
@@ -422,12 +507,13 @@ fn canonical(v: &Json) -> String {
     }
 }
 
-/// A NetworkPolicy that admits new sources, destinations or ports, or is removed.
+/// A NetworkPolicy that admits new sources, destinations or ports (an
+/// added one too: policies add up), stops enforcing a direction, selects
+/// other pods, or is removed.
 fn network(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>) {
     if key.kind != "NetworkPolicy" {
         return;
     }
-    let Some(old) = old else { return };
     let Some(new) = new else {
         add(
             Category::Network,
@@ -440,15 +526,70 @@ fn network(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>)
         ("ingress", "from", "sources"),
         ("egress", "to", "destinations"),
     ] {
-        let before = admitted(old, direction, peers);
-        let gained = admitted(new, direction, peers).difference(&before).count();
-        if gained > 0 {
-            add(
-                Category::Network,
-                Severity::Medium,
-                format!("its {direction} rules admit new {what} or ports ({gained} added)"),
-            );
+        let before = old
+            .map(|o| admitted(o, direction, peers))
+            .unwrap_or_default();
+        let after = admitted(new, direction, peers);
+        let gained: Vec<&(String, String)> = after.difference(&before).collect();
+        if gained.is_empty() {
+            continue;
         }
+        let broad = gained.iter().any(|(peer, _)| is_broad(peer));
+        // A new policy with named peers is what a new service brings (its
+        // DNS, its dependencies): low; a broad one, or one widened, is not.
+        let severity = match (broad, old) {
+            (true, _) => Severity::High,
+            (false, None) => Severity::Low,
+            (false, Some(_)) => Severity::Medium,
+        };
+        let whom = if broad {
+            format!("any {}", &what[..what.len() - 1])
+        } else {
+            format!("new {what} or ports")
+        };
+        let message = if old.is_none() {
+            format!(
+                "a new NetworkPolicy's {direction} rules admit {whom} ({} peer-port pairs): policies add up, so it opens what others deny",
+                gained.len()
+            )
+        } else {
+            format!(
+                "its {direction} rules admit {whom} ({} peer-port pairs added)",
+                gained.len()
+            )
+        };
+        add(Category::Network, severity, message);
+    }
+    let Some(old) = old else { return };
+    let lost: Vec<String> = policy_types(old)
+        .difference(&policy_types(new))
+        .cloned()
+        .collect();
+    if !lost.is_empty() {
+        add(
+            Category::Network,
+            Severity::High,
+            format!(
+                "`policyTypes` no longer has {}: the selected pods' traffic that way is no longer denied by default",
+                lost.join(", ")
+            ),
+        );
+    }
+    let (a, b) = (
+        old.pointer("/spec/podSelector"),
+        new.pointer("/spec/podSelector"),
+    );
+    if a != b {
+        let shown = |v: Option<&Json>| v.map(canonical).unwrap_or_else(|| "(none)".into());
+        add(
+            Category::Network,
+            Severity::Medium,
+            format!(
+                "its `podSelector` changes from {} to {}: pods it no longer selects lose its isolation, and pods it now selects get what it allows",
+                shown(a),
+                shown(b)
+            ),
+        );
     }
 }
 
@@ -487,8 +628,9 @@ fn is_argo_application(key: &Key) -> bool {
 }
 
 /// Auto-sync turned on (high where the platform promotes by hand by
-/// default, medium where it promotes automatically); an image changed in an
-/// environment the platform promotes by hand.
+/// default, medium where it promotes automatically), or a new Application
+/// that syncs automatically where the platform promotes by hand (high); an
+/// image changed in an environment the platform promotes by hand.
 fn promotion(
     key: &Key,
     at: &Resource,
@@ -504,7 +646,13 @@ fn promotion(
         .copied()
         .unwrap_or(true);
     if is_argo_application(key) {
-        if old.is_some() && automated(new) && !automated(old) {
+        if old.is_none() && automated(new) && manual_default {
+            add(
+                Category::Promotion,
+                Severity::High,
+                "a new Application syncs automatically where the platform promotes by hand: every merge reaches this environment without a person".into(),
+            );
+        } else if old.is_some() && automated(new) && !automated(old) {
             let (severity, message) = if manual_default {
                 (
                     Severity::High,
@@ -545,27 +693,28 @@ fn promotion(
     );
 }
 
-/// The `securityContext` mappings of an object, by where they are.
-fn contexts(v: Option<&Json>) -> BTreeMap<String, &Json> {
-    fn walk<'a>(v: &'a Json, path: &mut String, out: &mut BTreeMap<String, &'a Json>) {
+/// Every mapping of an object, by where it is (list items by their `name`,
+/// so adding a container does not shift the others).
+fn objects(v: Option<&Json>) -> BTreeMap<String, &serde_json::Map<String, Json>> {
+    fn walk<'a>(
+        v: &'a Json,
+        path: &mut String,
+        out: &mut BTreeMap<String, &'a serde_json::Map<String, Json>>,
+    ) {
         match v {
             Json::Object(m) => {
+                out.insert(path.clone(), m);
                 for (k, x) in m {
                     let len = path.len();
                     path.push('/');
                     path.push_str(k);
-                    if k == "securityContext" {
-                        out.insert(path.clone(), x);
-                    } else {
-                        walk(x, path, out);
-                    }
+                    walk(x, path, out);
                     path.truncate(len);
                 }
             }
             Json::Array(a) => {
                 for (i, x) in a.iter().enumerate() {
                     let len = path.len();
-                    // Containers by name, so adding one does not shift the others.
                     match x.get("name").and_then(Json::as_str) {
                         Some(n) => path.push_str(&format!("/[{n}]")),
                         None => path.push_str(&format!("/{i}")),
@@ -584,7 +733,103 @@ fn contexts(v: Option<&Json>) -> BTreeMap<String, &Json> {
     out
 }
 
-/// A waiver added, a securityContext weakened, a Gatekeeper Constraint removed.
+/// The ways `now` isolates less than `was`: one of them a pod spec or a
+/// container (its fields and its `securityContext`), the other the same
+/// place on the other side, or empty where it did not exist.
+fn weakenings(
+    was: &serde_json::Map<String, Json>,
+    now: &serde_json::Map<String, Json>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let empty = Json::Object(Default::default());
+    let (a, b) = (
+        was.get("securityContext").unwrap_or(&empty),
+        now.get("securityContext").unwrap_or(&empty),
+    );
+    let flag = |v: &Json, f: &str| v.get(f).and_then(Json::as_bool);
+    for (field, safe) in [
+        ("runAsNonRoot", true),
+        ("readOnlyRootFilesystem", true),
+        ("allowPrivilegeEscalation", false),
+    ] {
+        if flag(a, field) == Some(safe) && flag(b, field) != Some(safe) {
+            out.push(format!("`securityContext.{field}` is no longer {safe}"));
+        }
+    }
+    if flag(b, "privileged") == Some(true) && flag(a, "privileged") != Some(true) {
+        out.push("`securityContext.privileged` is turned on".into());
+    }
+    let user = |v: &Json| v.get("runAsUser").and_then(Json::as_i64);
+    if user(b) == Some(0) && user(a) != Some(0) {
+        out.push("`securityContext.runAsUser` is 0 (root)".into());
+    }
+    let seccomp = |v: &Json| text(Some(v), "/seccompProfile/type").map(str::to_string);
+    let (sa, sb) = (seccomp(a), seccomp(b));
+    let confined =
+        |t: &Option<String>| matches!(t.as_deref(), Some("RuntimeDefault" | "Localhost"));
+    if sb.as_deref() == Some("Unconfined") && sa.as_deref() != Some("Unconfined")
+        || confined(&sa) && !confined(&sb)
+    {
+        out.push(format!(
+            "`securityContext.seccompProfile.type` goes from {} to {}",
+            sa.as_deref().unwrap_or("unset"),
+            sb.as_deref().unwrap_or("unset")
+        ));
+    }
+    let caps = |v: &Json, list: &str| -> BTreeSet<String> {
+        v.pointer(&format!("/capabilities/{list}"))
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_str)
+            .map(str::to_string)
+            .collect()
+    };
+    let gained: Vec<String> = caps(b, "add")
+        .difference(&caps(a, "add"))
+        .cloned()
+        .collect();
+    if !gained.is_empty() {
+        out.push(format!("capabilities added: {}", gained.join(", ")));
+    }
+    if caps(a, "drop").contains("ALL") && !caps(b, "drop").contains("ALL") {
+        out.push("`capabilities.drop` no longer drops ALL".into());
+    }
+    for field in ["hostNetwork", "hostPID", "hostIPC"] {
+        if now.get(field).and_then(Json::as_bool) == Some(true)
+            && was.get(field).and_then(Json::as_bool) != Some(true)
+        {
+            out.push(format!("`{field}` is turned on"));
+        }
+    }
+    let host_paths = |m: &serde_json::Map<String, Json>| -> BTreeSet<String> {
+        m.get("volumes")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|v| v.get("hostPath").is_some())
+            .map(|v| {
+                let name = v.get("name").and_then(Json::as_str).unwrap_or("");
+                let path = text(Some(v), "/hostPath/path").unwrap_or("");
+                format!("{name} ({path})")
+            })
+            .collect()
+    };
+    let added: Vec<String> = host_paths(now)
+        .difference(&host_paths(was))
+        .cloned()
+        .collect();
+    if !added.is_empty() {
+        out.push(format!(
+            "a `hostPath` volume is added: {}",
+            added.join(", ")
+        ));
+    }
+    out
+}
+
+/// A waiver added, a pod or container isolated less, a Gatekeeper
+/// Constraint removed.
 fn security(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>) {
     if key.api_version.starts_with("constraints.gatekeeper.sh/") && old.is_some() && new.is_none() {
         add(
@@ -618,73 +863,82 @@ fn security(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>
             );
         }
     }
-    if old.is_none() {
-        return;
-    }
-    let before = contexts(old);
-    for (path, sc) in contexts(Some(new_v)) {
-        let Some(was) = before.get(&path) else {
+    // Pod specs (they hold `containers`) and containers (they hold an
+    // `image`), on either side; a place only on the old side is gone with
+    // its context (a container removed), not weakened.
+    let is_place = |m: &serde_json::Map<String, Json>| {
+        m.contains_key("containers") || m.get("image").is_some_and(Json::is_string)
+    };
+    let (before, after) = (objects(old), objects(Some(new_v)));
+    let none = serde_json::Map::new();
+    for (path, now) in &after {
+        let was = before.get(path).copied().unwrap_or(&none);
+        if !is_place(now) && !is_place(was) {
             continue;
-        };
-        let flag = |v: &Json, f: &str| v.get(f).and_then(Json::as_bool);
-        for (field, safe) in [
-            ("runAsNonRoot", true),
-            ("readOnlyRootFilesystem", true),
-            ("allowPrivilegeEscalation", false),
-        ] {
-            if flag(was, field) == Some(safe) && flag(sc, field) != Some(safe) {
-                add(
-                    Category::Security,
-                    Severity::High,
-                    format!(
-                        "`{field}` is no longer {safe} at `{}`",
-                        path.trim_start_matches('/')
-                    ),
-                );
-            }
         }
-        let caps = |v: &Json| -> BTreeSet<String> {
-            v.pointer("/capabilities/add")
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Json::as_str)
-                .map(str::to_string)
-                .collect()
-        };
-        let gained: Vec<String> = caps(sc).difference(&caps(was)).cloned().collect();
-        if !gained.is_empty() {
+        let whats = weakenings(was, now);
+        if !whats.is_empty() {
+            let at = path.trim_start_matches('/');
             add(
                 Category::Security,
                 Severity::High,
-                format!(
-                    "capabilities added at `{}`: {}",
-                    path.trim_start_matches('/'),
-                    gained.join(", ")
-                ),
+                format!("isolation is weakened at `{at}`: {}", whats.join("; ")),
             );
         }
     }
 }
 
-/// Replicas or requests up by more than `factor`.
-fn cost(old: Option<&Json>, new: Option<&Json>, factor: f64, add: &mut Add<'_>) {
+/// The replicas a workload runs when its `replicas` is unset: the
+/// `minReplicas` of the HPA (on the same side, in the same environment and
+/// namespace) that scales it, else 1, Kubernetes' default.
+fn unset_replicas(key: &Key, side: &[Resource]) -> f64 {
+    side.iter()
+        .filter(|r| {
+            r.key.kind == "HorizontalPodAutoscaler"
+                && r.key.environment == key.environment
+                && r.key.namespace == key.namespace
+                && text(Some(&r.value), "/spec/scaleTargetRef/name") == Some(key.name.as_str())
+                && text(Some(&r.value), "/spec/scaleTargetRef/kind") == Some(key.kind.as_str())
+        })
+        .find_map(|r| number(Some(&r.value), "/spec/minReplicas"))
+        .unwrap_or(1.0)
+}
+
+/// Replicas or requests up by more than `factor`, or up from 0. A
+/// workload's (`spec.template`) unset `replicas` counts as its HPA's
+/// `minReplicas`, or 1.
+fn cost(
+    key: &Key,
+    old: Option<&Json>,
+    new: Option<&Json>,
+    old_all: &[Resource],
+    factor: f64,
+    add: &mut Add<'_>,
+) {
     let (Some(old), Some(new)) = (old, new) else {
         return;
     };
     let mut ups: Vec<String> = Vec::new();
     let mut check = |what: String, a: Option<f64>, b: Option<f64>, shown: (String, String)| {
         if let (Some(a), Some(b)) = (a, b) {
-            if a > 0.0 && b > a * factor {
+            if (a == 0.0 && b > 0.0) || (a > 0.0 && b > a * factor) {
                 ups.push(format!("{what} {} → {}", shown.0, shown.1));
             }
         }
     };
+    let workload =
+        old.pointer("/spec/template").is_some() && new.pointer("/spec/template").is_some();
     for field in ["replicas", "minReplicas", "maxReplicas"] {
         let p = format!("/spec/{field}");
-        let (a, b) = (number(Some(old), &p), number(Some(new), &p));
+        let (mut a, b) = (number(Some(old), &p), number(Some(new), &p));
         let show = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
-        check(field.to_string(), a, b, (show(a), show(b)));
+        let mut shown_a = show(a);
+        if field == "replicas" && workload && a.is_none() && b.is_some() {
+            let n = unset_replicas(key, old_all);
+            a = Some(n);
+            shown_a = format!("unset ({n})");
+        }
+        check(field.to_string(), a, b, (shown_a, show(b)));
     }
     let requests = |v: &Json| -> BTreeMap<String, Json> {
         let mut out = BTreeMap::new();
@@ -890,9 +1144,103 @@ mod tests {
             cats(&[&netpol(a)], &[]),
             [(Category::Network, Severity::Medium)]
         );
-        // Not a risk: a peer dropped, or a policy added.
+        // Not a risk: a peer dropped.
         assert!(cats(&[&netpol(ab)], &[&netpol(a)]).is_empty());
-        assert!(cats(&[], &[&netpol(a)]).is_empty());
+    }
+
+    fn policy(spec: &str) -> String {
+        obj(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            "allow",
+            &format!("spec:\n{spec}"),
+        )
+    }
+
+    #[test]
+    fn network_an_added_policy_that_allows_anything_is_a_risk_by_breadth() {
+        let sel = "  podSelector: {matchLabels: {app: orders}}\n";
+        let added = |rules: &str| cats(&[], &[&policy(&format!("{sel}{rules}"))]);
+        // Allow-all: any source, any namespace, any address.
+        for broad in [
+            "  ingress: [{}]\n",
+            "  ingress: [{from: [{namespaceSelector: {}}]}]\n",
+            "  egress: [{to: [{ipBlock: {cidr: 0.0.0.0/0}}]}]\n",
+            "  egress: [{ports: [{port: 443}]}]\n",
+        ] {
+            assert_eq!(
+                added(broad),
+                [(Category::Network, Severity::High)],
+                "{broad}"
+            );
+        }
+        // Narrower: named pods, or every pod of its own namespace.
+        for narrow in [
+            "  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]\n",
+            "  ingress: [{from: [{podSelector: {}}]}]\n",
+        ] {
+            assert_eq!(
+                added(narrow),
+                [(Category::Network, Severity::Low)],
+                "{narrow}"
+            );
+        }
+        // Not a risk: a default-deny policy admits nothing.
+        assert!(added("  policyTypes: [Ingress, Egress]\n").is_empty());
+        assert!(cats(
+            &[],
+            &[&policy(
+                "  podSelector: {}\n  policyTypes: [Ingress]\n  ingress: []\n"
+            )]
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn network_policy_types_lost_or_pods_reselected() {
+        let deny = |types: &str| policy(&format!("  podSelector: {{}}\n  policyTypes: {types}\n"));
+        assert_eq!(
+            cats(&[&deny("[Ingress, Egress]")], &[&deny("[Ingress]")]),
+            [(Category::Network, Severity::High)]
+        );
+        assert_eq!(
+            cats(&[&deny("[Ingress, Egress]")], &[&deny("[Egress]")]),
+            [(Category::Network, Severity::High)]
+        );
+        let sel = |app: &str| {
+            policy(&format!(
+                "  podSelector: {{matchLabels: {{app: {app}}}}}\n  policyTypes: [Ingress]\n"
+            ))
+        };
+        assert_eq!(
+            cats(&[&sel("orders")], &[&sel("web")]),
+            [(Category::Network, Severity::Medium)]
+        );
+        // Not a risk: a type gained, the same selector.
+        assert!(cats(&[&deny("[Ingress]")], &[&deny("[Ingress, Egress]")]).is_empty());
+    }
+
+    #[test]
+    fn network_peers_and_ports_are_compared_as_pairs_per_rule() {
+        let rules = |first_ports: &str| {
+            policy(&format!(
+                "  podSelector: {{}}\n  ingress:\n    - from: [{{podSelector: {{matchLabels: {{app: a}}}}}}]\n      ports: {first_ports}\n    - from: [{{podSelector: {{matchLabels: {{app: b}}}}}}]\n      ports: [{{port: 443}}]\n"
+            ))
+        };
+        // a may now reach 443, which only b could before.
+        assert_eq!(
+            cats(
+                &[&rules("[{port: 80}]")],
+                &[&rules("[{port: 80}, {port: 443}]")]
+            ),
+            [(Category::Network, Severity::Medium)]
+        );
+        // Not a risk: a port dropped.
+        assert!(cats(
+            &[&rules("[{port: 80}, {port: 443}]")],
+            &[&rules("[{port: 80}]")]
+        )
+        .is_empty());
     }
 
     fn app(automated: bool) -> String {
@@ -996,6 +1344,232 @@ mod tests {
         assert!(cats(&[&weak], &[&hard]).is_empty());
         assert!(cats(&[&waived], &[&base]).is_empty());
         assert!(cats(&[], &[&constraint]).is_empty());
+    }
+
+    /// A Deployment with pod-level lines `pod` and container lines `ctr`.
+    fn deploy_pod(pod: &str, ctr: &str) -> String {
+        obj(
+            "apps/v1",
+            "Deployment",
+            "orders",
+            &format!("spec:\n  replicas: 2\n  template:\n    spec:\n{pod}      containers:\n        - name: orders\n          image: acme/orders:1\n{ctr}"),
+        )
+    }
+
+    const HARD_POD: &str =
+        "      securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n";
+
+    fn ctr(sc: &str) -> String {
+        format!("          securityContext: {sc}\n")
+    }
+
+    #[test]
+    fn security_every_move_toward_less_isolation() {
+        let safe = SAFE.replace(
+            "runAsNonRoot: true",
+            "runAsNonRoot: true, privileged: false",
+        );
+        let base = deploy_pod(HARD_POD, &ctr(&safe));
+        let with_pod = |extra: &str| deploy_pod(&format!("{HARD_POD}{extra}"), &ctr(&safe));
+        let weaker = [
+            ("container context removed", deploy_pod(HARD_POD, "")),
+            ("pod context removed", deploy_pod("", &ctr(&safe))),
+            (
+                "privileged",
+                deploy_pod(
+                    HARD_POD,
+                    &ctr(&safe.replace("privileged: false", "privileged: true")),
+                ),
+            ),
+            (
+                "drop ALL removed",
+                deploy_pod(
+                    HARD_POD,
+                    &ctr(&safe.replace("drop: [ALL]", "drop: [NET_RAW]")),
+                ),
+            ),
+            ("hostNetwork", with_pod("      hostNetwork: true\n")),
+            ("hostPID", with_pod("      hostPID: true\n")),
+            ("hostIPC", with_pod("      hostIPC: true\n")),
+            (
+                "hostPath",
+                with_pod("      volumes: [{name: host, hostPath: {path: /var/run}}]\n"),
+            ),
+            (
+                "pod seccomp Unconfined",
+                deploy_pod(
+                    &HARD_POD.replace("RuntimeDefault", "Unconfined"),
+                    &ctr(&safe),
+                ),
+            ),
+            (
+                "container seccomp Unconfined",
+                deploy_pod(
+                    HARD_POD,
+                    &ctr(&safe.replace("privileged: false", "seccompProfile: {type: Unconfined}")),
+                ),
+            ),
+            (
+                "runAsUser 0",
+                deploy_pod(
+                    HARD_POD,
+                    &ctr(&safe.replace("privileged: false", "runAsUser: 0")),
+                ),
+            ),
+            (
+                "pod runAsNonRoot false",
+                deploy_pod(
+                    &HARD_POD.replace("runAsNonRoot: true", "runAsNonRoot: false"),
+                    &ctr(&safe),
+                ),
+            ),
+        ];
+        for (what, weak) in &weaker {
+            assert_eq!(
+                cats(&[&base], &[weak]),
+                [(Category::Security, Severity::High)],
+                "{what}"
+            );
+            // Not a risk: the same change the other way (hardening).
+            assert!(cats(&[weak], &[&base]).is_empty(), "{what} reversed");
+        }
+        // A new workload that runs privileged is a risk; a hardened one is not.
+        assert_eq!(
+            cats(&[], &[&weaker[2].1]),
+            [(Category::Security, Severity::High)]
+        );
+        assert!(cats(&[], &[&base]).is_empty());
+        // Not a risk: a container removed with its context, another user id.
+        let two = deploy_pod(
+            HARD_POD,
+            &format!(
+                "{}        - name: sidecar\n          image: acme/sidecar:1\n{}",
+                ctr(&safe),
+                ctr(&safe)
+            ),
+        );
+        // (Removing the sidecar's image is a promotion risk, not a security one.)
+        assert!(!cats(&[&two], &[&base])
+            .iter()
+            .any(|c| c.0 == Category::Security));
+        let user = |u: u32| {
+            deploy_pod(
+                HARD_POD,
+                &ctr(&safe.replace("privileged: false", &format!("runAsUser: {u}"))),
+            )
+        };
+        assert!(cats(&[&user(1000)], &[&user(1001)]).is_empty());
+    }
+
+    #[test]
+    fn promotion_a_new_application_that_syncs_automatically_where_promotion_is_manual() {
+        let o = platform_opts();
+        assert_eq!(
+            cats_with(&o, &[], &[&app(true)]),
+            [(Category::Promotion, Severity::High, "production".into())]
+        );
+        // Not a risk: a new Application synced by hand, or automatic where
+        // that is the platform's default.
+        assert!(cats_with(&o, &[], &[&app(false)]).is_empty());
+        assert!(cats_with(&o, &[], &[&in_env(&app(true), "staging")]).is_empty());
+    }
+
+    #[test]
+    fn exposure_load_balancer_source_ranges_removed_or_widened() {
+        let lb = |ranges: &str| {
+            obj(
+                "v1",
+                "Service",
+                "orders",
+                &format!("spec: {{type: LoadBalancer{ranges}}}\n"),
+            )
+        };
+        let office = ", loadBalancerSourceRanges: [203.0.113.0/24]";
+        assert_eq!(
+            cats(&[&lb(office)], &[&lb("")]),
+            [(Category::Exposure, Severity::High)]
+        );
+        assert_eq!(
+            cats(
+                &[&lb(office)],
+                &[&lb(
+                    ", loadBalancerSourceRanges: [203.0.113.0/24, 0.0.0.0/0]"
+                )]
+            ),
+            [(Category::Exposure, Severity::High)]
+        );
+        assert_eq!(
+            cats(
+                &[&lb(office)],
+                &[&lb(
+                    ", loadBalancerSourceRanges: [203.0.113.0/24, 198.51.100.0/24]"
+                )]
+            ),
+            [(Category::Exposure, Severity::Medium)]
+        );
+        // Not a risk: narrowed, or restricted where it was open.
+        assert!(cats(
+            &[&lb(
+                ", loadBalancerSourceRanges: [203.0.113.0/24, 198.51.100.0/24]"
+            )],
+            &[&lb(office)]
+        )
+        .is_empty());
+        assert!(cats(&[&lb("")], &[&lb(office)]).is_empty());
+    }
+
+    #[test]
+    fn exposure_the_legacy_ingress_class_annotation_counts() {
+        let ing = |class: &str| {
+            obj("networking.k8s.io/v1", "Ingress", "orders", "spec: {}\n").replace(
+                "  labels:",
+                &format!("  annotations: {{kubernetes.io/ingress.class: {class}}}\n  labels:"),
+            )
+        };
+        assert_eq!(
+            cats(&[&ing("nginx-internal")], &[&ing("nginx-public")]),
+            [(Category::Exposure, Severity::High)]
+        );
+        assert_eq!(
+            cats(&[], &[&ing("nginx-public")]),
+            [(Category::Exposure, Severity::High)]
+        );
+        assert!(cats(&[&ing("nginx-public")], &[&ing("nginx-internal")]).is_empty());
+    }
+
+    #[test]
+    fn cost_scaling_from_zero_or_from_unset_replicas() {
+        let d = |replicas: Option<u32>| {
+            let r = deploy("acme/orders:1", 0, "100m", SAFE);
+            match replicas {
+                Some(n) => r.replace("replicas: 0", &format!("replicas: {n}")),
+                None => r.replace("  replicas: 0\n", ""),
+            }
+        };
+        assert_eq!(
+            cats(&[&d(Some(0))], &[&d(Some(3))]),
+            [(Category::Cost, Severity::Low)]
+        );
+        // Unset is one replica without an HPA.
+        assert_eq!(
+            cats(&[&d(None)], &[&d(Some(3))]),
+            [(Category::Cost, Severity::Low)]
+        );
+        assert!(cats(&[&d(None)], &[&d(Some(1))]).is_empty());
+        // With an HPA, unset is its minReplicas.
+        let hpa = obj(
+            "autoscaling/v2",
+            "HorizontalPodAutoscaler",
+            "orders",
+            "spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: orders}, minReplicas: 2, maxReplicas: 10}\n",
+        );
+        assert!(cats(&[&hpa, &d(None)], &[&hpa, &d(Some(3))]).is_empty());
+        assert_eq!(
+            cats(&[&hpa, &d(None)], &[&hpa, &d(Some(4))]),
+            [(Category::Cost, Severity::Low)]
+        );
+        // Not a risk: scaled to 0, or 0 kept.
+        assert!(cats(&[&d(Some(3))], &[&d(Some(0))]).is_empty());
     }
 
     #[test]
