@@ -2214,6 +2214,29 @@ pub(crate) mod tests {
         assert!(all.contains(&format!("--x={REDACTED}")), "{all}");
     }
 
+    #[test]
+    fn flag_values_in_args_and_slack_webhooks_are_redacted() {
+        let with = |pw: &str, hook: &str| {
+            DEPLOY.replace(
+                "          image: ghcr.io/acme/orders:1.0.0\n",
+                &format!("          image: ghcr.io/acme/orders:1.0.0\n          args: [\"--password\", \"{pw}\", \"--auth-token\", \"tok-{pw}\"]\n          command: [\"run\", \"--client-secret\", \"cs-{pw}\"]\n          env:\n            - name: ALERTS\n              value: \"{hook}\"\n"),
+            )
+        };
+        let hook = |k: &str| {
+            format!("https://hooks.slack.com/services/T0123ABCD/B0456EFGH/{k}abcdefghijklmnopqrstu")
+        };
+        let r = run(
+            &[file("a.yaml", &with("hunter2", &hook("old")))],
+            &[file("a.yaml", &with("correct-horse", &hook("new")))],
+            false,
+        );
+        let all: String = r.changes.iter().map(|c| c.diff.clone()).collect();
+        for leaked in ["hunter2", "correct-horse", "hooks.slack.com", "tok-", "cs-"] {
+            assert!(!all.contains(leaked), "{leaked} in {all}");
+        }
+        assert!(all.contains(REDACTED_CHANGED), "{all}");
+    }
+
     fn many_changes(n: usize, lines: usize) -> Report {
         let body: String = (0..lines).map(|i| format!("  k{i}: v{i}\n")).collect();
         let mk = |i: usize, v: &str| {
