@@ -428,18 +428,14 @@ fn a_built_in_size_is_traced_to_the_built_in_config_line() {
     let start = config
         .find("  sizes:\n")
         .expect("sizes in the quickstart config");
+    // The section: its line and the more-indented lines below it.
     let end = start
         + 9
-        + config[start + 9..].find("\n  [a-z]").map_or_else(
-            || {
-                config[start + 9..]
-                    .lines()
-                    .take_while(|l| l.starts_with("    "))
-                    .map(|l| l.len() + 1)
-                    .sum()
-            },
-            |n| n,
-        );
+        + config[start + 9..]
+            .lines()
+            .take_while(|l| l.starts_with("    "))
+            .map(|l| l.len() + 1)
+            .sum::<usize>();
     let without = format!("{}{}", &config[..start], &config[end..]);
     assert!(!without.contains("sizes:"), "{without}");
     write(dir.path(), "paved.yaml", &without);
