@@ -4,7 +4,8 @@
 # paved's: 0 clean, 1 findings, 2 a usage error (a path, the config or an
 # option is wrong: the specs were not checked at all).
 #
-# env: VALIDATE (validate's status), CHECK (check's status; empty when skipped)
+# env: VALIDATE (validate's status), CHECK (check's status; empty when skipped),
+#      GATE (the risk categories `paved diff` failed on; empty when none)
 set -euo pipefail
 
 case ${VALIDATE:-} in
@@ -37,4 +38,8 @@ case ${CHECK:-} in
     exit 1
     ;;
 esac
+if [[ -n ${GATE:-} ]]; then
+    echo "::error::risk gate: $GATE (the pull request has risks of these categories; fail-on input or paved.yaml review.failOn; see the risk summary in the comment)"
+    exit 1
+fi
 echo "paved: specs valid$([[ ${CHECK:-} == 0 ]] && echo ", rendered output up to date")"

@@ -1038,12 +1038,18 @@ pub(crate) fn trace(
     if c.failed() {
         return None;
     }
+    // The built-in config with spans: the sections paved.yaml leaves out come from it.
+    let builtin_src = Source::virtual_file("<built-in paved.yaml>", DEFAULT_CONFIG.to_string());
+    let builtin = load::load_mapping(&builtin_src, "paved.yaml")
+        .0
+        .map(|doc| (builtin_src, doc));
     let inputs = trace::Inputs {
         platform: c.platform.as_ref()?,
         services: &c.services,
         instances: &c.instances,
         blueprints: c.blueprints.as_ref()?,
         config: c.config.as_ref(),
+        builtin: builtin.as_ref(),
     };
     let query = trace::Query {
         kind,

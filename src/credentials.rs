@@ -31,6 +31,9 @@ pub(crate) enum Kind {
     GitLabToken,
     /// `xoxa-…`, `xoxb-…`, `xoxp-…`, `xoxr-…`.
     SlackToken,
+    /// `https://hooks.slack.com/services/…` (or `/workflows/`, `/triggers/`):
+    /// the URL is the credential, whoever holds it can post.
+    SlackWebhook,
     /// `sk_live_…`, `rk_live_…`.
     StripeKey,
     /// `AIza` and 35 more characters.
@@ -54,6 +57,7 @@ impl Kind {
             Kind::GitHubToken => "a GitHub token",
             Kind::GitLabToken => "a GitLab token",
             Kind::SlackToken => "a Slack token",
+            Kind::SlackWebhook => "a Slack webhook URL",
             Kind::StripeKey => "a Stripe secret key",
             Kind::GoogleApiKey => "a Google API key",
             Kind::PrivateKey => "a private key",
@@ -223,6 +227,23 @@ pub(crate) fn find_all(text: &str) -> Vec<(Range<usize>, Kind)> {
         prefixed(p, &|c: u8| alnum(c), 10, usize::MAX, Kind::StripeKey);
     }
     prefixed("AIza", &token, 35, 35, Kind::GoogleApiKey);
+    for p in [
+        "https://hooks.slack.com/services/",
+        "https://hooks.slack.com/workflows/",
+        "https://hooks.slack.com/triggers/",
+    ] {
+        // The whole URL: its path is the secret, and it is used as one.
+        for (at, _) in text.match_indices(p) {
+            let start = at + p.len();
+            let len = b[start..]
+                .iter()
+                .take_while(|&&c| token(c) || c == b'/')
+                .count();
+            if len >= 20 {
+                found.push((at..start + len, Kind::SlackWebhook));
+            }
+        }
+    }
     private_keys(text, &mut found);
     jwts(text, &mut found);
     url_passwords(text, &mut found);
@@ -532,10 +553,20 @@ fn walk(v: &Json, w: Walk, depth: usize, path: &mut String, out: &mut Vec<Found>
             }
         }
         Json::Array(a) => {
+            // A command line: the item after `--password`, `--token`,
+            // `--client-secret`… is the credential.
+            let command_line = w.names && (path.ends_with("/args") || path.ends_with("/command"));
+            let mut after_flag = false;
             for (i, child) in a.iter().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("/{i}"));
-                walk(child, w, depth + 1, path, out);
+                match child.as_str() {
+                    Some(v) if after_flag && !v.is_empty() && !is_reference(v) => {
+                        push(out, path, Why::Name, false);
+                    }
+                    _ => walk(child, w, depth + 1, path, out),
+                }
+                after_flag = command_line && child.as_str().is_some_and(is_credential_flag);
                 path.truncate(len);
             }
         }
@@ -548,6 +579,14 @@ fn walk(v: &Json, w: Walk, depth: usize, path: &mut String, out: &mut Vec<Found>
         }
         _ => {}
     }
+}
+
+/// `--password`, `--auth-token`, `-client-secret`: a flag whose value is the
+/// next item of a command line (with `=`, the value is in the same item, and
+/// [`find_all`] finds it).
+fn is_credential_flag(item: &str) -> bool {
+    let name = item.trim_start_matches('-');
+    item.starts_with('-') && !name.is_empty() && !name.contains('=') && is_credential_name(name)
 }
 
 fn every_scalar(v: &Json, path: &mut String, out: &mut Vec<Found>) {
@@ -843,5 +882,37 @@ mod tests {
                 ("/spec/containers/0/env/0/value", false)
             ]
         );
+    }
+    #[test]
+    fn a_value_after_a_credential_flag_in_args_or_command() {
+        let deploy = serde_json::json!({"kind": "Deployment", "spec": {"containers": [{
+            "command": ["app", "--client-secret", "s3cr3t-value"],
+            "args": ["--password", "hunter2", "--token", "abc", "--auth-token", "xyz",
+                     "--port", "80", "--api-key", "$(API_KEY)", "--password"]}]}});
+        assert_eq!(
+            pointers(&deploy),
+            [
+                "/spec/containers/0/args/1",
+                "/spec/containers/0/args/3",
+                "/spec/containers/0/args/5",
+                "/spec/containers/0/command/2",
+            ]
+        );
+        // Elsewhere a list of words is not a command line.
+        let cm = serde_json::json!({"kind": "ConfigMap", "data": {"words": ["--password", "x"]}});
+        assert!(pointers(&cm).is_empty());
+    }
+
+    #[test]
+    fn slack_webhook_urls() {
+        let url = "https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuvwx";
+        assert!(is_credential_value(url));
+        let text = format!("webhook: {url} # alerts");
+        let (r, kind) = find_in_text(&text).unwrap();
+        assert_eq!((&text[r], kind), (url, Kind::SlackWebhook));
+        assert!(!is_credential_value("https://hooks.slack.com/services/"));
+        assert!(!is_credential_value("https://slack.com/services/T0123ABCD"));
+        let cm = serde_json::json!({"kind": "ConfigMap", "data": {"url": url}});
+        assert_eq!(pointers(&cm), ["/data/url"]);
     }
 }

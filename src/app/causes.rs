@@ -196,6 +196,8 @@ fn inputs(c: &Compiled) -> Option<trace::Inputs<'_>> {
         instances: &c.instances,
         blueprints: c.blueprints.as_ref()?,
         config: c.config.as_ref(),
+        // The built-in config never changes between the two sides.
+        builtin: None,
     })
 }
 

@@ -170,6 +170,19 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
     };
     app::print_stdout(&text)?;
     drop(based);
+    let gated: std::collections::BTreeSet<&str> = report
+        .risks
+        .iter()
+        .filter(|k| fail_on.contains(&k.category))
+        .map(|k| k.category.as_str())
+        .collect();
+    if !gated.is_empty() {
+        // The reason for exit 1, for a CI job to report (action/diff.sh reads it).
+        eprintln!(
+            "paved diff: risk gate: {}",
+            gated.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
     let gated = report.risks.iter().any(|k| fail_on.contains(&k.category));
     Ok((!s.exit_code || report.is_empty()) && !gated)
 }

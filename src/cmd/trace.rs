@@ -184,6 +184,16 @@ fn read_file(f: &Path) -> Result<Wanted, Fault> {
     }
     let src = crate::source::Source::virtual_file(&shown.to_string(), text);
     let (docs, _) = crate::load::parse(&src, crate::load::Documents::Many);
+    let catalog = docs.iter().any(|d| {
+        d.pointer("/apiVersion")
+            .and_then(|(n, _)| n.as_str())
+            .is_some_and(|v| v.starts_with("backstage.io/"))
+    });
+    if catalog {
+        return Err(Fault(format!(
+            "`{shown}` is a Backstage catalog file: catalog entries cannot be traced; trace follows the objects of services (DIR/<env>/<service>/ and DIR/<env>/argocd/)"
+        )));
+    }
     let [doc] = &docs[..] else {
         return Err(Fault(format!(
             "`{shown}` holds {} documents; trace one object with --resource KIND/NAMESPACE/NAME",

@@ -1420,6 +1420,8 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
             s.to_string()
         }
     };
+    // Every name, value and message comes from the input: shown escaped.
+    let e = |s: &str| shown(s).into_owned();
     let mut out = String::new();
     if r.is_empty() {
         let _ = writeln!(
@@ -1445,10 +1447,10 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
                 if k.environment.is_empty() {
                     String::new()
                 } else {
-                    format!("{} / ", k.environment)
+                    format!("{} / ", e(&k.environment))
                 },
-                k.resource,
-                k.message
+                e(&k.resource),
+                e(&k.message)
             );
         }
         out.push('\n');
@@ -1460,7 +1462,7 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
             paint("1", &format!("Promotions ({})", r.promotions.len()))
         );
         for p in &r.promotions {
-            let _ = writeln!(out, "  {}", p.line());
+            let _ = writeln!(out, "  {}", e(&p.line()));
         }
         out.push('\n');
     }
@@ -1471,6 +1473,7 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
     };
     let diff_lines = |out: &mut String, diff: &str| {
         for line in diff.lines() {
+            let line = &e(line);
             let shown = match line.as_bytes().first() {
                 Some(b'+') => paint("32", line),
                 Some(b'-') => paint("31", line),
@@ -1488,23 +1491,23 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
             "{} {:<7} {}",
             c.kind.sigil(),
             c.kind.as_str(),
-            applies_to(r, g)
+            e(&applies_to(r, g))
         );
         let _ = writeln!(out, "{}", paint(colour_of(c.kind), &head));
         if let Some(line) = causes_line(c) {
             let _ = writeln!(out, "      {}", paint("1", &line));
         }
         if !c.fields.is_empty() {
-            let _ = writeln!(out, "      fields: {}", c.fields.join(", "));
+            let _ = writeln!(out, "      fields: {}", e(&c.fields.join(", ")));
         }
         for &i in g.members.iter().take(TEXT_MEMBERS) {
             let m = &r.changes[i];
             let _ = writeln!(
                 out,
                 "      {}: {}  [{}]",
-                group_name(m),
-                m.key.display(),
-                paths_note(m)
+                e(&group_name(m)),
+                e(&m.key.display()),
+                e(&paths_note(m))
             );
         }
         if g.members.len() > TEXT_MEMBERS {
@@ -1529,7 +1532,7 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
     single.sort_unstable();
     let mut group = None;
     for c in single.iter().map(|&i| &r.changes[i]) {
-        let g = group_name(c);
+        let g = e(&group_name(c));
         if group.as_ref() != Some(&g) {
             if group.is_some() {
                 out.push('\n');
@@ -1541,19 +1544,19 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
             "{} {:<7} {}",
             c.kind.sigil(),
             c.kind.as_str(),
-            c.key.display()
+            e(&c.key.display())
         );
         let _ = writeln!(
             out,
             "  {}  [{}]",
             paint(colour_of(c.kind), &head),
-            paths_note(c)
+            e(&paths_note(c))
         );
         if let Some(line) = causes_line(c) {
             let _ = writeln!(out, "      {}", paint("1", &line));
         }
         if !c.fields.is_empty() {
-            let _ = writeln!(out, "      fields: {}", c.fields.join(", "));
+            let _ = writeln!(out, "      fields: {}", e(&c.fields.join(", ")));
         }
         if let Some(n) = redaction_note(c) {
             let _ = writeln!(out, "      {n}");
@@ -1575,8 +1578,90 @@ pub(crate) const MARKDOWN_LIMIT: usize = 60_000;
 /// its earlier comment instead of adding a new one on every push.
 pub(crate) const MARKDOWN_MARKER: &str = "<!-- paved-diff -->";
 
+/// Text from the input as it is shown: control characters (terminal
+/// escapes, line breaks that would start a workflow command) and bidi
+/// controls as Rust escapes, the one rule diagnostics use.
+fn shown(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::diag::escape(s)
+}
+
+/// The markdown of one comment, every line with its control characters
+/// escaped ([`shown`]): names, values and diff bodies all come from the input.
+fn escape_lines(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    for line in md.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        out.push_str(&shown(body));
+        out.push_str(end);
+    }
+    out
+}
+
+/// The share of the comment the promotions list may take.
+const PROMOTIONS_SHARE: usize = 8;
+
+/// The last resort of the size bound: `md` cut at a line boundary so that,
+/// with any open code fence and `<details>` closed and a note saying so, it
+/// is at most `limit` bytes.
+fn fit(md: String, limit: usize) -> String {
+    if md.len() <= limit {
+        return md;
+    }
+    let note = "\n> [!NOTE]\n> Cut at this line to stay under GitHub's comment size limit; \
+                run `paved diff --format text` locally or see the job log.\n";
+    let mut room = limit.saturating_sub(note.len());
+    loop {
+        let cut = md[..room.min(md.len())].rfind('\n').map_or(0, |i| i + 1);
+        let kept = &md[..cut];
+        let mut fence: Option<&str> = None;
+        let mut open = 0usize;
+        for line in kept.lines() {
+            match fence {
+                Some(f) if line.trim_end() == f => fence = None,
+                Some(_) => {}
+                None => {
+                    let ticks = line.len() - line.trim_start_matches('`').len();
+                    if ticks >= 3 {
+                        fence = Some(&line[..ticks]);
+                    } else {
+                        open += line.matches("<details>").count();
+                        open = open.saturating_sub(line.matches("</details>").count());
+                    }
+                }
+            }
+        }
+        let mut closers = String::new();
+        if let Some(f) = fence {
+            let _ = writeln!(closers, "{f}");
+        }
+        for _ in 0..open {
+            closers.push_str("\n</details>\n");
+        }
+        if cut + closers.len() + note.len() <= limit || cut == 0 {
+            let mut out = String::with_capacity(limit);
+            out.push_str(kept);
+            out.push_str(&closers);
+            if out.len() + note.len() <= limit {
+                out.push_str(note);
+            }
+            return out;
+        }
+        room = cut.saturating_sub(closers.len() + 1);
+    }
+}
+
+/// Input text in a markdown code span: escaped ([`shown`]), backticks made quotes.
+fn code(s: &str) -> String {
+    shown(s).replace('`', "'")
+}
+
+/// Input text in markdown: escaped ([`shown`]) and HTML-quoted.
 fn html(s: &str) -> String {
-    s.replace('&', "&amp;")
+    shown(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
@@ -1618,7 +1703,7 @@ fn details(c: &Change, diff: &str) -> String {
     }
     s.push_str(&causes_summary(c));
     s.push_str("</summary>\n\n");
-    let _ = writeln!(s, "`{}`", paths_note(c).replace('`', "'"));
+    let _ = writeln!(s, "`{}`", code(&paths_note(c)));
     if let Some(n) = redaction_note(c) {
         let _ = writeln!(s, "\n_{n}_");
     }
@@ -1643,10 +1728,22 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
     if !r.risks.is_empty() {
         risks_markdown(r, limit, &mut out);
     }
+    let mut promotions_cut = 0;
     if !r.promotions.is_empty() {
         let _ = writeln!(out, "**Promotions ({})**\n", r.promotions.len());
-        for p in &r.promotions {
-            let _ = writeln!(out, "- {}", html(&p.line()));
+        let start = out.len();
+        for (i, p) in r.promotions.iter().enumerate() {
+            let item = format!("- {}\n", html(&p.line()).replace('\n', " "));
+            if out.len() - start + item.len() > limit / PROMOTIONS_SHARE {
+                promotions_cut = r.promotions.len() - i;
+                let _ = writeln!(
+                    out,
+                    "- … and {} (`paved diff --format json` lists them all)",
+                    counted(promotions_cut, "more promotion")
+                );
+                break;
+            }
+            out.push_str(&item);
         }
         out.push('\n');
     }
@@ -1765,12 +1862,20 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
             );
         }
         out.push_str("; run `paved diff --format text` locally or see the job log.\n");
+        if promotions_cut > 0 {
+            let _ = writeln!(
+                out,
+                "> The promotions list shows {} of {}.",
+                thousands(r.promotions.len() - promotions_cut),
+                thousands(r.promotions.len())
+            );
+        }
         for (i, g) in cut.iter().enumerate() {
             let c = &r.changes[g.members[0]];
             let mut line = format!(
                 "> - `{} {}` ({}",
                 c.kind.sigil(),
-                c.key.display().replace('`', "'"),
+                code(&c.key.display()),
                 html(&group_name(c))
             );
             if g.members.len() > 1 {
@@ -1781,14 +1886,18 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
                 );
             }
             line.push_str(")\n");
-            if out.len() + line.len() + 40 > limit {
-                let _ = writeln!(out, "> - … and {} more", thousands(cut.len() - i));
+            if out.len() + line.len() + 120 > limit {
+                let _ = writeln!(
+                    out,
+                    "> - … and {} (`paved diff --format json` lists every change)",
+                    counted(cut.len() - i, if i == 0 { "group" } else { "more group" })
+                );
                 break;
             }
             out.push_str(&line);
         }
     }
-    out
+    fit(escape_lines(&out), limit)
 }
 
 /// ` — caused by <code>paved.yaml:27</code> (…)` for a block's summary, or
@@ -1841,7 +1950,7 @@ fn group_details(r: &Report, g: &Group, diff: &str) -> String {
         let _ = writeln!(
             s,
             "- `{}` ({})",
-            m.key.display().replace('`', "'"),
+            code(&m.key.display()),
             html(&group_name(m))
         );
     }
@@ -1882,7 +1991,7 @@ fn risks_markdown(r: &Report, limit: usize, out: &mut String) {
             } else {
                 &k.environment
             }),
-            k.resource.replace('`', "'").replace('|', "\\|"),
+            code(&k.resource).replace('|', "\\|"),
             cell(&k.message)
         );
         if out.len() - start + row.len() > limit / 4 {
@@ -2258,6 +2367,29 @@ pub(crate) mod tests {
         assert!(all.contains(&format!("--x={REDACTED}")), "{all}");
     }
 
+    #[test]
+    fn flag_values_in_args_and_slack_webhooks_are_redacted() {
+        let with = |pw: &str, hook: &str| {
+            DEPLOY.replace(
+                "          image: ghcr.io/acme/orders:1.0.0\n",
+                &format!("          image: ghcr.io/acme/orders:1.0.0\n          args: [\"--password\", \"{pw}\", \"--auth-token\", \"tok-{pw}\"]\n          command: [\"run\", \"--client-secret\", \"cs-{pw}\"]\n          env:\n            - name: ALERTS\n              value: \"{hook}\"\n"),
+            )
+        };
+        let hook = |k: &str| {
+            format!("https://hooks.slack.com/services/T0123ABCD/B0456EFGH/{k}abcdefghijklmnopqrstu")
+        };
+        let r = run(
+            &[file("a.yaml", &with("hunter2", &hook("old")))],
+            &[file("a.yaml", &with("correct-horse", &hook("new")))],
+            false,
+        );
+        let all: String = r.changes.iter().map(|c| c.diff.clone()).collect();
+        for leaked in ["hunter2", "correct-horse", "hooks.slack.com", "tok-", "cs-"] {
+            assert!(!all.contains(leaked), "{leaked} in {all}");
+        }
+        assert!(all.contains(REDACTED_CHANGED), "{all}");
+    }
+
     fn many_changes(n: usize, lines: usize) -> Report {
         let body: String = (0..lines).map(|i| format!("  k{i}: v{i}\n")).collect();
         let mk = |i: usize, v: &str| {
@@ -2307,6 +2439,121 @@ pub(crate) mod tests {
         assert!(md.len() <= MARKDOWN_LIMIT);
         assert!(md.contains("more lines cut to fit the comment"));
         assert!(md.contains("the diff of 1 change is shortened"));
+    }
+
+    /// A report with every section over its share: 1,200 promotions, 2,000
+    /// risks and 300 distinct groups.
+    fn crowded() -> Report {
+        let mut r = many_changes(300, 3);
+        for i in 0..1_200 {
+            r.promotions.push(Promotion {
+                image: format!("ghcr.io/acme/service-number-{i:05}:1.{i}.0"),
+                from: vec!["staging".into()],
+                to: "production".into(),
+                services: vec![format!("service-number-{i:05}")],
+            });
+        }
+        for i in 0..2_000 {
+            r.risks.push(super::super::risk::Risk {
+                severity: super::super::risk::Severity::High,
+                category: super::super::risk::Category::DataLoss,
+                resource: format!("PersistentVolumeClaim/s{i}/data"),
+                environment: "production".into(),
+                message: "a stateful resource is removed".into(),
+            });
+        }
+        r
+    }
+
+    #[test]
+    fn markdown_caps_promotions_and_every_section_together() {
+        let r = crowded();
+        for limit in [MARKDOWN_LIMIT, 20_000, 7_777, 3_001] {
+            let md = markdown(&r, limit);
+            assert!(md.len() <= limit, "{limit}: {}", md.len());
+        }
+        let md = markdown(&r, MARKDOWN_LIMIT);
+        assert!(md.contains("more promotions"), "{md}");
+        assert!(md.contains("[!NOTE]"), "{md}");
+        // The note names the cut groups it has room for, not just their count.
+        let listed = md.matches("\n> - `~ v1 ConfigMap").count();
+        assert!(listed > 0, "{md}");
+        assert!(md.contains("or see the job log"), "{md}");
+    }
+
+    #[test]
+    fn markdown_final_guard_holds_whatever_the_sections() {
+        // Diff bodies that grow when escaped (a right-to-left override is 3
+        // bytes, `\u{202e}` 8): the sections are measured before escaping.
+        let cm = |i: usize, v: &str| {
+            file(
+                &format!("staging/s{i}/cm.yaml"),
+                &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: s{i}}}\ndata:\n  k: \"{v}{i}\"\n"),
+            )
+        };
+        let rtl = "\u{202e}".repeat(3_000);
+        let old: Vec<OutFile> = (0..40).map(|i| cm(i, "a")).collect();
+        let new: Vec<OutFile> = (0..40).map(|i| cm(i, &rtl)).collect();
+        let r = run(&old, &new, false);
+        for limit in [MARKDOWN_LIMIT, 7_777, 3_001] {
+            let md = markdown(&r, limit);
+            assert!(md.len() <= limit, "{limit}: {}", md.len());
+            assert!(md.contains("[!NOTE]"), "{md}");
+        }
+    }
+
+    /// Names and values with terminal escapes, a line break that would start
+    /// a GitHub workflow command, and a right-to-left override.
+    fn hostile() -> Report {
+        let cm = |name: &str, v: &str| {
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"{name}\"\n  namespace: \"{name}\"\n  labels:\n    paved.dev/environment: \"{name}\"\n    paved.dev/service: \"{name}\"\ndata:\n  k: \"{v}\"\n")
+        };
+        let names = [
+            "evil\\e]0;pwned\\a\\e[2J",
+            "x\\n::error title=pwned::boom",
+            "rtl\\u202Eexe.txt",
+        ];
+        let old: Vec<OutFile> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| file(&format!("staging/s{i}/cm.yaml"), &cm(n, "a\\u202Eb")))
+            .collect();
+        let new: Vec<OutFile> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| file(&format!("staging/s{i}/cm.yaml"), &cm(n, "c\\u202Ed\\e[31m")))
+            .collect();
+        let mut r = run(&old, &new, false);
+        // And one added alone, so a heading of its own is printed.
+        let added = run(&[], &[file("staging/z/cm.yaml", &cm(names[0], "v"))], false);
+        r.changes.extend(added.changes);
+        r.promotions.push(Promotion {
+            image: "ghcr.io/acme/x:1\n::error title=pwned::boom\u{1b}[2J".into(),
+            from: vec!["staging\u{202e}".into()],
+            to: "production\u{7}".into(),
+            services: vec!["x".into()],
+        });
+        r
+    }
+
+    fn assert_inert(out: &str, what: &str) {
+        for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!out.contains(bad), "{what}: {bad:?} in {out}");
+        }
+        assert!(
+            !out.lines().any(|l| l.trim_start().starts_with("::")),
+            "{what}: a workflow command line in {out}"
+        );
+    }
+
+    #[test]
+    fn control_characters_in_names_and_values_are_escaped() {
+        let r = hostile();
+        assert!(r.changes.len() >= 4, "{r:?}");
+        assert_inert(&text(&r, false), "text");
+        assert_inert(&markdown(&r, MARKDOWN_LIMIT), "markdown");
+        let t = text(&r, false);
+        assert!(t.contains("\\u{1b}]0;pwned"), "{t}");
     }
 
     #[test]

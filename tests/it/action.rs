@@ -403,3 +403,115 @@ fn a_packaged_binary_is_what_install_unpacks_and_runs() {
     );
     assert!(!o.status.success());
 }
+
+/// A stand-in `paved`: logs its arguments; `diff` prints `$FAKE_REPORT` (the
+/// markdown or text report), says `$FAKE_GATE` on stderr as paved does, and
+/// exits `$FAKE_STATUS`.
+const FAKE_PAVED: &str = r#"#!/usr/bin/env bash
+printf 'paved %s\n' "$*" >>"$FAKE_LOG"
+case "$*" in
+  *"--format text"*) echo "full text report" ;;
+  *) printf '%s' "$FAKE_REPORT" ;;
+esac
+[[ -n $FAKE_GATE ]] && echo "paved diff: risk gate: $FAKE_GATE" >&2
+exit "${FAKE_STATUS:-0}"
+"#;
+
+fn diff_step(sb: &Sandbox, env: &[(&str, &str)]) -> (Output, String) {
+    sb.tool("paved", FAKE_PAVED);
+    let _ = std::fs::remove_file(sb.temp.join("output"));
+    let mut all = vec![
+        ("PAVED_BASE", "origin/main"),
+        ("PAVED_PATHS", "."),
+        ("GITHUB_STEP_SUMMARY", "/dev/null"),
+    ];
+    all.extend_from_slice(env);
+    let o = sb.run("diff.sh", &[], &all);
+    let out = sb.output();
+    (o, out)
+}
+
+#[test]
+fn the_diff_step_gates_on_risks_not_on_changes() {
+    let sb = Sandbox::new();
+    let changed = "<!-- paved-diff -->\n### Paved: changes to rendered resources\n\n1 changed, 0 added, 0 removed; 3 unchanged.\n";
+    let unchanged = "<!-- paved-diff -->\n### Paved: changes to rendered resources\n\nNo changes: 3 unchanged.\n";
+    // A change without a gated risk: exit 0, changed, no gate.
+    let (o, out) = diff_step(&sb, &[("FAKE_REPORT", changed), ("FAKE_STATUS", "0")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        out.contains("changed=true\n") && out.contains("report=true\n"),
+        "{out}"
+    );
+    assert!(!out.contains("gate="), "{out}");
+    // `--exit-code` is not passed (exit 1 would mean "changed"), so exit 1 is the gate.
+    assert!(!sb.calls().contains("--exit-code"), "{}", sb.calls());
+    // No change at all.
+    let (_, out) = diff_step(&sb, &[("FAKE_REPORT", unchanged), ("FAKE_STATUS", "0")]);
+    assert!(out.contains("changed=false\n"), "{out}");
+    // A gated risk: exit 1 with a report; the categories are passed on.
+    let (o, out) = diff_step(
+        &sb,
+        &[
+            ("FAKE_REPORT", changed),
+            ("FAKE_STATUS", "1"),
+            ("FAKE_GATE", "data-loss, security"),
+            ("PAVED_FAIL_ON", "data-loss,security"),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(out.contains("gate=data-loss, security\n"), "{out}");
+    assert!(out.contains("changed=true\n"), "{out}");
+    assert!(
+        sb.calls().contains("--fail-on data-loss,security"),
+        "{}",
+        sb.calls()
+    );
+    // Exit 1 with no report: the base did not compile; a warning, no gate.
+    let (o, out) = diff_step(&sb, &[("FAKE_REPORT", ""), ("FAKE_STATUS", "1")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("::warning::"), "{}", text(&o));
+    assert!(!out.contains("gate="), "{out}");
+}
+
+#[test]
+fn a_folded_comment_has_the_full_report_in_the_job_log() {
+    let sb = Sandbox::new();
+    let folded = "<!-- paved-diff -->\n> [!NOTE]\n> Cut to stay under GitHub's comment size limit: 3 more groups not shown (3 of 9 resources); run `paved diff --format text` locally or see the job log.\n";
+    let (o, _) = diff_step(&sb, &[("FAKE_REPORT", folded)]);
+    let t = text(&o);
+    assert!(t.contains("full text report"), "{t}");
+    // Names in it cannot issue workflow commands.
+    assert!(t.contains("::stop-commands::"), "{t}");
+    let (o, _) = diff_step(&sb, &[("FAKE_REPORT", "<!-- paved-diff -->\n1 changed\n")]);
+    assert!(!text(&o).contains("full text report"), "{}", text(&o));
+}
+
+#[test]
+fn a_risk_gate_fails_the_job_and_names_the_categories() {
+    let sb = Sandbox::new();
+    let o = sb.run(
+        "result.sh",
+        &[],
+        &[
+            ("VALIDATE", "0"),
+            ("CHECK", "0"),
+            ("GATE", "data-loss, security"),
+        ],
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("::error::risk gate: data-loss, security"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn the_action_passes_fail_on_and_the_gate() {
+    let yml = std::fs::read_to_string(root().join("action.yml")).unwrap();
+    assert!(yml.contains("\n  fail-on:\n"), "an input `fail-on`");
+    assert!(yml.contains("PAVED_FAIL_ON: ${{ inputs.fail-on }}"));
+    assert!(yml.contains("GATE: ${{ steps.diff.outputs.gate }}"));
+    assert!(!yml.contains("--exit-code"));
+}

@@ -418,3 +418,61 @@ fn a_stale_file_is_named_and_the_current_render_is_traced() {
         stdout(&o)
     );
 }
+
+#[test]
+fn a_built_in_size_is_traced_to_the_built_in_config_line() {
+    // A paved.yaml without `sizes`: the built-in sizes apply, and the trace
+    // names their line in the built-in config.
+    let dir = workspace();
+    let config = std::fs::read_to_string(dir.path().join("paved.yaml")).unwrap();
+    let start = config
+        .find("  sizes:\n")
+        .expect("sizes in the quickstart config");
+    // The section: its line and the more-indented lines below it.
+    let end = start
+        + 9
+        + config[start + 9..]
+            .lines()
+            .take_while(|l| l.starts_with("    "))
+            .map(|l| l.len() + 1)
+            .sum::<usize>();
+    let without = format!("{}{}", &config[..start], &config[end..]);
+    assert!(!without.contains("sizes:"), "{without}");
+    write(dir.path(), "paved.yaml", &without);
+    let builtin = std::fs::read_to_string(root().join("src/paved.default.yaml")).unwrap();
+    let v = trace_json(
+        dir.path(),
+        &[
+            "rendered/staging/api/deployment-api.yaml",
+            "spec.template.spec.containers[0].resources.limits.cpu",
+        ],
+    );
+    let o = origins(&v);
+    assert_eq!(
+        o[0],
+        pair(
+            "size",
+            &at("services/api/platform.yaml", SPEC, "size:", "medium")
+        ),
+        "{v:#}"
+    );
+    assert_eq!(
+        o[1],
+        pair(
+            "platform-config",
+            &at("<built-in paved.yaml>", &builtin, "medium:", "250m")
+        ),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn a_catalog_file_is_refused_as_what_it_is() {
+    let dir = workspace();
+    let o = run(dir.path(), &["trace", "rendered/catalog/api.yaml"]);
+    expect(&o, 2);
+    let e = stderr(&o);
+    assert!(e.contains("catalog"), "{e}");
+    assert!(e.contains("cannot be traced"), "{e}");
+    assert!(!e.contains("trace one object with --resource"), "{e}");
+}

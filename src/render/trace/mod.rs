@@ -88,7 +88,15 @@ pub(crate) struct Inputs<'a> {
     pub blueprints: &'a Blueprints,
     /// The platform config with spans (`paved.yaml`, or the built-in one).
     pub config: Option<&'a (SourceRef, Node)>,
+    /// The built-in config with spans (`<built-in paved.yaml>`): where a
+    /// section the user's `paved.yaml` leaves out comes from (its `sizes`).
+    pub builtin: Option<&'a (SourceRef, Node)>,
 }
+
+/// The sections of the platform config that, when `paved.yaml` leaves them
+/// out, take the built-in config's value as it is written there (the model's
+/// default equals the built-in file's; `model::default_sizes`).
+const BUILT_IN_SECTIONS: &[&str] = &["/spec/sizes"];
 
 /// Which object: kind, name, and optionally namespace and environment.
 pub(crate) struct Query<'q> {
@@ -398,9 +406,23 @@ impl Origins<'_> {
         .or_else(|| self.spec("spec", &format!("/spec{rest}")))
     }
 
-    /// A step at `pointer` of the platform config, if it holds it.
+    /// A step at `pointer` of the platform config, if it holds it; else of
+    /// the built-in config, when the section is one `paved.yaml` left out
+    /// and the built-in one applies ([`BUILT_IN_SECTIONS`]).
     fn config(&self, pointer: &str) -> Option<Step> {
         let (src, doc) = self.inputs.config?;
+        if let Some((node, _)) = doc.pointer(pointer) {
+            return Some(step("platform-config", src, node.span, pointer));
+        }
+        let section = BUILT_IN_SECTIONS.iter().find(|s| {
+            pointer
+                .strip_prefix(**s)
+                .is_some_and(|r| r.starts_with('/'))
+        })?;
+        if doc.pointer(section).is_some() {
+            return None;
+        }
+        let (src, doc) = self.inputs.builtin?;
         let (node, _) = doc.pointer(pointer)?;
         Some(step("platform-config", src, node.span, pointer))
     }
