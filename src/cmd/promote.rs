@@ -90,6 +90,12 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
             "`--from` and `--to` are both `{to}`; a promotion moves a release between two environments"
         )));
     }
+    if s.image.is_some() && (s.all || s.targets.len() > 1) {
+        return Err(Fault(
+            "`--image` sets one image, so it takes one service; name the service (not `--all`)"
+                .into(),
+        ));
+    }
     let services = pick(&before.services, s)?;
     let fields = &platform.promotion.release_fields;
 
@@ -159,6 +165,33 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
     if after.failed() {
         app::report(&after.diags, out);
         eprintln!("paved: the promoted specs would have errors; nothing was written");
+        return Ok(false);
+    }
+    // A promotion changes a release, never where a service runs: a spec
+    // without `environments` runs everywhere, and writing one override
+    // there would take it out of every other environment.
+    let runs = |c: &app::Compiled| -> std::collections::BTreeSet<(String, String)> {
+        c.instances
+            .iter()
+            .map(|i| (i.name.clone(), i.environment.name.clone()))
+            .collect()
+    };
+    let lost: Vec<(String, String)> = runs(&before).difference(&runs(&after)).cloned().collect();
+    if !lost.is_empty() {
+        for (service, env) in &lost {
+            eprintln!(
+                "paved: promoting would take `{service}` out of `{env}`: its spec has no `environments` block, so it runs in every environment"
+            );
+        }
+        eprintln!(
+            "paved: list the environments it runs in first (e.g. `environments: {{{}}}`), then promote again; nothing was written",
+            platform
+                .environments
+                .keys()
+                .map(|e| format!("{e}: {{}}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         return Ok(false);
     }
     let (old_files, d1) = app::render_in_memory(&before);

@@ -204,7 +204,10 @@ fn promote_all_edits_every_service_that_differs() {
 }
 
 #[test]
-fn promote_image_inserts_a_missing_environments_block_in_the_files_indentation() {
+fn promote_refuses_to_take_a_service_without_environments_out_of_the_others() {
+    // `search` has no `environments` block: it runs in staging and
+    // production. An override block naming staging alone would drop it from
+    // production (and delete what it has there): refused, nothing written.
     let dir = workspace();
     let o = run(
         dir.path(),
@@ -217,11 +220,48 @@ fn promote_image_inserts_a_missing_environments_block_in_the_files_indentation()
             "staging",
         ],
     );
-    expect(&o, 0);
-    let want = format!(
-        "{SEARCH}    environments:\n        staging:\n            image: ghcr.io/acme/search:3.1.0\n"
+    expect(&o, 1);
+    assert!(
+        stderr(&o).contains("would take `search` out of `production`"),
+        "{}",
+        stderr(&o)
     );
-    assert_eq!(spec(dir.path(), "search"), want);
+    assert!(
+        stderr(&o).contains("staging: {}, production: {}"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(spec(dir.path(), "search"), SEARCH);
+}
+
+#[test]
+fn promote_image_takes_one_service() {
+    let dir = workspace();
+    for args in [
+        &[
+            "promote",
+            "--all",
+            "--image",
+            "ghcr.io/acme/x:1",
+            "--to",
+            "staging",
+        ][..],
+        &[
+            "promote",
+            "orders",
+            "billing",
+            "--image",
+            "ghcr.io/acme/x:1",
+            "--to",
+            "staging",
+        ][..],
+    ] {
+        let o = run(dir.path(), args);
+        expect(&o, 2);
+        assert!(stderr(&o).contains("takes one service"), "{}", stderr(&o));
+    }
+    assert_eq!(spec(dir.path(), "orders"), ORDERS);
+    assert_eq!(spec(dir.path(), "billing"), BILLING);
 }
 
 #[test]
@@ -461,9 +501,9 @@ fn diff_does_not_call_a_new_image_a_promotion() {
             dir.path(),
             &[
                 "promote",
-                "search",
+                "orders",
                 "--image",
-                "ghcr.io/acme/search:3.1.0",
+                "ghcr.io/acme/orders:9.9.9",
                 "--to",
                 "staging",
             ],
