@@ -22,9 +22,12 @@
 //!   center), pointing at the spec line. These are always errors.
 //! - `check`, on the rendered documents: all rules, as the Rego decides
 //!   them. What reaches it is what only the rendered objects show: usually a
-//!   platform override blueprint that drops limits or adds a sidecar. Those
-//!   findings point at the blueprint (the closest `limits:`, `image:`, ...
-//!   line in it), and carry no per-service detail in their message, so the
+//!   platform override blueprint that drops limits or adds a sidecar. Each
+//!   violation names the JSON pointer of its field; the caller may locate
+//!   it (`check_located`: the unit driver traces the blueprint line that
+//!   wrote it and the spec line of its value), else the finding points at
+//!   the closest `limits:`, `image:`, ... line of the blueprint. Findings
+//!   carry no per-service detail in their message, so the
 //!   same fault in every service and environment is reported once
 //!   (`diag::sort` drops exact repeats).
 
@@ -98,6 +101,26 @@ pub fn check(
     blueprints: &BTreeMap<&str, &SourceRef>,
     origin: Option<Rendered<'_>>,
 ) -> Vec<Diagnostic> {
+    check_located(platform, docs, blueprints, origin, &mut |_, _| None)
+}
+
+/// Where the caller traced a field of a rendered document: the blueprint
+/// line that wrote it, and the spec value it comes from, if any.
+pub(crate) struct Located {
+    pub blueprint: (SourceRef, Span),
+    pub value: Option<(SourceRef, Span)>,
+}
+
+/// [`check`], with `locate` asked, for each finding, where the field at
+/// fault (a document and a JSON pointer in it) was written; a finding it
+/// cannot locate points at the blueprint line the anchor search finds.
+pub(crate) fn check_located(
+    platform: &Platform,
+    docs: &[Doc],
+    blueprints: &BTreeMap<&str, &SourceRef>,
+    origin: Option<Rendered<'_>>,
+    locate: &mut dyn FnMut(&Doc, &str) -> Option<Located>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let exempt = platform.exempt_namespaces();
     for doc in docs {
@@ -106,25 +129,65 @@ pub fn check(
         }
         for rule in RULES.iter().filter(|r| r.enabled(platform)) {
             for v in violations(rule, platform, doc) {
-                out.push(diagnostic(rule, platform, doc, &v, blueprints, origin));
+                let located = locate(doc, &v.pointer);
+                let at = Where {
+                    blueprints,
+                    origin,
+                    located,
+                };
+                out.push(diagnostic(rule, platform, doc, &v, at));
             }
         }
     }
     out
 }
 
+/// The violations of `rule` in `doc`, each with the pointer of its field
+/// in the document, or of the field's closest parent that exists.
 fn violations(rule: &Rule, platform: &Platform, doc: &Doc) -> Vec<Violation> {
-    match rule.object {
+    let found: Vec<(String, Violation)> = match rule.object {
         Object::Labels(check) => check(platform, doc, doc.value.pointer("/metadata/labels"))
             .into_iter()
+            .map(|v| (String::new(), v))
             .collect(),
-        Object::Pod(check) => pod_spec(doc).and_then(check).into_iter().collect(),
+        Object::Pod(check) => pod_spec(doc)
+            .and_then(|(at, spec)| check(spec).map(|v| (at.to_string(), v)))
+            .into_iter()
+            .collect(),
         Object::Container(check) => pod_spec(doc)
             .into_iter()
-            .flat_map(containers)
-            .flat_map(|c| check(platform, &c))
+            .flat_map(|(at, spec)| containers(at, spec))
+            .flat_map(|c| {
+                check(platform, &c)
+                    .into_iter()
+                    .map(move |v| (c.pointer.clone(), v))
+            })
             .collect(),
+    };
+    found
+        .into_iter()
+        .map(|(at, mut v)| {
+            v.pointer = existing(&doc.value, &format!("{at}{}", v.pointer));
+            v
+        })
+        .collect()
+}
+
+/// `pointer`, or its closest parent that `value` holds.
+fn existing(value: &serde_json::Value, pointer: &str) -> String {
+    let mut p = pointer;
+    while !p.is_empty() && value.pointer(p).is_none() {
+        p = p.rfind('/').map_or("", |at| &p[..at]);
     }
+    p.to_string()
+}
+
+/// Where a finding points: the blueprint texts (for the anchor search),
+/// the service it was rendered for, and the traced location if any.
+struct Where<'a, 'b> {
+    blueprints: &'a BTreeMap<&'a str, &'a SourceRef>,
+    origin: Option<Rendered<'b>>,
+    located: Option<Located>,
 }
 
 fn diagnostic(
@@ -132,9 +195,13 @@ fn diagnostic(
     platform: &Platform,
     doc: &Doc,
     v: &Violation,
-    blueprints: &BTreeMap<&str, &SourceRef>,
-    origin: Option<Rendered<'_>>,
+    at: Where<'_, '_>,
 ) -> Diagnostic {
+    let Where {
+        blueprints,
+        origin,
+        located,
+    } = at;
     let warn = platform.policy.enforcement_action != "deny";
     let object = match (&doc.namespace, origin) {
         (Some(ns), Some(o)) => format!("{} `{}` in {ns} ({})", doc.kind, doc.name, o.environment),
@@ -159,17 +226,26 @@ fn diagnostic(
     };
 
     let message = format!("blueprint `{}` {}; {admission}", doc.blueprint, v.problem);
-    let mut d = match blueprints.get(doc.blueprint.as_str()) {
-        Some(source) => new(message).at(
-            source,
-            anchor(source, &v.anchors, &doc.kind),
-            format!("{object}: {}", v.part),
-        ),
-        None => new(message),
+    let label = format!("{object}: {}", v.part);
+    let mut d = match (&located, blueprints.get(doc.blueprint.as_str())) {
+        (Some(l), _) => new(message).at(&l.blueprint.0, l.blueprint.1, label),
+        (None, Some(source)) => {
+            new(message).at(source, anchor(source, &v.anchors, &doc.kind), label)
+        }
+        (None, None) => new(message),
     };
+    let value = located.as_ref().and_then(|l| l.value.as_ref());
+    if let Some((source, span)) = value {
+        d = d.also(source, *span, "the value comes from here");
+    }
     if let Some(o) = origin {
         if let Some((node, _)) = o.service.doc.pointer("/metadata/name") {
-            d = d.also(&o.service.source, node.span, "rendered for this service");
+            // Said once when the value is the service's name.
+            let said = value
+                .is_some_and(|(s, span)| s.name == o.service.source.name && *span == node.span);
+            if !said {
+                d = d.also(&o.service.source, node.span, "rendered for this service");
+            }
         }
     }
     d.help(format!(
@@ -404,6 +480,37 @@ mod tests {
             assert!(got.iter().any(|g| g == want), "missing {want:?} in {got:#?}");
         }
         assert_eq!(got.len(), 6, "{got:#?}");
+    }
+
+    /// Each violation names its field by JSON pointer in the document, or
+    /// the closest parent that exists when the field is missing.
+    #[test]
+    fn each_violation_names_its_field_by_pointer() {
+        let c = json!({"name": "a", "image": "docker.io/busybox",
+            "resources": {"limits": {"cpu": "1"}},
+            "securityContext": {"privileged": true}});
+        let (p, d) = (platform(), deployment(c, json!(null)));
+        let got: Vec<String> = RULES
+            .iter()
+            .filter(|r| r.enabled(&p))
+            .flat_map(|r| violations(r, &p, &d))
+            .map(|v| v.pointer)
+            .collect();
+        let at = "/spec/template/spec";
+        for want in [
+            format!("{at}/containers/0/image"),
+            format!("{at}/containers/0/resources/limits"),
+            format!("{at}/automountServiceAccountToken"),
+            format!("{at}/containers/0/securityContext"),
+            format!("{at}/containers/0/securityContext/privileged"),
+        ] {
+            assert!(got.contains(&want), "missing {want:?} in {got:#?}");
+        }
+        assert_eq!(
+            existing(&d.value, "/metadata/labels/team"),
+            "/metadata/labels"
+        );
+        assert_eq!(existing(&d.value, "/nothing/here"), "");
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub(super) struct Container<'a> {
     pub name: &'a str,
     pub image: &'a str,
     pub value: &'a Json,
+    /// Its JSON pointer in the document
+    /// (`/spec/template/spec/containers/0`).
+    pub pointer: String,
 }
 
 impl Container<'_> {
@@ -52,22 +55,22 @@ pub(super) fn labelled_kind(doc: &Doc) -> bool {
 }
 
 /// The pod spec of a Pod or of a controller's pod template, as the Rego's
-/// `pod_spec` finds it.
-pub(super) fn pod_spec(doc: &Doc) -> Option<&Json> {
-    let v = &doc.value;
-    match (group(doc), doc.kind.as_str()) {
-        ("", "Pod") => v.get("spec"),
+/// `pod_spec` finds it, with its JSON pointer in the document.
+pub(super) fn pod_spec(doc: &Doc) -> Option<(&'static str, &Json)> {
+    let at = match (group(doc), doc.kind.as_str()) {
+        ("", "Pod") => "/spec",
         ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
         | ("batch", "Job")
-        | ("argoproj.io", "Rollout") => v.pointer("/spec/template/spec"),
-        ("batch", "CronJob") => v.pointer("/spec/jobTemplate/spec/template/spec"),
-        _ => None,
-    }
+        | ("argoproj.io", "Rollout") => "/spec/template/spec",
+        ("batch", "CronJob") => "/spec/jobTemplate/spec/template/spec",
+        _ => return None,
+    };
+    doc.value.pointer(at).map(|spec| (at, spec))
 }
 
 /// Every container of a pod spec: init containers, containers, ephemeral
-/// containers.
-pub(super) fn containers(spec: &Json) -> impl Iterator<Item = Container<'_>> {
+/// containers. `at`: the pod spec's JSON pointer.
+pub(super) fn containers<'a>(at: &'a str, spec: &'a Json) -> impl Iterator<Item = Container<'a>> {
     ["initContainers", "containers", "ephemeralContainers"]
         .into_iter()
         .flat_map(move |field| {
@@ -75,11 +78,13 @@ pub(super) fn containers(spec: &Json) -> impl Iterator<Item = Container<'_>> {
                 .and_then(Json::as_array)
                 .into_iter()
                 .flatten()
-                .map(move |c| Container {
+                .enumerate()
+                .map(move |(n, c)| Container {
                     field,
                     name: c.get("name").and_then(Json::as_str).unwrap_or("?"),
                     image: c.get("image").and_then(Json::as_str).unwrap_or(""),
                     value: c,
+                    pointer: format!("{at}/{field}/{n}"),
                 })
         })
 }

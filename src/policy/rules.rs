@@ -346,8 +346,14 @@ pub(super) struct Violation {
     pub problem: String,
     /// The object part at fault, e.g. "container `app`".
     pub part: String,
-    /// Keys to look for in the blueprint, best first (`limits:`).
+    /// Keys to look for in the blueprint, best first (`limits:`), when the
+    /// caller cannot trace `pointer` to its blueprint line.
     pub anchors: Vec<String>,
+    /// The JSON pointer of the field at fault, relative to what the rule
+    /// looks at (the object, the pod spec, the container): `/image`,
+    /// `/securityContext/privileged`. A missing field is named as it
+    /// would be written; `policy` points at its closest existing parent.
+    pub pointer: String,
 }
 
 fn object_labels(platform: &Platform, doc: &Doc, labels: Option<&Json>) -> Option<Violation> {
@@ -373,6 +379,7 @@ fn object_labels(platform: &Platform, doc: &Doc, labels: Option<&Json>) -> Optio
         ),
         part: "its labels".into(),
         anchors: vec!["labels:".into(), "metadata:".into()],
+        pointer: "/metadata/labels".into(),
     })
 }
 
@@ -385,6 +392,7 @@ fn object_automount(spec: &Json) -> Option<Violation> {
             "serviceAccountName:".into(),
             "containers:".into(),
         ],
+        pointer: "/automountServiceAccountToken".into(),
     })
 }
 
@@ -403,6 +411,7 @@ fn object_registries(platform: &Platform, c: &Container<'_>) -> Vec<Violation> {
         ),
         part: c.part(),
         anchors: image_anchors(c.image),
+        pointer: "/image".into(),
     }]
 }
 
@@ -419,6 +428,7 @@ fn object_latest(_: &Platform, c: &Container<'_>) -> Vec<Violation> {
         problem,
         part: c.part(),
         anchors: image_anchors(image),
+        pointer: "/image".into(),
     }]
 }
 
@@ -439,6 +449,7 @@ fn object_limits(_: &Platform, c: &Container<'_>) -> Vec<Violation> {
             problem: format!("renders a container without a {resource} limit"),
             part: c.part(),
             anchors: c.anchors(&["limits:", "resources:", "containers:"]),
+            pointer: format!("/resources/limits/{resource}"),
         })
         .collect()
 }
@@ -456,6 +467,7 @@ fn object_privilege(_: &Platform, c: &Container<'_>) -> Vec<Violation> {
                 "securityContext:",
                 "containers:",
             ]),
+            pointer: "/securityContext/allowPrivilegeEscalation".into(),
         });
     }
     if sc.and_then(|s| s.get("privileged")) == Some(&Json::Bool(true)) {
@@ -463,6 +475,7 @@ fn object_privilege(_: &Platform, c: &Container<'_>) -> Vec<Violation> {
             problem: "renders a privileged container".into(),
             part: c.part(),
             anchors: c.anchors(&["privileged:", "securityContext:"]),
+            pointer: "/securityContext/privileged".into(),
         });
     }
     out

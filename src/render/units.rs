@@ -19,7 +19,7 @@
 use crate::codes;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -183,8 +183,13 @@ pub enum Unit {
 /// The units of one render, with what they share computed once.
 pub struct Units<'a> {
     platform: &'a Platform,
+    services: &'a [Service],
     instances: &'a [Instance],
     bps: &'a Blueprints,
+    /// The blueprints with line marks (`trace`), made on the first policy
+    /// finding in an instance, to point findings at the line that wrote
+    /// the field.
+    marked: OnceLock<Blueprints>,
     /// Each blueprint's text by name, where policy findings point.
     texts: BTreeMap<&'a str, &'a SourceRef>,
     platform_v: minijinja::Value,
@@ -419,6 +424,8 @@ impl<'a> Units<'a> {
             .collect();
         Units {
             platform,
+            services,
+            marked: OnceLock::new(),
             by_name,
             instances,
             bps,
@@ -544,6 +551,42 @@ impl<'a> Units<'a> {
         }
     }
 
+    /// Where a policy finding on the field at `pointer` of `doc`, rendered
+    /// for instance `i`, points: the blueprint line that wrote the field and
+    /// the spec line of its value (`trace::locate`). The instance is
+    /// rendered once with marked blueprints, on its first finding
+    /// (`objects` keeps it); a unit without findings never is.
+    fn traced_location(
+        &self,
+        i: usize,
+        objects: &mut Option<Vec<(String, super::trace::Traced)>>,
+        doc: &Doc,
+        pointer: &str,
+    ) -> Option<crate::policy::Located> {
+        let inputs = super::trace::Inputs {
+            platform: self.platform,
+            services: self.services,
+            instances: self.instances,
+            blueprints: self.bps,
+            config: None,
+        };
+        let objects = objects.get_or_insert_with(|| {
+            let marked = self.marked.get_or_init(|| self.bps.instrumented(false));
+            super::trace::objects(&inputs, self, marked, i)
+        });
+        let (_, t) = objects.iter().find(|(bp, t)| {
+            *bp == doc.blueprint
+                && t.resource.kind == doc.kind
+                && t.resource.name == doc.name
+                && t.resource.namespace == doc.namespace
+        })?;
+        let (at, value) = super::trace::locate(&inputs, t, pointer)?;
+        Some(crate::policy::Located {
+            blueprint: (at.0, at.1),
+            value: value.map(|v| (v.0, v.1)),
+        })
+    }
+
     /// The text every `service/` blueprint renders for instance `i` with
     /// `bps` (the instrumented set, for `trace`), before it is read back.
     pub(crate) fn raw_instance<'b>(
@@ -589,8 +632,18 @@ impl<'a> Units<'a> {
                             service,
                             environment: &inst.environment.name,
                         });
-                // The Gatekeeper rules at compile time; pointed at the spec or blueprint.
-                let policy = crate::policy::check(platform, &docs, &self.texts, rendered);
+                // The Gatekeeper rules at compile time; pointed at the spec or
+                // blueprint: the traced line that wrote the field at fault.
+                let mut traced = None;
+                let mut locate =
+                    |doc: &Doc, pointer: &str| self.traced_location(i, &mut traced, doc, pointer);
+                let policy = crate::policy::check_located(
+                    platform,
+                    &docs,
+                    &self.texts,
+                    rendered,
+                    &mut locate,
+                );
                 let mut out = layout::files(&folder, &inst.source, docs);
                 if d.is_empty() && !out.is_empty() {
                     out.push(layout::kustomization(&folder, &inst.source, &out));
@@ -602,7 +655,13 @@ impl<'a> Units<'a> {
                 {
                     let (docs, e) = render_one(bps, bp, &ctx, &what, self.xr_group());
                     d.extend(e);
-                    d.extend(crate::policy::check(platform, &docs, &self.texts, rendered));
+                    d.extend(crate::policy::check_located(
+                        platform,
+                        &docs,
+                        &self.texts,
+                        rendered,
+                        &mut locate,
+                    ));
                     let folder = layout::join(&inst.environment.folder, &bp.sub_folder());
                     out.extend(layout::files(&folder, &inst.source, docs));
                 }

@@ -14,8 +14,10 @@
 //! Values read through loop variables or macro arguments other than
 //! `service` are reported with their blueprint line only.
 //!
-//! Architecture invariant: runs only for `trace` and for `diff --base`'s
-//! causes (one object per group; never on the render path);
+//! Architecture invariant: runs only for `trace`, for `diff --base`'s
+//! causes (one object per group) and for an instance with a compile-time
+//! policy finding (`locate`, from the unit driver; never for a unit
+//! without findings);
 //! no file system access, no output format.
 
 pub(crate) mod marks;
@@ -42,6 +44,19 @@ pub(crate) struct Step {
     /// What this place says (`spec.image`, `sizes.medium.cpu`, the
     /// blueprint line's text).
     pub detail: String,
+    /// The file and span of `at`, for a diagnostic to point at.
+    #[serde(skip)]
+    pub loc: Option<Loc>,
+}
+
+/// A span in a source, compared by file name and span.
+#[derive(Debug, Clone)]
+pub(crate) struct Loc(pub SourceRef, pub Span);
+
+impl PartialEq for Loc {
+    fn eq(&self, other: &Loc) -> bool {
+        self.0.name == other.0.name && self.1 == other.1
+    }
 }
 
 /// One traced field of a rendered object.
@@ -150,68 +165,91 @@ impl<'a> Finder<'a> {
             {
                 continue;
             }
-            for (bp, text) in self.units.raw_instance(&self.marked, i) {
-                let Ok(text) = text else { continue };
-                let (plain, lines) = marks::strip(&text);
-                if plain.contains(marks::MARK) {
-                    continue;
-                }
-                let output = Source::virtual_file(&bp.source.name, plain.clone());
-                let (nodes, _) = load::parse(&output, load::Documents::Many);
-                let docs = match crate::normalize::documents(
-                    plain,
-                    crate::normalize::Blueprint {
-                        name: &bp.name,
-                        source: &bp.source,
-                    },
-                    "trace",
-                ) {
-                    Ok(d) => d,
-                    Err(_) => continue,
-                };
-                for mut doc in docs {
-                    if doc.kind != q.kind || doc.name != q.name {
-                        continue;
-                    }
-                    if let Some(ns) = q.namespace {
-                        if doc.namespace.as_deref().is_some_and(|d| d != ns) {
-                            continue;
-                        }
-                    }
-                    let Some(node) = nodes
-                        .iter()
-                        .find(|n| {
-                            n.get("kind").and_then(Node::as_str) == Some(&doc.kind)
-                                && n.pointer("/metadata/name").and_then(|(m, _)| m.as_str())
-                                    == Some(&doc.name)
-                        })
-                        .cloned()
-                    else {
-                        continue;
-                    };
-                    if bp.scope != super::env::Scope::Catalog {
-                        super::ordering::annotate(&mut doc, &inputs.platform.crossplane.api_group);
-                    }
-                    found.push(Traced {
-                        resource: Resource {
-                            kind: doc.kind.clone(),
-                            namespace: doc.namespace.clone(),
-                            name: doc.name.clone(),
-                            environment: inst.environment.name.clone(),
-                            service: inst.name.clone(),
-                            blueprint: bp.source.name.clone(),
-                        },
-                        value: doc.value,
-                        output: output.clone(),
-                        node,
-                        lines: lines.clone(),
-                        instance: i,
-                    });
-                }
-            }
+            found.extend(
+                objects(inputs, &self.units, &self.marked, i)
+                    .into_iter()
+                    .map(|(_, t)| t)
+                    .filter(|t| {
+                        t.resource.kind == q.kind
+                            && t.resource.name == q.name
+                            && q.namespace.is_none_or(|ns| {
+                                t.resource.namespace.as_deref().is_none_or(|d| d == ns)
+                            })
+                    }),
+            );
         }
         found
     }
+}
+
+/// Every object the `service/` blueprints render for instance `i`, rendered
+/// with `marked` (`Blueprints::instrumented(false)` of `inputs.blueprints`),
+/// each with the name of its blueprint (`service/deployment.yaml`).
+pub(crate) fn objects(
+    inputs: &Inputs,
+    units: &Units,
+    marked: &Blueprints,
+    i: usize,
+) -> Vec<(String, Traced)> {
+    let mut found = Vec::new();
+    let Some(inst) = inputs.instances.get(i) else {
+        return found;
+    };
+    for (bp, text) in units.raw_instance(marked, i) {
+        let Ok(text) = text else { continue };
+        let (plain, lines) = marks::strip(&text);
+        if plain.contains(marks::MARK) {
+            continue;
+        }
+        let output = Source::virtual_file(&bp.source.name, plain.clone());
+        let (nodes, _) = load::parse(&output, load::Documents::Many);
+        let docs = match crate::normalize::documents(
+            plain,
+            crate::normalize::Blueprint {
+                name: &bp.name,
+                source: &bp.source,
+            },
+            "trace",
+        ) {
+            Ok(d) => d,
+            Err(_) => continue,
+        };
+        for mut doc in docs {
+            let Some(node) = nodes
+                .iter()
+                .find(|n| {
+                    n.get("kind").and_then(Node::as_str) == Some(&doc.kind)
+                        && n.pointer("/metadata/name").and_then(|(m, _)| m.as_str())
+                            == Some(&doc.name)
+                })
+                .cloned()
+            else {
+                continue;
+            };
+            if bp.scope != super::env::Scope::Catalog {
+                super::ordering::annotate(&mut doc, &inputs.platform.crossplane.api_group);
+            }
+            found.push((
+                bp.name.clone(),
+                Traced {
+                    resource: Resource {
+                        kind: doc.kind.clone(),
+                        namespace: doc.namespace.clone(),
+                        name: doc.name.clone(),
+                        environment: inst.environment.name.clone(),
+                        service: inst.name.clone(),
+                        blueprint: bp.source.name.clone(),
+                    },
+                    value: doc.value,
+                    output: output.clone(),
+                    node,
+                    lines: lines.clone(),
+                    instance: i,
+                },
+            ));
+        }
+    }
+    found
 }
 
 /// Every leaf field of `value` as (dotted path, pointer, value), in order.
@@ -259,14 +297,25 @@ pub(crate) fn fields(inputs: &Inputs, t: &Traced) -> Vec<Field> {
 /// object, most specific first: what `diff`'s causes and policy findings
 /// can call.
 pub(crate) fn origin(inputs: &Inputs, t: &Traced, pointer: &str) -> Vec<Step> {
-    let Some((node, _)) = t.node.pointer(pointer) else {
+    origin_at(inputs, t, pointer, false)
+}
+
+/// [`origin`]; `by_key`: the field's line is its key's (a block mapping's
+/// `resources:` line, not the line of its first entry).
+fn origin_at(inputs: &Inputs, t: &Traced, pointer: &str, by_key: bool) -> Vec<Step> {
+    let Some((node, key)) = t.node.pointer(pointer) else {
         return vec![Step {
             kind: "paved",
             at: None,
             detail: "added by Paved after rendering: Argo CD sync order (docs/resources.md)".into(),
+            loc: None,
         }];
     };
-    let (line, _) = t.output.line_col(node.span.start);
+    let start = match key {
+        Some(k) if by_key => k.start,
+        _ => node.span.start,
+    };
+    let (line, _) = t.output.line_col(start);
     let Some((id, bp_line)) = t.lines.get(line.saturating_sub(1)).copied().flatten() else {
         return vec![];
     };
@@ -275,6 +324,9 @@ pub(crate) fn origin(inputs: &Inputs, t: &Traced, pointer: &str) -> Vec<Step> {
     };
     let text = src.line_text(bp_line).trim().to_string();
     let at = Some(format!("{}:{bp_line}", src.name));
+    let (start, end, _) = src.line_bounds(bp_line);
+    let indent = src.line_text(bp_line).len() - src.line_text(bp_line).trim_start().len();
+    let loc = Some(Loc(src.clone(), Span::new(start + indent, end)));
     let mut chain = Vec::new();
     let exprs = expressions(src.line_text(bp_line));
     if exprs.is_empty() {
@@ -282,6 +334,7 @@ pub(crate) fn origin(inputs: &Inputs, t: &Traced, pointer: &str) -> Vec<Step> {
             kind: "blueprint-literal",
             at,
             detail: text,
+            loc,
         });
         return chain;
     }
@@ -304,8 +357,26 @@ pub(crate) fn origin(inputs: &Inputs, t: &Traced, pointer: &str) -> Vec<Step> {
         kind: "blueprint",
         at,
         detail: text,
+        loc,
     });
     chain
+}
+
+/// Where a policy finding on the field at `pointer` of `t` points: the
+/// blueprint line that wrote the field (the partial's line when a partial
+/// wrote it), and the spec line (or environment override) its value comes
+/// from, when the chain has one.
+pub(crate) fn locate(inputs: &Inputs, t: &Traced, pointer: &str) -> Option<(Loc, Option<Loc>)> {
+    let chain = origin_at(inputs, t, pointer, true);
+    let blueprint = chain
+        .iter()
+        .find(|s| s.kind.starts_with("blueprint"))
+        .and_then(|s| s.loc.clone())?;
+    let value = chain
+        .iter()
+        .find(|s| matches!(s.kind, "spec" | "environment-override" | "size"))
+        .and_then(|s| s.loc.clone());
+    Some((blueprint, value))
 }
 
 /// The context paths (`service.compute.requests.cpu`) the `{{ }}` tags of a
@@ -432,6 +503,7 @@ impl Origins<'_> {
             kind: "built-in-default",
             at: None,
             detail,
+            loc: None,
         }
     }
 
@@ -561,6 +633,7 @@ fn step(kind: &'static str, src: &SourceRef, span: Span, pointer: &str) -> Step 
         kind,
         at: Some(format!("{}:{line}:{col}", src.name)),
         detail: detail.join("."),
+        loc: Some(Loc(src.clone(), span)),
     }
 }
 
