@@ -569,6 +569,7 @@ impl<'a> Units<'a> {
             instances: self.instances,
             blueprints: self.bps,
             config: None,
+            builtin: None,
         };
         let objects = objects.get_or_insert_with(|| {
             let marked = self.marked.get_or_init(|| self.bps.instrumented(false));
