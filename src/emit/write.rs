@@ -506,6 +506,23 @@ pub(crate) fn remove_generated_folder(dir: &Path, rel: &str) -> Result<Vec<Strin
             "refusing to remove `{rel}`: the path leaves the output folder"
         )));
     }
+    // Every folder on the way must be a real folder inside the output
+    // folder: a symlinked `previews/` would point the removal elsewhere
+    // (render refuses the same layout).
+    let mut on_the_way = dir.to_path_buf();
+    for part in Path::new(rel)
+        .parent()
+        .into_iter()
+        .flat_map(Path::components)
+    {
+        on_the_way.push(part);
+        if fs::symlink_metadata(&on_the_way).is_ok_and(|m| !m.is_dir()) {
+            return Err(WriteError(format!(
+                "refusing to remove `{rel}`: `{}` is not a folder of the output folder (a symlink or a file)",
+                on_the_way.display()
+            )));
+        }
+    }
     let root = dir.join(rel);
     match fs::symlink_metadata(&root) {
         Ok(m) if m.is_dir() => {}

@@ -276,3 +276,22 @@ fn delete_removes_the_preview_and_nothing_else_and_refuses_foreign_files() {
     expect(&o, 2);
     assert!(stderr(&o).contains("no preview"), "{}", stderr(&o));
 }
+
+#[test]
+fn delete_refuses_a_symlinked_previews_folder() {
+    // `rendered/previews` moved elsewhere and linked back: deleting through
+    // the link would remove files outside the output folder.
+    let dir = commerce();
+    expect(&preview(dir.path(), "43", &["inventory"]), 0);
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::rename(dir.path().join("rendered/previews"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.path().join("rendered/previews")).unwrap();
+    let before = read_tree(&elsewhere);
+    let o = run(
+        dir.path(),
+        &["preview", "delete", "43", "--out", "rendered"],
+    );
+    expect(&o, 2);
+    assert!(stderr(&o).contains("previews"), "{}", stderr(&o));
+    assert_eq!(before, read_tree(&elsewhere));
+}
