@@ -110,13 +110,13 @@ for n in "${SIZES[@]}"; do
     rm -rf "$bumped" "$repo" "$old"
     "$PAVED" render --quiet "$fleet" --out "$old"
     cp -r "$fleet" "$repo"
-    spec=$(find "$repo/services" -name platform.yaml | sort | head -n1)
+    spec=$(find "$repo/services" -name platform.yaml | sort | sed -n 1p)
     git -C "$repo" init -q
     git -C "$repo" add -A
     git -C "$repo" -c user.name=bench -c user.email=bench@example.invalid commit -q -m fleet
     sed -i -E 's#^(  image: .*:)([0-9.]+)$#\1\2-bump#' "$spec"
     "$PAVED" render --quiet "$repo" --out "$bumped"
-    changed=$("$PAVED" diff --format json "$old" "$bumped" | grep -c '"kind": "changed"' || true)
+    changed=$("$PAVED" diff --format json "$old" "$bumped" | grep -c '"change": "changed"' || true)
     dries=() drss=() diffs=() dfrss=() bases=() brss=()
     for _ in $(seq "$RUNS"); do
         dries+=("$(rss_timed "$PAVED" render --quiet --dry-run "$fleet" --out "$WORK/none-$n")")
@@ -138,7 +138,7 @@ for n in "${SIZES[@]}"; do
 done
 
 # validate of one file, process start included: median of 21 runs.
-one=$(find "$WORK/fleet-${SIZES[0]}/services" -name platform.yaml | sort | head -n1)
+one=$(find "$WORK/fleet-${SIZES[0]}/services" -name platform.yaml | sort | sed -n 1p)
 vals=()
 for _ in $(seq 21); do vals+=("$(timed "$PAVED" validate --quiet "$one")"); done
 echo
