@@ -115,11 +115,11 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
                     .map(|p| crate::source::display_path(p, Path::new("")))
                     .unwrap_or_default()
             };
-            let (old, new) = folders(s)?;
+            let (old, new, unchanged) = folders(s)?;
             let Some(platform) = folders_platform(s, out)? else {
                 return Ok(false);
             };
-            ((old, new, 0), platform, (shown(0), shown(1)))
+            ((old, new, unchanged), platform, (shown(0), shown(1)))
         }
         Some(reference) => {
             match against_base(s, reference, out)? {
@@ -220,7 +220,7 @@ pub(crate) fn compare(
 type Sides = (Vec<OutFile>, Vec<OutFile>);
 
 /// Both sides from two folders of manifests.
-fn folders(s: &Settings) -> Result<Sides, Fault> {
+fn folders(s: &Settings) -> Result<(Vec<OutFile>, Vec<OutFile>, usize), Fault> {
     let [old, new] = s.paths.as_slice() else {
         return Err(Fault(format!(
             "`paved diff` takes two folders (OLD_DIR NEW_DIR), or `--base GIT_REF [PATH...]`; got {} path{}",
@@ -228,7 +228,86 @@ fn folders(s: &Settings) -> Result<Sides, Fault> {
             if s.paths.len() == 1 { "" } else { "s" }
         )));
     };
-    Ok((read_manifests(old)?, read_manifests(new)?))
+    let old_files = read_manifests(old)?;
+    let mut new_files = Vec::new();
+    let mut same: Vec<usize> = Vec::new();
+    {
+        let by_path: std::collections::HashMap<&str, usize> = old_files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_str(), i))
+            .collect();
+        each_manifest(new, |f| {
+            // A file identical at the same path is not held twice: the old
+            // side's copy stands for both until the comparison's needs are known.
+            match by_path.get(f.path.as_str()) {
+                Some(&i) if old_files[i].content == f.content => same.push(i),
+                _ => new_files.push(f),
+            }
+            Ok(())
+        })?;
+    }
+    Ok(select_identical(old_files, new_files, &same))
+}
+
+/// The two sides `semantic::compare` needs, from the old folder's files,
+/// the new folder's files that differ, and the places (in `old`) of the
+/// files identical on both sides: an identical file is kept, on both sides,
+/// when `compare` would read it (a document that shares a name or a service
+/// with a differing file's, a text that runs an image a differing file
+/// names, or a text the scan cannot name); every other identical file is
+/// only counted (the third value: its documents, unchanged).
+fn select_identical(
+    old: Vec<OutFile>,
+    new: Vec<OutFile>,
+    same: &[usize],
+) -> (Vec<OutFile>, Vec<OutFile>, usize) {
+    let same_set: std::collections::HashSet<usize> = same.iter().copied().collect();
+    let differing_old = old
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !same_set.contains(i))
+        .map(|(_, f)| f);
+    let mut known = Vec::new();
+    let mut all = false;
+    let mut images: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for f in differing_old.chain(&new) {
+        match semantic::identities(f) {
+            Some(ids) => known.extend(ids),
+            None => all = true,
+        }
+        // What a container line names: `image: REF`, as Paved writes it.
+        for line in f.content.lines() {
+            let t = line.trim_start().trim_start_matches("- ");
+            if let Some(r) = t.strip_prefix("image: ") {
+                let r = r.trim().trim_matches('"').trim_matches('\'');
+                if !r.is_empty() {
+                    images.insert(r.to_string());
+                }
+            }
+        }
+    }
+    let affected = semantic::Affected::of(known.iter());
+    let mut old_out = Vec::with_capacity(old.len() - same.len());
+    let mut new_out = new;
+    let mut unchanged = 0;
+    for (i, f) in old.into_iter().enumerate() {
+        if !same_set.contains(&i) {
+            old_out.push(f);
+            continue;
+        }
+        let ids = semantic::identities(&f);
+        let keep = all
+            || affected.needs(ids.as_deref())
+            || images.iter().any(|r| f.content.contains(r.as_str()));
+        if keep {
+            new_out.push(f.clone());
+            old_out.push(f);
+        } else {
+            unchanged += ids.map_or(0, |ids| ids.len());
+        }
+    }
+    (old_out, new_out, unchanged)
 }
 
 /// Every `.yaml`/`.yml` file under `dir`, as paths relative to it. Hidden
@@ -237,12 +316,24 @@ fn folders(s: &Settings) -> Result<Sides, Fault> {
 const MAX_MANIFEST: u64 = 16 << 20;
 
 pub(crate) fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
+    let mut out = Vec::new();
+    each_manifest(dir, |f| {
+        out.push(f);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// [`read_manifests`], one file at a time, in path order.
+fn each_manifest(
+    dir: &Path,
+    mut each: impl FnMut(OutFile) -> Result<(), Fault>,
+) -> Result<(), Fault> {
     let meta = std::fs::metadata(dir)
         .map_err(|_| Fault(format!("no such file or folder: `{}`", dir.display())))?;
     if !meta.is_dir() {
         return Err(Fault(format!("`{}` is not a folder", dir.display())));
     }
-    let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -282,9 +373,9 @@ pub(crate) fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
         }
         let content = String::from_utf8(bytes)
             .map_err(|_| Fault(format!("`{}` is not UTF-8 text", entry.path().display())))?;
-        out.push(OutFile { path: rel, content });
+        each(OutFile { path: rel, content })?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// What `--base` compares: the two compiled workspaces (REF's is `None`
@@ -562,6 +653,59 @@ fn held(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `diff OLD NEW` holds identical files once and keeps only those the
+    /// comparison reads: the report is the one of both folders whole.
+    #[test]
+    fn folders_hold_identical_files_once_and_report_the_same() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/commerce/expected");
+        let old = read_manifests(&dir).unwrap();
+        let mut new = old.clone();
+        let deploy = new
+            .iter_mut()
+            .find(|f| f.path.starts_with("production/") && f.path.contains("/deployment-"))
+            .unwrap();
+        deploy.content = deploy.content.replacen("image: ", "image: x", 1);
+        let moved = new
+            .iter()
+            .position(|f| f.path.contains("/service-"))
+            .unwrap();
+        new[moved].path = new[moved].path.replace("/service-", "/moved-service-");
+        let same: Vec<usize> = old
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                new.iter()
+                    .any(|n| n.path == f.path && n.content == f.content)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let differing: Vec<OutFile> = new
+            .iter()
+            .filter(|n| {
+                !old.iter()
+                    .any(|f| f.path == n.path && f.content == n.content)
+            })
+            .cloned()
+            .collect();
+        let platform = app::load_config(None)
+            .unwrap()
+            .0
+            .expect("the built-in config");
+        let opts = Options::default();
+        let full = compare(&old, &new, ("a", "b"), &platform, &opts).unwrap();
+        let (o, n, unchanged) = select_identical(old.clone(), differing, &same);
+        assert!(
+            o.len() + 50 < old.len(),
+            "{} of {} held",
+            o.len(),
+            old.len()
+        );
+        let mut held = compare(&o, &n, ("a", "b"), &platform, &opts).unwrap();
+        held.unchanged += unchanged;
+        assert_eq!(semantic::json(&full), semantic::json(&held));
+        assert_eq!(semantic::text(&full, false), semantic::text(&held, false));
+    }
 
     fn listed(path: &str, env: &str, service: &str, name: &str) -> Listed {
         Listed {
