@@ -1681,7 +1681,8 @@ fn fence(body: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
-fn details(c: &Change, diff: &str) -> String {
+/// The first three changed fields of a `<summary>`, and how many more.
+fn summary_fields(c: &Change) -> String {
     let mut fields = c
         .fields
         .iter()
@@ -1692,6 +1693,11 @@ fn details(c: &Change, diff: &str) -> String {
     if c.fields.len() > 3 {
         let _ = write!(fields, ", … {} more", c.fields.len() - 3);
     }
+    fields
+}
+
+fn details(c: &Change, diff: &str) -> String {
+    let fields = summary_fields(c);
     let mut s = format!(
         "<details><summary><code>{} {}</code> {}",
         c.kind.sigil(),
@@ -1920,16 +1926,7 @@ fn causes_summary(c: &Change) -> String {
 /// applies to, the first few of them, and the first one's diff.
 fn group_details(r: &Report, g: &Group, diff: &str) -> String {
     let c = &r.changes[g.members[0]];
-    let mut fields = c
-        .fields
-        .iter()
-        .take(3)
-        .map(|f| html(f))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if c.fields.len() > 3 {
-        let _ = write!(fields, ", … {} more", c.fields.len() - 3);
-    }
+    let fields = summary_fields(c);
     let mut s = format!(
         "<details><summary><code>{} {}</code> {}",
         c.kind.sigil(),
