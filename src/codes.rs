@@ -930,6 +930,21 @@ $ paved promote orders --from staging --to production\n\
 error[paved::promote::not-in-environment]: `orders` does not run in production",
     fix: "  environments:\n    staging: {}\n    production: {}   # then promote again",
 };
+pub(crate) const PROMOTE_CANNOT_EDIT: &Code = &Code {
+    code: "paved::promote::cannot-edit",
+    title: "paved promote cannot change a value in place without changing others (an anchored value)",
+    explanation: "`paved promote` edits the text of `platform.yaml` at the promoted value only. A value carrying \
+a YAML anchor (`&name`) that aliases (`*name`) repeat elsewhere in the file cannot be changed there alone: \
+every alias would change with it, moving other environments or the base image too. The promotion is refused, \
+pointing at the anchored value and naming the lines of its aliases; nothing is written. (An alias as the \
+promoted value itself is fine: it is replaced by the value. An anchor no alias refers to stays where it is.) \
+Other values the edit cannot change without touching more of the file are refused the same way.",
+    example: "# orders/platform.yaml\n\
+    production:\n      image: &release ghcr.io/acme/orders:1.4.2\n  image: *release\n\
+$ paved promote orders --from staging --to production\n\
+error[paved::promote::cannot-edit]: cannot set `image` of `production` in `orders`: the value is anchored as `&release` and `*release` at line 11 refers to it",
+    fix: "    production:\n      image: ghcr.io/acme/orders:1.4.2\n  image: ghcr.io/acme/orders:1.4.2   # each written out; then promote again",
+};
 pub(crate) const INTERNAL: &Code = &Code {
     code: "paved::internal",
     title: "a bug in Paved",
@@ -1035,6 +1050,7 @@ pub static CODES: &[&Code] = &[
     DIFF_INVALID_YAML,
     PROMOTE_OUT_OF_ORDER,
     PROMOTE_NOT_IN_ENVIRONMENT,
+    PROMOTE_CANNOT_EDIT,
     INTERNAL,
 ];
 

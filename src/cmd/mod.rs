@@ -7,7 +7,7 @@
 //! Architecture invariant: commands call `app` and the `emit`
 //! functions; they never reach into a stage's internals. Files are written
 //! only through `emit::write` (`render`, `preview delete`, and `promote`'s spec edits through
-//! `emit::write::replace_spec`) and by `init` (its one new file, never over
+//! `emit::write::replace_specs`) and by `init` (its one new file, never over
 //! an existing one).
 
 pub(crate) mod check;

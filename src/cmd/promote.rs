@@ -7,7 +7,8 @@
 //!
 //! Architecture invariant: the command gathers, checks and prints; the text
 //! edit is `edit`'s, the comparison `emit::diff`'s and the write
-//! `emit::write::replace_spec`'s (only the spec files, atomically).
+//! `emit::write::replace_specs`'s (only the spec files, each atomically, and
+//! all or nothing).
 
 use std::path::PathBuf;
 
@@ -17,6 +18,7 @@ use crate::app::{self, Fault, Inputs, Output};
 use crate::codes;
 use crate::diag::{Diagnostic, Format};
 use crate::emit::diff::{self as semantic, Options};
+use crate::emit::write::SpecEdit;
 use crate::load::Node;
 use crate::model::{Platform, Service};
 
@@ -149,11 +151,24 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         app::report(&refusals, out);
         return Ok(false);
     }
+    // The text edits; a value that cannot be edited safely is refused, with
+    // every other refusal, before anything is written.
     for e in &mut edits {
         for step in &e.steps {
-            e.text = crate::edit::set_override(&e.text, to, &step.field, &step.new)
-                .map_err(|why| Fault(format!("cannot edit `{}`: {why}", e.service.source.name)))?;
+            match crate::edit::set_override(&e.text, to, &step.field, &step.new) {
+                Ok(text) => e.text = text,
+                Err(why) => {
+                    refusals.push(cannot_edit(e, to, step, why));
+                    break;
+                }
+            }
         }
+    }
+    if !refusals.is_empty() {
+        crate::diag::sort(&mut refusals);
+        app::report(&refusals, out);
+        eprintln!("paved: nothing was written");
+        return Ok(false);
     }
 
     // The workspace with the edited texts, checked and rendered in memory.
@@ -229,10 +244,20 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         .collect();
 
     if !s.dry_run {
-        for e in &edits {
-            crate::emit::write::replace_spec(&e.service.source.path, &e.text)
-                .map_err(|w| Fault(w.0))?;
-        }
+        let specs: Vec<SpecEdit<'_>> = edits
+            .iter()
+            .map(|e| SpecEdit {
+                path: &e.service.source.path,
+                name: &e.service.source.name,
+                read: &e.service.source.text,
+                text: &e.text,
+            })
+            .collect();
+        crate::emit::write::replace_specs(&specs).map_err(|w| Fault(w.0))?;
+    }
+    // `--quiet`: errors only; a machine format is always printed whole.
+    if out.quiet && s.format != Format::Json {
+        return Ok(true);
     }
     let from_shown = from.map_or_else(|| "--image".to_string(), str::to_string);
     let text = match s.format {
@@ -381,6 +406,39 @@ fn effective<'n>(doc: &'n Node, env: &str, field: &str) -> Option<(Json, &'n Nod
     doc.pointer(&format!("/spec/environments/{}/{}", esc(env), esc(field)))
         .or_else(|| doc.pointer(&format!("/spec/{}", esc(field))))
         .map(|(n, _)| (n.to_json(), n))
+}
+
+/// A value the text edit cannot change safely (an anchored value that
+/// aliases repeat, a value in a shape the edit does not know), located in
+/// the text being edited.
+fn cannot_edit(e: &Edit<'_>, to: &str, step: &Step, why: crate::edit::Refusal) -> Diagnostic {
+    let (field, new) = (step.field.as_str(), &step.new);
+    let src = &e.service.source;
+    let d = Diagnostic::error(
+        codes::PROMOTE_CANNOT_EDIT,
+        format!(
+            "cannot set `{field}` of `{to}` in `{}`: {}",
+            e.service.name(),
+            why.message
+        ),
+    )
+    .help(format!(
+        "edit `environments.{to}.{field}` by hand (e.g. write the value out where an alias repeats it, so each place has its own), then run the promotion again"
+    ));
+    // The span is in the text as edited so far; other fields set before
+    // this one may have moved it, and the same refusal on the file's own
+    // text (each field is a different key) locates it there.
+    let span = match why.span {
+        Some(span) if e.text == src.text => Some(span),
+        Some(_) => crate::edit::set_override(&src.text, to, field, new)
+            .err()
+            .and_then(|w| w.span),
+        None => None,
+    };
+    match span {
+        Some(span) => d.at(src, span, "this value"),
+        None => d.in_file(src),
+    }
 }
 
 fn not_in(svc: &Service, env: &str) -> Diagnostic {

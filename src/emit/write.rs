@@ -272,7 +272,7 @@ pub(crate) fn write_file(dir: &Path, f: &OutFile) -> Result<bool, WriteError> {
             )))
         }
     }
-    atomic_write(&target, f.content.as_bytes())?;
+    atomic_write(&target, f.content.as_bytes(), None)?;
     Ok(true)
 }
 
@@ -391,20 +391,104 @@ fn ensure_parent(dir: &Path, rel: &str) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// Replaces an existing spec file's text atomically (`paved promote`): a
-/// temporary file beside it, renamed over it. Only a regular file is
-/// replaced, never a link or anything else.
-pub(crate) fn replace_spec(target: &Path, text: &str) -> Result<(), WriteError> {
-    match fs::symlink_metadata(target) {
-        Ok(m) if m.is_file() => atomic_write(target, text.as_bytes()),
-        _ => Err(WriteError(format!(
-            "refusing to write `{}`: it is not a regular file",
-            target.display()
-        ))),
-    }
+/// One spec file `paved promote` replaces: where it is, its name as shown,
+/// the text it was compiled from (as the loader read it: without a
+/// byte-order mark) and its new text.
+pub(crate) struct SpecEdit<'a> {
+    pub path: &'a Path,
+    pub name: &'a str,
+    pub read: &'a str,
+    pub text: &'a str,
 }
 
-fn atomic_write(target: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+/// What a spec file held before it was replaced.
+struct Original {
+    bytes: Vec<u8>,
+    permissions: fs::Permissions,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Replaces spec files, all or nothing (`paved promote`). Each file must
+/// still be a regular file holding the text it was compiled from (checked
+/// for every file first, then again right before each write, so an edit
+/// made in the meantime is never overwritten); each is written to a
+/// temporary file beside it, given the original's permissions and renamed
+/// over it, and keeps its byte-order mark if it had one. When a write
+/// fails, the files written before it are restored from their bytes kept in
+/// memory, and the error names the file.
+pub(crate) fn replace_specs(edits: &[SpecEdit<'_>]) -> Result<(), WriteError> {
+    let mut originals = Vec::with_capacity(edits.len());
+    for e in edits {
+        originals.push(current(e)?);
+    }
+    for (i, (e, original)) in edits.iter().zip(&originals).enumerate() {
+        let written = current(e).and_then(|_| {
+            let mut bytes = Vec::with_capacity(e.text.len() + BOM.len());
+            if original.bytes.starts_with(BOM) {
+                bytes.extend_from_slice(BOM);
+            }
+            bytes.extend_from_slice(e.text.as_bytes());
+            atomic_write(e.path, &bytes, Some(&original.permissions))
+        });
+        if let Err(why) = written {
+            let why = why.0.replace(&e.path.display().to_string(), e.name);
+            let mut failed_restores = Vec::new();
+            for (done, original) in edits[..i].iter().zip(&originals) {
+                if atomic_write(done.path, &original.bytes, Some(&original.permissions)).is_err() {
+                    failed_restores.push(format!("`{}`", done.name));
+                }
+            }
+            let restored = match (i, failed_restores.is_empty()) {
+                (0, _) => "no spec was written".to_string(),
+                (1, true) => "the 1 spec written before it was restored, so no spec changed".into(),
+                (n, true) => {
+                    format!("the {n} specs written before it were restored, so no spec changed")
+                }
+                (_, false) => format!(
+                    "restoring the specs written before it failed for {}: check them with `git diff`",
+                    failed_restores.join(", ")
+                ),
+            };
+            return Err(WriteError(format!("{why}; {restored}")));
+        }
+    }
+    Ok(())
+}
+
+/// A spec file's bytes and permissions, when it is still a regular file
+/// holding the text it was compiled from.
+fn current(e: &SpecEdit<'_>) -> Result<Original, WriteError> {
+    let meta = fs::symlink_metadata(e.path)
+        .map_err(|err| WriteError(format!("cannot write `{}`: {err}", e.name)))?;
+    if !meta.is_file() {
+        return Err(WriteError(format!(
+            "refusing to write `{}`: it is not a regular file",
+            e.name
+        )));
+    }
+    let bytes =
+        fs::read(e.path).map_err(|err| WriteError(format!("cannot read `{}`: {err}", e.name)))?;
+    if bytes.strip_prefix(BOM).unwrap_or(&bytes) != e.read.as_bytes() {
+        return Err(WriteError(format!(
+            "cannot write `{}`: it changed since it was read; run the promotion again",
+            e.name
+        )));
+    }
+    Ok(Original {
+        bytes,
+        permissions: meta.permissions(),
+    })
+}
+
+/// Writes `bytes` to a temporary file beside `target` and renames it over
+/// `target`; with `permissions`, the temporary file gets them first (the
+/// spec files `paved promote` replaces keep theirs).
+fn atomic_write(
+    target: &Path,
+    bytes: &[u8],
+    permissions: Option<&fs::Permissions>,
+) -> Result<(), WriteError> {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -420,6 +504,9 @@ fn atomic_write(target: &Path, bytes: &[u8]) -> Result<(), WriteError> {
             .create_new(true)
             .open(&tmp)?;
         f.write_all(bytes)?;
+        if let Some(p) = permissions {
+            f.set_permissions(p.clone())?;
+        }
         // No fsync: the rename makes a killed run safe (the kernel keeps the
         // written data); syncing every file would cost more than rendering
         // and is only needed against power loss, which `git` recovers from.
@@ -595,7 +682,74 @@ pub(crate) fn remove_generated_folder(dir: &Path, rel: &str) -> Result<Vec<Strin
 
 #[cfg(test)]
 mod tests {
-    use super::is_temporary;
+    use super::{is_temporary, replace_specs, SpecEdit};
+
+    #[test]
+    fn a_spec_changed_since_it_was_read_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.yaml"), dir.path().join("b.yaml"));
+        std::fs::write(&a, "a: 1\n").unwrap();
+        std::fs::write(&b, "b: 2 # edited meanwhile\n").unwrap();
+        let edits = [
+            SpecEdit {
+                path: &a,
+                name: "a.yaml",
+                read: "a: 1\n",
+                text: "a: 9\n",
+            },
+            SpecEdit {
+                path: &b,
+                name: "b.yaml",
+                read: "b: 2\n",
+                text: "b: 9\n",
+            },
+        ];
+        let err = replace_specs(&edits).unwrap_err().0;
+        assert!(
+            err.contains("`b.yaml`: it changed since it was read"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "a: 1\n");
+        assert_eq!(
+            std::fs::read_to_string(&b).unwrap(),
+            "b: 2 # edited meanwhile\n"
+        );
+    }
+
+    #[test]
+    fn a_change_found_right_before_a_write_restores_the_files_written() {
+        // The second edit of the same file finds it no longer holds the
+        // text it was read as (the first edit wrote it): the first is undone.
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.yaml");
+        std::fs::write(&a, "\u{feff}a: 1\n").unwrap();
+        let edits = [
+            SpecEdit {
+                path: &a,
+                name: "a.yaml",
+                read: "a: 1\n",
+                text: "a: 2\n",
+            },
+            SpecEdit {
+                path: &a,
+                name: "a.yaml",
+                read: "a: 1\n",
+                text: "a: 3\n",
+            },
+        ];
+        let err = replace_specs(&edits).unwrap_err().0;
+        assert!(err.contains("changed since it was read"), "{err}");
+        assert!(
+            err.contains("the 1 spec written before it was restored"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "\u{feff}a: 1\n");
+        // Without a conflict, both land, the byte-order mark kept.
+        replace_specs(&edits[..1]).unwrap();
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "\u{feff}a: 2\n");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1, "no temporary file is left");
+    }
 
     #[test]
     fn only_paveds_own_temporary_names_are_temporaries() {

@@ -515,3 +515,402 @@ fn diff_does_not_call_a_new_image_a_promotion() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["promotions"], serde_json::json!([]), "{}", stdout(&o));
 }
+
+fn crlf(text: &str) -> String {
+    text.replace('\n', "\r\n")
+}
+
+#[test]
+fn promote_keeps_crlf_line_endings() {
+    // An in-place value (orders) and an inserted line (billing), both in a
+    // file whose lines end with CRLF.
+    let dir = workspace();
+    write(dir.path(), "orders/platform.yaml", &crlf(ORDERS));
+    write(dir.path(), "billing/platform.yaml", &crlf(BILLING));
+    write(dir.path(), "search/platform.yaml", &crlf(SEARCH));
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "orders",
+            "billing",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(spec(dir.path(), "orders"), crlf(&orders_promoted()));
+    assert_eq!(spec(dir.path(), "billing"), crlf(&billing_promoted()));
+    // An inserted block: the whole `environments:` of a CRLF file.
+    write(
+        dir.path(),
+        "search/platform.yaml",
+        &crlf(&SEARCH.replace(
+            "    image: ghcr.io/acme/search:3.0.0\n",
+            "    image: ghcr.io/acme/search:3.0.0\n    environments: {staging: {}}\n",
+        )),
+    );
+    let before = spec(dir.path(), "search");
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "search",
+            "--image",
+            "ghcr.io/acme/search:3.1.0",
+            "--to",
+            "staging",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(
+        spec(dir.path(), "search"),
+        before.replace(
+            "{staging: {}}",
+            "{staging: {image: ghcr.io/acme/search:3.1.0}}"
+        )
+    );
+    // The last line has no line break: the inserted line gets the file's.
+    let unended = "apiVersion: paved.dev/v1\r\nkind: Application\r\nmetadata:\r\n  name: solo\r\n  owner: t\r\n  costCenter: c\r\nspec:\r\n  image: ghcr.io/acme/solo:1\r\n  ports: [{name: http, port: 8080}]\r\n  environments:\r\n    production: {}\r\n    staging:\r\n      replicas: 2";
+    write(dir.path(), "solo/platform.yaml", unended);
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "solo",
+            "--image",
+            "ghcr.io/acme/solo:2",
+            "--to",
+            "staging",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(
+        spec(dir.path(), "solo"),
+        format!("{unended}\r\n      image: ghcr.io/acme/solo:2")
+    );
+}
+
+#[test]
+fn promote_keeps_a_byte_order_mark() {
+    let dir = workspace();
+    write(
+        dir.path(),
+        "orders/platform.yaml",
+        &format!("\u{feff}{ORDERS}"),
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "orders",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(
+        spec(dir.path(), "orders"),
+        format!("\u{feff}{}", orders_promoted())
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn promote_keeps_the_file_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = workspace();
+    let mode = |name: &str| {
+        std::fs::metadata(dir.path().join(name).join("platform.yaml"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    let set = |name: &str, m: u32| {
+        std::fs::set_permissions(
+            dir.path().join(name).join("platform.yaml"),
+            std::fs::Permissions::from_mode(m),
+        )
+        .unwrap()
+    };
+    set("orders", 0o600);
+    set("billing", 0o755);
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "orders",
+            "billing",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(spec(dir.path(), "orders"), orders_promoted());
+    assert_eq!(mode("orders"), 0o600);
+    assert_eq!(mode("billing"), 0o755);
+}
+
+#[test]
+fn promote_inserts_after_a_block_scalar_ending_the_override() {
+    let dir = workspace();
+    let text = BILLING.replace(
+        "      replicas: 2   # busy\n",
+        "      replicas: 2   # busy\n      env:\n        BANNER: |\n          Billing, production\n\n            (indented line)\n    # about staging\n",
+    );
+    // Staging after production, so the block scalar is followed by a key
+    // less indented than its own.
+    let text = text.replace(
+        "    staging:\n      image: ghcr.io/acme/billing:1.1.0\n    production:\n",
+        "    production:\n",
+    );
+    let text = text.replace(
+        "    # about staging\n",
+        "    # about staging\n    staging:\n      image: ghcr.io/acme/billing:1.1.0\n",
+    );
+    write(dir.path(), "billing/platform.yaml", &text);
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "billing",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(
+        spec(dir.path(), "billing"),
+        text.replace(
+            "            (indented line)\n",
+            "            (indented line)\n      image: ghcr.io/acme/billing:1.1.0\n"
+        )
+    );
+}
+
+#[test]
+fn promote_replaces_an_alias_with_the_value() {
+    let dir = workspace();
+    let text = ORDERS
+        .replace(
+            "  image: ghcr.io/acme/orders:1.4.2   # the base image\n",
+            "  image: &base ghcr.io/acme/orders:1.4.2   # the base image\n",
+        )
+        .replace(
+            "      image: ghcr.io/acme/orders:1.4.2\n",
+            "      image: *base   # as the base\n",
+        );
+    write(dir.path(), "orders/platform.yaml", &text);
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "orders",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(
+        spec(dir.path(), "orders"),
+        text.replace(
+            "*base   # as the base",
+            "ghcr.io/acme/orders:1.5.0   # as the base"
+        )
+    );
+}
+
+#[test]
+fn promote_refuses_to_change_an_anchored_value_an_alias_repeats() {
+    let dir = workspace();
+    // Production's image is anchored and the base image repeats it: changing
+    // it in place would change the base image too (and with it every other
+    // environment's).
+    let text = "apiVersion: paved.dev/v1
+kind: Application
+metadata: {name: orders, owner: team-orders, costCenter: cc-1234}
+spec:
+  ports: [{name: http, port: 8080}]
+  environments:
+    staging:
+      image: ghcr.io/acme/orders:1.5.0
+    production:
+      image: &release ghcr.io/acme/orders:1.4.2
+  image: *release
+";
+    write(dir.path(), "orders/platform.yaml", text);
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "orders",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("paved::promote::cannot-edit"), "{err}");
+    assert!(err.contains("orders/platform.yaml:10:14"), "{err}");
+    assert!(err.contains("`*release` at line 11"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(spec(dir.path(), "orders"), text);
+}
+
+#[test]
+fn promote_quiet_prints_only_errors() {
+    let dir = workspace();
+    let o = run(
+        dir.path(),
+        &[
+            "-q",
+            "promote",
+            "orders",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 0);
+    assert_eq!(stdout(&o), "");
+    assert_eq!(stderr(&o), "");
+    assert_eq!(spec(dir.path(), "orders"), orders_promoted());
+    // A refusal is an error: still printed.
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "search",
+            "--image",
+            "ghcr.io/acme/search:9.9.9",
+            "--to",
+            "production",
+            "--quiet",
+        ],
+    );
+    expect(&o, 1);
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).contains("paved::promote::out-of-order"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A folder chain whose `platform.yaml` can be read and replaced, but in
+/// which no longer file name fits: the path of any file there beside it
+/// other than a short one exceeds the system's limit (4095 bytes), so the
+/// temporary file a write goes through cannot be created, whoever runs the
+/// test (root included).
+#[cfg(target_os = "linux")]
+fn at_the_path_limit(root: &Path) -> std::path::PathBuf {
+    // The folder's path: 4070 bytes, so `…/platform.yaml` is 4084 and a
+    // temporary `…/.paved-tmp-<pid>-<16 hex>-platform.yaml` at least 4114.
+    let mut dir = root.to_path_buf();
+    let mut left = 4070 - root.as_os_str().len();
+    while left > 0 {
+        let name = "d".repeat(if left > 250 { 199 } else { left - 1 });
+        left -= name.len() + 1;
+        dir.push(name);
+    }
+    assert_eq!(dir.as_os_str().len(), 4070);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn promote_restores_every_spec_written_when_a_later_write_fails() {
+    let dir = workspace();
+    // Four specs to edit, in name order: billing, cart, orders, payments.
+    // The third cannot be written.
+    std::fs::remove_dir_all(dir.path().join("orders")).unwrap();
+    let deep = at_the_path_limit(&dir.path().canonicalize().unwrap().join("orders"));
+    std::fs::write(deep.join("platform.yaml"), ORDERS).unwrap();
+    let cart = BILLING.replace("billing", "cart");
+    write(dir.path(), "cart/platform.yaml", &cart);
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "--all",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    expect(&o, 2);
+    let err = stderr(&o);
+    assert!(err.contains("cannot write `orders/ddd"), "{err}");
+    assert!(
+        err.contains("2 specs written before it were restored"),
+        "{err}"
+    );
+    assert_eq!(spec(dir.path(), "billing"), BILLING);
+    assert_eq!(spec(dir.path(), "cart"), cart);
+    assert_eq!(
+        std::fs::read_to_string(deep.join("platform.yaml")).unwrap(),
+        ORDERS
+    );
+    assert_eq!(spec(dir.path(), "payments"), PAYMENTS);
+    // No temporary file left behind.
+    for name in ["billing", "cart", "payments"] {
+        let left: Vec<_> = std::fs::read_dir(dir.path().join(name))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("platform.yaml")]);
+    }
+}
+
+/// The same with a read-only folder, where the permissions hold (not for
+/// root, who may write anywhere: the test then has nothing to show and says so).
+#[cfg(unix)]
+#[test]
+fn promote_restores_every_spec_written_when_a_folder_is_read_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = workspace();
+    let locked = dir.path().join("orders");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let probe = locked.join("probe");
+    if std::fs::write(&probe, "").is_ok() {
+        let _ = std::fs::remove_file(&probe);
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+        eprintln!("skipped: this user writes into read-only folders (root); promote_restores_every_spec_written_when_a_later_write_fails covers the rollback");
+        return;
+    }
+    let o = run(
+        dir.path(),
+        &[
+            "promote",
+            "--all",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+        ],
+    );
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    expect(&o, 2);
+    let err = stderr(&o);
+    assert!(err.contains("cannot write `orders/platform.yaml`"), "{err}");
+    assert_eq!(spec(dir.path(), "billing"), BILLING);
+    assert_eq!(spec(dir.path(), "orders"), ORDERS);
+    assert_eq!(spec(dir.path(), "payments"), PAYMENTS);
+}
