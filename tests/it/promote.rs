@@ -789,6 +789,25 @@ fn promote_quiet_prints_only_errors() {
     assert_eq!(stdout(&o), "");
     assert_eq!(stderr(&o), "");
     assert_eq!(spec(dir.path(), "orders"), orders_promoted());
+    // A machine format is printed whole: a program reads it.
+    let o = run(
+        dir.path(),
+        &[
+            "-q",
+            "promote",
+            "billing",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    expect(&o, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["promotions"][0]["service"], "billing");
     // A refusal is an error: still printed.
     let o = run(
         dir.path(),
