@@ -8,6 +8,10 @@
 //! from the original only at the field set, so no value can change the
 //! document's structure.
 //!
+//! [`move_to_secrets`] (in `edit::secrets`) is the other edit: a literal
+//! secret taken out of `env` and declared in `spec.secrets`, checked the
+//! same way.
+//!
 //! Architecture invariant: pure text in, text out; knows no file, no
 //! platform and no diagnostics (a refusal is a plain message).
 
@@ -15,6 +19,9 @@ use serde_json::Value as Json;
 
 use crate::load::{self, Documents, Entry, Node, Value};
 use crate::source::{Source, Span};
+
+mod secrets;
+pub(crate) use secrets::move_to_secrets;
 
 /// The text of `text` with `spec.environments.<env>.<field>` set to `value`
 /// (a string or a number). `Err` says in plain words why it cannot be done.
