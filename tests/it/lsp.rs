@@ -619,12 +619,11 @@ fn completion_of_fields_values_sizes_environments_components_placeholders_and_re
         .cloned()
         .unwrap_or_default();
     let labels: Vec<&str> = items.iter().filter_map(|i| i["label"].as_str()).collect();
-    for f in ["replicas", "ports", "dependsOn", "environments"] {
+    // (those the spec has, `ports` and `dependsOn`, are left out: see below)
+    for f in ["replicas", "egress", "environments"] {
         assert!(labels.contains(&f), "{f} not in {labels:?}");
     }
     assert!(!labels.contains(&"owner"), "{labels:?}");
-    let image = items.iter().find(|i| i["label"] == "image").unwrap();
-    assert_eq!(image["insertTextFormat"], 2, "{image}");
     c.change_all(&o, 3, &orders);
 
     // Enum values.
@@ -1068,5 +1067,72 @@ fn an_unpinned_image_offers_the_tags_the_workspace_uses() {
         "{diags:#?}"
     );
     assert_eq!(c.code_actions(&l, &diags), Vec::<Value>::new());
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn completion_leaves_out_the_keys_already_in_the_mapping() {
+    let orders = spec_text("orders", "team-orders", "");
+    let dir = workspace(&[(ORDERS, &orders)]);
+    let root = dir.path().canonicalize().unwrap();
+    let o = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&o, &orders);
+    assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
+
+    // In `spec`: `image` and `ports` are there already.
+    let text = format!("{orders}  \n");
+    c.change_all(&o, 2, &text);
+    let end = json!({"line": text.lines().count() - 1, "character": 2});
+    let l = c.labels(&o, end);
+    assert!(l.contains(&"replicas".to_string()), "{l:?}");
+    assert!(
+        !l.contains(&"image".to_string()) && !l.contains(&"ports".to_string()),
+        "{l:?}"
+    );
+
+    // In `metadata`, without `owner`: `name` is left out, the required
+    // `owner` is still a snippet.
+    let text = orders.replace("  owner: team-orders\n", "  \n");
+    c.change_all(&o, 3, &text);
+    let at = pos_of(&text, "  \n", 2);
+    let id = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri(&o)}, "position": at}),
+    );
+    let items = c.response(id)["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let labels: Vec<&str> = items.iter().filter_map(|i| i["label"].as_str()).collect();
+    assert!(
+        !labels.contains(&"name") && !labels.contains(&"costCenter"),
+        "{labels:?}"
+    );
+    let owner = items.iter().find(|i| i["label"] == "owner").unwrap();
+    assert_eq!(owner["insertTextFormat"], 2, "{owner}");
+
+    // A list item: only its own keys count; a new item offers them all.
+    let text = orders.replace(
+        "    - {name: http, port: 8080}\n",
+        "    - {name: http, port: 8080}\n    - name: grpc\n      \n",
+    );
+    c.change_all(&o, 4, &text);
+    let l = c.labels(&o, pos_of(&text, "grpc\n      \n", 11));
+    assert!(
+        l.contains(&"port".to_string()) && !l.contains(&"name".to_string()),
+        "{l:?}"
+    );
+    let text = orders.replace(
+        "    - {name: http, port: 8080}\n",
+        "    - name: grpc\n      port: 9090\n    - \n",
+    );
+    c.change_all(&o, 5, &text);
+    let l = c.labels(&o, pos_of(&text, "    - \n", 6));
+    assert!(
+        l.contains(&"port".to_string()) && l.contains(&"name".to_string()),
+        "{l:?}"
+    );
     assert_eq!(c.finish(), 0);
 }
