@@ -943,7 +943,7 @@ fn a_literal_secret_moves_to_secrets_and_its_value_is_written_nowhere() {
 }
 
 #[test]
-fn validate_json_carries_the_secret_fix_without_the_value() {
+fn validate_json_carries_the_fixes_and_not_the_secret() {
     let text = spec_text(
         "orders",
         "team-orders",
@@ -969,6 +969,35 @@ fn validate_json_carries_the_secret_fix_without_the_value() {
         "{stdout}"
     );
     assert!(!stdout.contains("hunter2-x9"), "{stdout}");
+
+    // An unpinned image: the tags of the same repository in the workspace.
+    write(
+        &root,
+        ORDERS,
+        &spec_text("orders", "team-orders", "").replace("orders:1.0.0", "orders:latest"),
+    );
+    write(
+        &root,
+        INVENTORY,
+        &spec_text("inventory", "team-orders", "").replace("inventory:1.0.0", "orders:2.1.0"),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_paved"))
+        .args(["validate", "--format", "json"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let found: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(found.len(), 1, "{stdout}");
+    assert_eq!(
+        found[0]["fix"],
+        json!({"action": "pin-tag", "repository": "ghcr.io/acme/orders",
+               "tag": "latest", "tags": ["2.1.0"]}),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -1134,5 +1163,11 @@ fn completion_leaves_out_the_keys_already_in_the_mapping() {
         l.contains(&"port".to_string()) && l.contains(&"name".to_string()),
         "{l:?}"
     );
+
+    // Environments under `environments:`: those not there yet.
+    let text = format!("{orders}  environments:\n    staging: {{}}\n    \n");
+    c.change_all(&o, 6, &text);
+    let at = json!({"line": text.lines().count() - 1, "character": 4});
+    assert_eq!(c.labels(&o, at), ["production"]);
     assert_eq!(c.finish(), 0);
 }
