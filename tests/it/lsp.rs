@@ -1171,3 +1171,37 @@ fn completion_leaves_out_the_keys_already_in_the_mapping() {
     assert_eq!(c.labels(&o, at), ["production"]);
     assert_eq!(c.finish(), 0);
 }
+
+#[test]
+fn an_unpinned_override_image_offers_the_specs_own_tag() {
+    let orders = spec_text("orders", "team-orders", "").replace("orders:1.0.0", "orders:1.4.2")
+        + "  environments:\n    staging:\n      image: \"ghcr.io/acme/orders:latest\"\n    production: {}\n";
+    let dir = workspace(&[(ORDERS, &orders)]);
+    let root = dir.path().canonicalize().unwrap();
+    let o = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&o, &orders);
+    let diags = c.diagnostics(&uri(&o));
+    assert_eq!(
+        codes(&diags),
+        ["paved::policy::no-latest-tag"],
+        "{diags:#?}"
+    );
+    let actions = c.code_actions(&o, &diags);
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Pin `ghcr.io/acme/orders` to `1.4.2`"],
+        "{actions:#?}"
+    );
+    let edits = actions[0]["edit"]["changes"][uri(&o)].as_array().unwrap();
+    let fixed = apply_edits(&orders, edits);
+    assert!(
+        fixed.contains("      image: \"ghcr.io/acme/orders:1.4.2\"\n"),
+        "{fixed}"
+    );
+    c.change_all(&o, 2, &fixed);
+    assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
+    assert_eq!(c.finish(), 0);
+}
