@@ -16,8 +16,13 @@
 //! its anchor, and is refused when an alias repeats it (changing it would
 //! change every alias), naming the aliases' lines.
 //!
+//! [`move_to_secrets`] (in `edit::secrets`) is the other edit: a literal
+//! secret taken out of `env` and declared in `spec.secrets`, checked the
+//! same way.
+//!
 //! Architecture invariant: pure text in, text out; knows no file, no
-//! platform and no diagnostics (a refusal is a plain message).
+//! platform and no diagnostics (a refusal is a plain message and, where one
+//! value is the reason, its span).
 
 use serde_json::Value as Json;
 
@@ -52,6 +57,9 @@ impl std::fmt::Display for Refusal {
         f.write_str(&self.message)
     }
 }
+
+mod secrets;
+pub(crate) use secrets::move_to_secrets;
 
 /// The text of `text` with `spec.environments.<env>.<field>` set to `value`
 /// (a string or a number). `Err` says in plain words why it cannot be done.

@@ -1,5 +1,6 @@
 //! Completion: the fields allowed at the cursor (from the JSON Schema, a
-//! snippet for required ones), enum values, the sizes and environments of
+//! snippet for required ones; those the mapping already has are left out),
+//! enum values, the sizes and environments of
 //! paved.yaml, the other services after `component:`, resource names and
 //! their connection keys inside `${resources.…}`, and the allowed
 //! registries for `image`.
@@ -68,6 +69,9 @@ pub(crate) fn complete(v: &View, offset: usize) -> Vec<CompletionItem> {
     let mut path = ctx.path.clone();
     if ctx.in_key {
         let joined = path.join(".");
+        // Keys the mapping at the cursor already has (on other lines).
+        let present = context::siblings(v.text, offset);
+        let absent = |k: &str| !present.iter().any(|p| p == k);
         // Environments of a spec: those of the platform.
         if v.kind == Kind::Application && joined == "spec.environments" {
             return v
@@ -75,6 +79,7 @@ pub(crate) fn complete(v: &View, offset: usize) -> Vec<CompletionItem> {
                 .map(|p| {
                     p.environments
                         .keys()
+                        .filter(|e| absent(e))
                         .map(|e| {
                             let mut it =
                                 item(e, CompletionItemKind::ENUM_MEMBER, "environment".into());
@@ -94,6 +99,7 @@ pub(crate) fn complete(v: &View, offset: usize) -> Vec<CompletionItem> {
         return f
             .children
             .iter()
+            .filter(|(name, ..)| absent(name))
             .map(|(name, t, required, desc)| {
                 let mut it = item(
                     name,

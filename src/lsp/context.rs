@@ -171,6 +171,57 @@ pub(crate) fn at(text: &str, offset: usize) -> Ctx {
     ctx
 }
 
+/// The keys already in the block mapping where a key goes at `offset`,
+/// from the other lines: those at the column the cursor's key takes (its
+/// line's content, or the cursor on a blank line), up to a line less
+/// indented. A list item is a mapping of its own: a `- ` line at that column
+/// starts one, so the keys of the other items do not count, and a new item
+/// (`- ` with nothing after it yet) has none.
+pub(crate) fn siblings(text: &str, offset: usize) -> Vec<String> {
+    let all = lines(text);
+    let Some(n) = all.iter().rposition(|(start, _)| *start <= offset) else {
+        return Vec::new();
+    };
+    let (start, line) = all[n];
+    let here = split_line(line);
+    let col = if line.trim().is_empty() {
+        offset.saturating_sub(start).min(line.len())
+    } else {
+        here.content
+    };
+    let mut out = Vec::new();
+    // Upwards, unless the cursor's line starts the item.
+    if !(here.dash && here.content == col) {
+        for &(_, l) in all[..n].iter().rev() {
+            if is_blank(l) {
+                continue;
+            }
+            let s = split_line(l);
+            if s.content == col {
+                out.extend(s.key);
+                if s.dash {
+                    break;
+                }
+            } else if s.indent < col {
+                break;
+            }
+        }
+    }
+    // Downwards, to the next item or a line less indented.
+    for &(_, l) in &all[n + 1..] {
+        if is_blank(l) {
+            continue;
+        }
+        let s = split_line(l);
+        if s.content == col && !s.dash {
+            out.extend(s.key);
+        } else if s.indent < col || (s.dash && s.content == col) {
+            break;
+        }
+    }
+    out
+}
+
 fn strip_comment(s: &str) -> &str {
     let b = s.as_bytes();
     for (i, c) in s.char_indices() {
@@ -255,6 +306,19 @@ mod tests {
         assert!(c.in_key);
         let c = at("spec:\n  ports:\n  - name: a\n    port: 1\n", 30);
         assert_eq!(c.path, ["spec", "ports"]);
+    }
+
+    #[test]
+    fn siblings_are_the_other_keys_of_the_same_mapping() {
+        let t = "spec:\n  image: x\n  ports:\n    - name: a\n      \n      port: 1\n    - \n  size: s\n";
+        let at = |m: &str, d: usize| siblings(t, t.find(m).unwrap() + d);
+        assert_eq!(at("  image", 2), ["ports", "size"]);
+        assert_eq!(at("name: a\n      \n", 14), ["name", "port"]);
+        assert_eq!(at("    - \n", 6), Vec::<String>::new());
+        assert_eq!(at("port: 1", 1), ["name"]);
+        let t = "spec:\n  ports:\n  - name: a\n    \n  - port: 2\n  image: x\n  \n";
+        assert_eq!(siblings(t, t.find("    \n").unwrap() + 4), ["name"]);
+        assert_eq!(siblings(t, t.len() - 1), ["image", "ports"]);
     }
 
     #[test]

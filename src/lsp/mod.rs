@@ -489,7 +489,7 @@ impl Server {
             _ => {
                 let p: lsp_types::CodeActionParams =
                     serde_json::from_value(r.params.clone()).map_err(|e| e.to_string())?;
-                serde_json::to_value(actions::actions(&doc.uri, &p.context.diagnostics))
+                serde_json::to_value(actions::actions(&v, &doc.uri, &p.context.diagnostics))
             }
         };
         out.map_err(|e| e.to_string())

@@ -26,6 +26,8 @@ use crate::source::{SourceRef, Span};
 use crate::validate::schema::did_you_mean;
 use rust_decimal::Decimal;
 
+mod fixes;
+
 /// Checks the services that loaded. `broken` names the services whose spec
 /// did not load (service name → the spec's path as shown), so that a
 /// reference to one is reported as a reference to a spec with errors, not to
@@ -1447,7 +1449,7 @@ impl Check<'_> {
         index: &HashMap<&str, &Service>,
         broken: &BTreeMap<String, String>,
     ) {
-        self.policy_rules();
+        self.policy_rules(index);
         self.type_rules();
         self.ports();
         self.replicas(
@@ -1631,9 +1633,28 @@ impl Check<'_> {
     /// The spec-level checks of the platform's policy rules (`no-latest-tag`,
     /// `allowed-registries`, `required-labels`), defined with the rules in
     /// `policy`.
-    fn policy_rules(&mut self) {
-        let found = crate::policy::check_spec(self.platform, self.s);
-        self.out.extend(found);
+    fn policy_rules(&mut self, index: &HashMap<&str, &Service>) {
+        let s = self.s;
+        for mut d in crate::policy::check_spec(self.platform, s) {
+            if d.code == codes::POLICY_NO_LATEST_TAG {
+                // The image at the finding: `spec.image` or an override's.
+                let at = d.primary.as_ref().map(|l| l.span);
+                let overrides = s.spec.environments.iter().flatten();
+                let image = std::iter::once(("/spec/image".to_string(), Some(&s.spec.image)))
+                    .chain(overrides.map(|(e, o)| {
+                        (
+                            format!("/spec/environments/{}/image", esc(e)),
+                            o.image.as_ref(),
+                        )
+                    }))
+                    .find_map(|(ptr, image)| image.filter(|_| Some(self.span(&ptr)) == at));
+                if let Some(fix) = image.and_then(|i| fixes::pin_tag(i, s, index.values().copied()))
+                {
+                    d = d.field("fix", fix);
+                }
+            }
+            self.out.push(d);
+        }
     }
 
     fn type_rules(&mut self) {
@@ -2210,7 +2231,7 @@ impl Check<'_> {
             };
             let Some(value) = node.as_str() else {
                 if is_credential_name(key) && !matches!(node.value, crate::load::Value::Null) {
-                    self.literal_secret(key, node.span);
+                    self.literal_secret(&ptr, key, node.span);
                 }
                 continue;
             };
@@ -2316,23 +2337,22 @@ impl Check<'_> {
                 && !value.is_empty()
                 && credentials::find_in_text(value).is_none()
             {
-                self.literal_secret(key, node.span);
+                self.literal_secret(&ptr, key, node.span);
             }
             let _ = key_span;
         }
     }
 
-    fn literal_secret(&mut self, key: &str, span: Span) {
+    fn literal_secret(&mut self, pointer: &str, key: &str, span: Span) {
         let s = self.s;
         self.err(
             Diagnostic::error(codes::SECRETS_LITERAL, format!("`{key}` looks like a secret but has a literal value"))
                 .at(&s.source, span, "a secret in plain text ends up in Git and in the cluster")
                 .help(format!(
-                    "read it from the platform's secret store instead:\n  secrets:\n    - {{env: {key}, ref: \"{}/{}#{}\"}}\nand remove it from `env`",
-                    s.name(),
-                    key.to_lowercase().replace('_', "-"),
-                    "value"
-                )),
+                    "read it from the platform's secret store instead:\n  secrets:\n    - {{env: {key}, ref: \"{}\"}}\nand remove it from `env`",
+                    fixes::secret_ref(s.name(), key),
+                ))
+                .field("fix", fixes::move_to_secrets(s.name(), pointer, key)),
         );
     }
 
@@ -2358,18 +2378,20 @@ impl Check<'_> {
                 node.span
             };
             let env = path.starts_with("spec.env.") || path.contains(".env.");
-            self.err(
-                Diagnostic::error(
-                    codes::SECRETS_LITERAL,
-                    format!("`{path}` holds {} in plain text", kind.describe()),
-                )
-                .at(&s.source, span, "a credential in plain text ends up in Git and in the cluster")
-                .help(if env {
-                    "read it from the platform's secret store with `spec.secrets` (`{env: NAME, ref: \"path#key\"}`) and remove it from `env`".to_string()
-                } else {
-                    "remove it and rotate it; credentials come from the platform's secret store through `spec.secrets`, and `args` and `command` can read one as `$(NAME)`".to_string()
-                }),
-            );
+            let mut d = Diagnostic::error(
+                codes::SECRETS_LITERAL,
+                format!("`{path}` holds {} in plain text", kind.describe()),
+            )
+            .at(&s.source, span, "a credential in plain text ends up in Git and in the cluster")
+            .help(if env {
+                "read it from the platform's secret store with `spec.secrets` (`{env: NAME, ref: \"path#key\"}`) and remove it from `env`".to_string()
+            } else {
+                "remove it and rotate it; credentials come from the platform's secret store through `spec.secrets`, and `args` and `command` can read one as `$(NAME)`".to_string()
+            });
+            if let Some((pointer, var)) = fixes::env_entry(&path) {
+                d = d.field("fix", fixes::move_to_secrets(s.name(), &pointer, &var));
+            }
+            self.err(d);
         }
     }
 

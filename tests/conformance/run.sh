@@ -272,7 +272,7 @@ check_precommit() {
 # One editor session with a real client: Neovim's built-in LSP client (Debian
 # bookworm's 0.7, vim.lsp.start_client) runs `paved lsp` on a copy of a
 # bad-input case and must receive the diagnostic the case's expect.txt names,
-# at the same line and column.
+# at the same line and column; a second session applies a quick fix.
 check_nvim() {
     need nvim cargo || return 1
     local case=fixtures/invalid/unknown-field
@@ -303,6 +303,44 @@ check_nvim() {
         return 1
     fi
     echo "nvim received: $(tr '\t' ' ' <"$out")"
+
+    # The quick fix for a literal secret, asked for and applied by Neovim:
+    # the saved spec no longer holds the value, declares it under `secrets:`,
+    # and `paved validate` finds only the other literal secret of the case.
+    case=fixtures/invalid/secret-literal-value
+    [[ -f $case/expect.txt ]] || { skip "$case does not exist"; return; }
+    dir="$TMP/nvim-fix" out="$TMP/nvim-fix-diagnostics.txt"
+    local actions="$TMP/nvim-fix-actions.txt"
+    mkdir -p "$dir" && cp -R "$case/." "$dir/"
+    rc=0
+    PAVED_BIN="$target/debug/paved" PAVED_SPEC="$dir/platform.yaml" PAVED_OUT="$out" \
+        PAVED_FIX=paved::secrets::literal PAVED_ACTIONS="$actions" \
+        timeout 120 nvim --headless -u NONE -i NONE -n \
+        -c "luafile $CONF/nvim/diagnostics.lua" </dev/null >/dev/null || rc=$?
+    if ((rc != 0)); then
+        echo "FAIL: nvim exited with $rc in the quick-fix session"
+        return 1
+    fi
+    if ! grep -q 'Move `DB_PASSWORD` to `secrets:`.*secret store' "$actions"; then
+        echo "FAIL: Neovim was not offered the secret's quick fix; it was offered:"
+        cat "$actions"
+        return 1
+    fi
+    if grep -q hunter2 "$dir/platform.yaml" || ! grep -q 'env: DB_PASSWORD, ref:' "$dir/platform.yaml"; then
+        echo "FAIL: the applied quick fix left the value, or did not declare the secret:"
+        cat "$dir/platform.yaml"
+        return 1
+    fi
+    # (exit 1: the other literal secret is still there)
+    local left findings="$TMP/nvim-fix-validate.json"
+    "$target/debug/paved" validate --format json "$dir" >"$findings" 2>/dev/null || true
+    left="$("$PY" -c 'import json, sys; print(" ".join(f["code"] + "@" + str(f["line"]) for f in map(json.loads, open(sys.argv[1])) ))' "$findings")"
+    if [[ $left != "paved::secrets::literal@12" ]]; then
+        echo "FAIL: after the quick fix, paved validate reports: $left (want only STRIPE_API_KEY's literal, at line 12)"
+        cat "$dir/platform.yaml"
+        return 1
+    fi
+    echo "nvim applied: $(head -n1 "$actions")"
 }
 
 # A preview environment (`paved render --preview`), checked like the golden

@@ -619,12 +619,11 @@ fn completion_of_fields_values_sizes_environments_components_placeholders_and_re
         .cloned()
         .unwrap_or_default();
     let labels: Vec<&str> = items.iter().filter_map(|i| i["label"].as_str()).collect();
-    for f in ["replicas", "ports", "dependsOn", "environments"] {
+    // (those the spec has, `ports` and `dependsOn`, are left out: see below)
+    for f in ["replicas", "egress", "environments"] {
         assert!(labels.contains(&f), "{f} not in {labels:?}");
     }
     assert!(!labels.contains(&"owner"), "{labels:?}");
-    let image = items.iter().find(|i| i["label"] == "image").unwrap();
-    assert_eq!(image["insertTextFormat"], 2, "{image}");
     c.change_all(&o, 3, &orders);
 
     // Enum values.
@@ -829,5 +828,380 @@ fn incremental_rechecks_agree_with_paved_validate() {
         assert_eq!(lsp_findings(&got), want, "step {n}: {got:#?}");
         assert_eq!(want.is_empty(), n == 4, "step {n}: {want:?}");
     }
+    assert_eq!(c.finish(), 0);
+}
+
+// ---- quick fixes: a literal secret, an unpinned image; completion of present keys ----
+
+/// `text` with LSP text edits applied (ASCII text: a character is a byte).
+fn apply_edits(text: &str, edits: &[Value]) -> String {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        (start + p["character"].as_u64().unwrap() as usize).min(text.len())
+    };
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (a, b, new) in spans {
+        out.replace_range(a..b, &new);
+    }
+    out
+}
+
+impl Client {
+    /// The code actions offered for `diags` of the file at `path`.
+    fn code_actions(&mut self, path: &Path, diags: &[Value]) -> Vec<Value> {
+        let id = self.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri(path)}, "range": diags[0]["range"],
+                   "context": {"diagnostics": diags}}),
+        );
+        let r = self.response(id);
+        assert!(r.get("error").is_none(), "{r}");
+        r["result"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+#[test]
+fn a_literal_secret_moves_to_secrets_and_its_value_is_written_nowhere() {
+    // (what the spec adds, the secret, the spec after the fix when pinned)
+    let cases: [(&str, &str, Option<&str>); 5] = [
+        (
+            "  env:\n    LOG_LEVEL: info\n    DB_PASSWORD: hunter2-x9\n",
+            "hunter2-x9",
+            Some("  env:\n    LOG_LEVEL: info\n  secrets:\n    - {env: DB_PASSWORD, ref: \"orders/db-password#value\"}\n"),
+        ),
+        (
+            "  env:\n    DB_PASSWORD: \"hunter2-x9\"   # for now\n  secrets:\n    - env: STRIPE_KEY\n      ref: payments/stripe#key\n  size: small\n",
+            "hunter2-x9",
+            Some("  secrets:\n    - env: STRIPE_KEY\n      ref: payments/stripe#key\n    - env: DB_PASSWORD\n      ref: \"orders/db-password#value\"\n  size: small\n"),
+        ),
+        (
+            "  env: {LOG_LEVEL: info, DB_PASSWORD: hunter2-x9}\n  secrets: [{env: STRIPE_KEY, ref: \"payments/stripe#key\"}]\n",
+            "hunter2-x9",
+            Some("  env: {LOG_LEVEL: info}\n  secrets: [{env: STRIPE_KEY, ref: \"payments/stripe#key\"}, {env: DB_PASSWORD, ref: \"orders/db-password#value\"}]\n"),
+        ),
+        (
+            "  env:\n    LOG_LEVEL: info\n    DATABASE_URL: postgres://app:s3cr3t-pw@db:5432/app\n",
+            "s3cr3t-pw",
+            None,
+        ),
+        (
+            "  environments:\n    staging: {}\n    production:\n      env:\n        DB_PASSWORD: hunter2-x9\n",
+            "hunter2-x9",
+            None,
+        ),
+    ];
+    let good = spec_text("orders", "team-orders", "");
+    let dir = workspace(&[(ORDERS, &good)]);
+    let root = dir.path().canonicalize().unwrap();
+    let spec = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&spec, &good);
+    assert_eq!(c.diagnostics(&uri(&spec)), Vec::<Value>::new());
+    let mut version = 1;
+    for (extra, secret, want) in cases {
+        let text = format!("{good}{extra}");
+        version += 1;
+        c.change_all(&spec, version, &text);
+        let diags = c.diagnostics(&uri(&spec));
+        assert_eq!(codes(&diags), ["paved::secrets::literal"], "{extra}");
+        let actions = c.code_actions(&spec, &diags);
+        let all = serde_json::to_string(&actions).unwrap();
+        assert!(!all.contains(secret), "the value is in an action: {all}");
+        let [action] = actions.as_slice() else {
+            panic!("one action for {extra}: {all}")
+        };
+        assert_eq!(action["kind"], "quickfix");
+        let title = action["title"].as_str().unwrap();
+        assert!(
+            title.contains("secrets:") && title.contains("secret store"),
+            "{title}"
+        );
+        let edits = action["edit"]["changes"][uri(&spec)].as_array().unwrap();
+        let fixed = apply_edits(&text, edits);
+        assert!(!fixed.contains(secret), "{fixed}");
+        if let Some(want) = want {
+            assert_eq!(fixed, format!("{good}{want}"));
+        }
+        version += 1;
+        c.change_all(&spec, version, &fixed);
+        assert_eq!(c.diagnostics(&uri(&spec)), Vec::<Value>::new(), "{fixed}");
+    }
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn validate_json_carries_the_fixes_and_not_the_secret() {
+    let text = spec_text(
+        "orders",
+        "team-orders",
+        "  env:\n    DB_PASSWORD: hunter2-x9\n",
+    );
+    let dir = workspace(&[(ORDERS, &text)]);
+    let root = dir.path().canonicalize().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_paved"))
+        .args(["validate", "--format", "json"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let found: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(found.len(), 1, "{stdout}");
+    assert_eq!(
+        found[0]["fix"],
+        json!({"action": "move-to-secrets", "env": "DB_PASSWORD",
+               "ref": "orders/db-password#value", "from": "/spec/env/DB_PASSWORD"}),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("hunter2-x9"), "{stdout}");
+
+    // An unpinned image: the tags of the same repository in the workspace.
+    write(
+        &root,
+        ORDERS,
+        &spec_text("orders", "team-orders", "").replace("orders:1.0.0", "orders:latest"),
+    );
+    write(
+        &root,
+        INVENTORY,
+        &spec_text("inventory", "team-orders", "").replace("inventory:1.0.0", "orders:2.1.0"),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_paved"))
+        .args(["validate", "--format", "json"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let found: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(found.len(), 1, "{stdout}");
+    assert_eq!(
+        found[0]["fix"],
+        json!({"action": "pin-tag", "repository": "ghcr.io/acme/orders",
+               "tag": "latest", "tags": ["2.1.0"]}),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unpinned_image_offers_the_tags_the_workspace_uses() {
+    let image = |name: &str, img: &str| {
+        spec_text(name, "team-orders", "").replace(&format!("ghcr.io/acme/{name}:1.0.0"), img)
+    };
+    let orders = image("orders", "ghcr.io/acme/orders:latest")
+        + "  environments:\n    staging: {}\n    production:\n      image: ghcr.io/acme/orders:1.4.2\n";
+    let dir = workspace(&[
+        (ORDERS, &orders),
+        (
+            "services/orders-admin/platform.yaml",
+            &image("orders-admin", "ghcr.io/acme/orders:1.3.0"),
+        ),
+        (
+            "services/billing/platform.yaml",
+            &image("billing", "ghcr.io/acme/orders:1.2.0"),
+        ),
+        (
+            "services/other/platform.yaml",
+            &image("other", "ghcr.io/acme/ordersx:9.9.9"),
+        ),
+        (
+            "services/old/platform.yaml",
+            &image("old", "ghcr.io/acme/orders:1.4.2"),
+        ),
+        (
+            "services/lonely/platform.yaml",
+            &image("lonely", "ghcr.io/acme/lonely:latest"),
+        ),
+    ]);
+    let root = dir.path().canonicalize().unwrap();
+    let o = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&o, &orders);
+    let diags = c.diagnostics(&uri(&o));
+    assert_eq!(
+        codes(&diags),
+        ["paved::policy::no-latest-tag"],
+        "{diags:#?}"
+    );
+    let actions = c.code_actions(&o, &diags);
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Pin `ghcr.io/acme/orders` to `1.4.2`",
+            "Pin `ghcr.io/acme/orders` to `1.2.0`",
+            "Pin `ghcr.io/acme/orders` to `1.3.0`"
+        ],
+        "{actions:#?}"
+    );
+    // Only the tag's text is replaced.
+    let edits = actions[0]["edit"]["changes"][uri(&o)].as_array().unwrap();
+    assert_eq!(edits.len(), 1);
+    assert_eq!(edits[0]["range"]["start"], pos_of(&orders, "latest", 0));
+    assert_eq!(edits[0]["range"]["end"], pos_of(&orders, "latest", 6));
+    let fixed = apply_edits(&orders, edits);
+    assert!(
+        fixed.contains("  image: ghcr.io/acme/orders:1.4.2\n  ports:"),
+        "{fixed}"
+    );
+    c.change_all(&o, 2, &fixed);
+    assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
+
+    // No tag at all: the tag is added after the repository.
+    let untagged = orders.replace("orders:latest", "orders");
+    c.change_all(&o, 3, &untagged);
+    let diags = c.diagnostics(&uri(&o));
+    assert_eq!(
+        codes(&diags),
+        ["paved::policy::no-latest-tag"],
+        "{diags:#?}"
+    );
+    let actions = c.code_actions(&o, &diags);
+    assert_eq!(actions.len(), 3, "{actions:#?}");
+    let edits = actions[1]["edit"]["changes"][uri(&o)].as_array().unwrap();
+    let fixed = apply_edits(&untagged, edits);
+    assert!(
+        fixed.contains("  image: ghcr.io/acme/orders:1.2.0\n"),
+        "{fixed}"
+    );
+    c.change_all(&o, 4, &fixed);
+    assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
+
+    // A repository no other image uses: no action.
+    let l = root.join("services/lonely/platform.yaml");
+    let lonely = image("lonely", "ghcr.io/acme/lonely:latest");
+    c.open(&l, &lonely);
+    let diags = c.diagnostics(&uri(&l));
+    assert_eq!(
+        codes(&diags),
+        ["paved::policy::no-latest-tag"],
+        "{diags:#?}"
+    );
+    assert_eq!(c.code_actions(&l, &diags), Vec::<Value>::new());
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn completion_leaves_out_the_keys_already_in_the_mapping() {
+    let orders = spec_text("orders", "team-orders", "");
+    let dir = workspace(&[(ORDERS, &orders)]);
+    let root = dir.path().canonicalize().unwrap();
+    let o = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&o, &orders);
+    assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
+
+    // In `spec`: `image` and `ports` are there already.
+    let text = format!("{orders}  \n");
+    c.change_all(&o, 2, &text);
+    let end = json!({"line": text.lines().count() - 1, "character": 2});
+    let l = c.labels(&o, end);
+    assert!(l.contains(&"replicas".to_string()), "{l:?}");
+    assert!(
+        !l.contains(&"image".to_string()) && !l.contains(&"ports".to_string()),
+        "{l:?}"
+    );
+
+    // In `metadata`, without `owner`: `name` is left out, the required
+    // `owner` is still a snippet.
+    let text = orders.replace("  owner: team-orders\n", "  \n");
+    c.change_all(&o, 3, &text);
+    let at = pos_of(&text, "  \n", 2);
+    let id = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri(&o)}, "position": at}),
+    );
+    let items = c.response(id)["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let labels: Vec<&str> = items.iter().filter_map(|i| i["label"].as_str()).collect();
+    assert!(
+        !labels.contains(&"name") && !labels.contains(&"costCenter"),
+        "{labels:?}"
+    );
+    let owner = items.iter().find(|i| i["label"] == "owner").unwrap();
+    assert_eq!(owner["insertTextFormat"], 2, "{owner}");
+
+    // A list item: only its own keys count; a new item offers them all.
+    let text = orders.replace(
+        "    - {name: http, port: 8080}\n",
+        "    - {name: http, port: 8080}\n    - name: grpc\n      \n",
+    );
+    c.change_all(&o, 4, &text);
+    let l = c.labels(&o, pos_of(&text, "grpc\n      \n", 11));
+    assert!(
+        l.contains(&"port".to_string()) && !l.contains(&"name".to_string()),
+        "{l:?}"
+    );
+    let text = orders.replace(
+        "    - {name: http, port: 8080}\n",
+        "    - name: grpc\n      port: 9090\n    - \n",
+    );
+    c.change_all(&o, 5, &text);
+    let l = c.labels(&o, pos_of(&text, "    - \n", 6));
+    assert!(
+        l.contains(&"port".to_string()) && l.contains(&"name".to_string()),
+        "{l:?}"
+    );
+
+    // Environments under `environments:`: those not there yet.
+    let text = format!("{orders}  environments:\n    staging: {{}}\n    \n");
+    c.change_all(&o, 6, &text);
+    let at = json!({"line": text.lines().count() - 1, "character": 4});
+    assert_eq!(c.labels(&o, at), ["production"]);
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn an_unpinned_override_image_offers_the_specs_own_tag() {
+    let orders = spec_text("orders", "team-orders", "").replace("orders:1.0.0", "orders:1.4.2")
+        + "  environments:\n    staging:\n      image: \"ghcr.io/acme/orders:latest\"\n    production: {}\n";
+    let dir = workspace(&[(ORDERS, &orders)]);
+    let root = dir.path().canonicalize().unwrap();
+    let o = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&o, &orders);
+    let diags = c.diagnostics(&uri(&o));
+    assert_eq!(
+        codes(&diags),
+        ["paved::policy::no-latest-tag"],
+        "{diags:#?}"
+    );
+    let actions = c.code_actions(&o, &diags);
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Pin `ghcr.io/acme/orders` to `1.4.2`"],
+        "{actions:#?}"
+    );
+    let edits = actions[0]["edit"]["changes"][uri(&o)].as_array().unwrap();
+    let fixed = apply_edits(&orders, edits);
+    assert!(
+        fixed.contains("      image: \"ghcr.io/acme/orders:1.4.2\"\n"),
+        "{fixed}"
+    );
+    c.change_all(&o, 2, &fixed);
+    assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
     assert_eq!(c.finish(), 0);
 }
