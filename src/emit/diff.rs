@@ -1826,10 +1826,13 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
     let mut out = format!("{MARKDOWN_MARKER}\n### Paved: changes to rendered resources\n\n");
     if r.is_empty() {
         let _ = writeln!(out, "No changes: {}.", unchanged_line(r));
-        if cost_markdown(r, limit, &mut out) {
-            out.push_str(
-                "> [!NOTE]\n> The cost table is cut to stay under GitHub's comment size limit; \
-                 `paved diff --format json` lists every row.\n",
+        if let Some((shown, all)) = cost_markdown(r, limit, &mut out) {
+            let _ = writeln!(
+                out,
+                "> [!NOTE]\n> Cut to stay under GitHub's comment size limit: the cost table \
+                 shows {} of {} rows; run `paved diff --format text` locally or see the job log.",
+                thousands(shown),
+                thousands(all)
             );
         }
         return fit(escape_lines(&out), limit);
@@ -1938,10 +1941,13 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
         out.push_str(&block(g, &kept));
         shortened += 1;
     }
-    if cost_cut && shortened == 0 && cut.is_empty() {
-        out.push_str(
-            "> [!NOTE]\n> The cost table is cut to stay under GitHub's comment size limit; \
-             `paved diff --format json` lists every row.\n",
+    if let (Some((shown, all)), 0, true) = (cost_cut, shortened, cut.is_empty()) {
+        let _ = writeln!(
+            out,
+            "> [!NOTE]\n> Cut to stay under GitHub's comment size limit: the cost table \
+             shows {} of {} rows; run `paved diff --format text` locally or see the job log.",
+            thousands(shown),
+            thousands(all)
         );
     }
     if shortened > 0 || !cut.is_empty() {
@@ -1986,9 +1992,12 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
                 thousands(r.promotions.len())
             );
         }
-        if cost_cut {
-            out.push_str(
-                "> The cost table is cut too; `paved diff --format json` lists every row.\n",
+        if let Some((shown, all)) = cost_cut {
+            let _ = writeln!(
+                out,
+                "> The cost table shows {} of {} rows.",
+                thousands(shown),
+                thousands(all)
             );
         }
         for (i, g) in cut.iter().enumerate() {
@@ -2026,11 +2035,9 @@ const COST_SHARE: usize = 8;
 
 /// The markdown's cost section (see [`cost_text`]), at most `limit /
 /// COST_SHARE` bytes: rows that do not fit are counted in one row, the
-/// total always shown. `true` when rows were folded.
-fn cost_markdown(r: &Report, limit: usize, out: &mut String) -> bool {
-    let Some(c) = r.cost.as_ref().filter(|c| !c.changes.is_empty()) else {
-        return false;
-    };
+/// total always shown. When rows were folded: how many are shown, of how many.
+fn cost_markdown(r: &Report, limit: usize, out: &mut String) -> Option<(usize, usize)> {
+    let c = r.cost.as_ref().filter(|c| !c.changes.is_empty())?;
     let _ = writeln!(out, "#### Monthly cost ({})\n", html(&c.currency));
     out.push_str("| Environment | Service | Before | After | Change |\n|---|---|--:|--:|--:|\n");
     let start = out.len();
@@ -2040,7 +2047,7 @@ fn cost_markdown(r: &Report, limit: usize, out: &mut String) -> bool {
         "| **total** | | **{}** | **{}** | **{}** |\n",
         total[2], total[3], total[4]
     );
-    let mut folded = false;
+    let mut folded = None;
     for (i, [env, svc, o, n, ch]) in cells.iter().enumerate() {
         let row = format!(
             "| {} | {} | {o} | {n} | {ch} |\n",
@@ -2049,7 +2056,7 @@ fn cost_markdown(r: &Report, limit: usize, out: &mut String) -> bool {
         );
         if out.len() - start + row.len() + total_row.len() + 80 > limit / COST_SHARE {
             let _ = writeln!(out, "| … {} more rows | | | | |", cells.len() - i);
-            folded = true;
+            folded = Some((i, cells.len()));
             break;
         }
         out.push_str(&row);
@@ -2763,7 +2770,13 @@ pub(crate) mod tests {
             assert!(md.len() <= limit, "{limit}: {}", md.len());
             assert!(md.contains("| **total** |"), "{limit}: {md}");
             assert!(md.contains("more rows |"), "{limit}: {md}");
-            assert!(md.contains("[!NOTE]"), "{limit}: {md}");
+            // The note the CI action looks for to print the whole report.
+            assert!(
+                md.contains(
+                    "> Cut to stay under GitHub's comment size limit: the cost table shows"
+                ),
+                "{limit}: {md}"
+            );
             let table =
                 &md[md.find("#### Monthly cost").unwrap()..md.find("| **total** |").unwrap()];
             assert!(
@@ -2788,7 +2801,11 @@ pub(crate) mod tests {
         assert!(md.contains("#### Monthly cost (EUR)"), "{md}");
         assert!(md.contains("| **total** | | **20000.00** |"), "{md}");
         assert!(md.contains("more rows | | | | |"), "{md}");
-        assert!(md.contains("The cost table is cut too"), "{md}");
+        assert!(
+            md.lines()
+                .any(|l| l.starts_with("> The cost table shows ") && l.ends_with(" of 2,000 rows.")),
+            "{md}"
+        );
         // The note names the cut groups it has room for, not just their count.
         let listed = md.matches("\n> - `~ v1 ConfigMap").count();
         assert!(listed > 0, "{md}");
