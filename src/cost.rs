@@ -17,14 +17,21 @@
 //! it (the quantities, the replica range and where it came from, each
 //! resource's class), so a later check can name the spec line to change.
 //!
+//! The same prices apply to the facts read from rendered objects
+//! ([`rendered_facts`]: a workload's containers, its replicas or its
+//! autoscaler's range, the composite resources), through one function
+//! ([`price_facts`]), so `paved diff` of two folders prices a change as
+//! `paved cost` does; [`review`] is the delta between two sides.
+//!
 //! Architecture invariant: a pure function of the platform and its
-//! instances; knows nothing of files, diagnostics or output formats.
+//! instances (or of rendered objects handed to it as values); knows nothing
+//! of files, diagnostics or output formats.
 
 use std::str::FromStr;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::model::{CostBasis, CostConfig, Instance, Platform};
+use crate::model::{CostBasis, CostConfig, CostThreshold, Instance, Platform};
 
 /// The hours of a month, as the price table counts them.
 pub(crate) const HOURS_PER_MONTH: u32 = 730;
@@ -130,15 +137,33 @@ fn of_instance(table: &CostConfig, i: &Instance) -> Estimate {
     };
     let cpu_cores = cpu_cores(&q.cpu).unwrap_or_default();
     let memory_gib = memory_gib(&q.memory).unwrap_or_default();
-    let hourly =
-        cpu_cores * price(table.cpu_per_core_hour) + memory_gib * price(table.memory_per_gib_hour);
-    let pod_month = hourly * Decimal::from(HOURS_PER_MONTH);
     let (replicas_min, replicas_max, replicas_from) = match (&i.autoscaling, i.replicas) {
         (Some(a), _) => (a.min, a.max, ReplicasFrom::Autoscaling),
         (None, Some(n)) => (n, n, ReplicasFrom::Fixed),
         (None, None) if i.kind == "cronjob" => (0, 1, ReplicasFrom::Schedule),
         (None, None) => (i.min_replicas, i.min_replicas, ReplicasFrom::Fixed),
     };
+    // The arithmetic has one home, shared with the rendered objects of a diff.
+    let priced = price_facts(
+        table,
+        &Facts {
+            pods: vec![Pods {
+                cpu_cores,
+                memory_gib,
+                min: replicas_min,
+                max: replicas_max,
+            }],
+            resources: i
+                .resources
+                .iter()
+                .map(|r| Managed {
+                    kind: r.kind.clone(),
+                    class: r.class.clone(),
+                    storage_gb: r.storage_gb,
+                })
+                .collect(),
+        },
+    );
     let workload = Workload {
         cpu: q.cpu.clone(),
         memory: q.memory.clone(),
@@ -148,44 +173,21 @@ fn of_instance(table: &CostConfig, i: &Instance) -> Estimate {
         replicas_max,
         replicas_from,
         size: i.compute.size.clone(),
-        pod_month,
-        monthly: Range {
-            min: pod_month * Decimal::from(replicas_min),
-            max: pod_month * Decimal::from(replicas_max),
-        },
+        pod_month: priced.pod_months.first().copied().unwrap_or_default(),
+        monthly: priced.workload,
     };
     let resources: Vec<ResourceCost> = i
         .resources
         .iter()
-        .map(|r| {
-            let (storage, monthly) = if r.kind == "bucket" {
-                let b = table.resources.bucket.as_ref();
-                (
-                    b.map(|b| b.assumed_gib),
-                    b.map(|b| price(b.per_gib_month) * Decimal::from(b.assumed_gib)),
-                )
-            } else {
-                let c = table.resources.classes(&r.kind);
-                let monthly = c.and_then(|c| {
-                    let class = price(c.of(&r.class)?);
-                    let gb = Decimal::from(r.storage_gb.unwrap_or(0));
-                    Some(class + gb * price(c.storage_per_gb_month))
-                });
-                (r.storage_gb, monthly)
-            };
-            ResourceCost {
-                name: r.name.clone(),
-                kind: r.kind.clone(),
-                class: r.class.clone(),
-                storage,
-                monthly,
-            }
+        .zip(&priced.resources)
+        .map(|(r, &(storage, monthly))| ResourceCost {
+            name: r.name.clone(),
+            kind: r.kind.clone(),
+            class: r.class.clone(),
+            storage,
+            monthly,
         })
         .collect();
-    let monthly = resources
-        .iter()
-        .filter_map(|r| r.monthly)
-        .fold(workload.monthly, |acc, m| acc.add(Range::fixed(m)));
     Estimate {
         service: i.name.clone(),
         team: i.owner.clone(),
@@ -193,7 +195,7 @@ fn of_instance(table: &CostConfig, i: &Instance) -> Estimate {
         source: i.source.clone(),
         workload,
         resources,
-        monthly,
+        monthly: priced.monthly,
     }
 }
 
@@ -261,6 +263,382 @@ fn whole(s: &str) -> Option<Decimal> {
         return None;
     }
     Decimal::from_str(s).ok()
+}
+
+// ---------------------------------------------------------------------------
+// The facts a price applies to, from the model or from rendered objects, and
+// the cost delta of a review (`paved diff`, docs/cost.md "In review").
+
+/// The pods of one workload: one pod's CPU cores and memory GiB (per
+/// `basis`), and the range of their number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pods {
+    pub cpu_cores: Decimal,
+    pub memory_gib: Decimal,
+    pub min: u32,
+    pub max: u32,
+}
+
+/// A managed resource as the price table sees it: its type as platform.yaml
+/// names it (`postgresql`), its class and `storageGB`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Managed {
+    pub kind: String,
+    pub class: String,
+    pub storage_gb: Option<u32>,
+}
+
+/// What an instance runs and holds: the facts the price table applies to,
+/// whether they come from the model (`paved cost`) or from rendered objects
+/// (`paved diff` of two folders).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Facts {
+    pub pods: Vec<Pods>,
+    pub resources: Vec<Managed>,
+}
+
+/// The facts priced: a month of one pod of each workload, the workloads'
+/// range, each resource's storage and price (`None`: not priced) in the
+/// facts' order, and the whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Priced {
+    pub pod_months: Vec<Decimal>,
+    pub workload: Range,
+    pub resources: Vec<(Option<u32>, Option<Decimal>)>,
+    pub monthly: Range,
+}
+
+/// Every price of the estimate: pods × replicas at the CPU and memory
+/// prices × 730 hours, each resource by class and storage (a bucket at
+/// `assumedGiB`), summed. Exact; nothing rounded.
+pub(crate) fn price_facts(table: &CostConfig, f: &Facts) -> Priced {
+    let mut pod_months = Vec::with_capacity(f.pods.len());
+    let mut workload = Range::default();
+    for p in &f.pods {
+        let hourly = p.cpu_cores * price(table.cpu_per_core_hour)
+            + p.memory_gib * price(table.memory_per_gib_hour);
+        let pod_month = hourly * Decimal::from(HOURS_PER_MONTH);
+        pod_months.push(pod_month);
+        workload = workload.add(Range {
+            min: pod_month * Decimal::from(p.min),
+            max: pod_month * Decimal::from(p.max),
+        });
+    }
+    let resources: Vec<(Option<u32>, Option<Decimal>)> = f
+        .resources
+        .iter()
+        .map(|r| {
+            if r.kind == "bucket" {
+                let b = table.resources.bucket.as_ref();
+                (
+                    b.map(|b| b.assumed_gib),
+                    b.map(|b| price(b.per_gib_month) * Decimal::from(b.assumed_gib)),
+                )
+            } else {
+                let c = table.resources.classes(&r.kind);
+                let monthly = c.and_then(|c| {
+                    let class = price(c.of(&r.class)?);
+                    let gb = Decimal::from(r.storage_gb.unwrap_or(0));
+                    Some(class + gb * price(c.storage_per_gb_month))
+                });
+                (r.storage_gb, monthly)
+            }
+        })
+        .collect();
+    let monthly = resources
+        .iter()
+        .filter_map(|r| r.1)
+        .fold(workload, |acc, m| acc.add(Range::fixed(m)));
+    Priced {
+        pod_months,
+        workload,
+        resources,
+        monthly,
+    }
+}
+
+/// The estimates of `instances` at `table`'s prices (a side of a review
+/// priced with the other side's table when it has none).
+pub(crate) fn estimate_with(table: &CostConfig, instances: &[Instance]) -> Vec<Estimate> {
+    instances.iter().map(|i| of_instance(table, i)).collect()
+}
+
+/// The composite resource kinds of Paved's infrastructure API (under
+/// paved.yaml `crossplane.apiGroup`), by resource type: the kinds
+/// `blueprints/_partials/crossplane.yaml` renders.
+pub(crate) const RENDERED_KINDS: [(&str, &str); 3] = [
+    ("PostgreSQLInstance", "postgresql"),
+    ("RedisInstance", "redis"),
+    ("Bucket", "bucket"),
+];
+
+/// A quantity of a rendered object as text (`"1"`, `100m`, or a number).
+fn quantity_text(v: Option<&serde_json::Value>) -> String {
+    match v {
+        Some(serde_json::Value::String(s)) => s.trim().to_string(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The facts of one service in one environment, read from its rendered
+/// objects: each Deployment and StatefulSet (`apps`) and CronJob (`batch`)
+/// with its containers' requests or limits summed per pod, its replicas
+/// from the HorizontalPodAutoscaler that scales it (`minReplicas`, default
+/// 1, to `maxReplicas`), else `spec.replicas` (default 1), a CronJob 0 to 1;
+/// and each composite resource of `api_group` by its class and `storageGB`.
+/// A quantity Paved cannot read counts as 0, as in the model.
+pub(crate) fn rendered_facts<'a>(
+    objects: impl IntoIterator<Item = &'a serde_json::Value>,
+    basis: CostBasis,
+    api_group: &str,
+) -> Facts {
+    let objects: Vec<&serde_json::Value> = objects.into_iter().collect();
+    let text = |v: &serde_json::Value, p: &str| -> String {
+        v.pointer(p)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let count = |v: &serde_json::Value, p: &str| -> Option<u32> {
+        v.pointer(p)
+            .and_then(serde_json::Value::as_u64)
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+    };
+    let group_of = |v: &serde_json::Value| -> String {
+        let api = text(v, "/apiVersion");
+        match api.split_once('/') {
+            Some((g, _)) => g.to_string(),
+            None => String::new(),
+        }
+    };
+    // (namespace, kind, name) a HorizontalPodAutoscaler scales → (min, max).
+    let mut scaled: std::collections::BTreeMap<(String, String, String), (u32, u32)> =
+        std::collections::BTreeMap::new();
+    for v in &objects {
+        if text(v, "/kind") == "HorizontalPodAutoscaler" && group_of(v) == "autoscaling" {
+            let min = count(v, "/spec/minReplicas").unwrap_or(1);
+            let max = count(v, "/spec/maxReplicas").unwrap_or(min);
+            scaled.insert(
+                (
+                    text(v, "/metadata/namespace"),
+                    text(v, "/spec/scaleTargetRef/kind"),
+                    text(v, "/spec/scaleTargetRef/name"),
+                ),
+                (min, max.max(min)),
+            );
+        }
+    }
+    let which = match basis {
+        CostBasis::Requests => "requests",
+        CostBasis::Limits => "limits",
+    };
+    let mut facts = Facts::default();
+    for v in &objects {
+        let kind = text(v, "/kind");
+        let group = group_of(v);
+        let pod = match (group.as_str(), kind.as_str()) {
+            ("apps", "Deployment" | "StatefulSet") => v.pointer("/spec/template/spec"),
+            ("batch", "CronJob") => v.pointer("/spec/jobTemplate/spec/template/spec"),
+            _ => None,
+        };
+        if let Some(pod) = pod {
+            let (mut cpu, mut memory) = (Decimal::ZERO, Decimal::ZERO);
+            for c in pod
+                .get("containers")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let q = c.get("resources").and_then(|r| r.get(which));
+                cpu += cpu_cores(&quantity_text(q.and_then(|q| q.get("cpu")))).unwrap_or_default();
+                memory +=
+                    memory_gib(&quantity_text(q.and_then(|q| q.get("memory")))).unwrap_or_default();
+            }
+            let (min, max) = if kind == "CronJob" {
+                (0, 1)
+            } else {
+                let target = (
+                    text(v, "/metadata/namespace"),
+                    kind.clone(),
+                    text(v, "/metadata/name"),
+                );
+                match scaled.get(&target) {
+                    Some(&range) => range,
+                    None => {
+                        let n = count(v, "/spec/replicas").unwrap_or(1);
+                        (n, n)
+                    }
+                }
+            };
+            facts.pods.push(Pods {
+                cpu_cores: cpu,
+                memory_gib: memory,
+                min,
+                max,
+            });
+        } else if group == api_group {
+            if let Some((_, t)) = RENDERED_KINDS.iter().find(|(k, _)| *k == kind) {
+                facts.resources.push(Managed {
+                    kind: t.to_string(),
+                    class: text(v, "/spec/parameters/class"),
+                    storage_gb: count(v, "/spec/parameters/storageGB"),
+                });
+            }
+        }
+    }
+    facts
+}
+
+/// Rendered objects, as (environment, service, object), priced per
+/// (environment, service); objects of no environment or service (the
+/// platform's, the catalog's) are left out.
+pub(crate) fn rendered_monthly<'a>(
+    table: &CostConfig,
+    api_group: &str,
+    objects: impl IntoIterator<Item = (&'a str, &'a str, &'a serde_json::Value)>,
+) -> std::collections::BTreeMap<(String, String), Range> {
+    let mut by: std::collections::BTreeMap<(String, String), Vec<&serde_json::Value>> =
+        std::collections::BTreeMap::new();
+    for (env, service, v) in objects {
+        if !env.is_empty() && !service.is_empty() {
+            by.entry((env.to_string(), service.to_string()))
+                .or_default()
+                .push(v);
+        }
+    }
+    by.into_iter()
+        .map(|(k, objects)| {
+            let f = rendered_facts(objects, table.basis, api_group);
+            (k, price_facts(table, &f).monthly)
+        })
+        .collect()
+}
+
+/// The change of one service's monthly estimate in one environment:
+/// `None` on the side where it does not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Delta {
+    pub environment: String,
+    pub service: String,
+    pub old: Option<Range>,
+    pub new: Option<Range>,
+}
+
+impl Delta {
+    /// New minus old (a side where it does not run counts as 0), exact.
+    pub(crate) fn change(&self) -> Range {
+        let (o, n) = (self.old.unwrap_or_default(), self.new.unwrap_or_default());
+        Range {
+            min: n.min - o.min,
+            max: n.max - o.max,
+        }
+    }
+}
+
+/// The cost section of a review: the currency and basis of the (new side's)
+/// price table, and each (environment, service) whose estimate, as shown
+/// (rounded once, to cents), changed, by environment then service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Review {
+    pub currency: String,
+    pub basis: &'static str,
+    pub changes: Vec<Delta>,
+}
+
+impl Review {
+    /// The old, new and change summed over the changed rows, exact.
+    pub(crate) fn total(&self) -> (Range, Range, Range) {
+        self.changes.iter().fold(
+            (Range::default(), Range::default(), Range::default()),
+            |(o, n, c), d| {
+                (
+                    o.add(d.old.unwrap_or_default()),
+                    n.add(d.new.unwrap_or_default()),
+                    c.add(d.change()),
+                )
+            },
+        )
+    }
+}
+
+/// The review of two sides' estimates, per (environment, service): the
+/// pairs whose figure as shown differs (a side where one does not run
+/// counts as 0).
+pub(crate) fn review(
+    table: &CostConfig,
+    old: &std::collections::BTreeMap<(String, String), Range>,
+    new: &std::collections::BTreeMap<(String, String), Range>,
+) -> Review {
+    let keys: std::collections::BTreeSet<&(String, String)> =
+        old.keys().chain(new.keys()).collect();
+    let shown = |r: Option<&Range>| {
+        let r = r.copied().unwrap_or_default();
+        (money(r.min), money(r.max))
+    };
+    let changes = keys
+        .into_iter()
+        .filter(|k| shown(old.get(*k)) != shown(new.get(*k)))
+        .map(|k| Delta {
+            environment: k.0.clone(),
+            service: k.1.clone(),
+            old: old.get(k).copied(),
+            new: new.get(k).copied(),
+        })
+        .collect();
+    Review {
+        currency: table.currency.clone(),
+        basis: table.basis.as_str(),
+        changes,
+    }
+}
+
+/// paved.yaml `review.costThreshold` as decimals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Threshold {
+    pub percent: Option<Decimal>,
+    pub monthly: Option<Decimal>,
+}
+
+impl Threshold {
+    pub(crate) fn of(t: &CostThreshold) -> Threshold {
+        Threshold {
+            percent: t.percent.map(price),
+            monthly: t.monthly.map(price),
+        }
+    }
+
+    /// When `d`'s maximum rises by more than the percent or the amount: the
+    /// rise and, when there was an old figure above 0, its percentage.
+    pub(crate) fn exceeded(&self, d: &Delta) -> Option<(Decimal, Option<Decimal>)> {
+        let old = d.old.unwrap_or_default().max;
+        let rise = d.change().max;
+        if rise <= Decimal::ZERO {
+            return None;
+        }
+        let pct = (old > Decimal::ZERO).then(|| rise * Decimal::from(100) / old);
+        let by_percent = matches!((pct, self.percent), (Some(p), Some(t)) if p > t);
+        let by_amount = self.monthly.is_some_and(|m| rise > m);
+        (by_percent || by_amount).then_some((rise, pct))
+    }
+}
+
+/// A percentage as shown: one decimal, halves away from zero (`191.7`).
+pub(crate) fn percent(v: Decimal) -> String {
+    format!(
+        "{:.1}",
+        v.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+    )
+}
+
+/// A signed figure as shown: `+3.38`, `-60.00`, `0.00`.
+pub(crate) fn signed(v: Decimal) -> String {
+    let m = money(v);
+    if round(v) > Decimal::ZERO {
+        format!("+{m}")
+    } else {
+        m
+    }
 }
 
 #[cfg(test)]
@@ -480,6 +858,239 @@ mod tests {
         let e = estimate(&p, &instances).unwrap();
         let envs: Vec<&str> = e.iter().map(|e| e.environment.as_str()).collect();
         assert_eq!(envs, ["staging", "production"]);
+    }
+
+    /// The rendered objects of one service in one environment.
+    fn objects(yaml: &str) -> Vec<serde_json::Value> {
+        yaml.split("---\n")
+            .map(|d| serde_yaml::from_str(d).unwrap())
+            .collect()
+    }
+
+    const RENDERED: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: orders, namespace: orders}
+spec:
+  template:
+    spec:
+      containers:
+        - name: orders
+          resources:
+            requests: {cpu: 250m, memory: 512Mi}
+            limits: {cpu: 500m, memory: 512Mi}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: orders, namespace: orders}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: orders}
+  minReplicas: 2
+  maxReplicas: 5
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly, namespace: orders}
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: nightly
+              resources:
+                requests: {cpu: "1", memory: 1Gi}
+---
+apiVersion: platform.acme.dev/v1alpha1
+kind: PostgreSQLInstance
+metadata: {name: db, namespace: orders}
+spec:
+  parameters: {version: "16", storageGB: 20, class: standard}
+---
+apiVersion: platform.acme.dev/v1alpha1
+kind: Bucket
+metadata: {name: files, namespace: orders}
+spec:
+  parameters: {class: standard}
+---
+apiVersion: s3.services.k8s.aws/v1alpha1
+kind: Bucket
+metadata: {name: elsewhere, namespace: orders}
+spec: {name: elsewhere}
+"#;
+
+    #[test]
+    fn rendered_objects_give_the_facts_the_model_would() {
+        let objs = objects(RENDERED);
+        let f = rendered_facts(&objs, CostBasis::Requests, "platform.acme.dev");
+        assert_eq!(
+            f.pods,
+            [
+                Pods {
+                    cpu_cores: d("0.25"),
+                    memory_gib: d("0.5"),
+                    min: 2,
+                    max: 5
+                },
+                Pods {
+                    cpu_cores: d("1"),
+                    memory_gib: d("1"),
+                    min: 0,
+                    max: 1
+                },
+            ]
+        );
+        // The bucket of another API group is not Paved's.
+        let kinds: Vec<(&str, &str, Option<u32>)> = f
+            .resources
+            .iter()
+            .map(|r| (r.kind.as_str(), r.class.as_str(), r.storage_gb))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("postgresql", "standard", Some(20)),
+                ("bucket", "standard", None)
+            ]
+        );
+        let p = platform(Some(PRICES));
+        let priced = price_facts(p.cost.as_ref().unwrap(), &f);
+        // orders: 9.125 a pod, 2–5 pods: 18.25–45.625; nightly: 0–32.85;
+        // db: 60 + 20 × 0.1 = 62; files: 2. Whole: 82.25–142.475.
+        assert_eq!(priced.pod_months, [d("9.125"), d("32.85")]);
+        assert_eq!(
+            priced.monthly,
+            Range {
+                min: d("82.25"),
+                max: d("142.475")
+            }
+        );
+        // Limits: 500m and 512Mi a pod.
+        let f = rendered_facts(&objs, CostBasis::Limits, "platform.acme.dev");
+        assert_eq!(
+            (f.pods[0].cpu_cores, f.pods[1].cpu_cores),
+            (d("0.5"), d("0"))
+        );
+        // Without an autoscaler: `spec.replicas`, else 1.
+        let alone: Vec<serde_json::Value> = objs[..1].to_vec();
+        assert_eq!(
+            rendered_facts(&alone, CostBasis::Requests, "x").pods[0].max,
+            1
+        );
+    }
+
+    #[test]
+    fn the_rendered_kinds_are_the_blueprints() {
+        let partial = include_str!("../blueprints/_partials/crossplane.yaml");
+        for (kind, t) in RENDERED_KINDS {
+            let at = partial
+                .find(&format!("\"{t}\": {{"))
+                .unwrap_or_else(|| panic!("{t} in the partial"));
+            assert!(
+                partial[at..].contains(&format!("\"kind\": \"{kind}\"")),
+                "{t}: {kind}"
+            );
+            let next = partial[at..].find("\"kind\": ").unwrap();
+            assert!(
+                partial[at + next..].starts_with(&format!("\"kind\": \"{kind}\"")),
+                "{t}: {kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_review_keeps_the_rows_whose_shown_figure_changed() {
+        let p = platform(Some(PRICES));
+        let table = p.cost.as_ref().unwrap();
+        let k = |e: &str, s: &str| (e.to_string(), s.to_string());
+        let old: std::collections::BTreeMap<_, _> = [
+            (k("production", "same"), Range::fixed(d("10.001"))),
+            (k("production", "orders"), Range::fixed(d("9.125"))),
+            (k("staging", "gone"), Range::fixed(d("5"))),
+        ]
+        .into_iter()
+        .collect();
+        let new: std::collections::BTreeMap<_, _> = [
+            // 10.001 → 10.004: both shown as 10.00, not a change.
+            (k("production", "same"), Range::fixed(d("10.004"))),
+            (
+                k("production", "orders"),
+                Range {
+                    min: d("18.25"),
+                    max: d("45.625"),
+                },
+            ),
+            (k("staging", "new"), Range::fixed(d("2"))),
+        ]
+        .into_iter()
+        .collect();
+        let r = review(table, &old, &new);
+        let rows: Vec<(&str, &str)> = r
+            .changes
+            .iter()
+            .map(|d| (d.environment.as_str(), d.service.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("production", "orders"),
+                ("staging", "gone"),
+                ("staging", "new")
+            ]
+        );
+        assert_eq!((r.currency.as_str(), r.basis), ("EUR", "requests"));
+        let (o, n, c) = r.total();
+        assert_eq!(o, Range::fixed(d("14.125")));
+        assert_eq!(
+            n,
+            Range {
+                min: d("20.25"),
+                max: d("47.625")
+            }
+        );
+        assert_eq!(
+            c,
+            Range {
+                min: d("6.125"),
+                max: d("33.5")
+            }
+        );
+        assert_eq!(signed(d("-5")), "-5.00");
+        assert_eq!(signed(d("0.125")), "+0.13");
+        assert_eq!(percent(d("191.68")), "191.7");
+        assert_eq!(percent(d("0.05")), "0.1");
+    }
+
+    #[test]
+    fn a_threshold_is_exceeded_by_percent_or_amount_on_the_maximum() {
+        let delta = |old: Option<&str>, new: &str| Delta {
+            environment: "production".into(),
+            service: "orders".into(),
+            old: old.map(|o| Range::fixed(d(o))),
+            new: Some(Range::fixed(d(new))),
+        };
+        let t = |p: Option<&str>, m: Option<&str>| Threshold {
+            percent: p.map(d),
+            monthly: m.map(d),
+        };
+        // +25 %, +25.
+        let up = delta(Some("100"), "125");
+        assert_eq!(
+            t(Some("20"), None).exceeded(&up),
+            Some((d("25"), Some(d("25"))))
+        );
+        assert_eq!(t(Some("25"), None).exceeded(&up), None);
+        assert!(t(None, Some("24.99")).exceeded(&up).is_some());
+        assert_eq!(t(None, Some("25")).exceeded(&up), None);
+        assert!(t(Some("50"), Some("10")).exceeded(&up).is_some());
+        // From nothing: no percentage, the amount alone decides.
+        let new = delta(None, "600");
+        assert_eq!(t(Some("1"), None).exceeded(&new), None);
+        assert_eq!(t(None, Some("500")).exceeded(&new), Some((d("600"), None)));
+        // Down: never.
+        assert_eq!(
+            t(Some("1"), Some("1")).exceeded(&delta(Some("600"), "1")),
+            None
+        );
     }
 
     #[test]

@@ -377,6 +377,10 @@ pub struct ReviewConfig {
     pub fail_on: Vec<String>,
     /// Replicas or requests multiplied by more than this are a cost risk.
     pub cost_factor: f64,
+    /// With a price table (`cost`): a rise of a service's monthly estimate
+    /// in an environment above this is a cost risk, instead of the factor
+    /// rule for workloads (docs/cost.md, "In review"). `None`: no threshold.
+    pub cost_threshold: Option<CostThreshold>,
 }
 
 impl Default for ReviewConfig {
@@ -384,8 +388,21 @@ impl Default for ReviewConfig {
         ReviewConfig {
             fail_on: Vec::new(),
             cost_factor: 1.5,
+            cost_threshold: None,
         }
     }
+}
+
+/// paved.yaml `review.costThreshold`: a rise of a monthly estimate (its
+/// maximum) by more than `percent` %, or by more than `monthly` in the
+/// price table's currency, is a cost risk. An unset bound does not apply.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CostThreshold {
+    #[serde(default)]
+    pub percent: Option<f64>,
+    #[serde(default)]
+    pub monthly: Option<f64>,
 }
 
 /// `promotion` in paved.yaml: what a release is, and the order environments

@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::app::{self, Fault, Inputs, Output};
+use crate::cost;
 use crate::diag::Format;
 use crate::emit::diff::{self as semantic, Options};
 use crate::emit::risk::{self, Category, RiskOptions};
@@ -76,6 +77,7 @@ fn categories(names: &[String]) -> Result<Vec<Category>, Fault> {
 /// public ingress class, and where promotion is by hand by default.
 pub(crate) fn risk_options(p: &Platform) -> RiskOptions {
     RiskOptions {
+        priced: p.cost.is_some() && p.review.cost_threshold.is_some(),
         cost_factor: p.review.cost_factor,
         public_ingress_class: p.ingress_classes.public.clone(),
         manual_by_default: p
@@ -150,7 +152,17 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         show_secrets: s.show_secrets,
         ..Options::default()
     };
-    let mut report = match compare(&old, &new, (&old_side, &new_side), &platform, &options) {
+    // With `--base`, the estimates of both compiled workspaces; in folder
+    // mode, `compare` prices the rendered objects.
+    let priced = based.as_ref().and_then(base_cost);
+    let mut report = match compare(
+        &old,
+        &new,
+        (&old_side, &new_side),
+        &platform,
+        &options,
+        priced,
+    ) {
         Ok(r) => r,
         Err(mut diags) => {
             crate::diag::sort(&mut diags);
@@ -188,15 +200,19 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
 }
 
 /// The report of two sets of rendered files: the resource changes (only
-/// files that differ are parsed, see `semantic::compare`), renames, risks
-/// and promotions, judged with the platform's settings. `Err`: files that
-/// cannot be read as YAML. `paved promote` shows its rendered diff with it.
+/// files that differ are parsed, see `semantic::compare`), renames, risks,
+/// promotions and the cost delta, judged with the platform's settings.
+/// `priced`: the cost delta when the caller computed it from the model
+/// (`--base`); else, with a price table, the rendered objects are priced
+/// ([`rendered_cost`]). `Err`: files that cannot be read as YAML. `paved
+/// promote` shows its rendered diff with it.
 pub(crate) fn compare(
     old: &[OutFile],
     new: &[OutFile],
     (old_side, new_side): (&str, &str),
     platform: &crate::model::Platform,
     options: &Options,
+    priced: Option<cost::Review>,
 ) -> Result<semantic::Report, Vec<crate::diag::Diagnostic>> {
     let (sides, diags) = semantic::compare(old, new, old_side, new_side);
     if !diags.is_empty() {
@@ -213,7 +229,75 @@ pub(crate) fn compare(
     );
     report.risks = risk::classify(&sides.old, &sides.new, &risk_options(platform));
     report.promotions = semantic::promotions(&sides.old, &sides.new);
+    report.cost = priced.or_else(|| rendered_cost(platform, &sides));
+    if let (Some(review), Some(t)) = (&report.cost, &platform.review.cost_threshold) {
+        report
+            .risks
+            .extend(risk::over_threshold(review, &cost::Threshold::of(t)));
+        report.risks.sort();
+        report.risks.dedup();
+    }
     Ok(report)
+}
+
+/// The cost delta of two sides of rendered objects, both priced with the
+/// platform's table (folder mode, `paved promote`); `None` without one.
+/// `semantic::compare` parses every resource of a service with a
+/// difference, on both sides, so each such service is priced whole; a
+/// service with none is priced from the same files on both sides, or not
+/// at all, and shows no change either way.
+fn rendered_cost(platform: &Platform, sides: &semantic::Sides) -> Option<cost::Review> {
+    let table = platform.cost.as_ref()?;
+    let group = platform.crossplane.api_group.as_str();
+    let priced = |side: &[semantic::Resource]| {
+        cost::rendered_monthly(
+            table,
+            group,
+            side.iter()
+                .map(|r| (r.environment.as_str(), r.service.as_str(), &r.value)),
+        )
+    };
+    Some(cost::review(
+        table,
+        &priced(&sides.old),
+        &priced(&sides.new),
+    ))
+}
+
+/// The cost delta of `--base` from the two compiled workspaces: each side's
+/// estimates at its own price table (a price change is a delta; a side
+/// without a table is priced with the other's), over the services the diff
+/// renders and the environments of `--env`. `None` when the work tree's
+/// paved.yaml has no table.
+fn base_cost(b: &Base) -> Option<cost::Review> {
+    let table = b.platform.cost.as_ref()?;
+    let keep = |e: &cost::Estimate| {
+        b.services.as_ref().is_none_or(|s| s.contains(&e.service))
+            && b.new
+                .envs
+                .as_ref()
+                .is_none_or(|envs| envs.contains(&e.environment))
+    };
+    let monthly = |estimates: Vec<cost::Estimate>| {
+        estimates
+            .into_iter()
+            .filter(|e| keep(e))
+            .map(|e| ((e.environment, e.service), e.monthly))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let new = monthly(cost::estimate_with(table, &b.new.instances));
+    let old = match &b.old {
+        Some(o) => {
+            let t = o
+                .platform
+                .as_ref()
+                .and_then(|p| p.cost.as_ref())
+                .unwrap_or(table);
+            monthly(cost::estimate_with(t, &o.instances))
+        }
+        None => Default::default(),
+    };
+    Some(cost::review(table, &old, &new))
 }
 
 /// The old and the new files.
@@ -390,6 +474,9 @@ struct Base {
     files: Sides,
     unchanged: usize,
     platform: Platform,
+    /// The services the diff renders (selected, related, or selected at
+    /// REF); `None`: every service.
+    services: Option<std::collections::BTreeSet<String>>,
 }
 
 /// Both sides rendered in memory: REF's tree and the work tree, each the
@@ -493,9 +580,15 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Ba
             .filter(|o| new.workspace.selects(&o.origin))
             .map(|o| o.name().to_string()),
     );
+    let selected_names = selected.clone();
     let selected: std::collections::BTreeSet<&str> = selected.iter().map(String::as_str).collect();
     let earlier = app::neighbors(old.iter().flat_map(|c| &c.services), &selected);
     new.relate(&earlier);
+    let services = (!new.workspace.whole()).then(|| {
+        let mut all = selected_names;
+        all.extend(new.related.iter().cloned());
+        all
+    });
     // The work tree: digests and document names.
     let (listing, diags) = app::render_map(&new, |f| Some(Listed::of(&f)));
     if crate::diag::count_errors(&diags) > 0 {
@@ -574,6 +667,7 @@ fn against_base(s: &Settings, reference: &str, out: &Output) -> Result<Option<Ba
         files: (old_files, new_files),
         unchanged: held.unchanged,
         platform,
+        services,
     }))
 }
 
@@ -693,7 +787,7 @@ mod tests {
             .0
             .expect("the built-in config");
         let opts = Options::default();
-        let full = compare(&old, &new, ("a", "b"), &platform, &opts).unwrap();
+        let full = compare(&old, &new, ("a", "b"), &platform, &opts, None).unwrap();
         let (o, n, unchanged) = select_identical(old.clone(), differing, &same);
         assert!(
             o.len() + 50 < old.len(),
@@ -701,7 +795,7 @@ mod tests {
             o.len(),
             old.len()
         );
-        let mut held = compare(&o, &n, ("a", "b"), &platform, &opts).unwrap();
+        let mut held = compare(&o, &n, ("a", "b"), &platform, &opts, None).unwrap();
         held.unchanged += unchanged;
         assert_eq!(semantic::json(&full), semantic::json(&held));
         assert_eq!(semantic::text(&full, false), semantic::text(&held, false));

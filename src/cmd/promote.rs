@@ -224,6 +224,7 @@ pub(crate) fn run(s: &Settings, out: &Output) -> Result<bool, Fault> {
         ("before", "after"),
         platform,
         &Options::default(),
+        None,
     ) {
         Ok(r) => r,
         Err(d) => {

@@ -219,6 +219,9 @@ pub(crate) struct Report {
     /// Images that move into an environment where another one ran them
     /// on the old side (`promotions`), grouped per release.
     pub promotions: Vec<Promotion>,
+    /// The monthly cost estimates that changed, per environment and
+    /// service; `None` without a price table (docs/cost.md, "In review").
+    pub cost: Option<crate::cost::Review>,
 }
 
 /// One release promoted: an image that an environment runs on the new side
@@ -1429,6 +1432,7 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
             "No changes to rendered resources: {}.",
             unchanged_line(r)
         );
+        cost_text(r, &mut out);
         return out;
     }
     if !r.risks.is_empty() {
@@ -1567,7 +1571,100 @@ pub(crate) fn text(r: &Report, color: bool) -> String {
         out.pop();
     }
     let _ = writeln!(out, "\n{}", counts_line(r));
+    cost_text(r, &mut out);
     out
+}
+
+/// A range as shown: `36.50`, or `36.50–91.25`; `—` for none.
+fn cost_range(r: Option<crate::cost::Range>) -> String {
+    let Some(r) = r else { return "—".into() };
+    let (min, max) = (crate::cost::money(r.min), crate::cost::money(r.max));
+    if min == max {
+        min
+    } else {
+        format!("{min}–{max}")
+    }
+}
+
+/// A change as shown: `+3.38`, `-60.00`, or `+58.95 to +294.74`.
+fn cost_change(r: crate::cost::Range) -> String {
+    let (min, max) = (crate::cost::signed(r.min), crate::cost::signed(r.max));
+    if min == max {
+        min
+    } else {
+        format!("{min} to {max}")
+    }
+}
+
+/// The cost rows as cells: name (environment / service), old, new, change;
+/// the total last.
+fn cost_cells(c: &crate::cost::Review) -> Vec<[String; 5]> {
+    let mut rows: Vec<[String; 5]> = c
+        .changes
+        .iter()
+        .map(|d| {
+            [
+                d.environment.clone(),
+                d.service.clone(),
+                cost_range(d.old),
+                cost_range(d.new),
+                cost_change(d.change()),
+            ]
+        })
+        .collect();
+    let (o, n, ch) = c.total();
+    rows.push([
+        "total".into(),
+        String::new(),
+        cost_range(Some(o)),
+        cost_range(Some(n)),
+        cost_change(ch),
+    ]);
+    rows
+}
+
+/// The line that says what the figures are.
+fn cost_preamble(c: &crate::cost::Review) -> String {
+    format!(
+        "Monthly cost estimate in {} ({} × {} h; an estimate, not a bill: docs/cost.md)",
+        c.currency,
+        c.basis,
+        crate::cost::HOURS_PER_MONTH
+    )
+}
+
+/// The text's cost section: each changed estimate, old → new and the
+/// change, and the total of those rows; nothing when no estimate changed
+/// or there is no price table.
+fn cost_text(r: &Report, out: &mut String) {
+    let Some(c) = r.cost.as_ref().filter(|c| !c.changes.is_empty()) else {
+        return;
+    };
+    let e = |s: &str| shown(s).into_owned();
+    let rows: Vec<[String; 4]> = cost_cells(c)
+        .into_iter()
+        .map(|[env, svc, o, n, ch]| {
+            let name = if svc.is_empty() {
+                env
+            } else {
+                format!("{} / {}", e(&env), e(&svc))
+            };
+            [name, o, n, ch]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let _ = writeln!(out, "\n{}", e(&cost_preamble(c)));
+    for [name, o, n, ch] in &rows {
+        let pad = |s: &str, w: usize| " ".repeat(w - s.chars().count());
+        let _ = writeln!(
+            out,
+            "  {name}{}  {}{o} → {n}{}  {ch}",
+            pad(name, w0),
+            pad(o, w1),
+            pad(n, w2)
+        );
+    }
 }
 
 /// The largest markdown report, in bytes: GitHub rejects comments over
@@ -1729,7 +1826,16 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
     let mut out = format!("{MARKDOWN_MARKER}\n### Paved: changes to rendered resources\n\n");
     if r.is_empty() {
         let _ = writeln!(out, "No changes: {}.", unchanged_line(r));
-        return out;
+        if let Some((shown, all)) = cost_markdown(r, limit, &mut out) {
+            let _ = writeln!(
+                out,
+                "> [!NOTE]\n> Cut to stay under GitHub's comment size limit: the cost table \
+                 shows {} of {} rows; run `paved diff --format text` locally or see the job log.",
+                thousands(shown),
+                thousands(all)
+            );
+        }
+        return fit(escape_lines(&out), limit);
     }
     if !r.risks.is_empty() {
         risks_markdown(r, limit, &mut out);
@@ -1785,6 +1891,7 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
         out.push_str(&row);
     }
     out.push('\n');
+    let cost_cut = cost_markdown(r, limit, &mut out);
     // Shared edits first (largest first), then each resource's own edit in
     // the report's order.
     let mut items = groups(r);
@@ -1834,6 +1941,15 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
         out.push_str(&block(g, &kept));
         shortened += 1;
     }
+    if let (Some((shown, all)), 0, true) = (cost_cut, shortened, cut.is_empty()) {
+        let _ = writeln!(
+            out,
+            "> [!NOTE]\n> Cut to stay under GitHub's comment size limit: the cost table \
+             shows {} of {} rows; run `paved diff --format text` locally or see the job log.",
+            thousands(shown),
+            thousands(all)
+        );
+    }
     if shortened > 0 || !cut.is_empty() {
         let _ = write!(
             out,
@@ -1876,6 +1992,14 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
                 thousands(r.promotions.len())
             );
         }
+        if let Some((shown, all)) = cost_cut {
+            let _ = writeln!(
+                out,
+                "> The cost table shows {} of {} rows.",
+                thousands(shown),
+                thousands(all)
+            );
+        }
         for (i, g) in cut.iter().enumerate() {
             let c = &r.changes[g.members[0]];
             let mut line = format!(
@@ -1904,6 +2028,42 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
         }
     }
     fit(escape_lines(&out), limit)
+}
+
+/// The share of the comment the cost table may take.
+const COST_SHARE: usize = 8;
+
+/// The markdown's cost section (see [`cost_text`]), at most `limit /
+/// COST_SHARE` bytes: rows that do not fit are counted in one row, the
+/// total always shown. When rows were folded: how many are shown, of how many.
+fn cost_markdown(r: &Report, limit: usize, out: &mut String) -> Option<(usize, usize)> {
+    let c = r.cost.as_ref().filter(|c| !c.changes.is_empty())?;
+    let _ = writeln!(out, "#### Monthly cost ({})\n", html(&c.currency));
+    out.push_str("| Environment | Service | Before | After | Change |\n|---|---|--:|--:|--:|\n");
+    let start = out.len();
+    let mut cells = cost_cells(c);
+    let total = cells.pop().unwrap_or_default();
+    let total_row = format!(
+        "| **total** | | **{}** | **{}** | **{}** |\n",
+        total[2], total[3], total[4]
+    );
+    let mut folded = None;
+    for (i, [env, svc, o, n, ch]) in cells.iter().enumerate() {
+        let row = format!(
+            "| {} | {} | {o} | {n} | {ch} |\n",
+            html(env).replace('|', "\\|"),
+            html(svc).replace('|', "\\|")
+        );
+        if out.len() - start + row.len() + total_row.len() + 80 > limit / COST_SHARE {
+            let _ = writeln!(out, "| … {} more rows | | | | |", cells.len() - i);
+            folded = Some((i, cells.len()));
+            break;
+        }
+        out.push_str(&row);
+    }
+    out.push_str(&total_row);
+    let _ = writeln!(out, "\n_{}_\n", html(&cost_preamble(c)));
+    folded
 }
 
 /// ` — caused by <code>paved.yaml:27</code> (…)` for a block's summary, or
@@ -2067,9 +2227,31 @@ pub(crate) fn json(r: &Report) -> String {
             })
         })
         .collect();
+    let range = |r: Option<crate::cost::Range>| {
+        r.map_or(Json::Null, |r| {
+            serde_json::json!({"min": crate::cost::money(r.min), "max": crate::cost::money(r.max)})
+        })
+    };
+    let cost = r.cost.as_ref().map_or(Json::Null, |c| {
+        let (o, n, ch) = c.total();
+        serde_json::json!({
+            "currency": c.currency,
+            "basis": c.basis,
+            "hoursPerMonth": crate::cost::HOURS_PER_MONTH,
+            "changes": c.changes.iter().map(|d| serde_json::json!({
+                "environment": d.environment,
+                "service": d.service,
+                "old": range(d.old),
+                "new": range(d.new),
+                "delta": range(Some(d.change())),
+            })).collect::<Vec<_>>(),
+            "total": {"old": range(Some(o)), "new": range(Some(n)), "delta": range(Some(ch))},
+        })
+    });
     let v = serde_json::json!({
         "risks": risks,
         "promotions": promotions,
+        "cost": cost,
         "summary": {
             "changed": r.count(ChangeKind::Changed),
             "added": r.count(ChangeKind::Added),
@@ -2459,7 +2641,150 @@ pub(crate) mod tests {
                 message: "a stateful resource is removed".into(),
             });
         }
+        r.cost = Some(cost_review(2_000));
         r
+    }
+
+    /// `n` services whose estimate goes from 10 to 10–(20 + i) a month.
+    fn cost_review(n: usize) -> crate::cost::Review {
+        use rust_decimal::Decimal;
+        crate::cost::Review {
+            currency: "EUR".into(),
+            basis: "requests",
+            changes: (0..n)
+                .map(|i| crate::cost::Delta {
+                    environment: "production".into(),
+                    service: format!("service-number-{i:05}"),
+                    old: Some(crate::cost::Range::fixed(Decimal::from(10))),
+                    new: Some(crate::cost::Range {
+                        min: Decimal::from(10),
+                        max: Decimal::from(20 + i as i64),
+                    }),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_cost_section_in_text_markdown_and_json() {
+        use crate::cost::{Delta, Range, Review};
+        use rust_decimal::Decimal;
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let mut r = many_changes(1, 1);
+        // Without a price table: no section, and `cost: null`.
+        assert!(!text(&r, false).contains("Monthly cost"));
+        assert!(!markdown(&r, MARKDOWN_LIMIT).contains("Monthly cost"));
+        let v: Json = serde_json::from_str(&json(&r)).unwrap();
+        assert_eq!(v.get("cost"), Some(&Json::Null));
+        r.cost = Some(Review {
+            currency: "EUR".into(),
+            basis: "requests",
+            changes: vec![
+                // 2–10 pods of 3.37625 → of 32.85, and a database of 120.
+                Delta {
+                    environment: "production".into(),
+                    service: "inventory".into(),
+                    old: Some(Range {
+                        min: d("126.7525"),
+                        max: d("153.7625"),
+                    }),
+                    new: Some(Range {
+                        min: d("185.7"),
+                        max: d("448.5"),
+                    }),
+                },
+                // Removed: its figure goes.
+                Delta {
+                    environment: "staging".into(),
+                    service: "old".into(),
+                    old: Some(Range::fixed(d("9.125"))),
+                    new: None,
+                },
+            ],
+        });
+        let t = text(&r, false);
+        assert!(
+            t.ends_with(concat!(
+                "\nMonthly cost estimate in EUR (requests × 730 h; an estimate, not a bill: docs/cost.md)\n",
+                "  production / inventory  126.75–153.76 → 185.70–448.50  +58.95 to +294.74\n",
+                "  staging / old                    9.13 → —              -9.13\n",
+                "  total                   135.88–162.89 → 185.70–448.50  +49.82 to +285.61\n",
+            )),
+            "{t}"
+        );
+        let md = markdown(&r, MARKDOWN_LIMIT);
+        assert!(
+            md.contains("| staging | old | 9.13 | — | -9.13 |\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| **total** | | **135.88–162.89** | **185.70–448.50** | **+49.82 to +285.61** |\n"
+            ),
+            "{md}"
+        );
+        let v: Json = serde_json::from_str(&json(&r)).unwrap();
+        assert_eq!(
+            v["cost"],
+            serde_json::json!({
+                "currency": "EUR", "basis": "requests", "hoursPerMonth": 730,
+                "changes": [
+                    {"environment": "production", "service": "inventory",
+                     "old": {"min": "126.75", "max": "153.76"},
+                     "new": {"min": "185.70", "max": "448.50"},
+                     "delta": {"min": "58.95", "max": "294.74"}},
+                    {"environment": "staging", "service": "old",
+                     "old": {"min": "9.13", "max": "9.13"},
+                     "new": null,
+                     "delta": {"min": "-9.13", "max": "-9.13"}}
+                ],
+                "total": {
+                    "old": {"min": "135.88", "max": "162.89"},
+                    "new": {"min": "185.70", "max": "448.50"},
+                    "delta": {"min": "49.82", "max": "285.61"}
+                }
+            })
+        );
+        // A cost change alone (a new price): no resource changed, the
+        // section is still shown.
+        let alone = Report {
+            cost: r.cost.clone(),
+            ..Report::default()
+        };
+        assert!(
+            text(&alone, false).contains("  staging / old"),
+            "{}",
+            text(&alone, false)
+        );
+        assert!(markdown(&alone, MARKDOWN_LIMIT).contains("| staging | old |"));
+    }
+
+    #[test]
+    fn markdown_folds_the_cost_table_to_its_share_even_alone() {
+        let r = Report {
+            cost: Some(cost_review(5_000)),
+            ..Report::default()
+        };
+        for limit in [MARKDOWN_LIMIT, 20_000, 7_777, 3_001] {
+            let md = markdown(&r, limit);
+            assert!(md.len() <= limit, "{limit}: {}", md.len());
+            assert!(md.contains("| **total** |"), "{limit}: {md}");
+            assert!(md.contains("more rows |"), "{limit}: {md}");
+            // The note the CI action looks for to print the whole report.
+            assert!(
+                md.contains(
+                    "> Cut to stay under GitHub's comment size limit: the cost table shows"
+                ),
+                "{limit}: {md}"
+            );
+            let table =
+                &md[md.find("#### Monthly cost").unwrap()..md.find("| **total** |").unwrap()];
+            assert!(
+                table.len() <= limit / COST_SHARE,
+                "{limit}: {}",
+                table.len()
+            );
+        }
     }
 
     #[test]
@@ -2472,6 +2797,15 @@ pub(crate) mod tests {
         let md = markdown(&r, MARKDOWN_LIMIT);
         assert!(md.contains("more promotions"), "{md}");
         assert!(md.contains("[!NOTE]"), "{md}");
+        // The cost table takes its share and folds the rest, its total kept.
+        assert!(md.contains("#### Monthly cost (EUR)"), "{md}");
+        assert!(md.contains("| **total** | | **20000.00** |"), "{md}");
+        assert!(md.contains("more rows | | | | |"), "{md}");
+        assert!(
+            md.lines()
+                .any(|l| l.starts_with("> The cost table shows ") && l.ends_with(" of 2,000 rows.")),
+            "{md}"
+        );
         // The note names the cut groups it has room for, not just their count.
         let listed = md.matches("\n> - `~ v1 ConfigMap").count();
         assert!(listed > 0, "{md}");
@@ -2529,6 +2863,16 @@ pub(crate) mod tests {
             from: vec!["staging\u{202e}".into()],
             to: "production\u{7}".into(),
             services: vec!["x".into()],
+        });
+        r.cost = Some(crate::cost::Review {
+            currency: "EUR\u{1b}[2J".into(),
+            basis: "requests",
+            changes: vec![crate::cost::Delta {
+                environment: "staging\u{202e}".into(),
+                service: "x\n::error title=pwned::boom\u{7}".into(),
+                old: None,
+                new: Some(crate::cost::Range::fixed(1.into())),
+            }],
         });
         r
     }

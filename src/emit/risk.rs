@@ -6,13 +6,16 @@
 //! raise the bill. The rules read rendered Kubernetes objects only, so they
 //! apply to any two folders of manifests, not only to Paved's own.
 //!
-//! Architecture invariant: pure; no disk, no clock, no terminal, no model.
+//! Architecture invariant: pure; no disk, no clock, no terminal, no model
+//! (the cost threshold reads the estimate `cost` computed, never a spec).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
 use super::diff::{Key, Resource};
+use crate::cost::{Review, Threshold};
 
 /// What kind of harm a change can do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -91,6 +94,10 @@ pub(crate) struct RiskOptions {
     /// by hand (`true`) or automatically; an environment not named is
     /// treated as promoted by hand.
     pub manual_by_default: BTreeMap<String, bool>,
+    /// A price table and `review.costThreshold`: the cost of workloads is
+    /// judged by [`over_threshold`], so the factor rule skips the kinds the
+    /// estimate prices ([`PRICED_KINDS`]).
+    pub priced: bool,
 }
 
 impl Default for RiskOptions {
@@ -99,8 +106,74 @@ impl Default for RiskOptions {
             cost_factor: 1.5,
             public_ingress_class: "nginx-public".into(),
             manual_by_default: BTreeMap::new(),
+            priced: false,
         }
     }
+}
+
+/// The kinds whose replicas and requests the cost estimate prices: with a
+/// price table and a threshold, their changes are judged by the estimate.
+pub(crate) const PRICED_KINDS: [&str; 4] = [
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "HorizontalPodAutoscaler",
+];
+
+/// A cost risk for each (environment, service) whose monthly estimate rises
+/// above the platform's threshold (`review.costThreshold`), naming the
+/// figures: old → new, the rise and its percentage of the old maximum.
+pub(crate) fn over_threshold(review: &Review, t: &Threshold) -> Vec<Risk> {
+    let range = |r: Option<crate::cost::Range>| {
+        let r = r.unwrap_or_default();
+        let (min, max) = (crate::cost::money(r.min), crate::cost::money(r.max));
+        if min == max {
+            min
+        } else {
+            format!("{min}–{max}")
+        }
+    };
+    let mut bounds = Vec::new();
+    if let Some(p) = t.percent {
+        bounds.push(format!("+{} %", p.normalize()));
+    }
+    if let Some(m) = t.monthly {
+        bounds.push(format!("+{} {}", m.normalize(), review.currency));
+    }
+    let mut out: Vec<Risk> = review
+        .changes
+        .iter()
+        .filter_map(|d| {
+            let (rise, pct) = t.exceeded(d)?;
+            let ranged = [d.old, d.new].iter().flatten().any(|r| r.min != r.max);
+            let mut figures = crate::cost::signed(rise);
+            if let Some(p) = pct {
+                let _ = write!(figures, ", +{} %", crate::cost::percent(p));
+            }
+            if ranged {
+                figures.push_str(" at the maximum");
+            }
+            Some(Risk {
+                severity: Severity::Medium,
+                category: Category::Cost,
+                resource: d.service.clone(),
+                environment: d.environment.clone(),
+                message: format!(
+                    "monthly estimate {} → {} {} ({figures}), over review.costThreshold ({})",
+                    if d.old.is_some() {
+                        range(d.old)
+                    } else {
+                        "none".into()
+                    },
+                    range(d.new),
+                    review.currency,
+                    bounds.join(" or ")
+                ),
+            })
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// Every risk between `old` and `new`, by severity, category, resource.
@@ -139,7 +212,9 @@ pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -
         network(key, ov, nv, &mut add);
         promotion(key, at, ov, nv, new, opts, &mut add);
         security(key, ov, nv, &mut add);
-        cost(key, ov, nv, old, opts.cost_factor, &mut add);
+        if !(opts.priced && PRICED_KINDS.contains(&key.kind.as_str())) {
+            cost(key, ov, nv, old, opts.cost_factor, &mut add);
+        }
     }
     out.sort();
     out.dedup();
@@ -1604,6 +1679,121 @@ mod tests {
             ..RiskOptions::default()
         };
         assert!(classify(&side(&[&d(2, "100m")]), &side(&[&d(4, "100m")]), &wider).is_empty());
+    }
+
+    #[test]
+    fn with_a_price_table_and_a_threshold_the_factor_rule_skips_workloads() {
+        let d = |replicas, cpu| deploy("acme/orders:1", replicas, cpu, SAFE);
+        let priced = RiskOptions {
+            priced: true,
+            ..RiskOptions::default()
+        };
+        assert_eq!(
+            cats(&[&d(2, "100m")], &[&d(8, "1")]),
+            [(Category::Cost, Severity::Low)]
+        );
+        assert!(classify(&side(&[&d(2, "100m")]), &side(&[&d(8, "1")]), &priced).is_empty());
+        // A kind the estimate does not price keeps the factor rule.
+        let rs = |n: u32| {
+            obj(
+                "apps/v1",
+                "ReplicaSet",
+                "orders",
+                &format!("spec: {{replicas: {n}}}\n"),
+            )
+        };
+        assert_eq!(
+            classify(&side(&[&rs(2)]), &side(&[&rs(8)]), &priced)
+                .iter()
+                .map(|r| r.category)
+                .collect::<Vec<_>>(),
+            [Category::Cost]
+        );
+    }
+
+    #[test]
+    fn a_rise_over_the_threshold_by_percent_or_amount_is_a_cost_risk() {
+        use crate::cost::{Delta, Range, Review, Threshold};
+        use rust_decimal::Decimal;
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let delta = |service: &str, old: Option<Range>, new: Range| Delta {
+            environment: "production".into(),
+            service: service.into(),
+            old,
+            new: Some(new),
+        };
+        let review = Review {
+            currency: "EUR".into(),
+            basis: "requests",
+            changes: vec![
+                // 2–10 pods of 3.37625 + 120 → of 32.85: +294.7375 at the maximum, +191.7 %.
+                delta(
+                    "inventory",
+                    Some(Range {
+                        min: d("126.7525"),
+                        max: d("153.7625"),
+                    }),
+                    Range {
+                        min: d("185.7"),
+                        max: d("448.5"),
+                    },
+                ),
+                // 2 → 3 pods of 3.37625 + 20: +3.37625, +12.6 %.
+                delta(
+                    "order-events",
+                    Some(Range::fixed(d("26.7525"))),
+                    Range::fixed(d("30.12875")),
+                ),
+                // New: from nothing, no percentage.
+                delta("mailer", None, Range::fixed(d("600"))),
+                // Down: never a risk.
+                delta(
+                    "payments",
+                    Some(Range::fixed(d("900"))),
+                    Range::fixed(d("10")),
+                ),
+            ],
+        };
+        let over = |percent: Option<&str>, monthly: Option<&str>| -> Vec<(String, String)> {
+            let t = Threshold {
+                percent: percent.map(d),
+                monthly: monthly.map(d),
+            };
+            over_threshold(&review, &t)
+                .into_iter()
+                .map(|r| {
+                    assert_eq!((r.category, r.severity), (Category::Cost, Severity::Medium));
+                    (r.resource, r.message)
+                })
+                .collect()
+        };
+        let by_percent = over(Some("20"), None);
+        assert_eq!(
+            by_percent,
+            [(
+                "inventory".to_string(),
+                "monthly estimate 126.75–153.76 → 185.70–448.50 EUR (+294.74, +191.7 % at the maximum), over review.costThreshold (+20 %)".to_string()
+            )]
+        );
+        let names = |v: Vec<(String, String)>| v.into_iter().map(|x| x.0).collect::<Vec<_>>();
+        assert_eq!(names(over(Some("12"), None)), ["inventory", "order-events"]);
+        assert_eq!(
+            names(over(None, Some("3"))),
+            ["inventory", "mailer", "order-events"]
+        );
+        assert_eq!(
+            over(None, Some("500")),
+            [(
+                "mailer".to_string(),
+                "monthly estimate none → 600.00 EUR (+600.00), over review.costThreshold (+500 EUR)".to_string()
+            )]
+        );
+        assert_eq!(
+            names(over(Some("20"), Some("500"))),
+            ["inventory", "mailer"]
+        );
+        // Below both bounds: nothing.
+        assert!(over(Some("200"), Some("1000")).is_empty());
     }
 
     #[test]

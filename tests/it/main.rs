@@ -29,6 +29,7 @@ mod connection_secrets;
 mod delivery;
 mod diagnostics;
 mod diff_causes;
+mod diff_cost;
 mod fast_path;
 mod formats;
 mod golden;
