@@ -212,7 +212,8 @@ pub(crate) fn compare(
         options,
     );
     report.risks = risk::classify(&sides.old, &sides.new, &risk_options(platform));
-    report.promotions = semantic::promotions(&sides.old, &sides.new);
+    report.promotions =
+        semantic::promotions(&sides.old, &sides.new, &platform.promotion.order);
     Ok(report)
 }
 
