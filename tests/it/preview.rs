@@ -110,7 +110,7 @@ fn a_preview_has_prefixed_namespaces_preview_hosts_the_smallest_class_and_cleanu
         match kind {
             "Namespace" => {
                 let name = d["metadata"]["name"].as_str().unwrap();
-                assert!(name.starts_with("pr-42-"), "{path}: {name}");
+                assert!(name.starts_with("pr-42--"), "{path}: {name}");
             }
             "Application" => {
                 assert_eq!(d["metadata"]["namespace"], "argocd", "{path}");
@@ -125,7 +125,7 @@ fn a_preview_has_prefixed_namespaces_preview_hosts_the_smallest_class_and_cleanu
                 let src = d["spec"]["source"]["path"].as_str().unwrap();
                 assert!(src.starts_with("rendered/previews/42/"), "{path}: {src}");
                 let ns = d["spec"]["destination"]["namespace"].as_str().unwrap();
-                assert!(ns.starts_with("pr-42-"), "{path}: {ns}");
+                assert!(ns.starts_with("pr-42--"), "{path}: {ns}");
                 assert_eq!(
                     d["spec"]["destination"]["server"],
                     "https://staging.k8s.acme.internal"
@@ -147,7 +147,7 @@ fn a_preview_has_prefixed_namespaces_preview_hosts_the_smallest_class_and_cleanu
                     let rest = &text[i + 31..];
                     let ns = &rest[..rest.find('"').unwrap()];
                     assert!(
-                        ns.starts_with("pr-42-") || platform_namespaces.contains(&ns),
+                        ns.starts_with("pr-42--") || platform_namespaces.contains(&ns),
                         "{path}: names namespace {ns}"
                     );
                 }
@@ -156,7 +156,7 @@ fn a_preview_has_prefixed_namespaces_preview_hosts_the_smallest_class_and_cleanu
         }
         if let Some(ns) = d["metadata"]["namespace"].as_str() {
             assert!(
-                ns.starts_with("pr-42-") || ns == "argocd",
+                ns.starts_with("pr-42--") || ns == "argocd",
                 "{path}: in namespace {ns}"
             );
         }
@@ -213,10 +213,27 @@ fn team_projects_admit_the_preview_namespaces() {
     let doc: Value = serde_yaml::from_str(&text).unwrap();
     let dest = doc["spec"]["destinations"].as_array().unwrap();
     assert!(
-        dest.iter().any(|d| d["namespace"] == "pr-*-checkout"
+        dest.iter().any(|d| d["namespace"] == "pr-*--checkout"
             && d["server"] == "https://staging.k8s.acme.internal"),
         "{dest:?}"
     );
+}
+
+#[test]
+fn a_selected_service_that_does_not_run_in_from_is_an_error() {
+    // nightly-report runs only in production; previews come from staging.
+    let dir = commerce();
+    let before = read_tree(&dir.path().join("rendered"));
+    let o = preview(dir.path(), "42", &["checkout", "nightly-report"]);
+    expect(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("paved::semantic::preview-not-in-from"), "{err}");
+    assert!(
+        err.contains("`nightly-report` does not run in staging"),
+        "{err}"
+    );
+    assert!(err.contains("nightly-report/platform.yaml:20:3"), "{err}");
+    assert_eq!(before, read_tree(&dir.path().join("rendered")));
 }
 
 #[test]
