@@ -89,8 +89,24 @@ pub(crate) struct RiskOptions {
     pub public_ingress_class: String,
     /// Per environment, whether the platform's default there is to promote
     /// by hand (`true`) or automatically; an environment not named is
-    /// treated as promoted by hand.
+    /// treated as promoted by hand, unless it is a preview environment.
     pub manual_by_default: BTreeMap<String, bool>,
+    /// The name prefix of preview environments (`preview-`) when the
+    /// platform has previews: an environment `manual_by_default` does not
+    /// name that starts with it is a preview, which syncs automatically.
+    pub preview_prefix: Option<String>,
+}
+
+impl RiskOptions {
+    /// Whether the platform's default in `env` is to promote by hand.
+    fn manual_in(&self, env: &str) -> bool {
+        self.manual_by_default.get(env).copied().unwrap_or_else(|| {
+            !self
+                .preview_prefix
+                .as_deref()
+                .is_some_and(|p| env.starts_with(p))
+        })
+    }
 }
 
 impl Default for RiskOptions {
@@ -99,6 +115,7 @@ impl Default for RiskOptions {
             cost_factor: 1.5,
             public_ingress_class: "nginx-public".into(),
             manual_by_default: BTreeMap::new(),
+            preview_prefix: None,
         }
     }
 }
@@ -640,11 +657,7 @@ fn promotion(
     opts: &RiskOptions,
     add: &mut Add<'_>,
 ) {
-    let manual_default = opts
-        .manual_by_default
-        .get(&at.environment)
-        .copied()
-        .unwrap_or(true);
+    let manual_default = opts.manual_in(&at.environment);
     if is_argo_application(key) {
         if old.is_none() && automated(new) && manual_default {
             add(

@@ -29,6 +29,9 @@ use super::{resolve, EnvironmentConfig, Instance, Platform, PreviewConfig, Previ
 /// The top output folder of the previews: `DIR/previews/<NAME>/`.
 pub(crate) const PREVIEWS_FOLDER: &str = "previews";
 
+/// The name of a preview's environment: this, then the preview's name.
+pub(crate) const ENVIRONMENT_PREFIX: &str = "preview-";
+
 /// The label every object of a preview carries, with the preview's name.
 pub(crate) const PREVIEW_LABEL: &str = "paved.dev/preview";
 
@@ -189,7 +192,7 @@ pub(crate) fn derive(
 /// The preview's environment: `from`'s, renamed, moved and made automatic.
 fn environment(cfg: &PreviewConfig, from: &EnvironmentConfig, name: &str) -> EnvironmentConfig {
     EnvironmentConfig {
-        name: format!("preview-{name}"),
+        name: format!("{ENVIRONMENT_PREFIX}{name}"),
         cluster: cfg.cluster.clone().unwrap_or_else(|| from.cluster.clone()),
         domain: cfg.domain.clone().unwrap_or_else(|| from.domain.clone()),
         class: cfg.class.clone(),

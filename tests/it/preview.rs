@@ -219,6 +219,49 @@ fn team_projects_admit_the_preview_namespaces() {
     );
 }
 
+/// The risks of a `paved diff --format json` run, as `category severity environment`.
+fn diff_risks(dir: &Path, args: &[&str]) -> (std::process::Output, Vec<String>) {
+    let mut all = vec!["diff", "--format", "json"];
+    all.extend(args);
+    let o = run(dir, &all);
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)));
+    let risks = v["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {} {}", r["category"], r["severity"], r["environment"]))
+        .collect();
+    (o, risks)
+}
+
+#[test]
+fn diff_of_two_output_folders_leaves_previews_out_and_a_preview_syncs_by_itself() {
+    let dir = commerce();
+    expect(
+        &run(dir.path(), &["render", "--quiet", "--out", "old"]),
+        0,
+    );
+    expect(&preview(dir.path(), "42", &["checkout"]), 0);
+    // The main output is the same; the preview is not a change of it.
+    let (o, risks) = diff_risks(dir.path(), &["old", "rendered", "--exit-code"]);
+    assert_eq!(risks, Vec::<String>::new());
+    expect(&o, 0);
+    // A preview compared as its own tree: it syncs automatically, as every
+    // preview does, which is no promotion risk.
+    std::fs::create_dir(dir.path().join("none")).unwrap();
+    let (o, risks) = diff_risks(dir.path(), &["none", "rendered/previews/42"]);
+    assert!(
+        !risks.iter().any(|r| r.contains("promotion")),
+        "{risks:?}\n{}",
+        stderr(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("\"added\": "),
+        "the preview's resources are compared"
+    );
+}
+
 #[test]
 fn a_selected_service_that_does_not_run_in_from_is_an_error() {
     // nightly-report runs only in production; previews come from staging.
