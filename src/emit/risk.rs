@@ -131,6 +131,15 @@ pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -
     let new_by: BTreeMap<&Key, &Resource> = new.iter().map(|r| (&r.key, r)).collect();
     let keys: BTreeSet<&Key> = old_by.keys().chain(new_by.keys()).copied().collect();
     let renamed = renames(&old_by, &new_by);
+    // (environment, namespace) pairs the old side has anything in: a policy
+    // in a namespace not among them comes with a new service.
+    let mut old_namespaces: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for k in old_by.keys() {
+        old_namespaces.insert((k.environment.as_str(), k.namespace.as_str()));
+        if k.kind == "Namespace" && k.namespace.is_empty() {
+            old_namespaces.insert((k.environment.as_str(), k.name.as_str()));
+        }
+    }
     let mut out = Vec::new();
     for key in keys {
         let (o, n) = (old_by.get(key).copied(), new_by.get(key).copied());
@@ -153,7 +162,9 @@ pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -
         };
         data_loss(key, ov, nv, renamed.get(key).copied(), &mut add);
         exposure(key, ov, nv, opts, &mut add);
-        network(key, ov, nv, &mut add);
+        let new_namespace =
+            !old_namespaces.contains(&(key.environment.as_str(), key.namespace.as_str()));
+        network(key, ov, nv, new_namespace, &mut add);
         promotion(key, at, ov, nv, new, opts, &mut add);
         security(key, ov, nv, &mut add);
         cost(key, ov, nv, old, opts.cost_factor, &mut add);
@@ -527,7 +538,13 @@ fn canonical(v: &Json) -> String {
 /// A NetworkPolicy that admits new sources, destinations or ports (an
 /// added one too: policies add up), stops enforcing a direction, selects
 /// other pods, or is removed.
-fn network(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>) {
+fn network(
+    key: &Key,
+    old: Option<&Json>,
+    new: Option<&Json>,
+    new_namespace: bool,
+    add: &mut Add<'_>,
+) {
     if key.kind != "NetworkPolicy" {
         return;
     }
@@ -552,8 +569,12 @@ fn network(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>)
             continue;
         }
         let broad = gained.iter().any(|(peer, _)| is_broad(peer));
-        // A new policy with named peers is what a new service brings (its
-        // DNS, its dependencies): low; a broad one, or one widened, is not.
+        // A new policy with named peers in a new namespace is what a new
+        // service brings (its DNS, its dependencies): not a risk; in a
+        // namespace that was there, low; a broad one, or one widened, more.
+        if !broad && old.is_none() && new_namespace {
+            continue;
+        }
         let severity = match (broad, old) {
             (true, _) => Severity::High,
             (false, None) => Severity::Low,
@@ -1173,7 +1194,9 @@ mod tests {
     #[test]
     fn network_an_added_policy_that_allows_anything_is_a_risk_by_breadth() {
         let sel = "  podSelector: {matchLabels: {app: orders}}\n";
-        let added = |rules: &str| cats(&[], &[&policy(&format!("{sel}{rules}"))]);
+        // Added beside what the namespace already runs.
+        let there = obj("v1", "ConfigMap", "settings", "data: {a: b}\n");
+        let added = |rules: &str| cats(&[&there], &[&there, &policy(&format!("{sel}{rules}"))]);
         // Allow-all: any source, any namespace, any address.
         for broad in [
             "  ingress: [{}]\n",
@@ -1207,6 +1230,30 @@ mod tests {
             )]
         )
         .is_empty());
+    }
+
+    #[test]
+    fn network_a_new_services_own_allows_are_not_a_risk_an_allow_added_beside_others_is() {
+        let narrow = policy(
+            "  podSelector: {matchLabels: {app: orders}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]\n",
+        );
+        let broad = policy("  podSelector: {}\n  ingress: [{}]\n");
+        // The namespace `orders` is new: its named allows come with the service.
+        assert_eq!(cats(&[], &[&narrow]), []);
+        // In a namespace that was there, the same allow is a new opening.
+        let there = obj("v1", "ConfigMap", "settings", "data: {a: b}\n");
+        assert_eq!(
+            cats(&[&there], &[&there, &narrow]),
+            [(Category::Network, Severity::Low)]
+        );
+        // A broad allow is a risk wherever it comes.
+        assert_eq!(cats(&[], &[&broad]), [(Category::Network, Severity::High)]);
+        // Another environment's copy of the namespace does not make it old.
+        let elsewhere = there.replace(
+            "paved.dev/environment: production",
+            "paved.dev/environment: staging",
+        );
+        assert_eq!(cats(&[&elsewhere], &[&elsewhere, &narrow]), []);
     }
 
     #[test]
