@@ -218,8 +218,7 @@ pub(crate) fn compare(
         options,
     );
     report.risks = risk::classify(&sides.old, &sides.new, &risk_options(platform));
-    report.promotions =
-        semantic::promotions(&sides.old, &sides.new, &platform.promotion.order);
+    report.promotions = semantic::promotions(&sides.old, &sides.new, &platform.promotion.order);
     Ok(report)
 }
 
@@ -365,8 +364,7 @@ fn each_manifest(
         .into_iter()
         .filter_entry(|e| {
             e.depth() == 0
-                || !(e.file_name().to_string_lossy().starts_with('.')
-                    || is_previews_folder(e, dir))
+                || !(e.file_name().to_string_lossy().starts_with('.') || is_previews_folder(e, dir))
         })
     {
         let entry = entry.map_err(|e| Fault(format!("cannot read `{}`: {e}", dir.display())))?;

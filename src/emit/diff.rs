@@ -2744,7 +2744,10 @@ pub(crate) mod tests {
         new[1] = deploy_of("staging", "orders", "orders:1.2.0", "");
         let got = promoted(&old, &new, &["dev", "staging", "production"]);
         assert_eq!(got.len(), 1);
-        assert_eq!((got[0].from.clone(), got[0].to.as_str(), got[0].rollback), (vec!["dev".to_string()], "staging", false));
+        assert_eq!(
+            (got[0].from.clone(), got[0].to.as_str(), got[0].rollback),
+            (vec!["dev".to_string()], "staging", false)
+        );
     }
 
     #[test]

@@ -402,10 +402,31 @@ mod tests {
         let from = &p.environments["staging"];
         // The commerce fixture's services and names built to overlap.
         let services = [
-            "checkout", "inventory", "payments", "order-events", "nightly-report", "events",
-            "b", "a-b", "1-a-b", "pr", "pr-1", "x", "events-x", "s-events",
+            "checkout",
+            "inventory",
+            "payments",
+            "order-events",
+            "nightly-report",
+            "events",
+            "b",
+            "a-b",
+            "1-a-b",
+            "pr",
+            "pr-1",
+            "x",
+            "events-x",
+            "s-events",
         ];
-        let previews = ["1", "42", "1-a", "a", "pr-1", "x-events", "order", &"9".repeat(20)];
+        let previews = [
+            "1",
+            "42",
+            "1-a",
+            "a",
+            "pr-1",
+            "x-events",
+            "order",
+            &"9".repeat(20),
+        ];
         for s in services {
             let glob = namespace_glob(&cfg, s);
             for t in services {
@@ -424,9 +445,8 @@ mod tests {
     #[test]
     fn preview_hosts_come_from_the_whole_host_and_stay_unique() {
         let p = platform(serde_json::json!({"domain": "preview.a.dev"}));
-        let with_host = |name: &str, host: &str| {
-            service(name, serde_json::json!({"ingress": {"host": host}}))
-        };
+        let with_host =
+            |name: &str, host: &str| service(name, serde_json::json!({"ingress": {"host": host}}));
         let all = [
             with_host("shop", "api.shop.example.com"),
             with_host("admin", "api.admin.example.com"),
@@ -470,7 +490,9 @@ mod tests {
         ];
         let err = derive(&p, &clash, &names(&["one", "two"]), "5").unwrap_err();
         assert!(
-            err.contains("a-b-example-com-5.preview.a.dev") && err.contains("`one`") && err.contains("`two`"),
+            err.contains("a-b-example-com-5.preview.a.dev")
+                && err.contains("`one`")
+                && err.contains("`two`"),
             "{err}"
         );
     }

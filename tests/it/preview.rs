@@ -238,10 +238,7 @@ fn diff_risks(dir: &Path, args: &[&str]) -> (std::process::Output, Vec<String>) 
 #[test]
 fn diff_of_two_output_folders_leaves_previews_out_and_a_preview_syncs_by_itself() {
     let dir = commerce();
-    expect(
-        &run(dir.path(), &["render", "--quiet", "--out", "old"]),
-        0,
-    );
+    expect(&run(dir.path(), &["render", "--quiet", "--out", "old"]), 0);
     expect(&preview(dir.path(), "42", &["checkout"]), 0);
     // The main output is the same; the preview is not a change of it.
     let (o, risks) = diff_risks(dir.path(), &["old", "rendered", "--exit-code"]);
@@ -270,7 +267,10 @@ fn a_selected_service_that_does_not_run_in_from_is_an_error() {
     let o = preview(dir.path(), "42", &["checkout", "nightly-report"]);
     expect(&o, 1);
     let err = stderr(&o);
-    assert!(err.contains("paved::semantic::preview-not-in-from"), "{err}");
+    assert!(
+        err.contains("paved::semantic::preview-not-in-from"),
+        "{err}"
+    );
     assert!(
         err.contains("`nightly-report` does not run in staging"),
         "{err}"
