@@ -216,9 +216,11 @@ impl Compiled {
     /// once the model is complete and error-free (`Ok(None)` otherwise);
     /// a name or namespace Paved cannot use is a fault (exit 2).
     ///
-    /// A selected service that does not run in `previews.from` is an error
-    /// (`paved::semantic::preview-not-in-from`, at its `environments`),
-    /// added to the diagnostics: it was asked for, so `Ok(None)`.
+    /// A service the paths select that does not run in `previews.from` is
+    /// an error (`paved::semantic::preview-not-in-from`, at its
+    /// `environments`), added to the diagnostics: it was asked for, so
+    /// `Ok(None)`. Without paths (the whole workspace), such a service is
+    /// not part of the preview.
     pub(crate) fn preview(&mut self, name: &str) -> Result<Option<Preview>, Fault> {
         if self.failed() {
             return Ok(None);
@@ -227,7 +229,8 @@ impl Compiled {
             .platform
             .as_ref()
             .and_then(|p| p.previews.as_ref())
-            .map(|cfg| cfg.from.clone());
+            .map(|cfg| cfg.from.clone())
+            .filter(|_| !self.workspace.whole());
         if let Some(from) = from {
             let missing: Vec<crate::diag::Diagnostic> = self
                 .selected()

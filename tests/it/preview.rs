@@ -277,6 +277,12 @@ fn a_selected_service_that_does_not_run_in_from_is_an_error() {
     );
     assert!(err.contains("nightly-report/platform.yaml:20:3"), "{err}");
     assert_eq!(before, read_tree(&dir.path().join("rendered")));
+    // Without paths nothing was asked for by name: the preview holds every
+    // service that runs in staging.
+    expect(&preview(dir.path(), "43", &[]), 0);
+    let tree = read_tree(&dir.path().join("rendered/previews/43"));
+    assert!(tree.keys().any(|p| p.starts_with("order-events/")));
+    assert!(!tree.keys().any(|p| p.starts_with("nightly-report/")));
 }
 
 #[test]
