@@ -215,8 +215,34 @@ impl Compiled {
     /// The preview `name` of the selected services (`render --preview`),
     /// once the model is complete and error-free (`Ok(None)` otherwise);
     /// a name or namespace Paved cannot use is a fault (exit 2).
-    pub(crate) fn preview(&self, name: &str) -> Result<Option<Preview>, Fault> {
-        let Some(platform) = self.platform.as_ref().filter(|_| !self.failed()) else {
+    ///
+    /// A service the paths select that does not run in `previews.from` is
+    /// an error (`paved::semantic::preview-not-in-from`, at its
+    /// `environments`), added to the diagnostics: it was asked for, so
+    /// `Ok(None)`. Without paths (the whole workspace), such a service is
+    /// not part of the preview.
+    pub(crate) fn preview(&mut self, name: &str) -> Result<Option<Preview>, Fault> {
+        if self.failed() {
+            return Ok(None);
+        }
+        let from = self
+            .platform
+            .as_ref()
+            .and_then(|p| p.previews.as_ref())
+            .map(|cfg| cfg.from.clone())
+            .filter(|_| !self.workspace.whole());
+        if let Some(from) = from {
+            let missing: Vec<crate::diag::Diagnostic> = self
+                .selected()
+                .filter(|s| !s.runs_in(&from))
+                .map(|s| not_in_preview_from(s, &from))
+                .collect();
+            if !missing.is_empty() {
+                self.diags.extend(missing);
+                return Ok(None);
+            }
+        }
+        let Some(platform) = self.platform.as_ref() else {
             return Ok(None);
         };
         let selected: BTreeSet<String> = self.selected().map(|s| s.name().to_string()).collect();
@@ -931,6 +957,28 @@ pub(crate) fn load_config(
     let named = path.map(|p| (p, display_path(p, Path::new("."))));
     let platform = load_platform(named, None, &mut diags)?.map(|(p, _, _)| p);
     Ok((platform, diags))
+}
+
+/// A service selected for a preview that does not run in `from`, located
+/// at its `environments` (which must list environments for that to be so).
+fn not_in_preview_from(svc: &crate::model::Service, from: &str) -> crate::diag::Diagnostic {
+    let span = svc
+        .doc
+        .get("spec")
+        .and_then(|s| s.entry("environments"))
+        .map_or(svc.doc.span, |e| e.key_span);
+    crate::diag::Diagnostic::error(
+        crate::codes::SEMANTIC_PREVIEW_NOT_IN_FROM,
+        format!(
+            "`{}` does not run in {from}, which previews are derived from",
+            svc.name()
+        ),
+    )
+    .at(&svc.source, span, format!("{from} is not listed here"))
+    .help(format!(
+        "a preview takes each service as it runs in {from} (paved.yaml `previews.from`): leave `{}` out of the preview's paths, or add `{from}: {{}}` under `environments` to run it there",
+        svc.name()
+    ))
 }
 
 /// `DIR/previews/<NAME>/kustomization.yaml`: the preview's Argo CD

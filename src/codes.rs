@@ -434,6 +434,30 @@ preview of an environment that does not exist would have nothing to start from."
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n  previews: {from: stagging, domain: preview.acme.dev}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
     fix: "  previews: {from: staging, domain: preview.acme.dev}",
 };
+pub(crate) const SEMANTIC_PREVIEW_SEPARATOR: &Code = &Code {
+    code: "paved::semantic::preview-separator",
+    title: "a service name with `--` where the platform has preview environments",
+    explanation: "A preview namespace is `<namespacePrefix><NAME>--<service>` (docs/environments.md, \
+\"Preview environments\"), and each team's Argo CD project admits its services' preview namespaces by the \
+glob `<namespacePrefix>*--<service>`. `--` separates the preview's name from the service's, so neither \
+may hold it: a service `order--events` would make `pr-1--order--events` the namespace of `order--events` \
+in preview 1 and also a match of the glob of a service `events`, whose team could then deploy into it. \
+With paved.yaml `previews` set, a service name may not hold `--`.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://staging.k8s.acme.internal\", domain: staging.acme.dev}\n  previews: {from: staging, domain: preview.acme.dev}\n# file: order--events/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: order--events, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/order-events:1.4.2\n  ports: [{name: http, port: 8080}]\n",
+    fix: "metadata: {name: order-events, owner: team-orders, costCenter: cc-1234}",
+};
+pub(crate) const SEMANTIC_PREVIEW_NOT_IN_FROM: &Code = &Code {
+    code: "paved::semantic::preview-not-in-from",
+    title: "a service selected for a preview does not run in the environment previews come from (paved render --preview)",
+    explanation: "`paved render --preview NAME PATH...` derives each selected service's preview from its \
+configuration in paved.yaml `previews.from` (staging by default). A service whose `environments` does not \
+list that environment has nothing to derive a preview from; it was asked for, so the preview is not \
+rendered without it. Nothing is written.",
+    example: "# paved.yaml: previews: {from: staging}; reports/platform.yaml: environments: {production: {}}\n\
+$ paved render --preview 42 orders reports\n\
+error[paved::semantic::preview-not-in-from]: `reports` does not run in staging, which previews are derived from",
+    fix: "$ paved render --preview 42 orders\n# or add `staging: {}` under reports' `environments`",
+};
 pub(crate) const SEMANTIC_INVALID_LOG_PATTERN: &Code = &Code {
     code: "paved::semantic::invalid-log-pattern",
     title: "a log error pattern that is not a regular expression",
@@ -994,6 +1018,8 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_UNDECLARED_TEAM,
     SEMANTIC_UNKNOWN_BUDGET_NAME,
     SEMANTIC_UNKNOWN_PREVIEW_ENVIRONMENT,
+    SEMANTIC_PREVIEW_SEPARATOR,
+    SEMANTIC_PREVIEW_NOT_IN_FROM,
     POLICY_OVER_BUDGET,
     SEMANTIC_INVALID_LOG_PATTERN,
     SEMANTIC_NAME_COLLISION,

@@ -141,7 +141,7 @@ pub struct PreviewConfig {
     /// The domain preview hosts are under; absent: the `from` environment's.
     #[serde(default)]
     pub domain: Option<String>,
-    /// Put in front of `<NAME>-<service>` in every preview namespace.
+    /// Put in front of `<NAME>--<service>` in every preview namespace.
     #[serde(default = "default_preview_prefix")]
     pub namespace_prefix: String,
     /// How long a preview may live, e.g. `72h`: an annotation on its Argo CD

@@ -74,7 +74,8 @@ fn categories(names: &[String]) -> Result<Vec<Category>, Fault> {
 }
 
 /// What the risk rules take from the platform config: the cost factor, the
-/// public ingress class, and where promotion is by hand by default.
+/// public ingress class, where promotion is by hand by default, and the
+/// names of preview environments (automatic).
 pub(crate) fn risk_options(p: &Platform) -> RiskOptions {
     RiskOptions {
         priced: p.cost.is_some() && p.review.cost_threshold.is_some(),
@@ -85,6 +86,11 @@ pub(crate) fn risk_options(p: &Platform) -> RiskOptions {
             .iter()
             .map(|(name, env)| (name.clone(), env.default_promote() == "manual"))
             .collect(),
+        // A preview (`DIR/previews/NAME/` compared as its own tree) syncs by itself.
+        preview_prefix: p
+            .previews
+            .as_ref()
+            .map(|_| crate::model::preview::ENVIRONMENT_PREFIX.to_string()),
     }
 }
 
@@ -228,7 +234,7 @@ pub(crate) fn compare(
         options,
     );
     report.risks = risk::classify(&sides.old, &sides.new, &risk_options(platform));
-    report.promotions = semantic::promotions(&sides.old, &sides.new);
+    report.promotions = semantic::promotions(&sides.old, &sides.new, &platform.promotion.order);
     report.cost = priced.or_else(|| rendered_cost(platform, &sides));
     if let (Some(review), Some(t)) = (&report.cost, &platform.review.cost_threshold) {
         report
@@ -408,6 +414,24 @@ pub(crate) fn read_manifests(dir: &Path) -> Result<Vec<OutFile>, Fault> {
     Ok(out)
 }
 
+/// `DIR/previews/`: preview environments, each `render --preview`'s own.
+/// A comparison of two output folders leaves them out (as `render` and
+/// `check` without `--preview` do), with a note; a preview is compared as
+/// its own tree: `paved diff OLD/previews/NAME NEW/previews/NAME`.
+fn is_previews_folder(e: &walkdir::DirEntry, dir: &Path) -> bool {
+    let is = e.depth() == 1
+        && e.file_type().is_dir()
+        && e.file_name() == crate::model::preview::PREVIEWS_FOLDER;
+    if is {
+        eprintln!(
+            "paved: note: left out `{}/{}/` (preview environments); compare a preview with `paved diff OLD/{1}/NAME NEW/{1}/NAME`",
+            crate::workspace::escape(&dir.display().to_string()),
+            crate::model::preview::PREVIEWS_FOLDER
+        );
+    }
+    is
+}
+
 /// [`read_manifests`], one file at a time, in path order.
 fn each_manifest(
     dir: &Path,
@@ -422,7 +446,10 @@ fn each_manifest(
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !(e.file_name().to_string_lossy().starts_with('.') || is_previews_folder(e, dir))
+        })
     {
         let entry = entry.map_err(|e| Fault(format!("cannot read `{}`: {e}", dir.display())))?;
         let name = entry.file_name().to_string_lossy();

@@ -234,11 +234,25 @@ pub(crate) struct Promotion {
     pub to: String,
     /// The services that run it in `to` now and did not before.
     pub services: Vec<String>,
+    /// `to` takes back an image that an environment after it in paved.yaml
+    /// `promotion.order` ran: a rollback, not a promotion.
+    pub rollback: bool,
 }
 
 impl Promotion {
-    /// `promotes `IMAGE` from staging to production: 3 services`.
+    /// `promotes `IMAGE` from staging to production: 3 services`, or for a
+    /// rollback `rolls staging back to `IMAGE`, which production runs: 1 service`.
     pub(crate) fn line(&self) -> String {
+        if self.rollback {
+            return format!(
+                "rolls {} back to `{}`, which {} runs: {} service{}",
+                self.to,
+                self.image,
+                self.from.join(", "),
+                self.services.len(),
+                if self.services.len() == 1 { "" } else { "s" }
+            );
+        }
         format!(
             "promotes `{}` from {} to {}: {} service{}",
             self.image,
@@ -272,12 +286,17 @@ fn images(v: &Json, out: &mut BTreeSet<String>) {
     }
 }
 
-/// The promotions between two sides: per service and environment, each image
-/// it runs on the new side and did not on the old, when another environment
-/// ran that image on the old side. Grouped by image, source environments and
-/// target, in that order.
-pub(crate) fn promotions(old: &[Resource], new: &[Resource]) -> Vec<Promotion> {
-    // (environment, service) → images; environment → images, on the old side.
+/// The promotions between two sides. Service S promotes image I into
+/// environment B when S ran something in B on the old side (a service new
+/// in B promotes nothing), runs I in B on the new side and did not before,
+/// and ran I on the old side in the environment before B in `order`
+/// (paved.yaml `promotion.order`); without an order, or for a B the order
+/// does not name, in any other environment of S. With an order, an image S
+/// ran only in environments after B is a rollback (`rollback`); one S ran
+/// only further back than the environment before B is neither. Grouped by
+/// kind, image, source environments and target, in that order.
+pub(crate) fn promotions(old: &[Resource], new: &[Resource], order: &[String]) -> Vec<Promotion> {
+    // (environment, service) → images, on each side.
     let by_unit = |side: &[Resource]| {
         let mut m: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
         for r in side {
@@ -290,42 +309,76 @@ pub(crate) fn promotions(old: &[Resource], new: &[Resource]) -> Vec<Promotion> {
         m
     };
     let (before, after) = (by_unit(old), by_unit(new));
-    let mut ran: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for ((env, _), imgs) in &before {
+    // service → image → the environments that ran it, on the old side.
+    let mut ran: BTreeMap<&str, BTreeMap<&str, BTreeSet<&str>>> = BTreeMap::new();
+    for ((env, service), imgs) in &before {
         for i in imgs {
-            ran.entry(i.as_str()).or_default().insert(env.as_str());
+            ran.entry(service.as_str())
+                .or_default()
+                .entry(i.as_str())
+                .or_default()
+                .insert(env.as_str());
         }
     }
-    let mut groups: BTreeMap<(String, Vec<String>, String), BTreeSet<String>> = BTreeMap::new();
+    let place = |e: &str| order.iter().position(|o| o == e);
+    type GroupKey = (bool, String, Vec<String>, String);
+    let mut groups: BTreeMap<GroupKey, BTreeSet<String>> = BTreeMap::new();
     for ((env, service), imgs) in &after {
-        let had = before.get(&(env.clone(), service.clone()));
-        for i in imgs {
-            if had.is_some_and(|h| h.contains(i)) {
-                continue;
-            }
-            let from: Vec<String> = ran
-                .get(i.as_str())
+        if env.is_empty() || service.is_empty() {
+            continue;
+        }
+        let Some(had) = before
+            .get(&(env.clone(), service.clone()))
+            .filter(|h| !h.is_empty())
+        else {
+            continue;
+        };
+        for i in imgs.difference(had) {
+            let others: Vec<&str> = ran
+                .get(service.as_str())
+                .and_then(|m| m.get(i.as_str()))
                 .into_iter()
                 .flatten()
+                .copied()
                 .filter(|e| *e != env)
-                .map(|e| e.to_string())
                 .collect();
-            if from.is_empty() || env.is_empty() {
+            let (rollback, from): (bool, Vec<&str>) = match place(env) {
+                None => (false, others),
+                Some(at) => {
+                    let previous = at.checked_sub(1).map(|p| order[p].as_str());
+                    if let Some(p) = previous.filter(|p| others.contains(p)) {
+                        (false, vec![p])
+                    } else {
+                        let later: Vec<&str> = others
+                            .into_iter()
+                            .filter(|e| place(e).is_some_and(|q| q > at))
+                            .collect();
+                        (true, later)
+                    }
+                }
+            };
+            if from.is_empty() {
                 continue;
             }
             groups
-                .entry((i.clone(), from, env.clone()))
+                .entry((
+                    rollback,
+                    i.clone(),
+                    from.into_iter().map(str::to_string).collect(),
+                    env.clone(),
+                ))
                 .or_default()
                 .insert(service.clone());
         }
     }
     groups
         .into_iter()
-        .map(|((image, from, to), services)| Promotion {
+        .map(|((rollback, image, from, to), services)| Promotion {
             image,
             from,
             to,
             services: services.into_iter().collect(),
+            rollback,
         })
         .collect()
 }
@@ -2224,6 +2277,7 @@ pub(crate) fn json(r: &Report) -> String {
                 "from": p.from,
                 "to": p.to,
                 "services": p.services,
+                "rollback": p.rollback,
             })
         })
         .collect();
@@ -2630,6 +2684,7 @@ pub(crate) mod tests {
                 from: vec!["staging".into()],
                 to: "production".into(),
                 services: vec![format!("service-number-{i:05}")],
+                rollback: false,
             });
         }
         for i in 0..2_000 {
@@ -2863,6 +2918,7 @@ pub(crate) mod tests {
             from: vec!["staging\u{202e}".into()],
             to: "production\u{7}".into(),
             services: vec!["x".into()],
+            rollback: false,
         });
         r.cost = Some(crate::cost::Review {
             currency: "EUR\u{1b}[2J".into(),
@@ -2927,6 +2983,115 @@ pub(crate) mod tests {
             &format!("{env}/{svc}/deployment-{svc}.yaml"),
             &format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {svc}\n  namespace: {svc}\n  labels:\n    paved.dev/environment: {env}\n    paved.dev/service: {svc}\n{extra}spec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/acme/{image}\n"),
         )
+    }
+
+    fn promoted(old: &[OutFile], new: &[OutFile], order: &[&str]) -> Vec<Promotion> {
+        let (a, d1) = parse(old, "old");
+        let (b, d2) = parse(new, "new");
+        assert!(d1.is_empty() && d2.is_empty());
+        let order: Vec<String> = order.iter().map(|e| e.to_string()).collect();
+        promotions(&a, &b, &order)
+    }
+
+    #[test]
+    fn a_promotion_is_the_same_services_image_from_another_environment() {
+        let old = [
+            deploy_of("staging", "orders", "orders:1.1.0", ""),
+            deploy_of("production", "orders", "orders:1.0.0", ""),
+            deploy_of("production", "billing", "billing:7.0.0", ""),
+        ];
+        // Production's orders takes staging's image; production's billing
+        // switches to orders' image, which no environment of billing ran.
+        let new = [
+            deploy_of("staging", "orders", "orders:1.1.0", ""),
+            deploy_of("production", "orders", "orders:1.1.0", ""),
+            deploy_of("production", "billing", "orders:1.1.0", ""),
+        ];
+        for order in [&[][..], &["staging", "production"][..]] {
+            let got = promoted(&old, &new, order);
+            assert_eq!(
+                got,
+                [Promotion {
+                    image: "ghcr.io/acme/orders:1.1.0".into(),
+                    from: vec!["staging".into()],
+                    to: "production".into(),
+                    services: vec!["orders".into()],
+                    rollback: false,
+                }],
+                "{order:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_new_service_is_not_a_promotion() {
+        // Orders starts running in production with staging's image: there
+        // was nothing in production to promote from.
+        let old = [deploy_of("staging", "orders", "orders:1.1.0", "")];
+        let new = [
+            deploy_of("staging", "orders", "orders:1.1.0", ""),
+            deploy_of("production", "orders", "orders:1.1.0", ""),
+        ];
+        assert_eq!(promoted(&old, &new, &[]), []);
+        assert_eq!(promoted(&old, &new, &["staging", "production"]), []);
+    }
+
+    #[test]
+    fn an_image_moving_against_the_order_is_a_rollback() {
+        // Staging goes back to what production runs.
+        let old = [
+            deploy_of("staging", "orders", "orders:1.1.0", ""),
+            deploy_of("production", "orders", "orders:1.0.0", ""),
+        ];
+        let new = [
+            deploy_of("staging", "orders", "orders:1.0.0", ""),
+            deploy_of("production", "orders", "orders:1.0.0", ""),
+        ];
+        let got = promoted(&old, &new, &["staging", "production"]);
+        assert_eq!(
+            got,
+            [Promotion {
+                image: "ghcr.io/acme/orders:1.0.0".into(),
+                from: vec!["production".into()],
+                to: "staging".into(),
+                services: vec!["orders".into()],
+                rollback: true,
+            }]
+        );
+        assert_eq!(
+            got[0].line(),
+            "rolls staging back to `ghcr.io/acme/orders:1.0.0`, which production runs: 1 service"
+        );
+        let r = Report {
+            promotions: got,
+            ..Report::default()
+        };
+        assert!(json(&r).contains("\"rollback\": true"), "{}", json(&r));
+        // Without an order, any other environment of the service counts.
+        assert!(!promoted(&old, &new, &[])[0].rollback);
+    }
+
+    #[test]
+    fn with_an_order_only_the_environment_before_promotes() {
+        // Production takes dev's image, which staging does not run: it
+        // skips staging, so it is not a promotion from the order's step.
+        let old = [
+            deploy_of("dev", "orders", "orders:1.2.0", ""),
+            deploy_of("staging", "orders", "orders:1.1.0", ""),
+            deploy_of("production", "orders", "orders:1.0.0", ""),
+        ];
+        let mut new = old.clone();
+        new[2] = deploy_of("production", "orders", "orders:1.2.0", "");
+        assert_eq!(promoted(&old, &new, &["dev", "staging", "production"]), []);
+        // Staging taking dev's image is one.
+        let mut new = old.clone();
+        new[1] = deploy_of("staging", "orders", "orders:1.2.0", "");
+        let got = promoted(&old, &new, &["dev", "staging", "production"]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].from.clone(), got[0].to.as_str(), got[0].rollback),
+            (vec!["dev".to_string()], "staging", false)
+        );
     }
 
     #[test]
@@ -3087,7 +3252,7 @@ pub(crate) mod tests {
         let opts = Options::default();
         let shown = |mut r: Report, a: &[Resource], b: &[Resource]| {
             r.risks = super::super::risk::classify(a, b, &Default::default());
-            r.promotions = promotions(a, b);
+            r.promotions = promotions(a, b, &[]);
             [text(&r, false), markdown(&r, MARKDOWN_LIMIT), json(&r)]
         };
         let (a, d1) = parse(old, "old");
@@ -3190,10 +3355,10 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn compare_finds_a_promotion_from_another_services_unchanged_file() {
+    fn another_services_image_is_not_a_promotion_either_way() {
         // Staging's inventory runs a shared image on both sides (its file is
-        // identical); production's checkout switches to it. A full parse sees
-        // the promotion from staging; so must the fast comparison.
+        // identical); production's checkout switches to it. Checkout never
+        // ran it: not a promotion, in a full parse or the fast comparison.
         let shared = "ghcr.io/acme/shared-worker:4.0.0";
         let set_image = |files: &mut [OutFile], path: &str| {
             let f = files.iter_mut().find(|f| f.path == path).unwrap();
@@ -3206,11 +3371,8 @@ pub(crate) mod tests {
         let mut new = old.clone();
         set_image(&mut new, "production/checkout/deployment-checkout.yaml");
         let (full, fast, sides) = both_ways(&old, &new);
-        assert!(
-            full[0].contains(&format!("promotes `{shared}` from staging to production")),
-            "{}",
-            full[0]
-        );
+        assert!(!full[0].contains("promotes `"), "{}", full[0]);
+        assert!(full[2].contains("\"promotions\": []"), "{}", full[2]);
         for (a, b) in full.iter().zip(&fast) {
             similar_asserts(a, b, "commerce");
         }

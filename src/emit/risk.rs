@@ -92,12 +92,28 @@ pub(crate) struct RiskOptions {
     pub public_ingress_class: String,
     /// Per environment, whether the platform's default there is to promote
     /// by hand (`true`) or automatically; an environment not named is
-    /// treated as promoted by hand.
+    /// treated as promoted by hand, unless it is a preview environment.
     pub manual_by_default: BTreeMap<String, bool>,
     /// A price table and `review.costThreshold`: the cost of workloads is
     /// judged by [`over_threshold`], so the factor rule skips the kinds the
     /// estimate prices ([`PRICED_KINDS`]).
     pub priced: bool,
+    /// The name prefix of preview environments (`preview-`) when the
+    /// platform has previews: an environment `manual_by_default` does not
+    /// name that starts with it is a preview, which syncs automatically.
+    pub preview_prefix: Option<String>,
+}
+
+impl RiskOptions {
+    /// Whether the platform's default in `env` is to promote by hand.
+    fn manual_in(&self, env: &str) -> bool {
+        self.manual_by_default.get(env).copied().unwrap_or_else(|| {
+            !self
+                .preview_prefix
+                .as_deref()
+                .is_some_and(|p| env.starts_with(p))
+        })
+    }
 }
 
 impl Default for RiskOptions {
@@ -107,6 +123,7 @@ impl Default for RiskOptions {
             public_ingress_class: "nginx-public".into(),
             manual_by_default: BTreeMap::new(),
             priced: false,
+            preview_prefix: None,
         }
     }
 }
@@ -187,6 +204,15 @@ pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -
     let new_by: BTreeMap<&Key, &Resource> = new.iter().map(|r| (&r.key, r)).collect();
     let keys: BTreeSet<&Key> = old_by.keys().chain(new_by.keys()).copied().collect();
     let renamed = renames(&old_by, &new_by);
+    // (environment, namespace) pairs the old side has anything in: a policy
+    // in a namespace not among them comes with a new service.
+    let mut old_namespaces: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for k in old_by.keys() {
+        old_namespaces.insert((k.environment.as_str(), k.namespace.as_str()));
+        if k.kind == "Namespace" && k.namespace.is_empty() {
+            old_namespaces.insert((k.environment.as_str(), k.name.as_str()));
+        }
+    }
     let mut out = Vec::new();
     for key in keys {
         let (o, n) = (old_by.get(key).copied(), new_by.get(key).copied());
@@ -209,7 +235,9 @@ pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -
         };
         data_loss(key, ov, nv, renamed.get(key).copied(), &mut add);
         exposure(key, ov, nv, opts, &mut add);
-        network(key, ov, nv, &mut add);
+        let new_namespace =
+            !old_namespaces.contains(&(key.environment.as_str(), key.namespace.as_str()));
+        network(key, ov, nv, new_namespace, &mut add);
         promotion(key, at, ov, nv, new, opts, &mut add);
         security(key, ov, nv, &mut add);
         if !(opts.priced && PRICED_KINDS.contains(&key.kind.as_str())) {
@@ -585,7 +613,13 @@ fn canonical(v: &Json) -> String {
 /// A NetworkPolicy that admits new sources, destinations or ports (an
 /// added one too: policies add up), stops enforcing a direction, selects
 /// other pods, or is removed.
-fn network(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>) {
+fn network(
+    key: &Key,
+    old: Option<&Json>,
+    new: Option<&Json>,
+    new_namespace: bool,
+    add: &mut Add<'_>,
+) {
     if key.kind != "NetworkPolicy" {
         return;
     }
@@ -610,8 +644,12 @@ fn network(key: &Key, old: Option<&Json>, new: Option<&Json>, add: &mut Add<'_>)
             continue;
         }
         let broad = gained.iter().any(|(peer, _)| is_broad(peer));
-        // A new policy with named peers is what a new service brings (its
-        // DNS, its dependencies): low; a broad one, or one widened, is not.
+        // A new policy with named peers in a new namespace is what a new
+        // service brings (its DNS, its dependencies): not a risk; in a
+        // namespace that was there, low; a broad one, or one widened, more.
+        if !broad && old.is_none() && new_namespace {
+            continue;
+        }
         let severity = match (broad, old) {
             (true, _) => Severity::High,
             (false, None) => Severity::Low,
@@ -715,11 +753,7 @@ fn promotion(
     opts: &RiskOptions,
     add: &mut Add<'_>,
 ) {
-    let manual_default = opts
-        .manual_by_default
-        .get(&at.environment)
-        .copied()
-        .unwrap_or(true);
+    let manual_default = opts.manual_in(&at.environment);
     if is_argo_application(key) {
         if old.is_none() && automated(new) && manual_default {
             add(
@@ -1235,7 +1269,9 @@ mod tests {
     #[test]
     fn network_an_added_policy_that_allows_anything_is_a_risk_by_breadth() {
         let sel = "  podSelector: {matchLabels: {app: orders}}\n";
-        let added = |rules: &str| cats(&[], &[&policy(&format!("{sel}{rules}"))]);
+        // Added beside what the namespace already runs.
+        let there = obj("v1", "ConfigMap", "settings", "data: {a: b}\n");
+        let added = |rules: &str| cats(&[&there], &[&there, &policy(&format!("{sel}{rules}"))]);
         // Allow-all: any source, any namespace, any address.
         for broad in [
             "  ingress: [{}]\n",
@@ -1269,6 +1305,30 @@ mod tests {
             )]
         )
         .is_empty());
+    }
+
+    #[test]
+    fn network_a_new_services_own_allows_are_not_a_risk_an_allow_added_beside_others_is() {
+        let narrow = policy(
+            "  podSelector: {matchLabels: {app: orders}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]\n",
+        );
+        let broad = policy("  podSelector: {}\n  ingress: [{}]\n");
+        // The namespace `orders` is new: its named allows come with the service.
+        assert_eq!(cats(&[], &[&narrow]), []);
+        // In a namespace that was there, the same allow is a new opening.
+        let there = obj("v1", "ConfigMap", "settings", "data: {a: b}\n");
+        assert_eq!(
+            cats(&[&there], &[&there, &narrow]),
+            [(Category::Network, Severity::Low)]
+        );
+        // A broad allow is a risk wherever it comes.
+        assert_eq!(cats(&[], &[&broad]), [(Category::Network, Severity::High)]);
+        // Another environment's copy of the namespace does not make it old.
+        let elsewhere = there.replace(
+            "paved.dev/environment: production",
+            "paved.dev/environment: staging",
+        );
+        assert_eq!(cats(&[&elsewhere], &[&elsewhere, &narrow]), []);
     }
 
     #[test]

@@ -3,8 +3,11 @@
 //!
 //! A preview is one more environment, derived from paved.yaml `previews.from`:
 //! named `preview-<NAME>`, on `previews.cluster` (else the `from`
-//! environment's), its namespaces `<namespacePrefix><NAME>-<service>`, its
-//! hosts `<host>-<NAME>.<previews.domain>`, every managed resource at
+//! environment's), its namespaces `<namespacePrefix><NAME>--<service>` (a
+//! preview name never holds `--`, and with previews on neither does a
+//! service name: `validate::semantic`), its hosts
+//! `<host as one label>-<NAME>.<previews.domain>` ([`host_label`]), every
+//! managed resource at
 //! `previews.class`, synced automatically, every object labelled
 //! `paved.dev/preview: NAME`, written to `DIR/previews/<NAME>/`. It holds the
 //! selected services and, as they are in the workspace, every service they
@@ -26,6 +29,9 @@ use super::{resolve, EnvironmentConfig, Instance, Platform, PreviewConfig, Previ
 /// The top output folder of the previews: `DIR/previews/<NAME>/`.
 pub(crate) const PREVIEWS_FOLDER: &str = "previews";
 
+/// The name of a preview's environment: this, then the preview's name.
+pub(crate) const ENVIRONMENT_PREFIX: &str = "preview-";
+
 /// The label every object of a preview carries, with the preview's name.
 pub(crate) const PREVIEW_LABEL: &str = "paved.dev/preview";
 
@@ -44,6 +50,14 @@ pub(crate) struct Preview {
     pub services: Vec<Service>,
     pub instances: Vec<Instance>,
 }
+
+/// Between the preview's name and the service's in a preview namespace.
+/// Neither name may hold it, so a namespace names one (preview, service)
+/// and the glob `<prefix>*--<service>` matches one service's namespaces.
+pub(crate) const SEPARATOR: &str = "--";
+
+/// The hex digits of the hash that keeps a shortened host label unique.
+const HASH_DIGITS: usize = 8;
 
 /// Whether `name` is a DNS label: lower-case letters, digits and `-`,
 /// starting and ending with a letter or digit, at most 63 characters.
@@ -70,6 +84,11 @@ pub(crate) fn derive(
         return Err(format!(
             "the preview name `{}` is not a DNS label: use lower-case letters, digits and '-', starting and ending with a letter or digit, at most {DNS_LABEL_MAX} characters (e.g. the pull request's number)",
             name.escape_debug()
+        ));
+    }
+    if name.contains(SEPARATOR) {
+        return Err(format!(
+            "the preview name `{name}` holds `{SEPARATOR}`, which separates the preview's name from the service's in its namespaces (`<prefix><NAME>{SEPARATOR}<service>`): use single hyphens"
         ));
     }
     let Some(cfg) = &platform.previews else {
@@ -133,18 +152,23 @@ pub(crate) fn derive(
         ttl: cfg.ttl.clone(),
     };
     let domain = cfg.domain.clone().unwrap_or_else(|| from.domain.clone());
+    // Host → the service that has it, so two that come out alike are refused.
+    let mut hosts: std::collections::BTreeMap<String, String> = Default::default();
     for i in &mut instances {
         if let Some(ing) = &mut i.ingress {
-            let first = ing.host.split('.').next().unwrap_or_default();
-            let label = format!("{first}-{name}");
-            if label.len() > DNS_LABEL_MAX {
+            let label = host_label(&ing.host, &[&domain, &from.domain], name).ok_or_else(|| {
+                format!(
+                    "the preview host of service `{}` (from `{}`) cannot fit DNS's {DNS_LABEL_MAX} characters with the preview name `{name}`: use a shorter preview name",
+                    i.name, ing.host
+                )
+            })?;
+            ing.host = format!("{label}.{domain}");
+            if let Some(other) = hosts.insert(ing.host.clone(), i.name.clone()) {
                 return Err(format!(
-                    "the preview host `{label}.{domain}` of service `{}` has a first part of {} characters, and DNS allows {DNS_LABEL_MAX}: use a shorter preview name",
-                    i.name,
-                    label.len()
+                    "services `{other}` and `{}` would both get the preview host `{}`: give one of them a host that differs in more than its dots and hyphens",
+                    i.name, ing.host
                 ));
             }
-            ing.host = format!("{label}.{domain}");
         }
         for r in &mut i.resources {
             r.class = cfg.class.clone();
@@ -168,11 +192,11 @@ pub(crate) fn derive(
 /// The preview's environment: `from`'s, renamed, moved and made automatic.
 fn environment(cfg: &PreviewConfig, from: &EnvironmentConfig, name: &str) -> EnvironmentConfig {
     EnvironmentConfig {
-        name: format!("preview-{name}"),
+        name: format!("{ENVIRONMENT_PREFIX}{name}"),
         cluster: cfg.cluster.clone().unwrap_or_else(|| from.cluster.clone()),
         domain: cfg.domain.clone().unwrap_or_else(|| from.domain.clone()),
         class: cfg.class.clone(),
-        namespace_prefix: format!("{}{name}-", cfg.namespace_prefix),
+        namespace_prefix: format!("{}{name}{SEPARATOR}", cfg.namespace_prefix),
         promote: Some("auto".to_string()),
         allow_auto_promote: true,
         team_role: from.team_role.clone(),
@@ -196,9 +220,46 @@ fn member(s: &Service, from: &str, preview_env: &str) -> Service {
 }
 
 /// The namespaces a team's services may get in any preview, as Argo CD
-/// destination globs (`<namespacePrefix>*-<service>`).
+/// destination globs (`<namespacePrefix>*--<service>`). As no preview or
+/// service name holds `--`, the glob matches this service's preview
+/// namespaces and no other service's.
 pub(crate) fn namespace_glob(cfg: &PreviewConfig, service: &str) -> String {
-    format!("{}*-{service}", cfg.namespace_prefix)
+    format!("{}*{SEPARATOR}{service}", cfg.namespace_prefix)
+}
+
+/// The first label of a preview host: the service's host without the
+/// domain it is under (the preview's or the `from` environment's, the first
+/// of `domains` that it ends with), its labels joined with `-`, then
+/// `-<NAME>`. `api.shop.example.com` in preview 5 gives
+/// `api-shop-example-com-5`; `shop.staging.acme.dev` under
+/// `staging.acme.dev` gives `shop-5`. Longer than a DNS label allows, the
+/// joined part is cut and followed by the first 8 hex digits of the XXH3
+/// hash of the whole host, so distinct hosts stay distinct and the same host
+/// always gives the same label. `None` when not even that fits.
+pub(crate) fn host_label(host: &str, domains: &[&str], name: &str) -> Option<String> {
+    let short = domains
+        .iter()
+        .filter(|d| !d.is_empty())
+        .find_map(|d| host.strip_suffix(&format!(".{d}")))
+        .unwrap_or(host);
+    let joined = short.replace('.', "-");
+    let label = format!("{joined}-{name}");
+    if label.len() <= DNS_LABEL_MAX {
+        return Some(label);
+    }
+    let hash = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(host.as_bytes()));
+    let hash = &hash[..HASH_DIGITS];
+    let room = DNS_LABEL_MAX.checked_sub(HASH_DIGITS + name.len() + 2)?;
+    let cut = joined
+        .get(..room.min(joined.len()))
+        .unwrap_or_default()
+        .trim_end_matches('-');
+    Some(if cut.is_empty() {
+        format!("{hash}-{name}")
+    } else {
+        format!("{cut}-{hash}-{name}")
+    })
+    .filter(|l| l.len() <= DNS_LABEL_MAX)
 }
 
 #[cfg(test)]
@@ -275,7 +336,7 @@ mod tests {
         let got: Vec<&str> = pv.instances.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(got, ["shop", "stock"]);
         let shop = &pv.instances[0];
-        assert_eq!(shop.namespace, "pr-7-shop");
+        assert_eq!(shop.namespace, "pr-7--shop");
         assert_eq!(shop.image, "ghcr.io/a/a:2");
         assert_eq!(shop.environment.name, "preview-7");
         assert_eq!(shop.environment.promote, "auto");
@@ -283,17 +344,156 @@ mod tests {
         assert_eq!(shop.ingress.as_ref().unwrap().host, "shop-7.preview.a.dev");
         assert_eq!(shop.resources[0].class, "small");
         assert_eq!(shop.labels[PREVIEW_LABEL], "7");
-        assert_eq!(shop.dependencies[0].namespace, "pr-7-stock");
-        assert_eq!(pv.instances[1].dependents[0].namespace, "pr-7-shop");
+        assert_eq!(shop.dependencies[0].namespace, "pr-7--stock");
+        assert_eq!(pv.instances[1].dependents[0].namespace, "pr-7--shop");
     }
 
     #[test]
     fn a_namespace_over_63_characters_is_refused() {
+        // `preview-` + NAME + `--` + `shop`: 63 characters with a name of 49.
         let p = platform(serde_json::json!({"namespacePrefix": "preview-"}));
         let all = [service("shop", serde_json::json!({}))];
-        let err = derive(&p, &all, &names(&["shop"]), &"x".repeat(51)).unwrap_err();
+        let err = derive(&p, &all, &names(&["shop"]), &"x".repeat(50)).unwrap_err();
         assert!(err.contains("63"), "{err}");
-        assert!(derive(&p, &all, &names(&["shop"]), &"x".repeat(50)).is_ok());
+        let ok = derive(&p, &all, &names(&["shop"]), &"x".repeat(49)).unwrap();
+        assert_eq!(ok.instances[0].namespace.len(), 63);
         assert!(derive(&p, &all, &names(&["shop"]), "Bad").is_err());
+    }
+
+    /// Argo CD's destination glob: `*` matches any run of characters.
+    fn glob_matches(glob: &str, text: &str) -> bool {
+        match glob.split_once('*') {
+            None => glob == text,
+            Some((head, tail)) => {
+                let Some(rest) = text.strip_prefix(head) else {
+                    return false;
+                };
+                (0..=rest.len())
+                    .filter(|i| rest.is_char_boundary(*i))
+                    .any(|i| glob_matches(tail, &rest[i..]))
+            }
+        }
+    }
+
+    #[test]
+    fn a_preview_namespace_names_one_preview_and_one_service() {
+        let p = platform(serde_json::json!({}));
+        let all = [
+            service("a-b", serde_json::json!({})),
+            service("b", serde_json::json!({})),
+        ];
+        let one = derive(&p, &all, &names(&["a-b"]), "1").unwrap();
+        let other = derive(&p, &all, &names(&["b"]), "1-a").unwrap();
+        assert_ne!(
+            one.instances[0].namespace, other.instances[0].namespace,
+            "`a-b` in preview 1 and `b` in preview 1-a"
+        );
+        assert_eq!(one.instances[0].namespace, "pr-1--a-b");
+        assert_eq!(other.instances[0].namespace, "pr-1-a--b");
+        // A preview name with the separator in it is refused.
+        let err = derive(&p, &all, &names(&["b"]), "1--a").unwrap_err();
+        assert!(err.contains("--"), "{err}");
+    }
+
+    #[test]
+    fn a_services_preview_glob_matches_no_other_services_preview_namespace() {
+        let p = platform(serde_json::json!({}));
+        let cfg = p.previews.clone().unwrap();
+        let from = &p.environments["staging"];
+        // The commerce fixture's services and names built to overlap.
+        let services = [
+            "checkout",
+            "inventory",
+            "payments",
+            "order-events",
+            "nightly-report",
+            "events",
+            "b",
+            "a-b",
+            "1-a-b",
+            "pr",
+            "pr-1",
+            "x",
+            "events-x",
+            "s-events",
+        ];
+        let previews = [
+            "1",
+            "42",
+            "1-a",
+            "a",
+            "pr-1",
+            "x-events",
+            "order",
+            &"9".repeat(20),
+        ];
+        for s in services {
+            let glob = namespace_glob(&cfg, s);
+            for t in services {
+                for pv in previews {
+                    let ns = crate::model::namespace_of(&environment(&cfg, from, pv), t);
+                    assert_eq!(
+                        glob_matches(&glob, &ns),
+                        s == t,
+                        "glob `{glob}` of `{s}` and `{ns}` (`{t}` in preview `{pv}`)"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn preview_hosts_come_from_the_whole_host_and_stay_unique() {
+        let p = platform(serde_json::json!({"domain": "preview.a.dev"}));
+        let with_host =
+            |name: &str, host: &str| service(name, serde_json::json!({"ingress": {"host": host}}));
+        let all = [
+            with_host("shop", "api.shop.example.com"),
+            with_host("admin", "api.admin.example.com"),
+            with_host("web", "web"),
+            with_host("long", &format!("{}.example.com", "l".repeat(60))),
+            with_host("longer", &format!("{}.example.org", "l".repeat(60))),
+        ];
+        let pv = derive(
+            &p,
+            &all,
+            &names(&["shop", "admin", "web", "long", "longer"]),
+            "5",
+        )
+        .unwrap();
+        let host = |n: &str| {
+            pv.instances
+                .iter()
+                .find(|i| i.name == n)
+                .and_then(|i| i.ingress.as_ref())
+                .map(|i| i.host.clone())
+                .unwrap()
+        };
+        assert_eq!(host("shop"), "api-shop-example-com-5.preview.a.dev");
+        assert_eq!(host("admin"), "api-admin-example-com-5.preview.a.dev");
+        // A host under the environment's domain keeps its short form.
+        assert_eq!(host("web"), "web-5.preview.a.dev");
+        let (long, longer) = (host("long"), host("longer"));
+        assert_ne!(long, longer);
+        for h in [&long, &longer] {
+            let label = h.split('.').next().unwrap();
+            assert!(is_dns_label(label), "{h}");
+            assert!(label.ends_with("-5"), "{h}");
+        }
+        // The same input, the same host.
+        let again = derive(&p, &all, &names(&["long"]), "5").unwrap();
+        assert_eq!(again.instances[0].ingress.as_ref().unwrap().host, long);
+        // Two hosts that would come out the same are refused.
+        let clash = [
+            with_host("one", "a-b.example.com"),
+            with_host("two", "a.b-example.com"),
+        ];
+        let err = derive(&p, &clash, &names(&["one", "two"]), "5").unwrap_err();
+        assert!(
+            err.contains("a-b-example-com-5.preview.a.dev")
+                && err.contains("`one`")
+                && err.contains("`two`"),
+            "{err}"
+        );
     }
 }

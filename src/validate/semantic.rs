@@ -48,6 +48,7 @@ pub(crate) fn check(
     check_reserved(platform, services, blueprints, &mut out);
     check_teams(platform, services, &mut out);
     check_collisions(platform, services, &mut out);
+    check_preview_separator(platform, services, &mut out);
     let names: Vec<&str> = services.iter().map(Service::name).collect();
     let index: HashMap<&str, &Service> = services.iter().map(|s| (s.name(), s)).collect();
     for s in services {
@@ -59,6 +60,42 @@ pub(crate) fn check(
         c.run(&names, &index, broken);
     }
     check_cycles(services, &mut out);
+    out
+}
+
+/// With previews on, no service name holds `--`: it separates the preview's
+/// name from the service's in preview namespaces (`model::preview`).
+fn check_preview_separator(platform: &Platform, services: &[Service], out: &mut Vec<Diagnostic>) {
+    let Some(cfg) = &platform.previews else {
+        return;
+    };
+    let sep = crate::model::preview::SEPARATOR;
+    for s in services.iter().filter(|s| s.name().contains(sep)) {
+        let (span, _) = at(s, "/metadata/name");
+        out.push(
+            Diagnostic::error(
+                codes::SEMANTIC_PREVIEW_SEPARATOR,
+                format!("the service name `{}` holds `{sep}`, which preview namespaces use as a separator", s.name()),
+            )
+            .at(&s.source, span, format!("`{sep}` in the name"))
+            .help(format!(
+                "A preview namespace is `{}<NAME>{sep}<service>`, and each team's Argo CD project admits `{}*{sep}<service>`: with `{sep}` in a service name, one namespace could belong to two services. Use single hyphens, e.g. `{}`.",
+                cfg.namespace_prefix,
+                cfg.namespace_prefix,
+                collapse_hyphens(s.name())
+            )),
+        );
+    }
+}
+
+/// `a--b---c` → `a-b-c`.
+fn collapse_hyphens(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
     out
 }
 

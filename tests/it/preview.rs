@@ -110,7 +110,7 @@ fn a_preview_has_prefixed_namespaces_preview_hosts_the_smallest_class_and_cleanu
         match kind {
             "Namespace" => {
                 let name = d["metadata"]["name"].as_str().unwrap();
-                assert!(name.starts_with("pr-42-"), "{path}: {name}");
+                assert!(name.starts_with("pr-42--"), "{path}: {name}");
             }
             "Application" => {
                 assert_eq!(d["metadata"]["namespace"], "argocd", "{path}");
@@ -125,7 +125,7 @@ fn a_preview_has_prefixed_namespaces_preview_hosts_the_smallest_class_and_cleanu
                 let src = d["spec"]["source"]["path"].as_str().unwrap();
                 assert!(src.starts_with("rendered/previews/42/"), "{path}: {src}");
                 let ns = d["spec"]["destination"]["namespace"].as_str().unwrap();
-                assert!(ns.starts_with("pr-42-"), "{path}: {ns}");
+                assert!(ns.starts_with("pr-42--"), "{path}: {ns}");
                 assert_eq!(
                     d["spec"]["destination"]["server"],
                     "https://staging.k8s.acme.internal"
@@ -147,7 +147,7 @@ fn a_preview_has_prefixed_namespaces_preview_hosts_the_smallest_class_and_cleanu
                     let rest = &text[i + 31..];
                     let ns = &rest[..rest.find('"').unwrap()];
                     assert!(
-                        ns.starts_with("pr-42-") || platform_namespaces.contains(&ns),
+                        ns.starts_with("pr-42--") || platform_namespaces.contains(&ns),
                         "{path}: names namespace {ns}"
                     );
                 }
@@ -156,7 +156,7 @@ fn a_preview_has_prefixed_namespaces_preview_hosts_the_smallest_class_and_cleanu
         }
         if let Some(ns) = d["metadata"]["namespace"].as_str() {
             assert!(
-                ns.starts_with("pr-42-") || ns == "argocd",
+                ns.starts_with("pr-42--") || ns == "argocd",
                 "{path}: in namespace {ns}"
             );
         }
@@ -213,10 +213,76 @@ fn team_projects_admit_the_preview_namespaces() {
     let doc: Value = serde_yaml::from_str(&text).unwrap();
     let dest = doc["spec"]["destinations"].as_array().unwrap();
     assert!(
-        dest.iter().any(|d| d["namespace"] == "pr-*-checkout"
+        dest.iter().any(|d| d["namespace"] == "pr-*--checkout"
             && d["server"] == "https://staging.k8s.acme.internal"),
         "{dest:?}"
     );
+}
+
+/// The risks of a `paved diff --format json` run, as `category severity environment`.
+fn diff_risks(dir: &Path, args: &[&str]) -> (std::process::Output, Vec<String>) {
+    let mut all = vec!["diff", "--format", "json"];
+    all.extend(args);
+    let o = run(dir, &all);
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)));
+    let risks = v["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {} {}", r["category"], r["severity"], r["environment"]))
+        .collect();
+    (o, risks)
+}
+
+#[test]
+fn diff_of_two_output_folders_leaves_previews_out_and_a_preview_syncs_by_itself() {
+    let dir = commerce();
+    expect(&run(dir.path(), &["render", "--quiet", "--out", "old"]), 0);
+    expect(&preview(dir.path(), "42", &["checkout"]), 0);
+    // The main output is the same; the preview is not a change of it.
+    let (o, risks) = diff_risks(dir.path(), &["old", "rendered", "--exit-code"]);
+    assert_eq!(risks, Vec::<String>::new());
+    expect(&o, 0);
+    // A preview compared as its own tree: it syncs automatically, as every
+    // preview does, which is no promotion risk.
+    std::fs::create_dir(dir.path().join("none")).unwrap();
+    let (o, risks) = diff_risks(dir.path(), &["none", "rendered/previews/42"]);
+    assert!(
+        !risks.iter().any(|r| r.contains("promotion")),
+        "{risks:?}\n{}",
+        stderr(&o)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("\"added\": "),
+        "the preview's resources are compared"
+    );
+}
+
+#[test]
+fn a_selected_service_that_does_not_run_in_from_is_an_error() {
+    // nightly-report runs only in production; previews come from staging.
+    let dir = commerce();
+    let before = read_tree(&dir.path().join("rendered"));
+    let o = preview(dir.path(), "42", &["checkout", "nightly-report"]);
+    expect(&o, 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("paved::semantic::preview-not-in-from"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`nightly-report` does not run in staging"),
+        "{err}"
+    );
+    assert!(err.contains("nightly-report/platform.yaml:20:3"), "{err}");
+    assert_eq!(before, read_tree(&dir.path().join("rendered")));
+    // Without paths nothing was asked for by name: the preview holds every
+    // service that runs in staging.
+    expect(&preview(dir.path(), "43", &[]), 0);
+    let tree = read_tree(&dir.path().join("rendered/previews/43"));
+    assert!(tree.keys().any(|p| p.starts_with("order-events/")));
+    assert!(!tree.keys().any(|p| p.starts_with("nightly-report/")));
 }
 
 #[test]

@@ -470,9 +470,9 @@ fn diff_names_a_promotion_grouped_per_release() {
     assert_eq!(
         v["promotions"],
         serde_json::json!([
-            {"image": "ghcr.io/acme/billing:1.1.0", "from": ["staging"], "to": "production", "services": ["billing"]},
-            {"image": "ghcr.io/acme/orders:1.5.0", "from": ["staging"], "to": "production", "services": ["orders"]},
-            {"image": "ghcr.io/acme/payments:2.1.0", "from": ["staging"], "to": "production", "services": ["payments"]},
+            {"image": "ghcr.io/acme/billing:1.1.0", "from": ["staging"], "to": "production", "services": ["billing"], "rollback": false},
+            {"image": "ghcr.io/acme/orders:1.5.0", "from": ["staging"], "to": "production", "services": ["orders"], "rollback": false},
+            {"image": "ghcr.io/acme/payments:2.1.0", "from": ["staging"], "to": "production", "services": ["payments"], "rollback": false},
         ]),
         "{}",
         stdout(&o)
