@@ -26,38 +26,19 @@ use crate::source::{SourceRef, Span};
 use crate::validate::schema::did_you_mean;
 use rust_decimal::Decimal;
 
-/// Checks the services that loaded. `broken` names the services whose spec
-/// did not load (service name → the spec's path as shown), so that a
-/// reference to one is reported as a reference to a spec with errors, not to
-/// a service that does not exist.
-///
-/// `blueprints` holds the relative paths of the platform's blueprint
-/// overrides (`service/mesh/gateway.yaml`); with the built-in ones they tell
-/// which folders each environment's output folder holds besides the
-/// services'.
-///
-/// The checks come in two parts, in this order: each service's own
-/// ([`Own::check`]: what needs only the spec, the platform and the
-/// blueprints' paths), then the cross-file ones ([`across`]). A caller that
-/// keeps each spec's own findings while the spec and the platform are the
-/// same (`app::SpecCache`) gets the same list from both parts; `app`
-/// calls the parts itself, so this whole is for tests.
-#[cfg(test)]
-pub(crate) fn check(
-    platform: &Platform,
-    services: &[Service],
-    broken: &BTreeMap<String, String>,
-    blueprints: &[&str],
-) -> Vec<Diagnostic> {
-    let own = Own::new(platform, blueprints);
-    let mut out: Vec<Diagnostic> = services.iter().flat_map(|s| own.check(s)).collect();
-    out.extend(across(platform, services, broken));
-    out
-}
-
 /// The checks of one service on its own: its fields against the platform
 /// (sizes, environments, policies, ports, secrets, …), its name and team
 /// against the reserved ones. Nothing here looks at another service.
+///
+/// The semantic checks of the services that loaded come in two parts, and
+/// a caller runs both, in this order: each service's own ([`Own::check`]),
+/// then the cross-file ones ([`across`]). A caller that keeps each spec's
+/// own findings while the spec and the platform are the same
+/// (`app::SpecCache`, for `paved lsp`) gets the list of one that runs them
+/// all. `blueprints` holds the relative paths of the platform's blueprint
+/// overrides (`service/mesh/gateway.yaml`); with the built-in ones they
+/// tell which folders each environment's output folder holds besides the
+/// services'.
 pub(crate) struct Own<'p> {
     platform: &'p Platform,
     reserved: Reserved,
@@ -88,6 +69,9 @@ impl<'p> Own<'p> {
 
 /// The checks across services: unique names, joined names that collide,
 /// each dependency against the other services, and dependency cycles.
+/// `broken` names the services whose spec did not load (service name → the
+/// spec's path as shown), so that a reference to one is reported as a
+/// reference to a spec with errors, not to a service that does not exist.
 pub(crate) fn across(
     platform: &Platform,
     services: &[Service],
@@ -2641,6 +2625,19 @@ fn strings<'n>(node: &'n Node, path: &mut String, out: &mut Vec<(String, &'n Nod
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both parts over every service, as `app` runs them.
+    fn check(
+        platform: &Platform,
+        services: &[Service],
+        broken: &BTreeMap<String, String>,
+        blueprints: &[&str],
+    ) -> Vec<Diagnostic> {
+        let own = Own::new(platform, blueprints);
+        let mut out: Vec<Diagnostic> = services.iter().flat_map(|s| own.check(s)).collect();
+        out.extend(across(platform, services, broken));
+        out
+    }
 
     #[test]
     fn latency_thresholds_are_compared_with_buckets_exactly() {
