@@ -666,7 +666,7 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
     }
     let blueprints: Vec<&str> = overrides.iter().map(|(path, _, _)| path.as_str()).collect();
     // Each service's own checks (kept with the spec in the cache), then the
-    // cross-file ones: the order `semantic::check` gives.
+    // cross-file ones (docs of `semantic::Own`).
     let own = semantic::Own::new(&platform, &blueprints);
     match &inputs.cache {
         Some(cache) => {
