@@ -11,7 +11,9 @@
 //! diagnostics: even edits add an unknown field (a new one each time), odd
 //! ones restore the spec with a new comment, so every edit changes what is
 //! published. It prints the first check (open), the median, 90th percentile
-//! and maximum latency, and the RSS at the start and after the N edits.
+//! and maximum latency, and the RSS at the start and after the N edits;
+//! then the median of 11 saves (an edit and `didSave`, after which the
+//! server walks the workspace and reads the closed specs again).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +21,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+/// How many saves are timed after the edits.
+const SAVES: usize = 11;
 
 fn frame(v: &Value) -> Vec<u8> {
     let body = v.to_string();
@@ -165,6 +170,26 @@ fn main() {
         assert_eq!(empty, i % 2 == 1, "edit {i}: {v}");
     }
     let rss_end = rss_kib(pid);
+
+    // Saves: an edit then `didSave`, which makes the server walk the folder
+    // and read every closed spec again before it checks.
+    let mut saves = Vec::new();
+    for i in 0..SAVES {
+        let new = if i % 2 == 0 {
+            text.replacen("\nspec:\n", &format!("\nspec:\n  saved{i}: 1\n"), 1)
+        } else {
+            format!("{text}# save {i}\n")
+        };
+        let t = Instant::now();
+        send(json!({"jsonrpc": "2.0", "method": "textDocument/didChange",
+                    "params": {"textDocument": {"uri": uri, "version": n + i + 2},
+                               "contentChanges": [{"text": new}]}}));
+        send(json!({"jsonrpc": "2.0", "method": "textDocument/didSave",
+                    "params": {"textDocument": {"uri": uri}}}));
+        published(&mut r);
+        saves.push(t.elapsed());
+    }
+    saves.sort();
     send(json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null}));
     send(json!({"jsonrpc": "2.0", "method": "exit", "params": null}));
     let _ = child.wait();
@@ -173,7 +198,7 @@ fn main() {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let pick = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
     println!(
-        "lsp: services={} edits={n} open_ms={:.1} median_ms={:.1} p90_ms={:.1} max_ms={:.1} rss_start_mb={:.1} rss_end_mb={:.1}",
+        "lsp: services={} edits={n} open_ms={:.1} median_ms={:.1} p90_ms={:.1} max_ms={:.1} rss_start_mb={:.1} rss_end_mb={:.1} save_median_ms={:.1}",
         count_specs(&fleet),
         ms(open),
         ms(pick(0.5)),
@@ -181,5 +206,6 @@ fn main() {
         ms(*times.last().expect("at least one edit")),
         rss_start as f64 / 1024.0,
         rss_end as f64 / 1024.0,
+        ms(saves[saves.len() / 2]),
     );
 }

@@ -75,16 +75,31 @@ pub struct Inputs {
     pub cache: Option<std::sync::Arc<SpecCache>>,
 }
 
-/// What one spec's own stages (read, parse, schema, model) gave, by path,
-/// kept while the spec's text, shown name and the platform's size limit are
-/// the same: a re-check after an edit re-runs the edited spec's own stages
-/// and the cross-file checks, not every spec's. Entries of specs that left
-/// the workspace are dropped after each compile, so the cache stays the
-/// size of the workspaces it serves.
+/// What one spec's own stages (read, parse, schema, model, and its own
+/// semantic checks) gave, by path, kept while the spec's text, shown name and
+/// the platform's size limit are the same: a re-check after an edit re-runs
+/// the edited spec's own stages and the cross-file checks, not every spec's.
+///
+/// A spec's text is read from the disk once: later compiles take the text
+/// last read, without reading or walking the folder again, until
+/// [`SpecCache::disk_changed`] says the disk may have changed (the editor
+/// saved a file, or reported files created, changed or deleted). Then every
+/// spec is read again, and only those whose text changed go through their
+/// stages again. Entries of specs that left the workspace are dropped after
+/// each compile, so the cache holds one entry per spec of the workspaces it
+/// serves.
 #[derive(Debug, Default)]
 pub struct SpecCache {
     entries: std::sync::Mutex<std::collections::HashMap<PathBuf, Cached>>,
+    /// The folder walks, kept until the disk changes.
+    walks: std::sync::Arc<workspace::Walks>,
+    /// What the own semantic checks depend on besides the spec (the
+    /// platform config's text and the blueprint overrides' paths), and its
+    /// generation: own findings of another generation are stale.
+    platform: std::sync::Mutex<(String, u64)>,
     hits: std::sync::atomic::AtomicUsize,
+    reads: std::sync::atomic::AtomicUsize,
+    own_checks: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Debug)]
@@ -93,6 +108,12 @@ struct Cached {
     shown: String,
     limit: u64,
     loaded: Loaded,
+    /// The text was read from the disk and the disk has not changed since:
+    /// the file need not be read again.
+    on_disk: bool,
+    /// The spec's own semantic findings, with the platform generation they
+    /// were made for.
+    own: Option<(u64, Vec<Diagnostic>)>,
 }
 
 impl SpecCache {
@@ -101,6 +122,44 @@ impl SpecCache {
         self.hits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// How many specs the compiles read from the disk (for tests).
+    pub fn reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many specs' own semantic checks the compiles ran (for tests).
+    pub fn own_checks(&self) -> usize {
+        self.own_checks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many times the compiles walked a workspace's folders (for tests).
+    pub fn walks(&self) -> usize {
+        self.walks.walked()
+    }
+
+    /// Says the files on disk may have changed since the last compile: the
+    /// next one walks the folders and reads every spec that is not an
+    /// editor's buffer again.
+    pub fn disk_changed(&self) {
+        self.walks.clear();
+        if let Ok(mut entries) = self.entries.lock() {
+            for c in entries.values_mut() {
+                c.on_disk = false;
+            }
+        }
+    }
+
+    /// The entry of a spec read from the disk and not changed since.
+    fn unchanged_on_disk(&self, path: &Path, shown: &str, limit: u64) -> Option<Loaded> {
+        let entries = self.entries.lock().ok()?;
+        let c = entries.get(path)?;
+        (c.on_disk && c.shown == shown && c.limit == limit).then(|| {
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            c.loaded.clone()
+        })
+    }
+
+    /// The entry kept for this very text.
     fn get(&self, path: &Path, text: &str, shown: &str, limit: u64) -> Option<Loaded> {
         let entries = self.entries.lock().ok()?;
         let c = entries.get(path)?;
@@ -110,8 +169,28 @@ impl SpecCache {
         })
     }
 
-    fn put(&self, path: &Path, text: &str, shown: String, limit: u64, loaded: &Loaded) {
+    /// Records a spec's stages. The own findings are kept when the text
+    /// and what the workspace holds beside the spec are the same.
+    fn put(
+        &self,
+        path: &Path,
+        text: &str,
+        shown: String,
+        limit: u64,
+        loaded: &Loaded,
+        on_disk: bool,
+    ) {
         if let Ok(mut entries) = self.entries.lock() {
+            let own = entries
+                .remove(path)
+                .filter(|c| {
+                    c.text == text
+                        && c.shown == shown
+                        && c.limit == limit
+                        && c.loaded.0.as_ref().map(|s| &s.beside)
+                            == loaded.0.as_ref().map(|s| &s.beside)
+                })
+                .and_then(|c| c.own);
             entries.insert(
                 path.to_path_buf(),
                 Cached {
@@ -119,9 +198,52 @@ impl SpecCache {
                     shown,
                     limit,
                     loaded: loaded.clone(),
+                    on_disk,
+                    own,
                 },
             );
         }
+    }
+
+    /// The generation of what the own checks depend on besides the spec,
+    /// `key`: a new one when it differs from the last compile's.
+    fn platform_generation(&self, key: String) -> u64 {
+        let Ok(mut p) = self.platform.lock() else {
+            return u64::MAX;
+        };
+        if p.0 != key {
+            *p = (key, p.1 + 1);
+        }
+        p.1
+    }
+
+    /// A service's own semantic findings: kept ones of this generation, or
+    /// `check`'s, then kept.
+    fn own(
+        &self,
+        s: &Service,
+        generation: u64,
+        check: impl FnOnce() -> Vec<Diagnostic>,
+    ) -> Vec<Diagnostic> {
+        let path = s.source.path.as_path();
+        if let Ok(entries) = self.entries.lock() {
+            if let Some((_, own)) = entries
+                .get(path)
+                .and_then(|c| c.own.as_ref())
+                .filter(|(g, _)| *g == generation)
+            {
+                return own.clone();
+            }
+        }
+        self.own_checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let found = check();
+        if let Ok(mut entries) = self.entries.lock() {
+            if let Some(c) = entries.get_mut(path) {
+                c.own = Some((generation, found.clone()));
+            }
+        }
+        found
     }
 
     fn retain(&self, ws: &Workspace) {
@@ -485,6 +607,7 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         out_dir: inputs.out_dir.clone(),
         default_out: inputs.default_out,
         overlay: inputs.overlay.clone(),
+        walks: inputs.cache.as_ref().map(|c| c.walks.clone()),
     })
     .map_err(Fault)?;
     let mut diags = skipped_diags(&ws);
@@ -568,7 +691,35 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         }
     }
     let blueprints: Vec<&str> = overrides.iter().map(|(path, _, _)| path.as_str()).collect();
-    diags.extend(semantic::check(&platform, &services, &broken, &blueprints));
+    // Each service's own checks (kept with the spec in the cache), then the
+    // cross-file ones (docs of `semantic::Own`).
+    let own = semantic::Own::new(&platform, &blueprints);
+    let own_from = diags.len();
+    match &inputs.cache {
+        Some(cache) => {
+            let mut key = c
+                .config
+                .as_ref()
+                .map(|(src, _)| src.text.to_string())
+                .unwrap_or_default();
+            for b in &blueprints {
+                key.push('\0');
+                key.push_str(b);
+            }
+            let generation = cache.platform_generation(key);
+            let found: Vec<Vec<Diagnostic>> = services
+                .par_iter()
+                .map(|s| cache.own(s, generation, || own.check(s)))
+                .collect();
+            diags.extend(found.into_iter().flatten());
+        }
+        None => {
+            let found: Vec<Vec<Diagnostic>> = services.par_iter().map(|s| own.check(s)).collect();
+            diags.extend(found.into_iter().flatten());
+        }
+    }
+    semantic::pin_tag_fixes(&services, &mut diags[own_from..]);
+    diags.extend(semantic::across(&platform, &services, &broken));
     // Budgets need the resolved instances, even for `validate`: only when
     // there is a price table and a budget (docs/cost.md, "Budgets").
     let budgeted = platform.cost.is_some()
@@ -770,30 +921,45 @@ fn load_service(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    let Some(src) = load::read(
-        &spec.path,
-        shown.clone(),
-        platform.limits.max_file_size,
-        "platform.yaml",
-        inputs_overlay,
-        &mut diags,
-    )
-    .map_err(Fault)?
-    else {
-        return Ok((None, diags, Some((folder_name(), shown))));
+    let read = |diags: &mut Vec<Diagnostic>| {
+        load::read(
+            &spec.path,
+            shown.clone(),
+            platform.limits.max_file_size,
+            "platform.yaml",
+            inputs_overlay,
+            diags,
+        )
+        .map_err(Fault)
     };
     let limit = platform.limits.max_file_size;
     if let Some(cache) = cache {
+        let buffer = inputs_overlay.and_then(|o| o.get(&spec.path)).is_some();
+        if !buffer {
+            if let Some(hit) = cache.unchanged_on_disk(&spec.path, &shown, limit) {
+                return Ok(hit);
+            }
+            cache
+                .reads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let Some(src) = read(&mut diags)? else {
+            return Ok((None, diags, Some((folder_name(), shown))));
+        };
         if let Some(mut hit) = cache.get(&spec.path, &src.text, &shown, limit) {
             if let Some(s) = &mut hit.0 {
                 beside(ws, spec, s);
             }
+            cache.put(&spec.path, &src.text, shown, limit, &hit, !buffer);
             return Ok(hit);
         }
         let loaded = load_spec(ws, spec, src.clone(), shown.clone(), diags)?;
-        cache.put(&spec.path, &src.text, shown, limit, &loaded);
+        cache.put(&spec.path, &src.text, shown, limit, &loaded, !buffer);
         return Ok(loaded);
     }
+    let Some(src) = read(&mut diags)? else {
+        return Ok((None, diags, Some((folder_name(), shown))));
+    };
     load_spec(ws, spec, src, shown, diags)
 }
 
@@ -1171,5 +1337,50 @@ mod tests {
         .unwrap();
         assert_eq!(codes(&again), codes(&plain));
         assert_eq!(codes(&again)[0].0, "paved::semantic::unknown-dependency");
+    }
+
+    #[test]
+    fn an_edit_reruns_only_that_specs_own_checks_and_reads_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("paved.yaml"), DEFAULT_CONFIG).unwrap();
+        for (n, extra) in [
+            ("a", "  dependsOn: [component:b]\n"),
+            ("b", ""),
+            ("c", "    - {name: http, port: 9090}\n"),
+        ] {
+            std::fs::create_dir_all(root.join(n)).unwrap();
+            std::fs::write(root.join(n).join("platform.yaml"), spec(n, extra)).unwrap();
+        }
+        let cache = Arc::new(SpecCache::default());
+        let inputs = |overlay: Overlay, cache: Option<Arc<SpecCache>>| Inputs {
+            paths: vec![root.clone()],
+            overlay: Some(Arc::new(overlay)),
+            cache,
+            ..Inputs::default()
+        };
+        let first = compile(&inputs(Overlay::default(), Some(cache.clone())), false).unwrap();
+        assert_eq!((cache.reads(), cache.own_checks()), (3, 3));
+        // b's buffer: only b's own checks run again, and no spec is read
+        // from disk (a and c as last read, b from its buffer).
+        let mut o = Overlay::default();
+        o.insert(
+            root.join("b/platform.yaml"),
+            Arc::from(spec("bee", "    - {name: http, port: 9090}\n").as_str()),
+        );
+        let again = compile(&inputs(o.clone(), Some(cache.clone())), false).unwrap();
+        assert_eq!((cache.reads(), cache.own_checks()), (3, 4));
+        let plain = compile(&inputs(o.clone(), None), false).unwrap();
+        assert_eq!(codes(&again), codes(&plain));
+        assert_ne!(codes(&again), codes(&first));
+        // Told the disk changed: a and c are read again, and as their texts
+        // are the same, their checks are not run again.
+        std::fs::write(root.join("c/platform.yaml"), spec("c", "")).unwrap();
+        cache.disk_changed();
+        let after = compile(&inputs(o.clone(), Some(cache.clone())), false).unwrap();
+        assert_eq!((cache.reads(), cache.own_checks()), (5, 5));
+        let plain = compile(&inputs(o, None), false).unwrap();
+        assert_eq!(codes(&after), codes(&plain));
+        assert_ne!(codes(&after), codes(&again));
     }
 }

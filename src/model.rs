@@ -1723,7 +1723,7 @@ pub struct Service {
 
 /// Files next to a spec that the catalog links to, as the workspace scan
 /// found them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Beside {
     /// A `docs/` folder or an `mkdocs.yml` sits in the spec's folder.
     pub techdocs: bool,

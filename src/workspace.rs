@@ -46,6 +46,59 @@ pub(crate) struct Request {
     /// Unsaved editor buffers (`paved lsp`): a `platform.yaml` among them
     /// is a spec even before it is saved, where discovery would find it.
     pub overlay: Option<std::sync::Arc<Overlay>>,
+    /// Walks kept from earlier runs (`paved lsp`): the folder is walked
+    /// again only after [`Walks::clear`].
+    pub walks: Option<std::sync::Arc<Walks>>,
+}
+
+/// The specs each walk found, kept between runs of a long-lived process
+/// (`paved lsp`, which checks the workspace on every edit): the folder is
+/// walked once, and again only after [`Walks::clear`] (the editor said files
+/// changed on disk). One entry per workspace walked.
+#[derive(Debug, Default)]
+pub(crate) struct Walks {
+    found: std::sync::Mutex<std::collections::HashMap<WalkKey, Found>>,
+    walked: std::sync::atomic::AtomicUsize,
+}
+
+/// What a walk depends on: the root, the config and the skipped output folder.
+type WalkKey = (PathBuf, Option<PathBuf>, Option<PathBuf>);
+
+impl Walks {
+    /// Forgets every walk: the next run walks again.
+    pub(crate) fn clear(&self) {
+        if let Ok(mut found) = self.found.lock() {
+            found.clear();
+        }
+    }
+
+    /// How many times a folder was walked (for tests).
+    pub(crate) fn walked(&self) -> usize {
+        self.walked.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn walk(
+        &self,
+        root: &Path,
+        config: Option<&Path>,
+        out_dir: Option<&Path>,
+    ) -> Result<Found, String> {
+        let key = (
+            root.to_path_buf(),
+            config.map(Path::to_path_buf),
+            out_dir.map(Path::to_path_buf),
+        );
+        if let Some(found) = self.found.lock().ok().and_then(|f| f.get(&key).cloned()) {
+            return Ok(found);
+        }
+        self.walked
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let found = walk(root, config, out_dir)?;
+        if let Ok(mut f) = self.found.lock() {
+            f.insert(key, found.clone());
+        }
+        Ok(found)
+    }
 }
 
 /// The output folder when none is given, relative to the workspace root.
@@ -278,14 +331,21 @@ pub(crate) fn open(req: &Request) -> Result<Workspace, String> {
     let skip_dir = out_dir
         .as_ref()
         .and_then(|o| cwd.join(o).canonicalize().ok());
-    let (mut specs, skipped) = walk(&root, config.as_deref(), skip_dir.as_deref())?;
+    let (mut specs, skipped) = match &req.walks {
+        Some(walks) => walks.walk(&root, config.as_deref(), skip_dir.as_deref())?,
+        None => walk(&root, config.as_deref(), skip_dir.as_deref())?,
+    };
     if let Some(overlay) = &req.overlay {
-        let unsaved: Vec<(PathBuf, String)> = overlay
+        let unsaved: Vec<(PathBuf, String, bool)> = overlay
             .paths()
-            .filter(|p| !specs.iter().any(|(found, _)| found == p))
+            .filter(|p| !specs.iter().any(|(found, _, _)| found == p))
             .filter(|p| discoverable(&root, p, config.as_deref(), skip_dir.as_deref()))
             .filter_map(|p| Some((p.to_path_buf(), p.strip_prefix(&root).ok()?)))
             .filter_map(|(p, rel)| Some((p.clone(), rel.to_str().map(|_| slash(rel))?)))
+            .map(|(p, rel)| {
+                let techdocs = p.parent().is_some_and(has_techdocs);
+                (p, rel, techdocs)
+            })
             .collect();
         specs.extend(unsaved);
         specs.sort_by(|a, b| a.1.cmp(&b.1));
@@ -297,9 +357,9 @@ pub(crate) fn open(req: &Request) -> Result<Workspace, String> {
     });
     let specs: Vec<Spec> = specs
         .into_iter()
-        .map(|(path, rel)| Spec {
+        .map(|(path, rel, techdocs)| Spec {
             selected: selects(selection.as_deref(), &rel),
-            techdocs: path.parent().is_some_and(has_techdocs),
+            techdocs,
             path,
             rel,
         })
@@ -382,7 +442,9 @@ enum Arg {
     Config,
 }
 
-type Found = (Vec<(PathBuf, String)>, Vec<Skipped>);
+/// The specs found (path, path relative to the root, whether a TechDocs
+/// source sits beside it) and the `platform.yaml` files skipped.
+type Found = (Vec<(PathBuf, String, bool)>, Vec<Skipped>);
 
 fn walk(root: &Path, config: Option<&Path>, out_dir: Option<&Path>) -> Result<Found, String> {
     let mut specs = Vec::new();
@@ -449,7 +511,10 @@ fn walk(root: &Path, config: Option<&Path>, out_dir: Option<&Path>) -> Result<Fo
             // service called `platform`, in an output folder not named on
             // the command line) is output, not a spec.
             None if is_generated(&path) => {}
-            None => specs.push((path, rel)),
+            None => {
+                let techdocs = path.parent().is_some_and(has_techdocs);
+                specs.push((path, rel, techdocs));
+            }
         }
     }
     Ok((specs, skipped))

@@ -21,6 +21,7 @@ fn out_dir(config: Option<PathBuf>, out: Option<PathBuf>) -> Result<(PathBuf, St
         out_dir: out,
         default_out: true,
         overlay: None,
+        walks: None,
     })
     .map_err(Fault)?;
     let shown = ws.out_shown();

@@ -10,7 +10,11 @@
 //! `paved.yaml` ([`diagnostics`]). Edits that arrive before the pause is over
 //! postpone the check, so superseded work is never started; the check of the
 //! whole workspace is what makes a change to one spec update the specs that
-//! depend on it.
+//! depend on it. What a check costs is what changed: the compile keeps the
+//! workspace's file list, each closed spec's text and each spec's own
+//! findings between checks ([`SpecCache`]); a save, the client's
+//! watched-file events and its file operations tell it the disk changed
+//! (docs/editors.md, "Files that change on disk").
 //!
 //! Findings are published for open files only: an editor shows the files
 //! being edited, and the other places a finding names are its related
@@ -37,11 +41,14 @@ use std::time::{Duration, Instant};
 use lsp_server::{ErrorCode, Message, Notification, Request, Response};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionProviderCapability, CompletionOptions,
-    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DidChangeTextDocumentParams, DidChangeWatchedFilesRegistrationOptions,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, FileOperationFilter,
+    FileOperationPattern, FileOperationRegistrationOptions, FileSystemWatcher, GlobPattern,
     HoverProviderCapability, InitializeParams, InitializeResult, MessageType, OneOf,
-    PositionEncodingKind, PublishDiagnosticsParams, ServerCapabilities, ServerInfo,
-    ShowMessageParams, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, Uri,
+    PositionEncodingKind, PublishDiagnosticsParams, Registration, RegistrationParams,
+    ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+    WorkspaceFileOperationsServerCapabilities, WorkspaceServerCapabilities,
 };
 use serde_json::{json, Value};
 
@@ -84,6 +91,7 @@ pub(crate) fn run() -> Result<bool, Fault> {
         due: None,
         cache: Arc::new(SpecCache::default()),
         last: Vec::new(),
+        watch: false,
     };
     server
         .serve(&rx)
@@ -216,7 +224,15 @@ struct Server {
     /// The workspaces of the open files as the last check left them: what
     /// hover, completion and navigation read.
     last: Vec<Compiled>,
+    /// The client watches files for the server (it registers for
+    /// `workspace/didChangeWatchedFiles` once initialized).
+    watch: bool,
 }
+
+/// The files whose changes on disk the server is told of, when the client
+/// can watch files: specs, platform configs and blueprint overrides (in
+/// the conventional `blueprints/` folder).
+const WATCHED: [&str; 3] = ["**/platform.yaml", "**/paved.yaml", "**/blueprints/**"];
 
 type Sent = std::io::Result<()>;
 
@@ -305,6 +321,13 @@ impl Server {
                     .general
                     .and_then(|g| g.position_encodings)
                     .unwrap_or_default();
+                self.watch = params
+                    .capabilities
+                    .workspace
+                    .as_ref()
+                    .and_then(|w| w.did_change_watched_files)
+                    .and_then(|w| w.dynamic_registration)
+                    .unwrap_or(false);
                 self.enc = if offered.contains(&PositionEncodingKind::UTF8) {
                     Encoding::Utf8
                 } else {
@@ -340,6 +363,10 @@ impl Server {
                             },
                         )),
                         document_symbol_provider: Some(OneOf::Left(true)),
+                        workspace: Some(WorkspaceServerCapabilities {
+                            workspace_folders: None,
+                            file_operations: Some(file_operations()),
+                        }),
                         ..Default::default()
                     },
                     server_info: Some(ServerInfo {
@@ -386,6 +413,30 @@ impl Server {
             )
         };
         match n.method.as_str() {
+            "initialized" if self.watch => {
+                return send_message(Message::Request(Request::new(
+                    "paved-watch".to_string().into(),
+                    "client/registerCapability".to_string(),
+                    RegistrationParams {
+                        registrations: vec![Registration {
+                            id: "paved-watch".into(),
+                            method: "workspace/didChangeWatchedFiles".into(),
+                            register_options: serde_json::to_value(
+                                DidChangeWatchedFilesRegistrationOptions {
+                                    watchers: WATCHED
+                                        .iter()
+                                        .map(|g| FileSystemWatcher {
+                                            glob_pattern: GlobPattern::String(g.to_string()),
+                                            kind: None,
+                                        })
+                                        .collect(),
+                                },
+                            )
+                            .ok(),
+                        }],
+                    },
+                )));
+            }
             "textDocument/didOpen" => {
                 let p: DidOpenTextDocumentParams = match serde_json::from_value(n.params) {
                     Ok(p) => p,
@@ -419,8 +470,14 @@ impl Server {
                     publish(uri, Vec::new())?;
                 }
             }
-            // The disk changed: files that are not open are read again.
-            "textDocument/didSave" | "workspace/didChangeWatchedFiles" => {}
+            // The disk changed: the folders are walked and the files that
+            // are not open are read again at the next check (until then,
+            // checks take the files as last read: docs/editors.md).
+            "textDocument/didSave"
+            | "workspace/didChangeWatchedFiles"
+            | "workspace/didCreateFiles"
+            | "workspace/didDeleteFiles"
+            | "workspace/didRenameFiles" => self.cache.disk_changed(),
             _ => return Ok(()),
         }
         self.due = Some(Instant::now() + DEBOUNCE);
@@ -571,6 +628,28 @@ impl Server {
             self.published.insert(path, list);
         }
         Ok(())
+    }
+}
+
+/// The file operations (create, delete, rename, made in the editor) the
+/// client tells the server of: any file or folder, since a folder moved
+/// or deleted takes its specs with it.
+fn file_operations() -> WorkspaceFileOperationsServerCapabilities {
+    let any = || FileOperationRegistrationOptions {
+        filters: vec![FileOperationFilter {
+            scheme: Some("file".into()),
+            pattern: FileOperationPattern {
+                glob: "**/*".into(),
+                matches: None,
+                options: None,
+            },
+        }],
+    };
+    WorkspaceFileOperationsServerCapabilities {
+        did_create: Some(any()),
+        did_rename: Some(any()),
+        did_delete: Some(any()),
+        ..Default::default()
     }
 }
 

@@ -28,36 +28,100 @@ use rust_decimal::Decimal;
 
 mod fixes;
 
-/// Checks the services that loaded. `broken` names the services whose spec
-/// did not load (service name → the spec's path as shown), so that a
-/// reference to one is reported as a reference to a spec with errors, not to
-/// a service that does not exist.
+/// The checks of one service on its own: its fields against the platform
+/// (sizes, environments, policies, ports, secrets, …), its name and team
+/// against the reserved ones. Nothing here looks at another service.
 ///
-/// `blueprints` holds the relative paths of the platform's blueprint
-/// overrides (`service/mesh/gateway.yaml`); with the built-in ones they tell
-/// which folders each environment's output folder holds besides the
+/// The semantic checks of the services that loaded come in two parts, and
+/// a caller runs both, in this order: each service's own ([`Own::check`]),
+/// then the cross-file ones ([`across`]). A caller that keeps each spec's
+/// own findings while the spec and the platform are the same
+/// (`app::SpecCache`, for `paved lsp`) gets the list of one that runs them
+/// all. `blueprints` holds the relative paths of the platform's blueprint
+/// overrides (`service/mesh/gateway.yaml`); with the built-in ones they
+/// tell which folders each environment's output folder holds besides the
 /// services'.
-pub(crate) fn check(
+pub(crate) struct Own<'p> {
+    platform: &'p Platform,
+    reserved: Reserved,
+}
+
+impl<'p> Own<'p> {
+    pub(crate) fn new(platform: &'p Platform, blueprints: &[&str]) -> Own<'p> {
+        Own {
+            platform,
+            reserved: Reserved::new(platform, blueprints),
+        }
+    }
+
+    /// The findings of `s` alone.
+    pub(crate) fn check(&self, s: &Service) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        check_reserved(self.platform, &self.reserved, s, &mut out);
+        check_team(self.platform, s, &mut out);
+        Check {
+            s,
+            platform: self.platform,
+            out: &mut out,
+        }
+        .run();
+        out
+    }
+}
+
+/// Adds to each `no-latest-tag` finding among `diags` its `pin-tag` fix:
+/// the tags the workspace's `services` use for the same repository (docs of
+/// `fixes`). Run over the own checks' findings, after them: the fix reads
+/// every service, so it is never kept with one spec's cached findings.
+pub(crate) fn pin_tag_fixes(services: &[Service], diags: &mut [Diagnostic]) {
+    for d in diags
+        .iter_mut()
+        .filter(|d| d.code == codes::POLICY_NO_LATEST_TAG)
+    {
+        let Some(label) = &d.primary else { continue };
+        let Some(s) = services.iter().find(|s| s.source.path == label.source.path) else {
+            continue;
+        };
+        // The image at the finding: `spec.image` or an override's.
+        let overrides = s.spec.environments.iter().flatten();
+        let image = std::iter::once(("/spec/image".to_string(), Some(&s.spec.image)))
+            .chain(overrides.map(|(e, o)| {
+                (
+                    format!("/spec/environments/{}/image", esc(e)),
+                    o.image.as_ref(),
+                )
+            }))
+            .find_map(|(ptr, image)| image.filter(|_| at(s, &ptr).0 == label.span));
+        if let Some(fix) = image.and_then(|i| fixes::pin_tag(i, s, services.iter())) {
+            d.fields.retain(|(k, _)| *k != "fix");
+            d.fields.push(("fix", fix));
+        }
+    }
+}
+
+/// The checks across services: unique names, joined names that collide,
+/// each dependency against the other services, and dependency cycles.
+/// `broken` names the services whose spec did not load (service name → the
+/// spec's path as shown), so that a reference to one is reported as a
+/// reference to a spec with errors, not to a service that does not exist.
+pub(crate) fn across(
     platform: &Platform,
     services: &[Service],
     broken: &BTreeMap<String, String>,
-    blueprints: &[&str],
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     check_unique_names(services, &mut out);
-    check_reserved(platform, services, blueprints, &mut out);
-    check_teams(platform, services, &mut out);
     check_collisions(platform, services, &mut out);
     check_preview_separator(platform, services, &mut out);
     let names: Vec<&str> = services.iter().map(Service::name).collect();
     let index: HashMap<&str, &Service> = services.iter().map(|s| (s.name(), s)).collect();
     for s in services {
-        let c = Check {
+        let mut c = Check {
             s,
             platform,
             out: &mut out,
         };
-        c.run(&names, &index, broken);
+        c.dependencies(&names, &index, broken);
     }
     check_cycles(services, &mut out);
     out
@@ -242,31 +306,29 @@ impl Reserved {
 
 /// With `policy.requireDeclaredTeams`, every `metadata.owner` is a key of
 /// paved.yaml `teams` (docs/access.md).
-fn check_teams(platform: &Platform, services: &[Service], out: &mut Vec<Diagnostic>) {
+fn check_team(platform: &Platform, s: &Service, out: &mut Vec<Diagnostic>) {
     if !platform.policy.require_declared_teams {
         return;
     }
-    let known: Vec<&str> = platform.teams.keys().map(String::as_str).collect();
-    for s in services {
-        let owner = &s.meta.owner;
-        if platform.teams.contains_key(owner) {
-            continue;
-        }
-        let (span, _) = at(s, "/metadata/owner");
-        let help = match did_you_mean(owner, &known) {
-            Some(m) => format!("did you mean `{m}`?"),
-            None if known.is_empty() => "paved.yaml declares no team yet: the platform team adds this one under `teams` (its SSO group and alert receivers)".to_string(),
-            None => format!("the declared teams are {}; a new team is added under `teams` in paved.yaml by the platform team", known.join(", ")),
-        };
-        out.push(
-            Diagnostic::error(
-                codes::SEMANTIC_UNDECLARED_TEAM,
-                format!("the team `{owner}` is not declared in paved.yaml"),
-            )
-            .at(&s.source, span, "undeclared team")
-            .help(help),
-        );
+    let owner = &s.meta.owner;
+    if platform.teams.contains_key(owner) {
+        return;
     }
+    let known: Vec<&str> = platform.teams.keys().map(String::as_str).collect();
+    let (span, _) = at(s, "/metadata/owner");
+    let help = match did_you_mean(owner, &known) {
+        Some(m) => format!("did you mean `{m}`?"),
+        None if known.is_empty() => "paved.yaml declares no team yet: the platform team adds this one under `teams` (its SSO group and alert receivers)".to_string(),
+        None => format!("the declared teams are {}; a new team is added under `teams` in paved.yaml by the platform team", known.join(", ")),
+    };
+    out.push(
+        Diagnostic::error(
+            codes::SEMANTIC_UNDECLARED_TEAM,
+            format!("the team `{owner}` is not declared in paved.yaml"),
+        )
+        .at(&s.source, span, "undeclared team")
+        .help(help),
+    );
 }
 
 /// The first environment where the service's Application `<service>-<env>`
@@ -295,53 +357,12 @@ pub(crate) const PLATFORM_PROJECT: &str = "paved-platform";
 /// components, or folders and files of the output. One finding per service.
 fn check_reserved(
     platform: &Platform,
-    services: &[Service],
-    blueprints: &[&str],
+    reserved: &Reserved,
+    s: &Service,
     out: &mut Vec<Diagnostic>,
 ) {
-    let reserved = Reserved::new(platform, blueprints);
-    for s in services {
-        let name = s.name();
-        let why = reserved.bare(name);
-        let (message, label, why) = if !why.is_empty() {
-            (
-                format!("`{name}` is a reserved name"),
-                "reserved name".to_string(),
-                why.join(" "),
-            )
-        } else if let Some((env, ns, why)) = reserved.prefixed(name, &s.environments(platform)) {
-            (
-                format!(
-                    "in {}, `{name}` would get the namespace `{ns}`, which is reserved",
-                    env.name
-                ),
-                format!("`{}` + `{name}` in {}", env.namespace_prefix, env.name),
-                format!("{why} A service's namespace is its environment's `namespacePrefix` followed by its name."),
-            )
-        } else if let Some((env, app)) = root_application(platform, s) {
-            (
-                format!("in {env}, `{name}` would make the Argo CD Application `{app}`, the name of a root Application"),
-                format!("`{app}` in {env}"),
-                format!("Services' Applications are named `<service>-<environment>` and live in `{}` beside the root Applications of `platform/bootstrap/` (`paved-bootstrap`, `paved-projects`, `paved-<environment>`, `paved-platform-<environment>`), so one would replace the other.", platform.gitops.argocd_namespace),
-            )
-        } else {
-            continue;
-        };
-        let rename = match reserved.suggestion(s, platform) {
-            Some(n) => format!("Rename the service, e.g. `name: {n}`."),
-            None => "Rename the service.".to_string(),
-        };
-        let (span, _) = at(s, "/metadata/name");
-        out.push(
-            Diagnostic::error(codes::SEMANTIC_RESERVED_NAME, message)
-                .at(&s.source, span, label)
-                .help(format!("{why} {rename}")),
-        );
-    }
-    if platform.gitops.repo_url.is_empty() {
-        return;
-    }
-    for s in services.iter().filter(|s| s.meta.owner == PLATFORM_PROJECT) {
+    out.extend(reserved_name(platform, reserved, s));
+    if !platform.gitops.repo_url.is_empty() && s.meta.owner == PLATFORM_PROJECT {
         let (span, _) = at(s, "/metadata/owner");
         out.push(
             Diagnostic::error(
@@ -352,6 +373,46 @@ fn check_reserved(
             .help(format!("Each team's Argo CD project is named after it, and `{PLATFORM_PROJECT}` is the project of the root Applications in `platform/bootstrap/`, the only one with cluster-wide rights: this team's Applications would get them. Use the team's own name.")),
         );
     }
+}
+
+/// The finding about a service's own name, when it is reserved.
+fn reserved_name(platform: &Platform, reserved: &Reserved, s: &Service) -> Option<Diagnostic> {
+    let name = s.name();
+    let why = reserved.bare(name);
+    let (message, label, why) = if !why.is_empty() {
+        (
+            format!("`{name}` is a reserved name"),
+            "reserved name".to_string(),
+            why.join(" "),
+        )
+    } else if let Some((env, ns, why)) = reserved.prefixed(name, &s.environments(platform)) {
+        (
+            format!(
+                "in {}, `{name}` would get the namespace `{ns}`, which is reserved",
+                env.name
+            ),
+            format!("`{}` + `{name}` in {}", env.namespace_prefix, env.name),
+            format!("{why} A service's namespace is its environment's `namespacePrefix` followed by its name."),
+        )
+    } else if let Some((env, app)) = root_application(platform, s) {
+        (
+            format!("in {env}, `{name}` would make the Argo CD Application `{app}`, the name of a root Application"),
+            format!("`{app}` in {env}"),
+            format!("Services' Applications are named `<service>-<environment>` and live in `{}` beside the root Applications of `platform/bootstrap/` (`paved-bootstrap`, `paved-projects`, `paved-<environment>`, `paved-platform-<environment>`), so one would replace the other.", platform.gitops.argocd_namespace),
+        )
+    } else {
+        return None;
+    };
+    let rename = match reserved.suggestion(s, platform) {
+        Some(n) => format!("Rename the service, e.g. `name: {n}`."),
+        None => "Rename the service.".to_string(),
+    };
+    let (span, _) = at(s, "/metadata/name");
+    Some(
+        Diagnostic::error(codes::SEMANTIC_RESERVED_NAME, message)
+            .at(&s.source, span, label)
+            .help(format!("{why} {rename}")),
+    )
 }
 
 /// A name Paved builds by joining names, of which two must never be equal.
@@ -1480,13 +1541,9 @@ impl Check<'_> {
         self.out.push(d);
     }
 
-    fn run(
-        mut self,
-        names: &[&str],
-        index: &HashMap<&str, &Service>,
-        broken: &BTreeMap<String, String>,
-    ) {
-        self.policy_rules(index);
+    /// The service's own checks (its dependencies are checked [`across`]).
+    fn run(mut self) {
+        self.policy_rules();
         self.type_rules();
         self.ports();
         self.replicas(
@@ -1501,7 +1558,6 @@ impl Check<'_> {
         );
         self.environments();
         self.rollout();
-        self.dependencies(names, index, broken);
         self.env(
             "/spec/env",
             &self.s.spec.env.keys().cloned().collect::<Vec<_>>(),
@@ -1670,28 +1726,11 @@ impl Check<'_> {
     /// The spec-level checks of the platform's policy rules (`no-latest-tag`,
     /// `allowed-registries`, `required-labels`), defined with the rules in
     /// `policy`.
-    fn policy_rules(&mut self, index: &HashMap<&str, &Service>) {
-        let s = self.s;
-        for mut d in crate::policy::check_spec(self.platform, s) {
-            if d.code == codes::POLICY_NO_LATEST_TAG {
-                // The image at the finding: `spec.image` or an override's.
-                let at = d.primary.as_ref().map(|l| l.span);
-                let overrides = s.spec.environments.iter().flatten();
-                let image = std::iter::once(("/spec/image".to_string(), Some(&s.spec.image)))
-                    .chain(overrides.map(|(e, o)| {
-                        (
-                            format!("/spec/environments/{}/image", esc(e)),
-                            o.image.as_ref(),
-                        )
-                    }))
-                    .find_map(|(ptr, image)| image.filter(|_| Some(self.span(&ptr)) == at));
-                if let Some(fix) = image.and_then(|i| fixes::pin_tag(i, s, index.values().copied()))
-                {
-                    d = d.field("fix", fix);
-                }
-            }
-            self.out.push(d);
-        }
+    /// (The `pin-tag` fix of `no-latest-tag` reads the other services'
+    /// images, so [`pin_tag_fixes`] adds it after the own checks.)
+    fn policy_rules(&mut self) {
+        self.out
+            .extend(crate::policy::check_spec(self.platform, self.s));
     }
 
     fn type_rules(&mut self) {
@@ -2658,6 +2697,20 @@ fn strings<'n>(node: &'n Node, path: &mut String, out: &mut Vec<(String, &'n Nod
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both parts over every service, as `app` runs them.
+    fn check(
+        platform: &Platform,
+        services: &[Service],
+        broken: &BTreeMap<String, String>,
+        blueprints: &[&str],
+    ) -> Vec<Diagnostic> {
+        let own = Own::new(platform, blueprints);
+        let mut out: Vec<Diagnostic> = services.iter().flat_map(|s| own.check(s)).collect();
+        pin_tag_fixes(services, &mut out);
+        out.extend(across(platform, services, broken));
+        out
+    }
 
     #[test]
     fn latency_thresholds_are_compared_with_buckets_exactly() {

@@ -1099,6 +1099,268 @@ fn an_unpinned_image_offers_the_tags_the_workspace_uses() {
     assert_eq!(c.finish(), 0);
 }
 
+// ---- what a keystroke re-reads: the disk at save and watched-file events ----
+
+impl Client {
+    /// `initialize` from a client that can watch files for the server
+    /// (dynamic registration of `workspace/didChangeWatchedFiles`).
+    fn initialize_watching(&mut self, root: &Path) {
+        let id = self.request(
+            "initialize",
+            json!({"processId": null, "rootUri": uri(root), "capabilities": {
+                "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}}),
+        );
+        self.response(id);
+        self.notify("initialized", json!({}));
+    }
+
+    /// Waits until every check the messages sent so far cause has run and
+    /// published (a request is answered after the check it waits for),
+    /// then records the last list published for each file in `lists`.
+    fn settle(
+        &mut self,
+        lists: &mut std::collections::BTreeMap<String, Vec<Value>>,
+        any_open: &Path,
+    ) {
+        let id = self.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri(any_open)}}),
+        );
+        self.response(id);
+        let seen = std::mem::take(&mut self.seen);
+        for v in seen {
+            if v["method"] == "textDocument/publishDiagnostics" {
+                let list = v["params"]["diagnostics"].as_array().unwrap().clone();
+                lists.insert(v["params"]["uri"].as_str().unwrap().to_string(), list);
+            } else {
+                self.seen.push(v);
+            }
+        }
+    }
+
+    fn watched(&mut self, changes: &[(&Path, u8)]) {
+        let changes: Vec<Value> = changes
+            .iter()
+            .map(|(p, t)| json!({"uri": uri(p), "type": t}))
+            .collect();
+        self.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": changes}),
+        );
+    }
+
+    fn saved(&mut self, path: &Path) {
+        self.notify(
+            "textDocument/didSave",
+            json!({"textDocument": {"uri": uri(path)}}),
+        );
+    }
+}
+
+/// A diagnostic as compared: code, range (0-based line and column, start
+/// and end), severity (1 error, 2 warning), message as the editor shows it.
+type Finding = (String, [u64; 4], u64, String);
+
+fn lsp_finding(d: &Value) -> Finding {
+    let r = &d["range"];
+    let n = |v: &Value| v.as_u64().unwrap();
+    (
+        d["code"].as_str().unwrap().to_string(),
+        [
+            n(&r["start"]["line"]),
+            n(&r["start"]["character"]),
+            n(&r["end"]["line"]),
+            n(&r["end"]["character"]),
+        ],
+        n(&d["severity"]),
+        d["message"].as_str().unwrap().to_string(),
+    )
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// What `paved validate --format json` finds in each of `open` (paths
+/// relative to the root) on a copy of the workspace whose open files hold
+/// the editor's texts, in the editor's form (ASCII texts: columns are
+/// characters in both).
+fn oracle(root: &Path, open: &[(&str, &str)]) -> Vec<Vec<Finding>> {
+    let copy = tempfile::tempdir().unwrap();
+    let at = copy.path().canonicalize().unwrap();
+    copy_tree(root, &at);
+    for (rel, text) in open {
+        write(&at, rel, text);
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_paved"))
+        .args(["validate", "--format", "json"])
+        .current_dir(&at)
+        .output()
+        .unwrap();
+    let all: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    open.iter()
+        .map(|(rel, _)| {
+            let mut v: Vec<Finding> = all
+                .iter()
+                .filter(|d| d["file"] == *rel)
+                .map(|d| {
+                    let n = |k: &str| d[k].as_u64().unwrap() - 1;
+                    let mut message = d["message"].as_str().unwrap().to_string();
+                    if let Some(label) = d["label"]
+                        .as_str()
+                        .filter(|l| !l.is_empty() && !message.contains(l))
+                    {
+                        message.push_str(&format!(" ({label})"));
+                    }
+                    if let Some(help) = d["help"].as_str() {
+                        message.push_str(&format!("\nhelp: {help}"));
+                    }
+                    let severity = if d["severity"] == "error" { 1 } else { 2 };
+                    (
+                        d["code"].as_str().unwrap().to_string(),
+                        [n("line"), n("column"), n("endLine"), n("endColumn")],
+                        severity,
+                        message,
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn every_step_of_a_session_publishes_what_paved_validate_finds() {
+    const DUP: &str = "services/dup/platform.yaml";
+    const BROKEN: &str = "services/broken/platform.yaml";
+    const EXTRA: &str = "services/extra/platform.yaml";
+    let orders = spec_text(
+        "orders",
+        "team-orders",
+        "  dependsOn: [component:payments]\n",
+    );
+    let inventory = spec_text("inventory", "team-orders", "");
+    let broken_good = spec_text("broken", "team-orders", "");
+    let broken_bad = broken_good.replace("  ports:", "  replica: 2\n  ports:");
+    let dir = workspace(&[
+        (ORDERS, &orders),
+        (INVENTORY, &inventory),
+        // The same name twice, and a spec that does not pass its schema.
+        (DUP, &spec_text("inventory", "team-orders", "")),
+        (BROKEN, &broken_bad),
+    ]);
+    let root = dir.path().canonicalize().unwrap();
+    let (o, i) = (root.join(ORDERS), root.join(INVENTORY));
+    let mut c = Client::start(&root);
+    c.initialize_watching(&root);
+    let mut lists = std::collections::BTreeMap::new();
+    let mut texts = [orders.clone(), inventory.clone()];
+    c.open(&o, &texts[0]);
+    c.open(&i, &texts[1]);
+    let on_disk = |root: &Path, rel: &str, text: Option<&str>| match text {
+        Some(t) => write(root, rel, t),
+        None => std::fs::remove_dir_all(root.join(rel).parent().unwrap()).unwrap(),
+    };
+    let mut seen_codes = std::collections::BTreeSet::new();
+    for step in 0..8 {
+        match step {
+            0 => {}
+            // The open spec: a dependency on a spec with errors.
+            1 => {
+                texts[0] = orders.replace(
+                    "[component:payments]",
+                    "[component:payments, component:broken]",
+                );
+                c.change_all(&o, 2, &texts[0]);
+            }
+            // Another open spec renamed: orders' `payments` now exists, and
+            // the duplicate name is gone.
+            2 => {
+                texts[1] = inventory.replace("name: inventory", "name: payments");
+                c.change_all(&i, 2, &texts[1]);
+            }
+            // A closed spec fixed on disk, then the watched-files event.
+            3 => {
+                on_disk(&root, BROKEN, Some(&broken_good));
+                c.watched(&[(&root.join(BROKEN), 2)]);
+            }
+            // A spec created on disk: a second `payments`.
+            4 => {
+                on_disk(
+                    &root,
+                    EXTRA,
+                    Some(&spec_text("payments", "team-orders", "")),
+                );
+                c.watched(&[(&root.join(EXTRA), 1)]);
+            }
+            // Changed on disk, then a save of an open file.
+            5 => {
+                on_disk(
+                    &root,
+                    EXTRA,
+                    Some(&spec_text(
+                        "extra",
+                        "team-orders",
+                        "  dependsOn: [component:nowhere]\n",
+                    )),
+                );
+                c.saved(&o);
+            }
+            // Deleted on disk: inventory's twin is gone.
+            6 => {
+                on_disk(&root, DUP, None);
+                c.watched(&[(&root.join(DUP), 3)]);
+            }
+            // A schema error in the other open spec: orders' dependency
+            // on it now has errors.
+            _ => {
+                texts[1] = texts[1].replace("  ports:", "  replica: 2\n  ports:");
+                c.change_all(&i, 3, &texts[1]);
+            }
+        }
+        c.settle(&mut lists, &o);
+        let want = oracle(&root, &[(ORDERS, &texts[0]), (INVENTORY, &texts[1])]);
+        seen_codes.extend(want.iter().flatten().map(|f| f.0.clone()));
+        for (k, path) in [&o, &i].iter().enumerate() {
+            let mut got: Vec<Finding> = lists
+                .get(&uri(path))
+                .unwrap_or_else(|| panic!("step {step}: nothing published for {}", path.display()))
+                .iter()
+                .map(lsp_finding)
+                .collect();
+            got.sort();
+            assert_eq!(got, want[k], "step {step}, {}", path.display());
+        }
+    }
+    // The session went through findings of every kind it meant to.
+    for code in [
+        "paved::semantic::duplicate-service",
+        "paved::semantic::unknown-dependency",
+        "paved::semantic::dependency-has-errors",
+        "paved::schema::unknown-field",
+    ] {
+        assert!(
+            seen_codes.contains(code),
+            "{code} never found: {seen_codes:?}"
+        );
+    }
+    assert_eq!(c.finish(), 0);
+}
+
 #[test]
 fn completion_leaves_out_the_keys_already_in_the_mapping() {
     let orders = spec_text("orders", "team-orders", "");
@@ -1203,5 +1465,70 @@ fn an_unpinned_override_image_offers_the_specs_own_tag() {
     );
     c.change_all(&o, 2, &fixed);
     assert_eq!(c.diagnostics(&uri(&o)), Vec::<Value>::new());
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn a_change_on_disk_is_seen_at_the_next_save_or_watched_files_event() {
+    let orders = spec_text(
+        "orders",
+        "team-orders",
+        "  dependsOn: [component:payments]\n",
+    );
+    let dir = workspace(&[(ORDERS, &orders)]);
+    let root = dir.path().canonicalize().unwrap();
+    let o = root.join(ORDERS);
+    let payments = root.join("services/payments/platform.yaml");
+    let mut c = Client::start(&root);
+    c.initialize_watching(&root);
+    // The server asks to be told of changes to specs, paved.yaml and blueprints.
+    let reg = c.wait_for("client/registerCapability", |v| {
+        v["method"] == "client/registerCapability"
+    });
+    let watchers = &reg["params"]["registrations"][0];
+    assert_eq!(
+        watchers["method"], "workspace/didChangeWatchedFiles",
+        "{reg}"
+    );
+    let globs: Vec<&str> = watchers["registerOptions"]["watchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["globPattern"].as_str())
+        .collect();
+    assert!(
+        globs.contains(&"**/platform.yaml") && globs.contains(&"**/paved.yaml"),
+        "{globs:?}"
+    );
+    c.send(json!({"jsonrpc": "2.0", "id": reg["id"], "result": null}));
+    let mut lists = std::collections::BTreeMap::new();
+    let unknown = |lists: &std::collections::BTreeMap<String, Vec<Value>>| codes(&lists[&uri(&o)]);
+    c.open(&o, &orders);
+    c.settle(&mut lists, &o);
+    assert_eq!(unknown(&lists), ["paved::semantic::unknown-dependency"]);
+
+    // Written on disk with no event: a keystroke checks against the files
+    // as last seen.
+    write(
+        &root,
+        "services/payments/platform.yaml",
+        &spec_text("payments", "team-orders", ""),
+    );
+    c.change_all(&o, 2, &format!("{orders}# a comment\n"));
+    c.settle(&mut lists, &o);
+    assert_eq!(unknown(&lists), ["paved::semantic::unknown-dependency"]);
+    // A save reads the disk again.
+    c.saved(&o);
+    c.settle(&mut lists, &o);
+    assert_eq!(unknown(&lists), Vec::<String>::new());
+
+    // Deleted with no event, then the watched-files event.
+    std::fs::remove_file(&payments).unwrap();
+    c.change_all(&o, 3, &orders);
+    c.settle(&mut lists, &o);
+    assert_eq!(unknown(&lists), Vec::<String>::new());
+    c.watched(&[(&payments, 3)]);
+    c.settle(&mut lists, &o);
+    assert_eq!(unknown(&lists), ["paved::semantic::unknown-dependency"]);
     assert_eq!(c.finish(), 0);
 }
