@@ -543,6 +543,11 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
     }
     let blueprints: Vec<&str> = overrides.iter().map(|(path, _, _)| path.as_str()).collect();
     diags.extend(semantic::check(&platform, &services, &broken, &blueprints));
+    if let Some((src, doc)) = &c.config {
+        diags.extend(semantic::service_budget_names(
+            &platform, &services, &broken, src, doc,
+        ));
+    }
     // Budgets need the resolved instances, even for `validate`: only when
     // there is a price table and a budget (docs/cost.md, "Budgets").
     let budgeted = platform.cost.is_some()
