@@ -92,18 +92,40 @@ cost_section() {
     local annotated
     annotated=$(grep -rl '^    paved.dev/monthly-cost:' "$WORK/cost-out/catalog" | wc -l)
     rm -rf "$WORK/cost-out"
-    local vo=() vp=() ro=() rp=()
+    # The same two, with the dashboards' cost panels taken out by a
+    # blueprint override on both sides: what is left is the render context
+    # (prices, the catalog's estimates) and the annotation, without the
+    # panels' bytes.
+    local d
+    for d in "$base" "$priced"; do
+        rm -rf "$d-np" && cp -r "$d" "$d-np" && mkdir -p "$d-np/bp/service"
+        grep -vF '(["cost", "idle_cost"] if cost else [])' blueprints/service/dashboard.yaml \
+            >"$d-np/bp/service/dashboard.yaml"
+        echo "  blueprints: bp" >>"$d-np/paved.yaml"
+    done
+    local bytes_off bytes_on
+    "$PAVED" render --quiet "$base" --out "$WORK/cost-out" >/dev/null
+    bytes_off=$(du -sb "$WORK/cost-out" | cut -f1)
+    rm -rf "$WORK/cost-out"
+    "$PAVED" render --quiet "$priced" --out "$WORK/cost-out" >/dev/null
+    bytes_on=$(du -sb "$WORK/cost-out" | cut -f1)
+    rm -rf "$WORK/cost-out"
+    local vo=() vp=() ro=() rp=() no=() np=()
     for _ in $(seq "$runs"); do
         vo+=("$(timed "$PAVED" validate --quiet "$base")")
         vp+=("$(timed "$PAVED" validate --quiet "$priced")")
         ro+=("$(timed "$PAVED" render --quiet --dry-run "$base" --out "$WORK/none-cost")")
         rp+=("$(timed "$PAVED" render --quiet --dry-run "$priced" --out "$WORK/none-cost")")
+        no+=("$(timed "$PAVED" render --quiet --dry-run "$base-np" --out "$WORK/none-cost")")
+        np+=("$(timed "$PAVED" render --quiet --dry-run "$priced-np" --out "$WORK/none-cost")")
     done
-    local mvo mvp mro mrp
+    local mvo mvp mro mrp mno mnp
     mvo=$(printf '%s\n' "${vo[@]}" | median)
     mvp=$(printf '%s\n' "${vp[@]}" | median)
     mro=$(printf '%s\n' "${ro[@]}" | median)
     mrp=$(printf '%s\n' "${rp[@]}" | median)
+    mno=$(printf '%s\n' "${no[@]}" | median)
+    mnp=$(printf '%s\n' "${np[@]}" | median)
     echo
     echo "Cost model on ($annotated catalog files with paved.dev/monthly-cost) and off, $n services, medians of $runs alternating runs; load: $(uptime | sed 's/.*load average: //')"
     echo
@@ -111,9 +133,12 @@ cost_section() {
     echo "|---|---:|---:|---:|"
     printf '| validate | %.3f | %.3f | %.3f |\n' "$mvo" "$mvp" "$(calc "$mvp / $mvo")"
     printf '| render --dry-run | %.3f | %.3f | %.3f |\n' "$mro" "$mrp" "$(calc "$mrp / $mro")"
+    printf '| render --dry-run, no cost panels on either side | %.3f | %.3f | %.3f |\n' "$mno" "$mnp" "$(calc "$mnp / $mno")"
     echo
+    echo "- rendered bytes: without $bytes_off, with $bytes_on ($(calc "$bytes_on / $bytes_off"))"
     echo "- runs (s): validate without ${vo[*]}; with ${vp[*]}"
     echo "- runs (s): render --dry-run without ${ro[*]}; with ${rp[*]}"
+    echo "- runs (s): no cost panels, without ${no[*]}; with ${np[*]}"
 }
 
 if [[ ${BENCH_ONLY:-} == cost ]]; then
