@@ -644,6 +644,31 @@ fn dashboards_price_requested_and_used_resources_with_the_price_table() {
     assert!(!text.contains("0.04") && !text.contains("* 730"), "{text}");
 }
 
+/// With `cost.basis: limits`, the dashboards price the limits, as `paved
+/// cost` does, and say so in the panel's title.
+#[test]
+fn dashboards_price_the_limits_when_the_basis_is_limits() {
+    let paved = "apiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://kubernetes.default.svc\", domain: staging.acme.dev}\n  cost: {currency: USD, cpuPerCoreHour: 0.031, memoryPerGiBHour: 0.0042, basis: limits}\n";
+    let docs = render_specs(
+        Some(paved),
+        &[("orders", &SERVICE.replace("NAME", "orders"))],
+    );
+    let dash = dashboard_json(one(&docs, "staging/orders/configmap-orders-dashboard.yaml"));
+    let panels = dash["panels"].as_array().unwrap();
+    let cost = panels
+        .iter()
+        .find(|p| p["title"] == "Monthly cost: limits vs used")
+        .unwrap_or_else(|| panic!("{panels:#?}"));
+    assert_eq!(cost["fieldConfig"]["defaults"]["unit"], "suffix: USD");
+    assert_eq!(cost["targets"][0]["legendFormat"], "limits");
+    let expr = cost["targets"][0]["expr"].as_str().unwrap();
+    assert!(
+        expr.starts_with(r#"(sum(kube_pod_container_resource_limits{namespace="orders", container="orders", resource="cpu"}) * 0.031 + "#)
+            && expr.ends_with(" / 1073741824 * 0.0042) * 730"),
+        "{expr}"
+    );
+}
+
 #[test]
 fn the_grafana_operator_choice_renders_a_grafana_dashboard_with_custom_metric_names() {
     let docs = render_fixture("grafana-operator");
