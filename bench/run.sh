@@ -26,6 +26,13 @@
 #     commit, with the bump in the work tree;
 # and the ratios of both to the dry run (time and peak memory).
 #
+# And, on the 1000-service fleet (COST_SIZE), whether the cost model slows
+# `validate` or `render --dry-run`: the same fleet with paved.yaml's price
+# table and budgets (every team in every environment, and a few services)
+# and without them (the same teams), alternating, medians of COST_RUNS runs
+# (default 7), and the ratio. `BENCH_ONLY=cost bash bench/run.sh` runs only
+# this part.
+#
 # Needs GNU time (/usr/bin/time, Debian package `time`) for peak memory.
 # Timed tests flake on shared 2-core machines; this is a benchmark: it
 # reports numbers, it does not assert them.
@@ -48,6 +55,98 @@ median() { sort -g | awk '{a[NR]=$1} END {m=(NR+1)/2; if (NR%2) print a[m]; else
 # seconds taken by "$@" (stdout/stderr discarded)
 calc() { awk "BEGIN { print $* }"; }
 timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>&1; t1=$(now); calc "$t1 - $t0"; }
+
+# The cost model on or off (docs/cost.md): two copies of one fleet whose
+# paved.yaml differ only by `cost`, `budgets` and `serviceBudgets`. Budgets
+# are high, so nothing is over: the time is the estimate, not a report.
+cost_section() {
+    local n=${COST_SIZE:-1000} runs=${COST_RUNS:-7} base=$WORK/cost-off priced=$WORK/cost-on
+    local teams="payments orders search identity growth platform data mobile" t e
+    rm -rf "$base" "$priced"
+    "$GEN" "$n" "$base" 2>/dev/null
+    {
+        echo "  teams:"
+        for t in $teams; do echo "    team-$t: {group: \"sso:$t\"}"; done
+    } >>"$base/paved.yaml"
+    cp -r "$base" "$priced"
+    {
+        echo "  cost:"
+        echo "    currency: EUR"
+        echo "    cpuPerCoreHour: 0.04"
+        echo "    memoryPerGiBHour: 0.005"
+        echo "    resources:"
+        echo "      postgresql: {small: 30, standard: 60, large: 120, storagePerGBMonth: 0.1}"
+        echo "      redis: {small: 10, standard: 20, large: 40}"
+        echo "      bucket: {perGiBMonth: 0.02, assumedGiB: 100}"
+        echo "  budgets:"
+        for t in $teams; do
+            echo "    team-$t: {staging: 1000000, production: 1000000, dev: 1000000}"
+        done
+        echo "  serviceBudgets:"
+        for e in 00000 00001 00002 00003 00004; do
+            echo "    svc-$e: {staging: 100000, production: 100000}"
+        done
+    } >>"$priced/paved.yaml"
+    # Both must be clean (a warning would add its report's time to one side).
+    "$PAVED" validate --quiet "$base" >/dev/null
+    "$PAVED" validate --quiet "$priced" >/dev/null
+    "$PAVED" render --quiet "$priced" --out "$WORK/cost-out" >/dev/null
+    local annotated
+    annotated=$(grep -rl '^    paved.dev/monthly-cost:' "$WORK/cost-out/catalog" | wc -l)
+    rm -rf "$WORK/cost-out"
+    # The same two, with the dashboards' cost panels taken out by a
+    # blueprint override on both sides: what is left is the render context
+    # (prices, the catalog's estimates) and the annotation, without the
+    # panels' bytes.
+    local d
+    for d in "$base" "$priced"; do
+        rm -rf "$d-np" && cp -r "$d" "$d-np" && mkdir -p "$d-np/bp/service"
+        grep -vF '(["cost", "idle_cost"] if cost else [])' blueprints/service/dashboard.yaml \
+            >"$d-np/bp/service/dashboard.yaml"
+        echo "  blueprints: bp" >>"$d-np/paved.yaml"
+    done
+    local bytes_off bytes_on
+    "$PAVED" render --quiet "$base" --out "$WORK/cost-out" >/dev/null
+    bytes_off=$(du -sb "$WORK/cost-out" | cut -f1)
+    rm -rf "$WORK/cost-out"
+    "$PAVED" render --quiet "$priced" --out "$WORK/cost-out" >/dev/null
+    bytes_on=$(du -sb "$WORK/cost-out" | cut -f1)
+    rm -rf "$WORK/cost-out"
+    local vo=() vp=() ro=() rp=() no=() np=()
+    for _ in $(seq "$runs"); do
+        vo+=("$(timed "$PAVED" validate --quiet "$base")")
+        vp+=("$(timed "$PAVED" validate --quiet "$priced")")
+        ro+=("$(timed "$PAVED" render --quiet --dry-run "$base" --out "$WORK/none-cost")")
+        rp+=("$(timed "$PAVED" render --quiet --dry-run "$priced" --out "$WORK/none-cost")")
+        no+=("$(timed "$PAVED" render --quiet --dry-run "$base-np" --out "$WORK/none-cost")")
+        np+=("$(timed "$PAVED" render --quiet --dry-run "$priced-np" --out "$WORK/none-cost")")
+    done
+    local mvo mvp mro mrp mno mnp
+    mvo=$(printf '%s\n' "${vo[@]}" | median)
+    mvp=$(printf '%s\n' "${vp[@]}" | median)
+    mro=$(printf '%s\n' "${ro[@]}" | median)
+    mrp=$(printf '%s\n' "${rp[@]}" | median)
+    mno=$(printf '%s\n' "${no[@]}" | median)
+    mnp=$(printf '%s\n' "${np[@]}" | median)
+    echo
+    echo "Cost model on ($annotated catalog files with paved.dev/monthly-cost) and off, $n services, medians of $runs alternating runs; load: $(uptime | sed 's/.*load average: //')"
+    echo
+    echo "| command | without cost (s) | with cost and budgets (s) | with / without |"
+    echo "|---|---:|---:|---:|"
+    printf '| validate | %.3f | %.3f | %.3f |\n' "$mvo" "$mvp" "$(calc "$mvp / $mvo")"
+    printf '| render --dry-run | %.3f | %.3f | %.3f |\n' "$mro" "$mrp" "$(calc "$mrp / $mro")"
+    printf '| render --dry-run, no cost panels on either side | %.3f | %.3f | %.3f |\n' "$mno" "$mnp" "$(calc "$mnp / $mno")"
+    echo
+    echo "- rendered bytes: without $bytes_off, with $bytes_on ($(calc "$bytes_on / $bytes_off"))"
+    echo "- runs (s): validate without ${vo[*]}; with ${vp[*]}"
+    echo "- runs (s): render --dry-run without ${ro[*]}; with ${rp[*]}"
+    echo "- runs (s): no cost panels, without ${no[*]}; with ${np[*]}"
+}
+
+if [[ ${BENCH_ONLY:-} == cost ]]; then
+    cost_section
+    exit 0
+fi
 
 echo "# Paved benchmark"
 echo
@@ -157,3 +256,5 @@ for n in "${SIZES[@]}"; do
               v["services"], v["edits"], v["open_ms"], v["median_ms"], v["p90_ms"], v["max_ms"],
               v["rss_start_mb"], v["rss_end_mb"], v["save_median_ms"] }'
 done
+
+cost_section

@@ -720,6 +720,11 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
     }
     semantic::pin_tag_fixes(&services, &mut diags[own_from..]);
     diags.extend(semantic::across(&platform, &services, &broken));
+    if let Some((src, doc)) = &c.config {
+        diags.extend(semantic::service_budget_names(
+            &platform, &services, &broken, src, doc,
+        ));
+    }
     // Budgets need the resolved instances, even for `validate`: only when
     // there is a price table and a budget (docs/cost.md, "Budgets").
     let budgeted = platform.cost.is_some()

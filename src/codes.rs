@@ -417,10 +417,12 @@ its severity; the estimate is from requests, not a bill.",
 };
 pub(crate) const SEMANTIC_UNKNOWN_BUDGET_NAME: &Code = &Code {
     code: "paved::semantic::unknown-budget-name",
-    title: "a budget for a team or environment paved.yaml does not declare",
+    title: "a budget for a team, service or environment that does not exist",
     explanation: "paved.yaml `budgets` sets a monthly budget per team and environment \
-(`budgets.<team>.<environment>`, docs/cost.md). The team must be a key of `teams` and the environment a \
-key of `environments`: a misspelt name would be a budget nothing is ever measured against.",
+(`budgets.<team>.<environment>`), and `serviceBudgets` per service and environment \
+(`serviceBudgets.<service>.<environment>`, docs/cost.md). The team must be a key of `teams`, the service \
+the `metadata.name` of a spec in the workspace, and the environment a key of `environments`: a misspelt \
+name would be a budget nothing is ever measured against.",
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev}\n  teams:\n    team-orders: {group: \"sso:orders-devs\"}\n  budgets:\n    team-orders: {prodution: 1500}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n",
     fix: "  budgets:\n    team-orders: {production: 1500}",
 };

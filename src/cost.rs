@@ -641,6 +641,96 @@ pub(crate) fn signed(v: Decimal) -> String {
     }
 }
 
+/// paved.yaml's prices as blueprints see them (`cost` in the `service/` and
+/// `catalog/` contexts, docs/blueprints.md): each price the decimal written
+/// in paved.yaml, as text (`0.04`, `30`), so a dashboard writes it into
+/// PromQL as a literal, the same characters on every machine.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct Prices {
+    pub currency: String,
+    /// `requests` or `limits`: what the estimate prices.
+    pub basis: &'static str,
+    pub cpu_per_core_hour: String,
+    pub memory_per_gib_hour: String,
+    pub hours_per_month: u32,
+}
+
+/// The prices of paved.yaml's `cost`; `None` without a price table.
+pub(crate) fn prices(platform: &Platform) -> Option<Prices> {
+    let table = platform.cost.as_ref()?;
+    Some(Prices {
+        currency: table.currency.clone(),
+        basis: table.basis.as_str(),
+        cpu_per_core_hour: literal(table.cpu_per_core_hour),
+        memory_per_gib_hour: literal(table.memory_per_gib_hour),
+        hours_per_month: HOURS_PER_MONTH,
+    })
+}
+
+/// A price as the shortest decimal text of its value: no exponent, no
+/// trailing zeros (`0.04`, `30`, `0.0000001`), a literal PromQL reads.
+fn literal(v: f64) -> String {
+    price(v).normalize().to_string()
+}
+
+/// A service's monthly estimate as its catalog entry shows it (the
+/// `paved.dev/monthly-cost` annotation, docs/cost.md).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct Catalog {
+    #[serde(flatten)]
+    pub prices: Prices,
+    /// One per environment the service runs in, in the instances' order.
+    pub environments: Vec<CatalogFigure>,
+    /// Every environment's figure on one line:
+    /// `staging: 58.43 to 124.13 EUR; production: 147.70 to 410.50 EUR`.
+    pub summary: String,
+}
+
+/// One environment's monthly figure, each bound rounded once to cents.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct CatalogFigure {
+    pub environment: String,
+    pub min: String,
+    pub max: String,
+    /// `58.43 to 124.13 EUR`, or `26.75 EUR` when both bounds show the same.
+    pub text: String,
+}
+
+/// The catalog's figures of one service, from its instances (one per
+/// environment); `None` without a price table.
+pub(crate) fn catalog(platform: &Platform, instances: &[&Instance]) -> Option<Catalog> {
+    let prices = prices(platform)?;
+    let table = platform.cost.as_ref()?;
+    let environments: Vec<CatalogFigure> = instances
+        .iter()
+        .map(|i| {
+            let e = of_instance(table, i);
+            let (min, max) = (money(e.monthly.min), money(e.monthly.max));
+            let text = if min == max {
+                format!("{max} {}", prices.currency)
+            } else {
+                format!("{min} to {max} {}", prices.currency)
+            };
+            CatalogFigure {
+                environment: e.environment,
+                min,
+                max,
+                text,
+            }
+        })
+        .collect();
+    let summary = environments
+        .iter()
+        .map(|f| format!("{}: {}", f.environment, f.text))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Some(Catalog {
+        prices,
+        environments,
+        summary,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1098,5 +1188,58 @@ spec: {name: elsewhere}
         let p = platform(None);
         let instances = crate::model::resolve(&p, &[service("orders", "")]);
         assert_eq!(estimate(&p, &instances), None);
+    }
+
+    #[test]
+    fn prices_are_promql_literals_as_written() {
+        assert_eq!(literal(0.04), "0.04");
+        assert_eq!(literal(0.005), "0.005");
+        assert_eq!(literal(30.0), "30");
+        assert_eq!(literal(0.0000001), "0.0000001");
+        assert_eq!(literal(0.0), "0");
+        let p = prices(&platform(Some(PRICES))).unwrap();
+        assert_eq!(
+            (p.cpu_per_core_hour.as_str(), p.memory_per_gib_hour.as_str()),
+            ("0.04", "0.005")
+        );
+        assert_eq!((p.basis, p.hours_per_month), ("requests", 730));
+        assert_eq!(prices(&platform(None)), None);
+    }
+
+    #[test]
+    fn the_catalog_shows_each_environment_rounded_once() {
+        let p = platform(Some(PRICES));
+        let fixed = crate::model::resolve(
+            &p,
+            &[service(
+                "orders",
+                "  replicas: 3\n  compute: {cpu: 250m, memory: 512Mi}\n",
+            )],
+        );
+        let refs: Vec<&Instance> = fixed.iter().collect();
+        // 3 × 9.125 = 27.375 → 27.38 in both environments.
+        let c = catalog(&p, &refs).unwrap();
+        assert_eq!(c.summary, "staging: 27.38 EUR; production: 27.38 EUR");
+        assert_eq!(
+            (
+                c.environments[0].min.as_str(),
+                c.environments[0].max.as_str()
+            ),
+            ("27.38", "27.38")
+        );
+        let auto = crate::model::resolve(
+            &p,
+            &[service(
+                "orders",
+                "  replicas: auto\n  autoscaling: {min: 2, max: 5}\n  compute: {cpu: 500m, memory: 1Gi}\n",
+            )],
+        );
+        let refs: Vec<&Instance> = auto.iter().take(1).collect();
+        // 18.25 a pod: 36.50 to 91.25.
+        assert_eq!(
+            catalog(&p, &refs).unwrap().summary,
+            "staging: 36.50 to 91.25 EUR"
+        );
+        assert_eq!(catalog(&platform(None), &refs), None);
     }
 }

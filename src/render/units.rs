@@ -193,6 +193,9 @@ pub struct Units<'a> {
     /// Each blueprint's text by name, where policy findings point.
     texts: BTreeMap<&'a str, &'a SourceRef>,
     platform_v: minijinja::Value,
+    /// paved.yaml's prices as PromQL literals (`cost::Prices`), or none:
+    /// `cost` in `service/` blueprints (the dashboards' cost panels).
+    prices_v: minijinja::Value,
     /// Argo CD teams and resource types, for the platform unit.
     teams: Vec<Team>,
     environments: Vec<EnvironmentSummary>,
@@ -303,6 +306,7 @@ impl<'a> Units<'a> {
             platform,
             exempt_namespaces: platform.exempt_namespaces().into_keys().collect(),
         });
+        let prices_v = val(crate::cost::prices(platform));
         let mut teams: BTreeMap<&str, Team> = BTreeMap::new();
         for i in instances {
             let team = teams.entry(&i.owner).or_insert_with(|| Team {
@@ -431,6 +435,7 @@ impl<'a> Units<'a> {
             bps,
             texts,
             platform_v,
+            prices_v,
             teams,
             environments,
             clusters,
@@ -548,6 +553,7 @@ impl<'a> Units<'a> {
             service => val(inst),
             environment => val(&inst.environment),
             platform => self.platform_v.clone(),
+            cost => self.prices_v.clone(),
         }
     }
 
@@ -738,6 +744,7 @@ impl<'a> Units<'a> {
                 };
                 let ctx = minijinja::context! {
                     catalog => val(self.service_catalog(insts)),
+                    cost => val(crate::cost::catalog(platform, insts)),
                     ..ctx
                 };
                 let what = format!("service `{name}`");

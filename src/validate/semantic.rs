@@ -891,6 +891,41 @@ fn budget_names(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnos
     out
 }
 
+/// `serviceBudgets.<service>` names a service of the workspace (a
+/// `metadata.name`; a spec that did not load still counts by the name it
+/// meant, so its own error is not doubled by this one). Workspace-wide: it
+/// needs every spec, so it runs with them, after paved.yaml's own checks.
+pub(crate) fn service_budget_names(
+    platform: &Platform,
+    services: &[Service],
+    broken: &BTreeMap<String, String>,
+    src: &SourceRef,
+    doc: &Node,
+) -> Vec<Diagnostic> {
+    let names: Vec<&str> = services.iter().map(Service::name).collect();
+    platform
+        .service_budgets
+        .keys()
+        .filter(|n| !names.contains(&n.as_str()) && !broken.contains_key(n.as_str()))
+        .map(|name| {
+            let span = doc
+                .pointer(&format!("/spec/serviceBudgets/{}", esc(name)))
+                .map(|(n, k)| k.unwrap_or(n.span))
+                .unwrap_or(doc.span);
+            let help = match did_you_mean(name, &names) {
+                Some(m) => format!("did you mean `{m}`?"),
+                None => "a service budget is for a service of the workspace, the `metadata.name` of a platform.yaml under its root (`paved cost --by service` lists them); remove the budget or name a service".to_string(),
+            };
+            Diagnostic::error(
+                codes::SEMANTIC_UNKNOWN_BUDGET_NAME,
+                format!("the budget's service `{name}` is not a service of the workspace"),
+            )
+            .at(src, span, "unknown service")
+            .help(help)
+        })
+        .collect()
+}
+
 /// `promotion.order` names environments of the platform.
 fn promotion_order(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diagnostic> {
     let names: Vec<&str> = platform.environments.keys().map(String::as_str).collect();

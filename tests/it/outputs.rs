@@ -6,7 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::support::fixtures::{paved, render_fixture, render_specs, root, Docs};
+use crate::support::fixtures::{
+    copy_case, documents, paved, render, render_fixture, render_specs, root, Docs,
+};
 use crate::support::schemas::Schemas;
 use serde_json::{json, Value};
 
@@ -34,6 +36,21 @@ fn dashboard_json(doc: &Value) -> Value {
         _ => doc["spec"]["json"].as_str(),
     };
     serde_json::from_str(text.expect("dashboard JSON")).expect("valid dashboard JSON")
+}
+
+/// The commerce fixture rendered without its price table and budgets (the
+/// last lines of its paved.yaml, from the `cost` comment on).
+fn commerce_without_prices() -> Docs {
+    let dir = copy_case(&root().join("fixtures/commerce/input"));
+    let path = dir.path().join("paved.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cut = text
+        .find("  # The prices of `paved cost`")
+        .expect("the cost block");
+    assert!(text[cut..].contains("cost:") && !text[..cut].contains("\n  cost:"));
+    std::fs::write(&path, &text[..cut]).unwrap();
+    let out = render(dir.path());
+    documents(out.path())
 }
 
 const SERVICE: &str = "apiVersion: paved.dev/v1
@@ -466,23 +483,32 @@ fn dashboards_show_http_panels_only_for_services_and_a_panel_for_dependencies() 
             "Request rate",
             "Error rate",
             "Latency",
-            "CPU",
-            "Memory",
+            "CPU requested vs used",
+            "Memory requested vs used",
             "Restarts",
+            "Monthly cost: requested vs used",
+            "Monthly idle cost",
             "Dependencies: error rate"
         ]
     );
     // A worker serves no requests, but its dependency's errors still matter.
     assert_eq!(
         titles("production/order-events/configmap-order-events-dashboard.yaml"),
-        ["CPU", "Memory", "Restarts", "Dependencies: error rate"]
+        [
+            "CPU requested vs used",
+            "Memory requested vs used",
+            "Restarts",
+            "Monthly cost: requested vs used",
+            "Monthly idle cost",
+            "Dependencies: error rate"
+        ]
     );
     // One target per dependency, selecting it by the configured service label.
     let checkout = dashboard_json(one(
         &docs,
         "staging/checkout/configmap-checkout-dashboard.yaml",
     ));
-    let deps = &checkout["panels"][6]["targets"];
+    let deps = &checkout["panels"][8]["targets"];
     let legends: Vec<&str> = deps
         .as_array()
         .unwrap()
@@ -506,6 +532,141 @@ fn dashboards_show_http_panels_only_for_services_and_a_panel_for_dependencies() 
     assert!(!docs
         .iter()
         .any(|(p, d)| p.contains("/nightly-report/") && d["kind"] == "ConfigMap"));
+}
+
+/// With a price table, each dashboard prices what the pods request and
+/// what they use, at paved.yaml's prices written as PromQL literals, and
+/// shows the difference: the idle cost. Without one, no cost panel and no
+/// price.
+#[test]
+fn dashboards_price_requested_and_used_resources_with_the_price_table() {
+    let docs = render_fixture("commerce");
+    let dash = dashboard_json(one(
+        &docs,
+        "staging/checkout/configmap-checkout-dashboard.yaml",
+    ));
+    let panels = dash["panels"].as_array().unwrap();
+    let panel = |title: &str| -> &Value {
+        panels
+            .iter()
+            .find(|p| p["title"] == title)
+            .unwrap_or_else(|| panic!("no panel {title:?} in {panels:#?}"))
+    };
+    let exprs = |p: &Value| -> Vec<(String, String)> {
+        p["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["legendFormat"].as_str().unwrap().to_string(),
+                    t["expr"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let ctr = r#"namespace="checkout", container="checkout""#;
+    let req =
+        |r: &str| format!(r#"sum(kube_pod_container_resource_requests{{{ctr}, resource="{r}"}})"#);
+    let cpu_used =
+        format!("sum(rate(container_cpu_usage_seconds_total{{{ctr}}}[$__rate_interval]))");
+    let mem_used = format!("sum(container_memory_working_set_bytes{{{ctr}}})");
+    // Requested against used, per resource, as kube-state-metrics and
+    // cAdvisor report them for the service's container.
+    let cpu = exprs(panel("CPU requested vs used"));
+    assert_eq!(cpu[0], ("used".to_string(), cpu_used.clone()));
+    assert_eq!(cpu[1], ("requested".to_string(), req("cpu")));
+    let memory = exprs(panel("Memory requested vs used"));
+    assert_eq!(memory[0], ("used".to_string(), mem_used.clone()));
+    assert_eq!(memory[1], ("requested".to_string(), req("memory")));
+    // paved.yaml: cpuPerCoreHour 0.04, memoryPerGiBHour 0.005, a month of
+    // 730 hours; memory in bytes / 2^30 = GiB.
+    let cost = panel("Monthly cost: requested vs used");
+    assert_eq!(cost["fieldConfig"]["defaults"]["unit"], "suffix: EUR");
+    assert_eq!(
+        exprs(cost),
+        [
+            (
+                "requested".to_string(),
+                format!(
+                    "({} * 0.04 + {} / 1073741824 * 0.005) * 730",
+                    req("cpu"),
+                    req("memory")
+                )
+            ),
+            (
+                "used".to_string(),
+                format!("({cpu_used} * 0.04 + {mem_used} / 1073741824 * 0.005) * 730")
+            ),
+        ]
+    );
+    let idle = panel("Monthly idle cost");
+    assert_eq!(idle["fieldConfig"]["defaults"]["unit"], "suffix: EUR");
+    let cpu_idle = format!("clamp_min({} - {cpu_used}, 0) * 0.04 * 730", req("cpu"));
+    let mem_idle = format!(
+        "clamp_min({} - {mem_used}, 0) / 1073741824 * 0.005 * 730",
+        req("memory")
+    );
+    assert_eq!(
+        exprs(idle),
+        [
+            ("CPU".to_string(), cpu_idle.clone()),
+            ("memory".to_string(), mem_idle.clone()),
+            ("total".to_string(), format!("{cpu_idle} + {mem_idle}")),
+        ]
+    );
+    // A worker's dashboard has them too; a cronjob with `dashboard: none` none.
+    let worker = dashboard_json(one(
+        &docs,
+        "production/order-events/configmap-order-events-dashboard.yaml",
+    ));
+    let titles: Vec<&str> = worker["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"Monthly idle cost"), "{titles:?}");
+
+    // Without a price table: the resource panels, no cost panel, no price.
+    let docs = commerce_without_prices();
+    let doc = one(&docs, "staging/checkout/configmap-checkout-dashboard.yaml");
+    let dash = dashboard_json(doc);
+    let titles: Vec<&str> = dash["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"CPU requested vs used"), "{titles:?}");
+    assert!(!titles.iter().any(|t| t.contains("cost")), "{titles:?}");
+    let text = dash.to_string();
+    assert!(!text.contains("0.04") && !text.contains("* 730"), "{text}");
+}
+
+/// With `cost.basis: limits`, the dashboards price the limits, as `paved
+/// cost` does, and say so in the panel's title.
+#[test]
+fn dashboards_price_the_limits_when_the_basis_is_limits() {
+    let paved = "apiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    staging: {cluster: \"https://kubernetes.default.svc\", domain: staging.acme.dev}\n  cost: {currency: USD, cpuPerCoreHour: 0.031, memoryPerGiBHour: 0.0042, basis: limits}\n";
+    let docs = render_specs(
+        Some(paved),
+        &[("orders", &SERVICE.replace("NAME", "orders"))],
+    );
+    let dash = dashboard_json(one(&docs, "staging/orders/configmap-orders-dashboard.yaml"));
+    let panels = dash["panels"].as_array().unwrap();
+    let cost = panels
+        .iter()
+        .find(|p| p["title"] == "Monthly cost: limits vs used")
+        .unwrap_or_else(|| panic!("{panels:#?}"));
+    assert_eq!(cost["fieldConfig"]["defaults"]["unit"], "suffix: USD");
+    assert_eq!(cost["targets"][0]["legendFormat"], "limits");
+    let expr = cost["targets"][0]["expr"].as_str().unwrap();
+    assert!(
+        expr.starts_with(r#"(sum(kube_pod_container_resource_limits{namespace="orders", container="orders", resource="cpu"}) * 0.031 + "#)
+            && expr.ends_with(" / 1073741824 * 0.0042) * 730"),
+        "{expr}"
+    );
 }
 
 #[test]
@@ -830,6 +991,62 @@ fn the_catalog_entry_relates_the_component_to_its_resources_and_links_its_output
     assert!(search["metadata"]["annotations"]
         .get("argocd/app-selector")
         .is_none());
+}
+
+/// With a price table, each Component carries its monthly estimate per
+/// environment, from the cost model (`paved cost`'s figures), rounded once;
+/// without one, no annotation.
+#[test]
+fn the_component_carries_its_monthly_estimate_with_a_price_table_only() {
+    let docs = render_fixture("commerce");
+    let estimate = |service: &str| -> Option<String> {
+        let component = docs
+            .iter()
+            .find(|(p, d)| p == &format!("catalog/{service}.yaml") && d["kind"] == "Component")
+            .map(|(_, d)| d)
+            .unwrap_or_else(|| panic!("no Component for {service}"));
+        component["metadata"]["annotations"]["paved.dev/monthly-cost"]
+            .as_str()
+            .map(str::to_string)
+    };
+    // Prices (commerce paved.yaml): 0.04 a core-hour, 0.005 a GiB-hour, 730
+    // hours; postgresql 30/60/120 and redis 10/20/40 by class (staging is
+    // class small, production standard), a bucket 100 GiB × 0.02 = 2.
+    //
+    // checkout: 2 to 10 replicas (the default autoscaler).
+    //   staging, size medium (250m, 256Mi): (0.25 × 0.04 + 0.25 × 0.005) × 730
+    //     = 0.01125 × 730 = 8.2125 a pod; 2 pods 16.425, 10 pods 82.125;
+    //     resources: postgresql small 30 + redis small 10 + bucket 2 = 42;
+    //     58.425 → 58.43 (half away from zero), 124.125 → 124.13.
+    //   production, size large (1, 1Gi): (0.04 + 0.005) × 730 = 32.85 a pod;
+    //     65.70 to 328.50; resources: 60 + 20 + 2 = 82; 147.70 to 410.50.
+    assert_eq!(
+        estimate("checkout").as_deref(),
+        Some("staging: 58.43 to 124.13 EUR; production: 147.70 to 410.50 EUR")
+    );
+    // order-events: a worker, `replicas: 2`, the default compute (100m,
+    // 128Mi): (0.1 × 0.04 + 0.125 × 0.005) × 730 = 0.004625 × 730 = 3.37625
+    // a pod, 6.7525 for two; its redis: 10 in staging, 20 in production.
+    assert_eq!(
+        estimate("order-events").as_deref(),
+        Some("staging: 16.75 EUR; production: 26.75 EUR")
+    );
+    // nightly-report: a cronjob in production only, 0 to one pod all month
+    // (0 to 3.37625), and its bucket, 2: 2.00 to 5.38.
+    assert_eq!(
+        estimate("nightly-report").as_deref(),
+        Some("production: 2.00 to 5.38 EUR")
+    );
+
+    let docs = commerce_without_prices();
+    for (path, d) in docs.iter().filter(|(p, _)| p.starts_with("catalog/")) {
+        assert!(
+            d["metadata"]["annotations"]
+                .get("paved.dev/monthly-cost")
+                .is_none(),
+            "{path}: {d:#}"
+        );
+    }
 }
 
 /// `services` in environment and platform blueprints becomes template values
