@@ -894,12 +894,12 @@ fn app_projects_confine_each_team_to_its_own_namespaces() {
                     )
                 })
                 .collect();
-            // Preview namespaces (`<prefix>*-<service>`, paved.yaml `previews`)
-            // are admitted for the team's own services only.
+            // Preview namespaces (`<prefix>*--<service>`, paved.yaml
+            // `previews`) are admitted for the team's own services only.
             let (previews, got): (BTreeSet<_>, BTreeSet<_>) =
-                got.into_iter().partition(|(_, ns)| ns.contains("*-"));
+                got.into_iter().partition(|(_, ns)| ns.contains('*'));
             for (server, ns) in &previews {
-                let service = ns.split_once("*-").map(|(_, s)| s).unwrap_or_default();
+                let service = ns.split_once("*--").map(|(_, s)| s).unwrap_or_default();
                 assert!(
                     wanted[team].iter().any(|(_, n)| n == service),
                     "{case}: {team} admits the preview namespace {ns} on {server} of a service it does not own"
