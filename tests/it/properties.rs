@@ -246,9 +246,34 @@ fn resource() -> impl Strategy<Value = Resource> {
     })
 }
 
+/// Whether `text` assigns something to a name that may be a credential
+/// (`PW=a`, `db.token: x`): Paved refuses those as literal secrets, so a
+/// valid fleet cannot hold them. Wider than Paved's own rule on purpose.
+fn assigns_a_credential(text: &str) -> bool {
+    const PARTS: [&str; 8] = [
+        "pw", "pass", "pat", "cred", "secret", "token", "key", "phrase",
+    ];
+    text.match_indices(['=', ':']).any(|(at, _)| {
+        let name: String = text[..at]
+            .trim_end()
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .collect::<String>()
+            .to_ascii_lowercase();
+        PARTS
+            .iter()
+            .any(|p| name.contains(&p.chars().rev().collect::<String>()))
+    })
+}
+
 fn env_value() -> impl Strategy<Value = Env> {
     prop_oneof![
-        "[A-Za-z0-9 ./:=_-]{0,30}".prop_map(Env::Text),
+        "[A-Za-z0-9 ./:=_-]{0,30}"
+            .prop_filter("a valid fleet holds no credential", |t| {
+                !assigns_a_credential(t)
+            })
+            .prop_map(Env::Text),
         any::<i64>().prop_map(Env::Int),
         any::<bool>().prop_map(Env::Bool),
         (0usize..4, 0usize..8).prop_map(|(r, k)| Env::Resource(r, k)),
