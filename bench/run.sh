@@ -112,7 +112,8 @@ cost_section() {
     "$PAVED" render --quiet "$priced" --out "$WORK/cost-out" >/dev/null
     bytes_on=$(du -sb "$WORK/cost-out" | cut -f1)
     rm -rf "$WORK/cost-out"
-    local vo=() vp=() ro=() rp=() no=() np=()
+    local vo=() vp=() ro=() rp=() no=() np=() load_before
+    load_before=$(uptime | sed 's/.*load average: //')
     for _ in $(seq "$runs"); do
         vo+=("$(timed "$PAVED" validate --quiet "$base")")
         vp+=("$(timed "$PAVED" validate --quiet "$priced")")
@@ -129,7 +130,7 @@ cost_section() {
     mno=$(printf '%s\n' "${no[@]}" | median)
     mnp=$(printf '%s\n' "${np[@]}" | median)
     echo
-    echo "Cost model on ($annotated catalog files with paved.dev/monthly-cost) and off, $n services, medians of $runs alternating runs; load: $(uptime | sed 's/.*load average: //')"
+    echo "Cost model on ($annotated catalog files with paved.dev/monthly-cost) and off, $n services, medians of $runs alternating runs; load average before: $load_before, after: $(uptime | sed 's/.*load average: //')"
     echo
     echo "| command | without cost (s) | with cost and budgets (s) | with / without |"
     echo "|---|---:|---:|---:|"

@@ -725,14 +725,13 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
             &platform, &services, &broken, src, doc,
         ));
     }
-    // Budgets need the resolved instances, even for `validate`: only when
-    // there is a price table and a budget (docs/cost.md, "Budgets").
+    // Budgets, even for `validate`: only when there is a price table and a
+    // budget, and only what the estimate reads of the budgeted services
+    // (docs/cost.md, "Budgets").
     let budgeted = platform.cost.is_some()
         && !(platform.budgets.is_empty() && platform.service_budgets.is_empty());
-    let mut instances = Vec::new();
     if budgeted && diag::count_errors(&diags) == 0 {
-        instances = model::resolve(&platform, &services);
-        diags.extend(semantic::over_budget(&platform, &services, &instances));
+        diags.extend(semantic::over_budget(&platform, &services));
     }
     if diag::count_errors(&diags) > 0 || !resolve {
         diag::sort(&mut diags);
@@ -742,9 +741,7 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         return Ok(c);
     }
 
-    if !budgeted {
-        instances = model::resolve(&platform, &services);
-    }
+    let instances = model::resolve(&platform, &services);
     c.blueprints = Some(Blueprints::new(overrides));
     diag::sort(&mut diags);
     c.platform = Some(platform);

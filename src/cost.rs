@@ -31,7 +31,10 @@ use std::str::FromStr;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::model::{CostBasis, CostConfig, CostThreshold, Instance, Platform};
+use crate::model::{
+    CostBasis, CostConfig, CostThreshold, Instance, Platform, ResolvedAutoscaling, ResolvedCompute,
+    Service, Sizing,
+};
 
 /// The hours of a month, as the price table counts them.
 pub(crate) const HOURS_PER_MONTH: u32 = 730;
@@ -131,13 +134,88 @@ pub(crate) fn estimate(platform: &Platform, instances: &[Instance]) -> Option<Ve
 }
 
 fn of_instance(table: &CostConfig, i: &Instance) -> Estimate {
+    of_parts(
+        table,
+        Parts {
+            service: &i.name,
+            team: &i.owner,
+            environment: &i.environment.name,
+            source: &i.source,
+            kind: i.kind,
+            compute: &i.compute,
+            replicas: i.replicas,
+            autoscaling: i.autoscaling.as_ref(),
+            min_replicas: i.min_replicas,
+            resources: i
+                .resources
+                .iter()
+                .map(|r| {
+                    (
+                        r.name.as_str(),
+                        r.kind.as_str(),
+                        r.class.as_str(),
+                        r.storage_gb,
+                    )
+                })
+                .collect(),
+        },
+    )
+}
+
+/// The estimate of `service` in `environment` from its [`Sizing`] alone,
+/// without resolving the whole instance (budgets under `paved validate`);
+/// the same figures as [`estimate`] of the instance.
+pub(crate) fn estimate_sizing(
+    table: &CostConfig,
+    service: &Service,
+    environment: &str,
+    sizing: &Sizing,
+) -> Estimate {
+    of_parts(
+        table,
+        Parts {
+            service: service.name(),
+            team: &service.meta.owner,
+            environment,
+            source: &service.origin,
+            kind: sizing.kind,
+            compute: &sizing.compute,
+            replicas: sizing.replicas,
+            autoscaling: sizing.autoscaling.as_ref(),
+            min_replicas: sizing.min_replicas,
+            resources: sizing
+                .resources
+                .iter()
+                .map(|r| (r.name, r.kind, r.class, r.storage_gb))
+                .collect(),
+        },
+    )
+}
+
+/// What an estimate reads of a service in an environment, from an
+/// [`Instance`] or a [`Sizing`]: one path to the figures for both.
+struct Parts<'a> {
+    service: &'a str,
+    team: &'a str,
+    environment: &'a str,
+    source: &'a str,
+    kind: &'a str,
+    compute: &'a ResolvedCompute,
+    replicas: Option<u32>,
+    autoscaling: Option<&'a ResolvedAutoscaling>,
+    min_replicas: u32,
+    /// Each resource's name, type, class and `storageGB`.
+    resources: Vec<(&'a str, &'a str, &'a str, Option<u32>)>,
+}
+
+fn of_parts(table: &CostConfig, i: Parts) -> Estimate {
     let q = match table.basis {
         CostBasis::Requests => &i.compute.requests,
         CostBasis::Limits => &i.compute.limits,
     };
     let cpu_cores = cpu_cores(&q.cpu).unwrap_or_default();
     let memory_gib = memory_gib(&q.memory).unwrap_or_default();
-    let (replicas_min, replicas_max, replicas_from) = match (&i.autoscaling, i.replicas) {
+    let (replicas_min, replicas_max, replicas_from) = match (i.autoscaling, i.replicas) {
         (Some(a), _) => (a.min, a.max, ReplicasFrom::Autoscaling),
         (None, Some(n)) => (n, n, ReplicasFrom::Fixed),
         (None, None) if i.kind == "cronjob" => (0, 1, ReplicasFrom::Schedule),
@@ -156,10 +234,10 @@ fn of_instance(table: &CostConfig, i: &Instance) -> Estimate {
             resources: i
                 .resources
                 .iter()
-                .map(|r| Managed {
-                    kind: r.kind.clone(),
-                    class: r.class.clone(),
-                    storage_gb: r.storage_gb,
+                .map(|&(_, kind, class, storage_gb)| Managed {
+                    kind: kind.to_string(),
+                    class: class.to_string(),
+                    storage_gb,
                 })
                 .collect(),
         },
@@ -180,19 +258,21 @@ fn of_instance(table: &CostConfig, i: &Instance) -> Estimate {
         .resources
         .iter()
         .zip(&priced.resources)
-        .map(|(r, &(storage, monthly))| ResourceCost {
-            name: r.name.clone(),
-            kind: r.kind.clone(),
-            class: r.class.clone(),
-            storage,
-            monthly,
-        })
+        .map(
+            |(&(name, kind, class, _), &(storage, monthly))| ResourceCost {
+                name: name.to_string(),
+                kind: kind.to_string(),
+                class: class.to_string(),
+                storage,
+                monthly,
+            },
+        )
         .collect();
     Estimate {
-        service: i.name.clone(),
-        team: i.owner.clone(),
-        environment: i.environment.name.clone(),
-        source: i.source.clone(),
+        service: i.service.to_string(),
+        team: i.team.to_string(),
+        environment: i.environment.to_string(),
+        source: i.source.to_string(),
         workload,
         resources,
         monthly: priced.monthly,
@@ -216,11 +296,6 @@ pub(crate) fn round(v: Decimal) -> Decimal {
 /// A figure as shown: rounded once, to cents, two decimals (`36.50`).
 pub(crate) fn money(v: Decimal) -> String {
     format!("{:.2}", round(v))
-}
-
-/// The estimate of one instance; `None` without a price table.
-pub(crate) fn estimate_one(platform: &Platform, instance: &Instance) -> Option<Estimate> {
-    Some(of_instance(platform.cost.as_ref()?, instance))
 }
 
 /// Cores in a Kubernetes CPU quantity: `250m` → 0.25, `1.5` → 1.5, `2` → 2.
@@ -1241,5 +1316,75 @@ spec: {name: elsewhere}
             "staging: 36.50 to 91.25 EUR"
         );
         assert_eq!(catalog(&platform(None), &refs), None);
+    }
+
+    /// A YAML file of the repository as JSON, and its tree.
+    fn yaml_file(
+        path: &std::path::Path,
+    ) -> (
+        crate::source::SourceRef,
+        crate::load::Node,
+        serde_json::Value,
+    ) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let src = crate::source::Source::virtual_file("platform.yaml", text);
+        let (node, diags) = crate::load::load_mapping(&src, "a spec");
+        assert!(diags.is_empty(), "{}", path.display());
+        let node = node.unwrap();
+        let json = node.to_json();
+        (src, node, json)
+    }
+
+    /// The budget check estimates from `model::sizing` alone (what
+    /// `paved validate` resolves); `paved cost`, the catalog and render from
+    /// the whole instance. Over every service and environment of the
+    /// `commerce` fixture (sizes, compute, fixed and autoscaled replicas, a
+    /// cronjob, environment overrides of size and storage, databases, caches
+    /// and a bucket), and a few more shapes, both give the same estimate,
+    /// with either basis.
+    #[test]
+    fn the_sizing_path_agrees_with_the_instance_path() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/commerce/input");
+        let (_, _, mut config) = yaml_file(&root.join("paved.yaml"));
+        let mut services = Vec::new();
+        for entry in std::fs::read_dir(&root).unwrap() {
+            let spec = entry.unwrap().path().join("platform.yaml");
+            if spec.is_file() {
+                let (src, node, json) = yaml_file(&spec);
+                services
+                    .push(Service::from_json(src, node, json, spec.display().to_string()).unwrap());
+            }
+        }
+        assert!(services.len() >= 5, "{}", services.len());
+        services.push(service(
+            "scaled",
+            "  replicas: auto\n  autoscaling: {min: 2, max: 6}\n  compute: {cpu: 250m, memory: 1G}\n  resources:\n    cache: {type: redis, class: large}\n  environments:\n    staging: {autoscaling: {max: 3}}\n    production: {replicas: 4, compute: {cpu: 1.5, memory: 3Gi}, resources: {cache: {storageGB: 5}}}\n",
+        ));
+        services.push(service("plain", "  type: worker\n"));
+        for basis in ["requests", "limits"] {
+            config["spec"]["cost"]["basis"] = serde_json::Value::from(basis);
+            let platform = Platform::from_json(config.clone()).unwrap();
+            let table = platform.cost.as_ref().unwrap();
+            let instances = crate::model::resolve(&platform, &services);
+            assert!(instances.len() >= 10, "{}", instances.len());
+            let mut autoscaled = 0;
+            for i in &instances {
+                let s = services.iter().find(|s| s.name() == i.name).unwrap();
+                let env = &platform.environments[&i.environment.name];
+                let sizing = crate::model::sizing(&platform, env, s);
+                let from_sizing = estimate_sizing(table, s, &env.name, &sizing);
+                assert_eq!(
+                    from_sizing,
+                    of_instance(table, i),
+                    "{} in {}",
+                    i.name,
+                    env.name
+                );
+                autoscaled += usize::from(
+                    from_sizing.workload.replicas_min < from_sizing.workload.replicas_max,
+                );
+            }
+            assert!(autoscaled > 2, "{autoscaled}");
+        }
     }
 }

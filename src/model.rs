@@ -2081,21 +2081,55 @@ fn peer(env: &EnvironmentConfig, s: &Service) -> Peer {
     }
 }
 
-fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &Graph) -> Instance {
+/// What a service runs and holds in one environment, the part of an
+/// [`Instance`] the cost estimate reads (`cost::estimate_sizing`): its
+/// compute, replica count or autoscaler range, and each managed resource's
+/// class and storage. [`instance`] takes these from [`sizing`] too, so a
+/// budget check that resolves only this agrees with the full instance.
+#[derive(Debug, Clone)]
+pub(crate) struct Sizing<'a> {
+    pub kind: &'static str,
+    pub compute: ResolvedCompute,
+    pub replicas: Option<u32>,
+    pub autoscaling: Option<ResolvedAutoscaling>,
+    pub min_replicas: u32,
+    pub resources: Vec<SizedResource<'a>>,
+}
+
+/// A managed resource as [`Sizing`] sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct SizedResource<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub class: &'a str,
+    pub storage_gb: Option<u32>,
+}
+
+/// The environment's override of a service, if it has one.
+fn override_of<'a>(s: &'a Service, env: &EnvironmentConfig) -> Option<&'a EnvOverride> {
+    s.spec.environments.as_ref().and_then(|e| e.get(&env.name))
+}
+
+/// The [`Sizing`] of `s` in `env`: what [`instance`] resolves of it,
+/// without the rest (names, labels, env vars, the dependency graph).
+pub(crate) fn sizing<'a>(
+    platform: &Platform,
+    env: &'a EnvironmentConfig,
+    s: &'a Service,
+) -> Sizing<'a> {
     let spec = &s.spec;
-    let ov = spec
-        .environments
-        .as_ref()
-        .and_then(|e| e.get(&env.name))
-        .cloned()
-        .unwrap_or_default();
-    let name = s.name().to_string();
-    let namespace = namespace_of(env, &name);
-    let image = ov.image.clone().unwrap_or_else(|| spec.image.clone());
+    let none;
+    let ov = match override_of(s, env) {
+        Some(o) => o,
+        None => {
+            none = EnvOverride::default();
+            &none
+        }
+    };
 
     // Replicas: an override of either replicas or autoscaling replaces the base.
-    let replicas_spec = ov.replicas.clone().or_else(|| spec.replicas.clone());
-    let auto = match (spec.kind, &replicas_spec) {
+    let replicas_spec = ov.replicas.as_ref().or(spec.replicas.as_ref());
+    let auto = match (spec.kind, replicas_spec) {
         (ServiceType::Cronjob, _) => false,
         (_, Some(Replicas::Auto(_))) => true,
         (_, Some(Replicas::Fixed(_))) => false,
@@ -2103,20 +2137,27 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
         (ServiceType::Worker, None) => false,
     };
     let autoscaling = auto.then(|| {
-        let base = spec.autoscaling.clone().unwrap_or_default();
-        let o = ov.autoscaling.clone().unwrap_or_default();
+        let base = spec.autoscaling.as_ref();
+        let o = ov.autoscaling.as_ref();
         let d = &platform.autoscaling;
-        let min = o.min.or(base.min).unwrap_or(d.min);
+        let min = o
+            .and_then(|o| o.min)
+            .or(base.and_then(|b| b.min))
+            .unwrap_or(d.min);
         ResolvedAutoscaling {
             min,
-            max: o.max.or(base.max).unwrap_or(d.max).max(min),
+            max: o
+                .and_then(|o| o.max)
+                .or(base.and_then(|b| b.max))
+                .unwrap_or(d.max)
+                .max(min),
             target_cpu_utilization: o
-                .target_cpu_utilization
-                .or(base.target_cpu_utilization)
+                .and_then(|o| o.target_cpu_utilization)
+                .or(base.and_then(|b| b.target_cpu_utilization))
                 .unwrap_or(d.target_cpu_utilization),
         }
     });
-    let replicas = match (spec.kind, &replicas_spec, auto) {
+    let replicas = match (spec.kind, replicas_spec, auto) {
         (ServiceType::Cronjob, _, _) | (_, _, true) => None,
         (_, Some(Replicas::Fixed(n)), _) => Some(*n),
         _ => Some(1),
@@ -2126,8 +2167,52 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
         (None, Some(n)) => n,
         (None, None) => 1,
     };
+    let resources = spec
+        .resources
+        .iter()
+        .map(|(rname, r)| SizedResource {
+            name: rname,
+            kind: &r.kind,
+            storage_gb: ov
+                .resources
+                .get(rname)
+                .map(|o| o.storage_gb)
+                .or(r.storage_gb),
+            class: r.class.as_deref().unwrap_or(&env.class),
+        })
+        .collect();
+    Sizing {
+        kind: spec.kind.as_str(),
+        compute: resolve_compute(platform, spec, ov),
+        replicas,
+        autoscaling,
+        min_replicas,
+        resources,
+    }
+}
 
-    let compute = resolve_compute(platform, spec, &ov);
+fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &Graph) -> Instance {
+    let spec = &s.spec;
+    let sized = sizing(platform, env, s);
+    let none;
+    let ov = match override_of(s, env) {
+        Some(o) => o,
+        None => {
+            none = EnvOverride::default();
+            &none
+        }
+    };
+    let name = s.name().to_string();
+    let namespace = namespace_of(env, &name);
+    let image = ov.image.clone().unwrap_or_else(|| spec.image.clone());
+    let Sizing {
+        compute,
+        replicas,
+        autoscaling,
+        min_replicas,
+        resources: sized_resources,
+        ..
+    } = sized;
     let probes = resolve_probes(spec);
 
     // env: base then overrides merged per key, in first-seen order.
@@ -2224,16 +2309,13 @@ fn instance(platform: &Platform, env: &EnvironmentConfig, s: &Service, graph: &G
     let resources = spec
         .resources
         .iter()
-        .map(|(rname, r)| ResolvedResource {
+        .zip(&sized_resources)
+        .map(|((rname, r), sz)| ResolvedResource {
             name: rname.clone(),
             kind: r.kind.clone(),
             version: r.version.clone(),
-            storage_gb: ov
-                .resources
-                .get(rname)
-                .map(|o| o.storage_gb)
-                .or(r.storage_gb),
-            class: r.class.clone().unwrap_or_else(|| env.class.clone()),
+            storage_gb: sz.storage_gb,
+            class: sz.class.to_string(),
             secret: crate::placeholder::connection_secret(rname),
             keys: crate::resource_types::connection_keys(&r.kind).to_vec(),
             network: platform

@@ -17,8 +17,8 @@ use crate::cost;
 use crate::diag::Diagnostic;
 use crate::load::Node;
 use crate::model::{
-    namespace_of, BudgetEnforcement, EnvironmentConfig, Instance, Platform, ProbeOrOff, Replicas,
-    Service, ServiceType,
+    namespace_of, BudgetEnforcement, EnvironmentConfig, Platform, ProbeOrOff, Replicas, Service,
+    ServiceType,
 };
 use crate::placeholder::{self, Piece};
 use crate::resource_types;
@@ -962,11 +962,7 @@ fn promotion_order(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diag
 /// (docs/cost.md, "Budgets"). Computes nothing without a price table and a
 /// budget, and estimates only the instances a budget covers. The ceiling of
 /// a range is what is compared: what can be spent.
-pub(crate) fn over_budget(
-    platform: &Platform,
-    services: &[Service],
-    instances: &[Instance],
-) -> Vec<Diagnostic> {
+pub(crate) fn over_budget(platform: &Platform, services: &[Service]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let Some(table) = &platform.cost else {
         return out;
@@ -978,24 +974,32 @@ pub(crate) fn over_budget(
                      key: &str,
                      env: &str| m.get(key).and_then(|e| e.get(env)).copied();
     let index: HashMap<&str, &Service> = services.iter().map(|s| (s.name(), s)).collect();
+    // In the order `model::resolve` gives instances: environments as the
+    // platform lists them, services by name. Only the (service,
+    // environment) pairs under a budget are sized and estimated, and only
+    // what the estimate reads is resolved (`model::sizing`, not the whole
+    // instance): `paved validate` never resolves instances otherwise.
+    let mut sorted: Vec<&Service> = services.iter().collect();
+    sorted.sort_by(|a, b| a.name().cmp(b.name()));
     // (team, environment) → the estimates of its services, in instance order.
     let mut teams: BTreeMap<(&str, &str), Vec<cost::Estimate>> = BTreeMap::new();
     let mut alone: Vec<(cost::Estimate, f64)> = Vec::new();
-    for i in instances {
-        let env = i.environment.name.as_str();
-        let team = budget_of(&platform.budgets, &i.owner, env);
-        let service = budget_of(&platform.service_budgets, &i.name, env);
-        if team.is_none() && service.is_none() {
-            continue;
-        }
-        let Some(e) = cost::estimate_one(platform, i) else {
-            continue;
-        };
-        if let Some(b) = service {
-            alone.push((e.clone(), b));
-        }
-        if team.is_some() {
-            teams.entry((&i.owner, env)).or_default().push(e);
+    for environment in platform.environments.values() {
+        let env = environment.name.as_str();
+        for s in sorted.iter().filter(|s| s.runs_in(env)) {
+            let team = budget_of(&platform.budgets, &s.meta.owner, env);
+            let service = budget_of(&platform.service_budgets, s.name(), env);
+            if team.is_none() && service.is_none() {
+                continue;
+            }
+            let sizing = crate::model::sizing(platform, environment, s);
+            let e = cost::estimate_sizing(table, s, env, &sizing);
+            if let Some(b) = service {
+                alone.push((e.clone(), b));
+            }
+            if team.is_some() {
+                teams.entry((&s.meta.owner, env)).or_default().push(e);
+            }
         }
     }
     let currency = &table.currency;

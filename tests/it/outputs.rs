@@ -536,8 +536,8 @@ fn dashboards_show_http_panels_only_for_services_and_a_panel_for_dependencies() 
 
 /// With a price table, each dashboard prices what the pods request and
 /// what they use, at paved.yaml's prices written as PromQL literals, and
-/// shows the difference: the idle cost. Without one, no cost panel and no
-/// price.
+/// shows the difference: the idle cost, CPU and memory stacked (their sum
+/// is the top of the stack). Without one, no cost panel and no price.
 #[test]
 fn dashboards_price_requested_and_used_resources_with_the_price_table() {
     let docs = render_fixture("commerce");
@@ -612,8 +612,18 @@ fn dashboards_price_requested_and_used_resources_with_the_price_table() {
         [
             ("CPU".to_string(), cpu_idle.clone()),
             ("memory".to_string(), mem_idle.clone()),
-            ("total".to_string(), format!("{cpu_idle} + {mem_idle}")),
         ]
+    );
+    // The total is the top of the stack: Grafana stacks the two series, so
+    // no third query repeats them.
+    assert_eq!(
+        idle["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"], "normal",
+        "{idle:#}"
+    );
+    // Only the idle panel stacks: requested and used are not parts of a whole.
+    assert!(
+        cost["fieldConfig"]["defaults"].get("custom").is_none(),
+        "{cost:#}"
     );
     // A worker's dashboard has them too; a cronjob with `dashboard: none` none.
     let worker = dashboard_json(one(
