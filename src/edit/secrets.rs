@@ -1,6 +1,9 @@
-//! Moving a literal secret out of `env` into `spec.secrets`: the `env`
-//! entry is removed (with `env` itself when it was the only one, or left as
-//! `env: {}` when its parent holds nothing else), and an entry
+//! Moving a literal secret out of `spec.env` into `spec.secrets` (an
+//! environment's `env` is refused: it has no `secrets` of its own, and a
+//! spec-level secret would reach every environment; so is a variable an
+//! environment also sets): the `env` entry is removed (with `env` itself
+//! when it was the only one, or left as `env: {}` when `spec` holds nothing
+//! else), and an entry
 //! `{env: NAME, ref: "…"}` is added to `spec.secrets` in the spec's own
 //! style: after the last item of a block list, at its indentation, as a flow
 //! or block mapping like the first item; inside the brackets of a flow list;
@@ -66,10 +69,23 @@ fn move_lf(text: &str, from: &str, env: &str, reference: &str) -> Result<Moved, 
     let [holder_path @ .., env_key, var] = steps.as_slice() else {
         return Err("the pointer does not name an `env` entry".into());
     };
-    if env_key != "env" || holder_path.first().map(String::as_str) != Some("spec") {
-        return Err("the pointer does not name an `env` entry of the spec".into());
+    if env_key != "env" || holder_path != ["spec"] {
+        return Err("the pointer does not name an entry of `spec.env`".into());
     }
     let doc = parse(text)?;
+    // An environment that sets the variable too would then override a secret.
+    let overridden = doc
+        .get("spec")
+        .and_then(|s| s.get("environments"))
+        .is_some_and(|envs| match &envs.value {
+            Value::Map(entries) => entries
+                .iter()
+                .any(|e| e.value.get("env").and_then(|v| v.get(var)).is_some()),
+            _ => false,
+        });
+    if overridden {
+        return Err("an environment sets the variable too".into());
+    }
     let mut holder = &doc;
     for step in holder_path {
         holder = holder.get(step).ok_or("the `env` entry is not there")?;
@@ -469,20 +485,28 @@ mod tests {
     }
 
     #[test]
-    fn an_environments_env_and_block_scalars() {
+    fn an_environments_env_is_refused_and_block_scalars_move() {
+        // The environment has no `secrets`: a spec-level secret would reach
+        // every environment (and clash with a `spec.env` of the same name).
+        assert!(moved(
+            "  environments:\n    production:\n      env:\n        DB_PASSWORD: x\n",
+            "/spec/environments/production/env/DB_PASSWORD"
+        )
+        .starts_with("ERROR"));
+        assert!(moved(
+            "  env:\n    DB_PASSWORD: ${resources.db.password}\n  environments:\n    production: {env: {DB_PASSWORD: x}}\n",
+            "/spec/environments/production/env/DB_PASSWORD"
+        )
+        .starts_with("ERROR"));
+        // A spec-level literal that an environment overrides stays put.
+        assert!(moved(
+            "  env:\n    DB_PASSWORD: x\n  environments:\n    production: {env: {DB_PASSWORD: y}}\n",
+            FROM
+        )
+        .starts_with("ERROR"));
         assert_eq!(
-            moved(
-                "  environments:\n    production:\n      env:\n        DB_PASSWORD: |\n          x\n          y\n",
-                "/spec/environments/production/env/DB_PASSWORD"
-            ),
-            "  environments:\n    production:\n      env: {}\n  secrets:\n    - {env: DB_PASSWORD, ref: \"o/db#value\"}\n"
-        );
-        assert_eq!(
-            moved(
-                "  environments:\n    production: {size: large, env: {DB_PASSWORD: x}}\n",
-                "/spec/environments/production/env/DB_PASSWORD"
-            ),
-            "  environments:\n    production: {size: large}\n  secrets:\n    - {env: DB_PASSWORD, ref: \"o/db#value\"}\n"
+            moved("  env:\n    DB_PASSWORD: |\n      x\n      y\n", FROM),
+            "  secrets:\n    - {env: DB_PASSWORD, ref: \"o/db#value\"}\n"
         );
     }
 
