@@ -205,8 +205,15 @@ fn next_line(text: &str, at: usize) -> usize {
 /// Where a block mapping entry's text ends: after its key's line and every
 /// following line indented deeper than the key (or, for a list written at
 /// the key's own indentation, starting with `- `); blank lines count only
-/// when more of the entry follows.
+/// when more of the entry follows. A flow value ends with the line of its
+/// closing bracket.
 fn block_entry_end(text: &str, entry: &Entry) -> usize {
+    // A flow collection ends at its closing bracket, wherever that is.
+    if flow(text, &entry.value) {
+        if let Some(close) = flow_close(text, &entry.value) {
+            return next_line(text, close);
+        }
+    }
     let col = entry.key_span.start - line_start(text, entry.key_span.start);
     let seq = matches!(entry.value.value, Value::Seq(_)) && !flow(text, &entry.value);
     let mut end = next_line(text, entry.key_span.start);
@@ -227,6 +234,24 @@ fn block_entry_end(text: &str, entry: &Entry) -> usize {
         }
     }
     end
+}
+
+/// The closing bracket of a flow collection (its span may end at its last
+/// item): past white space, commas and comments.
+fn flow_close(text: &str, node: &Node) -> Option<usize> {
+    let mut at = node.span.end.max(node.span.start + 1);
+    if matches!(text.as_bytes().get(at - 1), Some(b'}' | b']')) {
+        return Some(at - 1);
+    }
+    while let Some(&b) = text.as_bytes().get(at) {
+        match b {
+            b'}' | b']' => return Some(at),
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => at += 1,
+            b'#' => at = next_line(text, at),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Where a value's own text ends (a scalar without the comment after it).
@@ -269,7 +294,7 @@ fn empty_value(text: &str, entry: &Entry) -> Result<String, String> {
         .map(|i| entry.key_span.end + i + 1)
         .ok_or("cannot find the key's colon")?;
     let end = if flow(text, &entry.value) {
-        entry.value.span.end
+        flow_close(text, &entry.value).map_or(entry.value.span.end, |c| c + 1)
     } else {
         block_entry_end(text, entry).min(text.len()).max(colon)
     };
@@ -301,10 +326,11 @@ fn flow_item(env: &str, reference: &str) -> String {
 /// The list item as lines: `- ITEM`, its dash at `dash`; block style puts
 /// `ref` under `env` at `keys`.
 fn item_lines(env: &str, reference: &str, dash: usize, keys: Option<usize>) -> String {
-    match keys {
+    match keys.filter(|k| *k > dash) {
         Some(k) => format!(
-            "{}- env: {}\n{}ref: {}\n",
+            "{}-{}env: {}\n{}ref: {}\n",
             " ".repeat(dash),
+            " ".repeat(k - dash - 1),
             key(env),
             " ".repeat(k),
             scalar(&Json::String(reference.into()))
@@ -507,6 +533,22 @@ mod tests {
         assert_eq!(
             moved("  env:\n    DB_PASSWORD: |\n      x\n      y\n", FROM),
             "  secrets:\n    - {env: DB_PASSWORD, ref: \"o/db#value\"}\n"
+        );
+    }
+
+    #[test]
+    fn wide_list_items_and_multi_line_flow_env() {
+        // `-   name:`: the new item's keys line up with the first item's.
+        let text = "spec:\n    image: a:1\n    ports:\n        -   name: http\n            port: 8080\n    env:\n        DB_PASSWORD: x\n        LOG: info\n";
+        let m = move_to_secrets(text, FROM, "DB_PASSWORD", "o/db#value").unwrap();
+        assert_eq!(
+            m.text,
+            "spec:\n    image: a:1\n    ports:\n        -   name: http\n            port: 8080\n    env:\n        LOG: info\n    secrets:\n        -   env: DB_PASSWORD\n            ref: \"o/db#value\"\n"
+        );
+        // A flow `env` over several lines, its `}` at the key's column.
+        assert_eq!(
+            moved("  env: {\n    LOG: info,\n    DB_PASSWORD: \"x\",\n  }\n", FROM),
+            "  env: {\n    LOG: info,\n  }\n  secrets:\n    - {env: DB_PASSWORD, ref: \"o/db#value\"}\n"
         );
     }
 
