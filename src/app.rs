@@ -87,20 +87,25 @@ pub struct Inputs {
 /// spec is read again, and only those whose text changed go through their
 /// stages again. Entries of specs that left the workspace are dropped after
 /// each compile, so the cache holds one entry per spec of the workspaces it
-/// serves.
+/// serves; [`SpecCache::keep_only`] drops the workspaces no longer served.
 #[derive(Debug, Default)]
 pub struct SpecCache {
     entries: std::sync::Mutex<std::collections::HashMap<PathBuf, Cached>>,
     /// The folder walks, kept until the disk changes.
     walks: std::sync::Arc<workspace::Walks>,
-    /// What the own semantic checks depend on besides the spec (the
-    /// platform config's text and the blueprint overrides' paths), and its
-    /// generation: own findings of another generation are stale.
-    platform: std::sync::Mutex<(String, u64)>,
+    /// Per workspace root, what the own semantic checks depend on besides
+    /// the spec (the platform config's text and the blueprint overrides'
+    /// paths) and its generation: own findings of another generation are
+    /// stale. Generations come from one counter (the first field), so two
+    /// workspaces never share one.
+    platform: std::sync::Mutex<(u64, Generations)>,
     hits: std::sync::atomic::AtomicUsize,
     reads: std::sync::atomic::AtomicUsize,
     own_checks: std::sync::atomic::AtomicUsize,
 }
+
+/// Per workspace root: the platform key and its generation.
+type Generations = std::collections::HashMap<PathBuf, (String, u64)>;
 
 #[derive(Debug)]
 struct Cached {
@@ -205,16 +210,49 @@ impl SpecCache {
         }
     }
 
-    /// The generation of what the own checks depend on besides the spec,
-    /// `key`: a new one when it differs from the last compile's.
-    fn platform_generation(&self, key: String) -> u64 {
-        let Ok(mut p) = self.platform.lock() else {
+    /// The generation of what the own checks of the workspace at `root`
+    /// depend on besides the spec, `key`: a new one when it differs from
+    /// the last compile's of that workspace.
+    fn platform_generation(&self, root: &Path, key: String) -> u64 {
+        let Ok(mut guard) = self.platform.lock() else {
             return u64::MAX;
         };
-        if p.0 != key {
-            *p = (key, p.1 + 1);
+        let (counter, roots) = &mut *guard;
+        match roots.get(root) {
+            Some((k, g)) if *k == key => *g,
+            _ => {
+                *counter += 1;
+                roots.insert(root.to_path_buf(), (key, *counter));
+                *counter
+            }
         }
-        p.1
+    }
+
+    /// Keeps only what serves the workspaces at `roots` (those with an open
+    /// document): the entries of the specs under them, their platform
+    /// generations and their walks. Memory stays bounded by the workspaces
+    /// in use, however many were opened over a session.
+    pub fn keep_only(&self, roots: &[PathBuf]) {
+        let under = |p: &Path| roots.iter().any(|r| p.starts_with(r));
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|p, _| under(p));
+        }
+        if let Ok(mut guard) = self.platform.lock() {
+            guard.1.retain(|r, _| roots.contains(r));
+        }
+        self.walks.keep_only(roots);
+    }
+
+    /// How many specs the cache holds entries for (for tests).
+    pub fn held(&self) -> usize {
+        self.entries.lock().map_or(0, |e| e.len())
+    }
+
+    /// Whether a walk kept since the disk last changed found `path`: a
+    /// spec that is not in it (given only as a buffer) is found by walking
+    /// again.
+    pub fn walked(&self, path: &Path) -> bool {
+        self.walks.found(path)
     }
 
     /// A service's own semantic findings: kept ones of this generation, or
@@ -706,7 +744,7 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
                 key.push('\0');
                 key.push_str(b);
             }
-            let generation = cache.platform_generation(key);
+            let generation = cache.platform_generation(&c.workspace.root, key);
             let found: Vec<Vec<Diagnostic>> = services
                 .par_iter()
                 .map(|s| cache.own(s, generation, || own.check(s)))
@@ -1384,5 +1422,50 @@ mod tests {
         let plain = compile(&inputs(o, None), false).unwrap();
         assert_eq!(codes(&after), codes(&plain));
         assert_ne!(codes(&after), codes(&again));
+    }
+
+    #[test]
+    fn two_workspaces_keep_their_own_findings_and_a_closed_one_is_dropped() {
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let roots: Vec<PathBuf> = dirs
+            .iter()
+            .map(|d| d.path().canonicalize().unwrap())
+            .collect();
+        for (i, root) in roots.iter().enumerate() {
+            // The two platform configs differ (by a comment).
+            std::fs::write(root.join("paved.yaml"), format!("# {i}\n{DEFAULT_CONFIG}")).unwrap();
+            for n in ["a", "b"] {
+                std::fs::create_dir_all(root.join(n)).unwrap();
+                std::fs::write(root.join(n).join("platform.yaml"), spec(n, "")).unwrap();
+            }
+        }
+        let cache = Arc::new(SpecCache::default());
+        let inputs = |root: &PathBuf| Inputs {
+            paths: vec![root.clone()],
+            overlay: Some(Arc::new(Overlay::default())),
+            cache: Some(cache.clone()),
+            ..Inputs::default()
+        };
+        for root in &roots {
+            compile(&inputs(root), false).unwrap();
+        }
+        assert_eq!(cache.own_checks(), 4);
+        // Checking each again runs no spec's own checks: each workspace has
+        // its own platform generation.
+        for root in &roots {
+            compile(&inputs(root), false).unwrap();
+        }
+        assert_eq!(cache.own_checks(), 4);
+        assert_eq!(cache.held(), 4);
+        // Only the first workspace still has an open document.
+        cache.keep_only(&roots[..1]);
+        assert_eq!(cache.held(), 2);
+        let walks = cache.walks();
+        compile(&inputs(&roots[1]), false).unwrap();
+        assert_eq!(cache.walks(), walks + 1);
+        assert_eq!(cache.own_checks(), 6);
+        compile(&inputs(&roots[0]), false).unwrap();
+        assert_eq!(cache.walks(), walks + 1);
+        assert_eq!(cache.own_checks(), 6);
     }
 }

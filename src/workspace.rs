@@ -72,6 +72,21 @@ impl Walks {
         }
     }
 
+    /// Forgets the walks of workspaces whose root is not in `roots`.
+    pub(crate) fn keep_only(&self, roots: &[PathBuf]) {
+        if let Ok(mut found) = self.found.lock() {
+            found.retain(|k, _| roots.contains(&k.0));
+        }
+    }
+
+    /// Whether a kept walk found the spec at `path`.
+    pub(crate) fn found(&self, path: &Path) -> bool {
+        self.found.lock().is_ok_and(|f| {
+            f.values()
+                .any(|(specs, _)| specs.iter().any(|(p, _, _)| p == path))
+        })
+    }
+
     /// How many times a folder was walked (for tests).
     pub(crate) fn walked(&self) -> usize {
         self.walked.load(std::sync::atomic::Ordering::Relaxed)

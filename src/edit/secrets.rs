@@ -1,6 +1,9 @@
-//! Moving a literal secret out of `env` into `spec.secrets`: the `env`
-//! entry is removed (with `env` itself when it was the only one, or left as
-//! `env: {}` when its parent holds nothing else), and an entry
+//! Moving a literal secret out of `spec.env` into `spec.secrets` (an
+//! environment's `env` is refused: it has no `secrets` of its own, and a
+//! spec-level secret would reach every environment; so is a variable an
+//! environment also sets): the `env` entry is removed (with `env` itself
+//! when it was the only one, or left as `env: {}` when `spec` holds nothing
+//! else), and an entry
 //! `{env: NAME, ref: "…"}` is added to `spec.secrets` in the spec's own
 //! style: after the last item of a block list, at its indentation, as a flow
 //! or block mapping like the first item; inside the brackets of a flow list;
@@ -66,10 +69,23 @@ fn move_lf(text: &str, from: &str, env: &str, reference: &str) -> Result<Moved, 
     let [holder_path @ .., env_key, var] = steps.as_slice() else {
         return Err("the pointer does not name an `env` entry".into());
     };
-    if env_key != "env" || holder_path.first().map(String::as_str) != Some("spec") {
-        return Err("the pointer does not name an `env` entry of the spec".into());
+    if env_key != "env" || holder_path != ["spec"] {
+        return Err("the pointer does not name an entry of `spec.env`".into());
     }
     let doc = parse(text)?;
+    // An environment that sets the variable too would then override a secret.
+    let overridden = doc
+        .get("spec")
+        .and_then(|s| s.get("environments"))
+        .is_some_and(|envs| match &envs.value {
+            Value::Map(entries) => entries
+                .iter()
+                .any(|e| e.value.get("env").and_then(|v| v.get(var)).is_some()),
+            _ => false,
+        });
+    if overridden {
+        return Err("an environment sets the variable too".into());
+    }
     let mut holder = &doc;
     for step in holder_path {
         holder = holder.get(step).ok_or("the `env` entry is not there")?;
@@ -189,8 +205,15 @@ fn next_line(text: &str, at: usize) -> usize {
 /// Where a block mapping entry's text ends: after its key's line and every
 /// following line indented deeper than the key (or, for a list written at
 /// the key's own indentation, starting with `- `); blank lines count only
-/// when more of the entry follows.
+/// when more of the entry follows. A flow value ends with the line of its
+/// closing bracket.
 fn block_entry_end(text: &str, entry: &Entry) -> usize {
+    // A flow collection ends at its closing bracket, wherever that is.
+    if flow(text, &entry.value) {
+        if let Some(close) = flow_close(text, &entry.value) {
+            return next_line(text, close);
+        }
+    }
     let col = entry.key_span.start - line_start(text, entry.key_span.start);
     let seq = matches!(entry.value.value, Value::Seq(_)) && !flow(text, &entry.value);
     let mut end = next_line(text, entry.key_span.start);
@@ -211,6 +234,24 @@ fn block_entry_end(text: &str, entry: &Entry) -> usize {
         }
     }
     end
+}
+
+/// The closing bracket of a flow collection (its span may end at its last
+/// item): past white space, commas and comments.
+fn flow_close(text: &str, node: &Node) -> Option<usize> {
+    let mut at = node.span.end.max(node.span.start + 1);
+    if matches!(text.as_bytes().get(at - 1), Some(b'}' | b']')) {
+        return Some(at - 1);
+    }
+    while let Some(&b) = text.as_bytes().get(at) {
+        match b {
+            b'}' | b']' => return Some(at),
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => at += 1,
+            b'#' => at = next_line(text, at),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Where a value's own text ends (a scalar without the comment after it).
@@ -253,7 +294,7 @@ fn empty_value(text: &str, entry: &Entry) -> Result<String, String> {
         .map(|i| entry.key_span.end + i + 1)
         .ok_or("cannot find the key's colon")?;
     let end = if flow(text, &entry.value) {
-        entry.value.span.end
+        flow_close(text, &entry.value).map_or(entry.value.span.end, |c| c + 1)
     } else {
         block_entry_end(text, entry).min(text.len()).max(colon)
     };
@@ -285,10 +326,11 @@ fn flow_item(env: &str, reference: &str) -> String {
 /// The list item as lines: `- ITEM`, its dash at `dash`; block style puts
 /// `ref` under `env` at `keys`.
 fn item_lines(env: &str, reference: &str, dash: usize, keys: Option<usize>) -> String {
-    match keys {
+    match keys.filter(|k| *k > dash) {
         Some(k) => format!(
-            "{}- env: {}\n{}ref: {}\n",
+            "{}-{}env: {}\n{}ref: {}\n",
             " ".repeat(dash),
+            " ".repeat(k - dash - 1),
             key(env),
             " ".repeat(k),
             scalar(&Json::String(reference.into()))
@@ -469,20 +511,44 @@ mod tests {
     }
 
     #[test]
-    fn an_environments_env_and_block_scalars() {
+    fn an_environments_env_is_refused_and_block_scalars_move() {
+        // The environment has no `secrets`: a spec-level secret would reach
+        // every environment (and clash with a `spec.env` of the same name).
+        assert!(moved(
+            "  environments:\n    production:\n      env:\n        DB_PASSWORD: x\n",
+            "/spec/environments/production/env/DB_PASSWORD"
+        )
+        .starts_with("ERROR"));
+        assert!(moved(
+            "  env:\n    DB_PASSWORD: ${resources.db.password}\n  environments:\n    production: {env: {DB_PASSWORD: x}}\n",
+            "/spec/environments/production/env/DB_PASSWORD"
+        )
+        .starts_with("ERROR"));
+        // A spec-level literal that an environment overrides stays put.
+        assert!(moved(
+            "  env:\n    DB_PASSWORD: x\n  environments:\n    production: {env: {DB_PASSWORD: y}}\n",
+            FROM
+        )
+        .starts_with("ERROR"));
         assert_eq!(
-            moved(
-                "  environments:\n    production:\n      env:\n        DB_PASSWORD: |\n          x\n          y\n",
-                "/spec/environments/production/env/DB_PASSWORD"
-            ),
-            "  environments:\n    production:\n      env: {}\n  secrets:\n    - {env: DB_PASSWORD, ref: \"o/db#value\"}\n"
+            moved("  env:\n    DB_PASSWORD: |\n      x\n      y\n", FROM),
+            "  secrets:\n    - {env: DB_PASSWORD, ref: \"o/db#value\"}\n"
         );
+    }
+
+    #[test]
+    fn wide_list_items_and_multi_line_flow_env() {
+        // `-   name:`: the new item's keys line up with the first item's.
+        let text = "spec:\n    image: a:1\n    ports:\n        -   name: http\n            port: 8080\n    env:\n        DB_PASSWORD: x\n        LOG: info\n";
+        let m = move_to_secrets(text, FROM, "DB_PASSWORD", "o/db#value").unwrap();
         assert_eq!(
-            moved(
-                "  environments:\n    production: {size: large, env: {DB_PASSWORD: x}}\n",
-                "/spec/environments/production/env/DB_PASSWORD"
-            ),
-            "  environments:\n    production: {size: large}\n  secrets:\n    - {env: DB_PASSWORD, ref: \"o/db#value\"}\n"
+            m.text,
+            "spec:\n    image: a:1\n    ports:\n        -   name: http\n            port: 8080\n    env:\n        LOG: info\n    secrets:\n        -   env: DB_PASSWORD\n            ref: \"o/db#value\"\n"
+        );
+        // A flow `env` over several lines, its `}` at the key's column.
+        assert_eq!(
+            moved("  env: {\n    LOG: info,\n    DB_PASSWORD: \"x\",\n  }\n", FROM),
+            "  env: {\n    LOG: info,\n  }\n  secrets:\n    - {env: DB_PASSWORD, ref: \"o/db#value\"}\n"
         );
     }
 

@@ -39,13 +39,45 @@ fn split_line(line: &str) -> Line {
         }
         _ => (false, indent),
     };
-    let key = key_of(&line[content..]).map(|(k, _)| k.to_string());
+    let key = key_of(&line[content..])
+        .map(|(k, _)| k.to_string())
+        .or_else(|| quoted_key(&line[content..]));
     Line {
         indent,
         dash,
         content,
         key,
     }
+}
+
+/// The key of a `"key": value` or `'key':` content, unquoted (a double-
+/// quoted key with an escape other than `\"` or `\\` is left out).
+fn quoted_key(content: &str) -> Option<String> {
+    let q = content.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let mut key = String::new();
+    let mut chars = content[1..].char_indices();
+    let end = loop {
+        let (i, c) = chars.next()?;
+        match c {
+            '\\' if q == '"' => match chars.next()? {
+                (_, e @ ('"' | '\\')) => key.push(e),
+                _ => return None,
+            },
+            '\'' if q == '\'' => {
+                if content[1 + i + 1..].starts_with('\'') {
+                    chars.next();
+                    key.push('\'');
+                } else {
+                    break 1 + i + 1;
+                }
+            }
+            c if c == q => break 1 + i + 1,
+            c => key.push(c),
+        }
+    };
+    let rest = content[end..].trim_start_matches(' ');
+    let after = rest.strip_prefix(':')?;
+    (after.is_empty() || after.starts_with([' ', '\t'])).then_some(key)
 }
 
 /// The key of a `key: value` or `key:` content, and where its `:` is.
@@ -319,6 +351,12 @@ mod tests {
         let t = "spec:\n  ports:\n  - name: a\n    \n  - port: 2\n  image: x\n  \n";
         assert_eq!(siblings(t, t.find("    \n").unwrap() + 4), ["name"]);
         assert_eq!(siblings(t, t.len() - 1), ["image", "ports"]);
+    }
+
+    #[test]
+    fn quoted_keys_are_siblings_by_their_value() {
+        let t = "spec:\n  image: x\n  \"ports\": [{name: http, port: 1}]\n  'env': {A: b}\n  \"it's\" : 1\n  \n";
+        assert_eq!(siblings(t, t.len() - 1), ["it's", "env", "ports", "image"]);
     }
 
     #[test]

@@ -92,6 +92,8 @@ pub(crate) fn run() -> Result<bool, Fault> {
         cache: Arc::new(SpecCache::default()),
         last: Vec::new(),
         watch: false,
+        dirty: BTreeSet::new(),
+        all_dirty: true,
     };
     server
         .serve(&rx)
@@ -227,6 +229,11 @@ struct Server {
     /// The client watches files for the server (it registers for
     /// `workspace/didChangeWatchedFiles` once initialized).
     watch: bool,
+    /// The documents opened, changed or closed since the last check: only
+    /// their workspaces are checked again.
+    dirty: BTreeSet<PathBuf>,
+    /// The disk changed since the last check: every workspace is checked.
+    all_dirty: bool,
 }
 
 /// The files whose changes on disk the server is told of, when the client
@@ -442,6 +449,9 @@ impl Server {
                     Ok(p) => p,
                     Err(e) => return bad(e),
                 };
+                if let Some(path) = documents::path_of(&p.text_document.uri) {
+                    self.dirty.insert(path);
+                }
                 self.docs.open(p.text_document.uri, p.text_document.text);
             }
             "textDocument/didChange" => {
@@ -449,6 +459,9 @@ impl Server {
                     Ok(p) => p,
                     Err(e) => return bad(e),
                 };
+                if let Some(path) = documents::path_of(&p.text_document.uri) {
+                    self.dirty.insert(path);
+                }
                 for c in &p.content_changes {
                     if !self
                         .docs
@@ -465,7 +478,17 @@ impl Server {
                 };
                 if let Some(uri) = self.docs.close(&p.text_document.uri) {
                     if let Some(path) = documents::path_of(&uri) {
+                        // A spec known only from its buffer (written to disk
+                        // since the last walk, with no event to say so), or
+                        // gone from the disk: the folders are walked again,
+                        // as `paved validate` would read them.
+                        let spec = path.file_name().is_some_and(|n| n == "platform.yaml");
+                        if spec && (!self.cache.walked(&path) || !path.is_file()) {
+                            self.cache.disk_changed();
+                            self.all_dirty = true;
+                        }
                         self.published.remove(&path);
+                        self.dirty.insert(path);
                     }
                     publish(uri, Vec::new())?;
                 }
@@ -477,7 +500,10 @@ impl Server {
             | "workspace/didChangeWatchedFiles"
             | "workspace/didCreateFiles"
             | "workspace/didDeleteFiles"
-            | "workspace/didRenameFiles" => self.cache.disk_changed(),
+            | "workspace/didRenameFiles" => {
+                self.cache.disk_changed();
+                self.all_dirty = true;
+            }
             _ => return Ok(()),
         }
         self.due = Some(Instant::now() + DEBOUNCE);
@@ -552,15 +578,35 @@ impl Server {
         out.map_err(|e| e.to_string())
     }
 
-    /// Checks the workspace of every open file and publishes what changed.
+    /// Checks the workspaces of the documents opened, changed or closed
+    /// since the last check (every open file's after the disk changed), and
+    /// publishes what changed. The other workspaces' last checks stand:
+    /// nothing of theirs changed.
     fn check(&mut self) -> Sent {
         let overlay = Arc::new(self.docs.overlay());
         let open: Vec<PathBuf> = self.docs.paths().map(Path::to_path_buf).collect();
+        let dirty = std::mem::take(&mut self.dirty);
+        let all = std::mem::replace(&mut self.all_dirty, false);
+        let holds = |c: &Compiled, p: &Path| {
+            c.workspace.specs.iter().any(|s| s.path == p)
+                || c.workspace.config.as_deref() == Some(p)
+        };
+        let mut kept: Vec<Compiled> = std::mem::take(&mut self.last);
+        if all {
+            kept.clear();
+        }
+        kept.retain(|c| !dirty.iter().any(|p| holds(c, p)));
         let mut found: BTreeMap<PathBuf, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
         let mut faults = BTreeSet::new();
         let mut checked: Vec<Compiled> = Vec::new();
+        // The open files a kept check answers, unless they changed.
+        let answered: BTreeSet<PathBuf> = open
+            .iter()
+            .filter(|p| !dirty.contains(*p) && kept.iter().any(|c| holds(c, p)))
+            .cloned()
+            .collect();
         for path in &open {
-            if found.contains_key(path) {
+            if found.contains_key(path) || answered.contains(path) {
                 continue;
             }
             let Some(anchor) = path.ancestors().skip(1).find(|a| a.is_dir()) else {
@@ -606,7 +652,18 @@ impl Server {
             }
             checked.push(c);
         }
-        self.last = checked;
+        // A workspace checked now replaces its earlier check.
+        kept.retain(|k| !checked.iter().any(|c| c.workspace.root == k.workspace.root));
+        kept.extend(checked);
+        self.last = kept;
+        // The cache keeps the workspaces with an open document only.
+        let roots: Vec<PathBuf> = self
+            .last
+            .iter()
+            .filter(|c| open.iter().any(|p| holds(c, p)))
+            .map(|c| c.workspace.root.clone())
+            .collect();
+        self.cache.keep_only(&roots);
         for why in faults.difference(&self.faults) {
             notify(
                 "window/showMessage",

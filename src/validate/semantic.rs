@@ -2460,15 +2460,16 @@ impl Check<'_> {
 
     fn literal_secret(&mut self, pointer: &str, key: &str, span: Span) {
         let s = self.s;
-        self.err(
-            Diagnostic::error(codes::SECRETS_LITERAL, format!("`{key}` looks like a secret but has a literal value"))
-                .at(&s.source, span, "a secret in plain text ends up in Git and in the cluster")
-                .help(format!(
-                    "read it from the platform's secret store instead:\n  secrets:\n    - {{env: {key}, ref: \"{}\"}}\nand remove it from `env`",
-                    fixes::secret_ref(s.name(), key),
-                ))
-                .field("fix", fixes::move_to_secrets(s.name(), pointer, key)),
-        );
+        let mut d = Diagnostic::error(codes::SECRETS_LITERAL, format!("`{key}` looks like a secret but has a literal value"))
+            .at(&s.source, span, "a secret in plain text ends up in Git and in the cluster")
+            .help(format!(
+                "read it from the platform's secret store instead:\n  secrets:\n    - {{env: {key}, ref: \"{}\"}}\nand remove it from `env`",
+                fixes::secret_ref(s.name(), key),
+            ));
+        if fixes::movable(s, pointer, key) {
+            d = d.field("fix", fixes::move_to_secrets(s.name(), pointer, key));
+        }
+        self.err(d);
     }
 
     /// A credential by its shape anywhere a user writes text: env values,
@@ -2503,7 +2504,9 @@ impl Check<'_> {
             } else {
                 "remove it and rotate it; credentials come from the platform's secret store through `spec.secrets`, and `args` and `command` can read one as `$(NAME)`".to_string()
             });
-            if let Some((pointer, var)) = fixes::env_entry(&path) {
+            if let Some((pointer, var)) =
+                fixes::env_entry(&path).filter(|(p, v)| fixes::movable(s, p, v))
+            {
                 d = d.field("fix", fixes::move_to_secrets(s.name(), &pointer, &var));
             }
             self.err(d);

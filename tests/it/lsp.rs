@@ -875,7 +875,7 @@ impl Client {
 #[test]
 fn a_literal_secret_moves_to_secrets_and_its_value_is_written_nowhere() {
     // (what the spec adds, the secret, the spec after the fix when pinned)
-    let cases: [(&str, &str, Option<&str>); 5] = [
+    let cases: [(&str, &str, Option<&str>); 4] = [
         (
             "  env:\n    LOG_LEVEL: info\n    DB_PASSWORD: hunter2-x9\n",
             "hunter2-x9",
@@ -894,11 +894,6 @@ fn a_literal_secret_moves_to_secrets_and_its_value_is_written_nowhere() {
         (
             "  env:\n    LOG_LEVEL: info\n    DATABASE_URL: postgres://app:s3cr3t-pw@db:5432/app\n",
             "s3cr3t-pw",
-            None,
-        ),
-        (
-            "  environments:\n    staging: {}\n    production:\n      env:\n        DB_PASSWORD: hunter2-x9\n",
-            "hunter2-x9",
             None,
         ),
     ];
@@ -938,6 +933,39 @@ fn a_literal_secret_moves_to_secrets_and_its_value_is_written_nowhere() {
         version += 1;
         c.change_all(&spec, version, &fixed);
         assert_eq!(c.diagnostics(&uri(&spec)), Vec::<Value>::new(), "{fixed}");
+    }
+    assert_eq!(c.finish(), 0);
+}
+
+#[test]
+fn an_environments_literal_secret_has_no_quick_fix() {
+    // An environment has no `secrets`: moving its literal to `spec.secrets`
+    // would give every environment the secret, and clash with a `spec.env`
+    // entry of the same name (`paved::semantic::duplicate-env`). Nor does a
+    // `spec.env` literal move when an environment overrides it.
+    let cases = [
+        "  resources:\n    db: {type: postgresql, version: \"16\"}\n  env:\n    DB_PASSWORD: ${resources.db.password}\n  environments:\n    production:\n      env:\n        DB_PASSWORD: hunter2-x9\n",
+        "  environments:\n    staging: {}\n    production:\n      env:\n        DB_PASSWORD: hunter2-x9\n",
+        "  env:\n    DB_PASSWORD: hunter2-x8\n  environments:\n    production: {env: {DB_PASSWORD: hunter2-x9}}\n",
+    ];
+    let good = spec_text("orders", "team-orders", "");
+    let dir = workspace(&[(ORDERS, &good)]);
+    let root = dir.path().canonicalize().unwrap();
+    let spec = root.join(ORDERS);
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&spec, &good);
+    assert_eq!(c.diagnostics(&uri(&spec)), Vec::<Value>::new());
+    for (i, extra) in cases.iter().enumerate() {
+        c.change_all(&spec, i as i64 + 2, &format!("{good}{extra}"));
+        let diags = c.diagnostics(&uri(&spec));
+        assert!(!diags.is_empty(), "{extra}");
+        for d in &diags {
+            assert_eq!(d["code"], "paved::secrets::literal", "{extra}");
+            assert!(d["data"]["fields"].get("fix").is_none(), "{d}");
+            let actions = c.code_actions(&spec, std::slice::from_ref(d));
+            assert_eq!(actions, Vec::<Value>::new(), "{extra}");
+        }
     }
     assert_eq!(c.finish(), 0);
 }
@@ -1530,5 +1558,56 @@ fn a_change_on_disk_is_seen_at_the_next_save_or_watched_files_event() {
     c.watched(&[(&payments, 3)]);
     c.settle(&mut lists, &o);
     assert_eq!(unknown(&lists), ["paved::semantic::unknown-dependency"]);
+    assert_eq!(c.finish(), 0);
+}
+
+/// A spec the server knew only from its buffer (written to disk with no
+/// event to say so), or one deleted on disk while open: after its buffer
+/// closes, the workspace is what `paved validate` reads.
+#[test]
+fn a_closed_buffer_leaves_the_workspace_as_validate_reads_it() {
+    const NEW: &str = "services/newsvc/platform.yaml";
+    let orders = spec_text(
+        "orders",
+        "team-orders",
+        "  dependsOn: [component:inventory, component:newsvc]\n",
+    );
+    let inventory = spec_text("inventory", "team-orders", "");
+    let newsvc = spec_text("newsvc", "team-orders", "");
+    let dir = workspace(&[(ORDERS, &orders), (INVENTORY, &inventory)]);
+    let root = dir.path().canonicalize().unwrap();
+    let mut c = Client::start(&root);
+    c.initialize(&root);
+    c.open(&root.join(ORDERS), &orders);
+    let mut lists = std::collections::BTreeMap::new();
+    let orders_uri = uri(&root.join(ORDERS));
+    let step =
+        |c: &mut Client, what: &str, lists: &mut std::collections::BTreeMap<String, Vec<Value>>| {
+            c.settle(lists, &root.join(ORDERS));
+            let mut got: Vec<Finding> = lists[&orders_uri].iter().map(lsp_finding).collect();
+            got.sort();
+            let want = oracle(&root, &[(ORDERS, orders.as_str())]).remove(0);
+            assert_eq!(got, want, "{what}");
+            got.len()
+        };
+    assert_eq!(step(&mut c, "newsvc missing", &mut lists), 1);
+    // newsvc written to disk behind the server's back, opened, closed.
+    write(&root, NEW, &newsvc);
+    c.open(&root.join(NEW), &newsvc);
+    assert_eq!(step(&mut c, "newsvc open", &mut lists), 0);
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&root.join(NEW))}}),
+    );
+    assert_eq!(step(&mut c, "newsvc closed", &mut lists), 0);
+    // inventory open, its folder deleted on disk, then closed.
+    c.open(&root.join(INVENTORY), &inventory);
+    assert_eq!(step(&mut c, "inventory open", &mut lists), 0);
+    std::fs::remove_dir_all(root.join("services/inventory")).unwrap();
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&root.join(INVENTORY))}}),
+    );
+    assert_eq!(step(&mut c, "inventory deleted and closed", &mut lists), 1);
     assert_eq!(c.finish(), 0);
 }

@@ -5,7 +5,9 @@
 //! - `move-to-secrets`: a literal secret in `env` becomes a `spec.secrets`
 //!   entry: `{action, env, ref, from}`, `from` the JSON pointer of the `env`
 //!   entry to remove, `ref` a secret-store reference derived from the
-//!   service and the variable. The value itself is never part of it.
+//!   service and the variable. The value itself is never part of it. Only
+//!   for `spec.env`, and only when no environment sets the same variable
+//!   (see [`movable`]): an environment's `env` has no fix.
 //! - `pin-tag`: an image without a fixed version gets a tag the workspace
 //!   already uses for the same repository: `{action, repository, tag, tags}`,
 //!   `tag` the tag written now (`latest`, or null when there is none), `tags`
@@ -36,17 +38,30 @@ pub(super) fn move_to_secrets(service: &str, pointer: &str, env: &str) -> Value 
 }
 
 /// The `env` entry a dotted path of the spec names, as a JSON pointer and
-/// the variable: `spec.env.X` or `spec.environments.E.env.X`.
+/// the variable: `spec.env.X` only. An environment's `env` has no fix: the
+/// environment has no `secrets` of its own, so a secret declared in
+/// `spec.secrets` would reach every environment, and clash with a `spec.env`
+/// entry of the same name.
 pub(super) fn env_entry(path: &str) -> Option<(String, String)> {
     let parts: Vec<&str> = path.split('.').collect();
     match parts.as_slice() {
         ["spec", "env", var] => Some((format!("/spec/env/{var}"), (*var).to_string())),
-        ["spec", "environments", e, "env", var] => Some((
-            format!("/spec/environments/{e}/env/{var}"),
-            (*var).to_string(),
-        )),
         _ => None,
     }
+}
+
+/// Whether the literal at `pointer` can move to `spec.secrets` without a
+/// new finding or a change of meaning: it is a `spec.env` entry, and no
+/// environment sets the same variable (its override would then stand beside
+/// a secret of that name).
+pub(super) fn movable(s: &Service, pointer: &str, env: &str) -> bool {
+    pointer.strip_prefix("/spec/env/").is_some()
+        && !s
+            .spec
+            .environments
+            .iter()
+            .flat_map(|e| e.values())
+            .any(|o| o.env.contains_key(env))
 }
 
 /// An image's repository (without tag and digest) and its tag.
@@ -125,10 +140,7 @@ mod tests {
             env_entry("spec.env.DB_PASSWORD"),
             Some(("/spec/env/DB_PASSWORD".into(), "DB_PASSWORD".into()))
         );
-        assert_eq!(
-            env_entry("spec.environments.production.env.X").map(|e| e.0),
-            Some("/spec/environments/production/env/X".into())
-        );
+        assert_eq!(env_entry("spec.environments.production.env.X"), None);
         assert_eq!(env_entry("spec.args[0]"), None);
         assert_eq!(env_entry("metadata.description"), None);
     }
