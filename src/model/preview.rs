@@ -142,6 +142,15 @@ pub(crate) fn derive(
                 ns.len()
             ));
         }
+        // The Argo CD Application (blueprints/service/argocd/application.yaml).
+        let app = format!("{}-{}", s.name(), env.name);
+        if app.len() > DNS_LABEL_MAX {
+            return Err(format!(
+                "the preview's Argo CD Application `{app}` of service `{}` is {} characters, and a name may have {DNS_LABEL_MAX}: use a shorter preview name",
+                s.name(),
+                app.len()
+            ));
+        }
     }
 
     let mut preview_platform = platform.clone();
