@@ -133,7 +133,7 @@ fn a_preview_has_prefixed_namespaces_preview_hosts_the_smallest_class_and_cleanu
             }
             "Ingress" => {
                 let host = d["spec"]["rules"][0]["host"].as_str().unwrap();
-                assert_eq!(host, "checkout-42.preview.acme.dev", "{path}");
+                assert_eq!(host, "checkout--42.preview.acme.dev", "{path}");
                 assert_eq!(d["spec"]["tls"][0]["hosts"][0], host, "{path}");
             }
             "PostgreSQLInstance" | "RedisInstance" | "Bucket" => {
