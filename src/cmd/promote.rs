@@ -423,9 +423,13 @@ fn cannot_edit(e: &Edit<'_>, to: &str, step: &Step, why: crate::edit::Refusal) -
             why.message
         ),
     )
-    .help(format!(
-        "edit `environments.{to}.{field}` by hand (e.g. write the value out where an alias repeats it, so each place has its own), then run the promotion again"
-    ));
+    .help(if why.anchored {
+        format!(
+            "edit `environments.{to}.{field}` by hand (e.g. write the value out where an alias repeats it, so each place has its own), then run the promotion again"
+        )
+    } else {
+        format!("edit `environments.{to}.{field}` by hand, then run the promotion again")
+    });
     // The span is in the text as edited so far; other fields set before
     // this one may have moved it, and the same refusal on the file's own
     // text (each field is a different key) locates it there.

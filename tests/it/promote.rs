@@ -180,6 +180,37 @@ fn promote_adds_the_field_in_flow_and_block_style() {
     assert_eq!(spec(dir.path(), "orders"), ORDERS);
 }
 
+/// A flow mapping with a trailing comma (`{replicas: 2, }`) gets the field
+/// after its last value; the comma and the brace stay.
+#[test]
+fn promote_adds_the_field_to_a_flow_mapping_with_a_trailing_comma() {
+    let dir = workspace();
+    let trailing = "apiVersion: paved.dev/v1
+kind: Application
+metadata: {name: cart, owner: team-pay, costCenter: cc-2}
+spec:
+  image: ghcr.io/acme/cart:1.0.0
+  ports: [{name: http, port: 8080}]
+  environments:
+    staging: {image: ghcr.io/acme/cart:1.1.0}
+    production: {replicas: 2, }   # busy
+";
+    write(dir.path(), "cart/platform.yaml", trailing);
+    let o = run(
+        dir.path(),
+        &["promote", "cart", "--from", "staging", "--to", "production"],
+    );
+    expect(&o, 0);
+    assert_eq!(
+        spec(dir.path(), "cart"),
+        trailing.replacen(
+            "{replicas: 2, }",
+            "{replicas: 2, image: ghcr.io/acme/cart:1.1.0, }",
+            1
+        )
+    );
+}
+
 #[test]
 fn promote_all_edits_every_service_that_differs() {
     let dir = workspace();
