@@ -344,7 +344,9 @@ paved.yaml, which the platform's policies exempt (Argo CD's `gitops.argocdNamesp
 environments; a folder that blueprints write next to the services' (`argocd`, where the Argo CD \
 Applications go, and the first sub-folder of any `service/` or `environment/` blueprint); or `platform`, \
 whose catalog entry `catalog/platform.yaml` would be taken for a spec. In paved.yaml, an environment may not \
-be named `platform`, `catalog` or `previews`: those are the output folder's own folders, next to the environments'.",
+be named `platform`, `catalog` or `previews`: those are the output folder's own folders, next to the environments'; \
+and with `previews` set, no environment name may start with `preview-`: preview NAME's environment is `preview-NAME`, \
+whose Argo CD Applications and labels a real environment of that name would share.",
     example: "apiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: argocd, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/argocd:1.0.0\n  ports: [{name: http, port: 8080}]\n",
     fix: "Rename the service: `metadata.name: argocd-app`.",
 };

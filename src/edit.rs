@@ -35,6 +35,9 @@ use crate::source::{Source, Span};
 pub(crate) struct Refusal {
     pub message: String,
     pub span: Option<Span>,
+    /// The value is anchored and an alias repeats it: writing the value out
+    /// where the alias is would make the edit possible.
+    pub anchored: bool,
 }
 
 impl From<String> for Refusal {
@@ -42,6 +45,7 @@ impl From<String> for Refusal {
         Refusal {
             message,
             span: None,
+            anchored: false,
         }
     }
 }
@@ -292,6 +296,7 @@ fn anchored(text: &str, entry: &Entry) -> Option<Refusal> {
             "the value is anchored as `&{name}` and {used}: changing it here would change that too"
         ),
         span: Some(own),
+        anchored: true,
     })
 }
 
@@ -353,6 +358,7 @@ fn replace_scalar(text: &str, entry: &Entry, value: &Json) -> Result<String, Ref
         return Err(Refusal {
             message: "the field holds a collection, not a single value".into(),
             span: Some(old.span),
+            anchored: false,
         });
     }
     let start = after_properties(text, value_start(text, entry));
@@ -457,20 +463,18 @@ fn insert_entry(
 ) -> Result<String, Refusal> {
     match &map.value {
         Value::Map(entries) if is_flow(text, map) => {
-            // Before the closing brace, after the last value.
+            // After the last value (a trailing comma stays after the new
+            // entry), or, when empty, before the closing brace.
+            let item = format!("{}: {}", key(name), flow(tree));
+            if let Some(last) = entries.last() {
+                let end = last.value.span.end.max(last.key_span.end);
+                return Ok(splice(text, Span::new(end, end), &format!(", {item}")));
+            }
             let close = text[..map.span.end]
                 .rfind('}')
                 .filter(|&i| i >= map.span.start)
                 .ok_or("cannot find the end of a flow mapping")?;
-            let item = format!("{}: {}", key(name), flow(tree));
-            let new = match entries.last() {
-                None => item,
-                Some(last) => {
-                    let end = last.value.span.end.max(last.key_span.end);
-                    return Ok(splice(text, Span::new(end, end), &format!(", {item}")));
-                }
-            };
-            Ok(splice(text, Span::new(close, close), &new))
+            Ok(splice(text, Span::new(close, close), &item))
         }
         Value::Map(entries) => {
             let Some(first) = entries.first() else {

@@ -423,9 +423,13 @@ fn cannot_edit(e: &Edit<'_>, to: &str, step: &Step, why: crate::edit::Refusal) -
             why.message
         ),
     )
-    .help(format!(
-        "edit `environments.{to}.{field}` by hand (e.g. write the value out where an alias repeats it, so each place has its own), then run the promotion again"
-    ));
+    .help(if why.anchored {
+        format!(
+            "edit `environments.{to}.{field}` by hand (e.g. write the value out where an alias repeats it, so each place has its own), then run the promotion again"
+        )
+    } else {
+        format!("edit `environments.{to}.{field}` by hand, then run the promotion again")
+    });
     // The span is in the text as edited so far; other fields set before
     // this one may have moved it, and the same refusal on the file's own
     // text (each field is a different key) locates it there.
@@ -459,14 +463,11 @@ fn not_in(svc: &Service, env: &str) -> Diagnostic {
 }
 
 /// With `promotion.order`, an image may enter `to` only when the
-/// environment before it runs that image (when the service runs there).
+/// environment before it runs that image: the nearest earlier environment
+/// of the order the service runs in (`emit::diff::before_in_order`, the
+/// rule `paved diff` names promotions by).
 fn out_of_order(p: &Platform, svc: &Service, to: &str, image: &Json) -> Option<Diagnostic> {
-    let order = &p.promotion.order;
-    let at = order.iter().position(|e| e == to)?;
-    let prev = order.get(at.checked_sub(1)?)?;
-    if !runs_in(svc, prev) {
-        return None;
-    }
+    let prev = semantic::before_in_order(&p.promotion.order, to, |e| runs_in(svc, e))?;
     let (runs, node) = effective(&svc.doc, prev, "image")?;
     if &runs == image {
         return None;

@@ -286,14 +286,34 @@ fn images(v: &Json, out: &mut BTreeSet<String>) {
     }
 }
 
+/// The environment before `to` in paved.yaml `promotion.order` for one
+/// service: the nearest earlier environment of the order that `runs_in`
+/// says the service runs in; `None` when `to` is first, or not in the
+/// order, or the service runs in no earlier one. `paved promote` checks a
+/// promotion against it and `paved diff` names promotions from it.
+pub(crate) fn before_in_order<'o>(
+    order: &'o [String],
+    to: &str,
+    runs_in: impl Fn(&str) -> bool,
+) -> Option<&'o str> {
+    let at = order.iter().position(|o| o == to)?;
+    order[..at]
+        .iter()
+        .rev()
+        .map(String::as_str)
+        .find(|e| runs_in(e))
+}
+
 /// The promotions between two sides. Service S promotes image I into
 /// environment B when S ran something in B on the old side (a service new
 /// in B promotes nothing), runs I in B on the new side and did not before,
 /// and ran I on the old side in the environment before B in `order`
-/// (paved.yaml `promotion.order`); without an order, or for a B the order
-/// does not name, in any other environment of S. With an order, an image S
-/// ran only in environments after B is a rollback (`rollback`); one S ran
-/// only further back than the environment before B is neither. Grouped by
+/// (paved.yaml `promotion.order`): the nearest earlier one S ran in on the
+/// old side ([`before_in_order`], the rule `paved promote` checks); without
+/// an order, or for a B the order does not name, in any other environment
+/// of S. With an order, an image S ran only in environments after B is a
+/// rollback (`rollback`); one S ran only further back than the environment
+/// before B is neither. Grouped by
 /// kind, image, source environments and target, in that order.
 pub(crate) fn promotions(old: &[Resource], new: &[Resource], order: &[String]) -> Vec<Promotion> {
     // (environment, service) → images, on each side.
@@ -345,7 +365,11 @@ pub(crate) fn promotions(old: &[Resource], new: &[Resource], order: &[String]) -
             let (rollback, from): (bool, Vec<&str>) = match place(env) {
                 None => (false, others),
                 Some(at) => {
-                    let previous = at.checked_sub(1).map(|p| order[p].as_str());
+                    let previous = before_in_order(order, env, |e| {
+                        before
+                            .get(&(e.to_string(), service.clone()))
+                            .is_some_and(|h| !h.is_empty())
+                    });
                     if let Some(p) = previous.filter(|p| others.contains(p)) {
                         (false, vec![p])
                     } else {
@@ -3092,6 +3116,53 @@ pub(crate) mod tests {
             (got[0].from.clone(), got[0].to.as_str(), got[0].rollback),
             (vec!["dev".to_string()], "staging", false)
         );
+    }
+
+    #[test]
+    fn the_environment_before_is_the_nearest_earlier_one_the_service_runs_in() {
+        // Orders does not run in staging: for it, the environment before
+        // production is dev (the rule `paved promote` checks).
+        let order = ["dev", "staging", "production"];
+        let old = [
+            deploy_of("dev", "orders", "orders:3.0.0", ""),
+            deploy_of("production", "orders", "orders:1.0.0", ""),
+        ];
+        let new = [
+            deploy_of("dev", "orders", "orders:3.0.0", ""),
+            deploy_of("production", "orders", "orders:3.0.0", ""),
+        ];
+        assert_eq!(
+            promoted(&old, &new, &order),
+            [Promotion {
+                image: "ghcr.io/acme/orders:3.0.0".into(),
+                from: vec!["dev".into()],
+                to: "production".into(),
+                services: vec!["orders".into()],
+                rollback: false,
+            }]
+        );
+        // Dev taking back production's image is a rollback, as before.
+        let back = [
+            deploy_of("dev", "orders", "orders:1.0.0", ""),
+            deploy_of("production", "orders", "orders:1.0.0", ""),
+        ];
+        let got = promoted(&old, &back, &order);
+        assert_eq!(
+            (got[0].from.clone(), got[0].to.as_str(), got[0].rollback),
+            (vec!["production".to_string()], "dev", true)
+        );
+        // The shared rule itself.
+        let order: Vec<String> = order.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            before_in_order(&order, "production", |e| e != "staging"),
+            Some("dev")
+        );
+        assert_eq!(
+            before_in_order(&order, "production", |_| true),
+            Some("staging")
+        );
+        assert_eq!(before_in_order(&order, "dev", |_| true), None);
+        assert_eq!(before_in_order(&order, "qa", |_| true), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! environment's), its namespaces `<namespacePrefix><NAME>--<service>` (a
 //! preview name never holds `--`, and with previews on neither does a
 //! service name: `validate::semantic`), its hosts
-//! `<host as one label>-<NAME>.<previews.domain>` ([`host_label`]), every
+//! `<host as one label>--<NAME>.<previews.domain>` ([`host_label`]), every
 //! managed resource at
 //! `previews.class`, synced automatically, every object labelled
 //! `paved.dev/preview: NAME`, written to `DIR/previews/<NAME>/`. It holds the
@@ -55,6 +55,15 @@ pub(crate) struct Preview {
 /// Neither name may hold it, so a namespace names one (preview, service)
 /// and the glob `<prefix>*--<service>` matches one service's namespaces.
 pub(crate) const SEPARATOR: &str = "--";
+
+/// Between a preview host's part from the service's host and the preview's
+/// name (`checkout--42`). A host label cannot end in `-` and a preview name
+/// neither holds `--` nor starts with `-`, so the last `--` of a preview
+/// host's first label is always this one: two previews (or two hosts of one
+/// preview that differ in more than dots and hyphens) never get the same
+/// host. A real host whose first label holds `--` could still equal one;
+/// `derive` refuses that preview.
+pub(crate) const HOST_SEPARATOR: &str = "--";
 
 /// The hex digits of the hash that keeps a shortened host label unique.
 const HASH_DIGITS: usize = 8;
@@ -142,6 +151,15 @@ pub(crate) fn derive(
                 ns.len()
             ));
         }
+        // The Argo CD Application (blueprints/service/argocd/application.yaml).
+        let app = format!("{}-{}", s.name(), env.name);
+        if app.len() > DNS_LABEL_MAX {
+            return Err(format!(
+                "the preview's Argo CD Application `{app}` of service `{}` is {} characters, and a name may have {DNS_LABEL_MAX}: use a shorter preview name",
+                s.name(),
+                app.len()
+            ));
+        }
     }
 
     let mut preview_platform = platform.clone();
@@ -154,6 +172,14 @@ pub(crate) fn derive(
     let domain = cfg.domain.clone().unwrap_or_else(|| from.domain.clone());
     // Host → the service that has it, so two that come out alike are refused.
     let mut hosts: std::collections::BTreeMap<String, String> = Default::default();
+    // Every real environment's hosts: a preview host is never one of them.
+    let real: std::collections::BTreeMap<String, (String, String)> = resolve(platform, services)
+        .into_iter()
+        .filter_map(|i| {
+            let host = i.ingress?.host;
+            Some((host, (i.name, i.environment.name)))
+        })
+        .collect();
     for i in &mut instances {
         if let Some(ing) = &mut i.ingress {
             let label = host_label(&ing.host, &[&domain, &from.domain], name).ok_or_else(|| {
@@ -163,6 +189,12 @@ pub(crate) fn derive(
                 )
             })?;
             ing.host = format!("{label}.{domain}");
+            if let Some((other, env)) = real.get(&ing.host) {
+                return Err(format!(
+                    "the preview host `{}` of service `{}` is the host of service `{other}` in {env}: give `{other}` a host without `{HOST_SEPARATOR}` before its end, or use another preview name",
+                    ing.host, i.name
+                ));
+            }
             if let Some(other) = hosts.insert(ing.host.clone(), i.name.clone()) {
                 return Err(format!(
                     "services `{other}` and `{}` would both get the preview host `{}`: give one of them a host that differs in more than its dots and hyphens",
@@ -230,9 +262,9 @@ pub(crate) fn namespace_glob(cfg: &PreviewConfig, service: &str) -> String {
 /// The first label of a preview host: the service's host without the
 /// domain it is under (the preview's or the `from` environment's, the first
 /// of `domains` that it ends with), its labels joined with `-`, then
-/// `-<NAME>`. `api.shop.example.com` in preview 5 gives
-/// `api-shop-example-com-5`; `shop.staging.acme.dev` under
-/// `staging.acme.dev` gives `shop-5`. Longer than a DNS label allows, the
+/// `--<NAME>` ([`HOST_SEPARATOR`]). `api.shop.example.com` in preview 5
+/// gives `api-shop-example-com--5`; `shop.staging.acme.dev` under
+/// `staging.acme.dev` gives `shop--5`. Longer than a DNS label allows, the
 /// joined part is cut and followed by the first 8 hex digits of the XXH3
 /// hash of the whole host, so distinct hosts stay distinct and the same host
 /// always gives the same label. `None` when not even that fits.
@@ -243,21 +275,21 @@ pub(crate) fn host_label(host: &str, domains: &[&str], name: &str) -> Option<Str
         .find_map(|d| host.strip_suffix(&format!(".{d}")))
         .unwrap_or(host);
     let joined = short.replace('.', "-");
-    let label = format!("{joined}-{name}");
+    let label = format!("{joined}{HOST_SEPARATOR}{name}");
     if label.len() <= DNS_LABEL_MAX {
         return Some(label);
     }
     let hash = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(host.as_bytes()));
     let hash = &hash[..HASH_DIGITS];
-    let room = DNS_LABEL_MAX.checked_sub(HASH_DIGITS + name.len() + 2)?;
+    let room = DNS_LABEL_MAX.checked_sub(HASH_DIGITS + name.len() + 1 + HOST_SEPARATOR.len())?;
     let cut = joined
         .get(..room.min(joined.len()))
         .unwrap_or_default()
         .trim_end_matches('-');
     Some(if cut.is_empty() {
-        format!("{hash}-{name}")
+        format!("{hash}{HOST_SEPARATOR}{name}")
     } else {
-        format!("{cut}-{hash}-{name}")
+        format!("{cut}-{hash}{HOST_SEPARATOR}{name}")
     })
     .filter(|l| l.len() <= DNS_LABEL_MAX)
 }
@@ -341,7 +373,7 @@ mod tests {
         assert_eq!(shop.environment.name, "preview-7");
         assert_eq!(shop.environment.promote, "auto");
         assert_eq!(shop.environment.folder, "previews/7");
-        assert_eq!(shop.ingress.as_ref().unwrap().host, "shop-7.preview.a.dev");
+        assert_eq!(shop.ingress.as_ref().unwrap().host, "shop--7.preview.a.dev");
         assert_eq!(shop.resources[0].class, "small");
         assert_eq!(shop.labels[PREVIEW_LABEL], "7");
         assert_eq!(shop.dependencies[0].namespace, "pr-7--stock");
@@ -469,16 +501,16 @@ mod tests {
                 .map(|i| i.host.clone())
                 .unwrap()
         };
-        assert_eq!(host("shop"), "api-shop-example-com-5.preview.a.dev");
-        assert_eq!(host("admin"), "api-admin-example-com-5.preview.a.dev");
+        assert_eq!(host("shop"), "api-shop-example-com--5.preview.a.dev");
+        assert_eq!(host("admin"), "api-admin-example-com--5.preview.a.dev");
         // A host under the environment's domain keeps its short form.
-        assert_eq!(host("web"), "web-5.preview.a.dev");
+        assert_eq!(host("web"), "web--5.preview.a.dev");
         let (long, longer) = (host("long"), host("longer"));
         assert_ne!(long, longer);
         for h in [&long, &longer] {
             let label = h.split('.').next().unwrap();
             assert!(is_dns_label(label), "{h}");
-            assert!(label.ends_with("-5"), "{h}");
+            assert!(label.ends_with("--5"), "{h}");
         }
         // The same input, the same host.
         let again = derive(&p, &all, &names(&["long"]), "5").unwrap();
@@ -490,9 +522,68 @@ mod tests {
         ];
         let err = derive(&p, &clash, &names(&["one", "two"]), "5").unwrap_err();
         assert!(
-            err.contains("a-b-example-com-5.preview.a.dev")
+            err.contains("a-b-example-com--5.preview.a.dev")
                 && err.contains("`one`")
                 && err.contains("`two`"),
+            "{err}"
+        );
+    }
+
+    /// The reviewer's two cases: (a) without `previews.domain`, staging's
+    /// `checkout-feat` and preview `feat`'s `checkout` on one domain;
+    /// (b) two previews whose host and name join alike (`checkout-feat` in
+    /// preview `x`, `checkout` in preview `feat-x`).
+    #[test]
+    fn a_preview_host_is_never_a_real_hosts_nor_another_previews() {
+        let with_host =
+            |name: &str, host: &str| service(name, serde_json::json!({"ingress": {"host": host}}));
+        let all = [
+            with_host("checkout", "checkout"),
+            with_host("payments", "checkout-feat"),
+            with_host("api", "api"),
+            with_host("api2", "api-2"),
+        ];
+        let host_of = |p: &Platform, svc: &str, name: &str| {
+            derive(p, &all, &names(&[svc]), name)
+                .unwrap()
+                .instances
+                .iter()
+                .find(|i| i.name == svc)
+                .and_then(|i| i.ingress.as_ref())
+                .map(|i| i.host.clone())
+                .unwrap()
+        };
+        // (a) The preview's domain is staging's: no real host is taken.
+        let same = platform(serde_json::json!({"from": "staging"}));
+        let real: Vec<String> = resolve(&same, &all)
+            .into_iter()
+            .filter_map(|i| i.ingress.map(|g| g.host))
+            .collect();
+        assert!(
+            real.contains(&"checkout-feat.staging.a.dev".to_string()),
+            "{real:?}"
+        );
+        for (svc, name) in [("checkout", "feat"), ("api", "2")] {
+            let h = host_of(&same, svc, name);
+            assert!(
+                !real.contains(&h),
+                "{svc} in preview {name}: {h} is a real host"
+            );
+        }
+        // (b) Two previews never share a host.
+        let pv = platform(serde_json::json!({"from": "staging", "domain": "preview.a.dev"}));
+        assert_ne!(
+            host_of(&pv, "checkout", "feat-x"),
+            host_of(&pv, "payments", "x")
+        );
+        // A real host that a preview host would equal is refused by name.
+        let taken = [
+            with_host("checkout", "checkout"),
+            with_host("payments", "checkout--feat"),
+        ];
+        let err = derive(&same, &taken, &names(&["checkout"]), "feat").unwrap_err();
+        assert!(
+            err.contains("checkout--feat.staging.a.dev") && err.contains("`payments`"),
             "{err}"
         );
     }

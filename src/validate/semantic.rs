@@ -1196,6 +1196,7 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
             )),
         );
     }
+    out.extend(preview_prefixed_environments(platform, src, doc));
     let obs = &platform.observability;
     let (buckets, declared) = obs.latency_buckets();
     let threshold = doc.pointer("/spec/observability/latencyP99ThresholdMs");
@@ -1212,6 +1213,41 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
             src,
             node.span,
         ));
+    }
+    out
+}
+
+/// With `previews` set, an environment named like a preview's environment
+/// (`preview-<NAME>`) would share that preview's Argo CD Applications and
+/// labels: the prefix is reserved for previews.
+fn preview_prefixed_environments(
+    platform: &Platform,
+    src: &SourceRef,
+    doc: &Node,
+) -> Vec<Diagnostic> {
+    use crate::model::preview::ENVIRONMENT_PREFIX;
+    if platform.previews.is_none() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for name in platform.environments.keys() {
+        let Some(rest) = name.strip_prefix(ENVIRONMENT_PREFIX) else {
+            continue;
+        };
+        let span = doc
+            .pointer(&format!("/spec/environments/{}", esc(name)))
+            .map(|(n, k)| k.unwrap_or(n.span))
+            .unwrap_or(doc.span);
+        out.push(
+            Diagnostic::error(
+                codes::SEMANTIC_RESERVED_NAME,
+                format!("`{name}` is a reserved environment name: names starting with `{ENVIRONMENT_PREFIX}` are the previews'"),
+            )
+            .at(src, span, "reserved name")
+            .help(format!(
+                "With `previews` set, `paved render --preview {rest}` renders an environment named `{name}`, whose Argo CD Applications and labels would be this environment's. Rename the environment so it does not start with `{ENVIRONMENT_PREFIX}`, e.g. `pv-{rest}`."
+            )),
+        );
     }
     out
 }

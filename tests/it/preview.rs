@@ -133,7 +133,7 @@ fn a_preview_has_prefixed_namespaces_preview_hosts_the_smallest_class_and_cleanu
             }
             "Ingress" => {
                 let host = d["spec"]["rules"][0]["host"].as_str().unwrap();
-                assert_eq!(host, "checkout-42.preview.acme.dev", "{path}");
+                assert_eq!(host, "checkout--42.preview.acme.dev", "{path}");
                 assert_eq!(d["spec"]["tls"][0]["hosts"][0], host, "{path}");
             }
             "PostgreSQLInstance" | "RedisInstance" | "Bucket" => {
@@ -298,6 +298,42 @@ fn a_preview_name_must_be_a_dns_label_and_its_namespaces_fit_kubernetes() {
     let o = preview(dir.path(), &long, &["checkout"]);
     expect(&o, 2);
     assert!(stderr(&o).contains("63"), "{}", stderr(&o));
+    assert_eq!(before, read_tree(&dir.path().join("rendered")));
+}
+
+/// The longest generated name of checkout's preview is inventory's Argo CD
+/// Application, `inventory-preview-<NAME>`: 18 characters and the name
+/// fit a DNS label (63) up to a 45-character name; one more is refused up
+/// front with a usage error, not a rendered object that fails.
+#[test]
+fn a_preview_name_too_long_for_an_application_name_is_refused_up_front() {
+    let dir = commerce();
+    let fits = "b".repeat(45);
+    expect(&preview(dir.path(), &fits, &["checkout"]), 0);
+    assert!(dir
+        .path()
+        .join(format!(
+            "rendered/previews/{fits}/argocd/application-inventory-preview-{fits}.yaml"
+        ))
+        .is_file());
+    let before = read_tree(&dir.path().join("rendered"));
+    let o = preview(dir.path(), &"b".repeat(46), &["checkout"]);
+    assert!(
+        stderr(&o).contains(&format!("`inventory-preview-{}`", "b".repeat(46))),
+        "{}",
+        stderr(&o)
+    );
+    for long in ["b".repeat(46), "b".repeat(49)] {
+        let o = preview(dir.path(), &long, &["checkout"]);
+        expect(&o, 2);
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("-preview-{long}` of service")),
+            "{err}"
+        );
+        assert!(err.contains("use a shorter preview name"), "{err}");
+        assert!(!err.contains("invalid-object"), "{err}");
+    }
     assert_eq!(before, read_tree(&dir.path().join("rendered")));
 }
 

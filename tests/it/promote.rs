@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::support::fixtures::{expect, run, stderr, stdout, write};
+use crate::support::fixtures::{expect, git, run, stderr, stdout, write};
 
 const PAVED: &str = "apiVersion: paved.dev/v1
 kind: Platform
@@ -178,6 +178,37 @@ fn promote_adds_the_field_in_flow_and_block_style() {
     assert_eq!(spec(dir.path(), "payments"), payments_promoted());
     assert_eq!(spec(dir.path(), "billing"), billing_promoted());
     assert_eq!(spec(dir.path(), "orders"), ORDERS);
+}
+
+/// A flow mapping with a trailing comma (`{replicas: 2, }`) gets the field
+/// after its last value; the comma and the brace stay.
+#[test]
+fn promote_adds_the_field_to_a_flow_mapping_with_a_trailing_comma() {
+    let dir = workspace();
+    let trailing = "apiVersion: paved.dev/v1
+kind: Application
+metadata: {name: cart, owner: team-pay, costCenter: cc-2}
+spec:
+  image: ghcr.io/acme/cart:1.0.0
+  ports: [{name: http, port: 8080}]
+  environments:
+    staging: {image: ghcr.io/acme/cart:1.1.0}
+    production: {replicas: 2, }   # busy
+";
+    write(dir.path(), "cart/platform.yaml", trailing);
+    let o = run(
+        dir.path(),
+        &["promote", "cart", "--from", "staging", "--to", "production"],
+    );
+    expect(&o, 0);
+    assert_eq!(
+        spec(dir.path(), "cart"),
+        trailing.replacen(
+            "{replicas: 2, }",
+            "{replicas: 2, image: ghcr.io/acme/cart:1.1.0, }",
+            1
+        )
+    );
 }
 
 #[test]
@@ -489,6 +520,76 @@ fn diff_names_a_promotion_grouped_per_release() {
     assert!(
         md.contains("promotes `ghcr.io/acme/orders:1.5.0` from staging to production: 1 service"),
         "{md}"
+    );
+}
+
+/// A service that skips an environment of `promotion.order`: `promote`
+/// takes dev's release to production (dev is the environment before
+/// production that it runs in), and `diff --base` names that promotion.
+#[test]
+fn diff_base_names_the_promotion_promote_made_past_a_skipped_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let paved = PAVED
+        .replace(
+            "  environments:\n",
+            "  environments:\n    dev:\n      cluster: \"https://dev.k8s.example.internal\"\n      domain: dev.example.dev\n      promote: auto\n",
+        )
+        .replace("order: [staging, production]", "order: [dev, staging, production]");
+    write(d, "paved.yaml", &paved);
+    let inventory = "apiVersion: paved.dev/v1
+kind: Application
+metadata: {name: inventory, owner: team-inv, costCenter: cc-4}
+spec:
+  image: ghcr.io/acme/inventory:1.0.0
+  ports: [{name: http, port: 8080}]
+  environments:
+    dev:
+      image: ghcr.io/acme/inventory:3.0.0
+    production:
+      image: ghcr.io/acme/inventory:1.0.0
+";
+    write(d, "inventory/platform.yaml", inventory);
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    expect(
+        &run(
+            d,
+            &[
+                "promote",
+                "inventory",
+                "--from",
+                "dev",
+                "--to",
+                "production",
+                "-q",
+            ],
+        ),
+        0,
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("inventory/platform.yaml")).unwrap(),
+        inventory.replacen(
+            "      image: ghcr.io/acme/inventory:1.0.0\n",
+            "      image: ghcr.io/acme/inventory:3.0.0\n",
+            1
+        )
+    );
+    let o = run(d, &["diff", "--base", "main", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v["promotions"],
+        serde_json::json!([
+            {"image": "ghcr.io/acme/inventory:3.0.0", "from": ["dev"], "to": "production", "services": ["inventory"], "rollback": false},
+        ]),
+        "{}",
+        stdout(&o)
+    );
+    let text = stdout(&run(d, &["diff", "--base", "main"]));
+    assert!(
+        text.contains("promotes `ghcr.io/acme/inventory:3.0.0` from dev to production: 1 service"),
+        "{text}"
     );
 }
 
