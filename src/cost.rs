@@ -372,6 +372,24 @@ pub(crate) const RENDERED_KINDS: [(&str, &str); 3] = [
     ("Bucket", "bucket"),
 ];
 
+/// The workload kinds the estimate prices, as rendered: (API group, kind,
+/// the pointer to their pod spec). One home for `rendered_facts` and the
+/// review's risk rules ([`is_priced_kind`]).
+pub(crate) const WORKLOAD_KINDS: [(&str, &str, &str); 4] = [
+    ("apps", "Deployment", "/spec/template/spec"),
+    ("apps", "StatefulSet", "/spec/template/spec"),
+    ("argoproj.io", "Rollout", "/spec/template/spec"),
+    ("batch", "CronJob", "/spec/jobTemplate/spec/template/spec"),
+];
+
+/// Whether the estimate prices the replicas or requests of `kind`: a
+/// workload of [`WORKLOAD_KINDS`] or the HorizontalPodAutoscaler that
+/// scales one. With a price table and `review.costThreshold`, their changes
+/// are judged by the estimate, not by the factor rule.
+pub(crate) fn is_priced_kind(kind: &str) -> bool {
+    kind == "HorizontalPodAutoscaler" || WORKLOAD_KINDS.iter().any(|(_, k, _)| *k == kind)
+}
+
 /// A quantity of a rendered object as text (`"1"`, `100m`, or a number).
 fn quantity_text(v: Option<&serde_json::Value>) -> String {
     match v {
@@ -382,8 +400,8 @@ fn quantity_text(v: Option<&serde_json::Value>) -> String {
 }
 
 /// The facts of one service in one environment, read from its rendered
-/// objects: each Deployment and StatefulSet (`apps`) and CronJob (`batch`)
-/// with its containers' requests or limits summed per pod, its replicas
+/// objects: each workload of [`WORKLOAD_KINDS`] (Deployment, StatefulSet,
+/// Argo Rollout, CronJob) with its containers' requests or limits summed per pod, its replicas
 /// from the HorizontalPodAutoscaler that scales it (`minReplicas`, default
 /// 1, to `maxReplicas`), else `spec.replicas` (default 1), a CronJob 0 to 1;
 /// and each composite resource of `api_group` by its class and `storageGB`.
@@ -437,11 +455,10 @@ pub(crate) fn rendered_facts<'a>(
     for v in &objects {
         let kind = text(v, "/kind");
         let group = group_of(v);
-        let pod = match (group.as_str(), kind.as_str()) {
-            ("apps", "Deployment" | "StatefulSet") => v.pointer("/spec/template/spec"),
-            ("batch", "CronJob") => v.pointer("/spec/jobTemplate/spec/template/spec"),
-            _ => None,
-        };
+        let pod = WORKLOAD_KINDS
+            .iter()
+            .find(|(g, k, _)| *g == group && *k == kind)
+            .and_then(|(_, _, at)| v.pointer(at));
         if let Some(pod) = pod {
             let (mut cpu, mut memory) = (Decimal::ZERO, Decimal::ZERO);
             for c in pod
@@ -1066,6 +1083,43 @@ spec: {name: elsewhere}
             rendered_facts(&alone, CostBasis::Requests, "x").pods[0].max,
             1
         );
+    }
+
+    #[test]
+    fn an_argo_rollout_is_priced_as_a_deployment_and_its_kinds_are_priced() {
+        let objs = objects(
+            &RENDERED
+                .replacen(
+                    "apiVersion: apps/v1\nkind: Deployment",
+                    "apiVersion: argoproj.io/v1alpha1\nkind: Rollout",
+                    1,
+                )
+                .replacen(
+                    "{apiVersion: apps/v1, kind: Deployment, name: orders}",
+                    "{apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: orders}",
+                    1,
+                ),
+        );
+        let f = rendered_facts(&objs, CostBasis::Requests, "platform.acme.dev");
+        assert_eq!(
+            f.pods[0],
+            Pods {
+                cpu_cores: d("0.25"),
+                memory_gib: d("0.5"),
+                min: 2,
+                max: 5
+            }
+        );
+        for kind in [
+            "Rollout",
+            "Deployment",
+            "StatefulSet",
+            "CronJob",
+            "HorizontalPodAutoscaler",
+        ] {
+            assert!(is_priced_kind(kind), "{kind}");
+        }
+        assert!(!is_priced_kind("Service"));
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub(crate) struct RiskOptions {
     pub manual_by_default: BTreeMap<String, bool>,
     /// A price table and `review.costThreshold`: the cost of workloads is
     /// judged by [`over_threshold`], so the factor rule skips the kinds the
-    /// estimate prices ([`PRICED_KINDS`]).
+    /// estimate prices ([`crate::cost::is_priced_kind`]).
     pub priced: bool,
     /// The name prefix of preview environments (`preview-`) when the
     /// platform has previews: an environment `manual_by_default` does not
@@ -127,15 +127,6 @@ impl Default for RiskOptions {
         }
     }
 }
-
-/// The kinds whose replicas and requests the cost estimate prices: with a
-/// price table and a threshold, their changes are judged by the estimate.
-pub(crate) const PRICED_KINDS: [&str; 4] = [
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "HorizontalPodAutoscaler",
-];
 
 /// A cost risk for each (environment, service) whose monthly estimate rises
 /// above the platform's threshold (`review.costThreshold`), naming the
@@ -240,7 +231,7 @@ pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -
         network(key, ov, nv, new_namespace, &mut add);
         promotion(key, at, ov, nv, new, opts, &mut add);
         security(key, ov, nv, &mut add);
-        if !(opts.priced && PRICED_KINDS.contains(&key.kind.as_str())) {
+        if !(opts.priced && crate::cost::is_priced_kind(&key.kind)) {
             cost(key, ov, nv, old, opts.cost_factor, &mut add);
         }
     }
