@@ -625,19 +625,49 @@ impl Threshold {
         }
     }
 
-    /// When `d`'s maximum rises by more than the percent or the amount: the
-    /// rise and, when there was an old figure above 0, its percentage.
-    pub(crate) fn exceeded(&self, d: &Delta) -> Option<(Decimal, Option<Decimal>)> {
-        let old = d.old.unwrap_or_default().max;
-        let rise = d.change().max;
-        if rise <= Decimal::ZERO {
-            return None;
-        }
-        let pct = (old > Decimal::ZERO).then(|| rise * Decimal::from(100) / old);
-        let by_percent = matches!((pct, self.percent), (Some(p), Some(t)) if p > t);
-        let by_amount = self.monthly.is_some_and(|m| rise > m);
-        (by_percent || by_amount).then_some((rise, pct))
+    /// When `d`'s ceiling (its maximum) or its floor (its minimum) rises
+    /// by more than the percent or the amount: the rise, its percentage of
+    /// the old figure when that was above 0, and the bound that rose (the
+    /// ceiling when both did).
+    pub(crate) fn exceeded(&self, d: &Delta) -> Option<Rise> {
+        let (old, change) = (d.old.unwrap_or_default(), d.change());
+        [
+            (old.max, change.max, Bound::Max),
+            (old.min, change.min, Bound::Min),
+        ]
+        .into_iter()
+        .find_map(|(old, rise, at)| {
+            if rise <= Decimal::ZERO {
+                return None;
+            }
+            let pct = (old > Decimal::ZERO).then(|| rise * Decimal::from(100) / old);
+            let by_percent = matches!((pct, self.percent), (Some(p), Some(t)) if p > t);
+            let by_amount = self.monthly.is_some_and(|m| rise > m);
+            (by_percent || by_amount).then_some(Rise {
+                rise,
+                percent: pct,
+                at,
+            })
+        })
     }
+}
+
+/// Which bound of a range a threshold judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bound {
+    /// The ceiling: what can be spent.
+    Max,
+    /// The floor: what is spent at the least.
+    Min,
+}
+
+/// A rise over `review.costThreshold`: by how much, its percentage of the
+/// old figure (none from 0), and at which bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rise {
+    pub rise: Decimal,
+    pub percent: Option<Decimal>,
+    pub at: Bound,
 }
 
 /// A percentage as shown: one decimal, halves away from zero (`191.7`).
@@ -1220,7 +1250,11 @@ spec: {name: elsewhere}
         let up = delta(Some("100"), "125");
         assert_eq!(
             t(Some("20"), None).exceeded(&up),
-            Some((d("25"), Some(d("25"))))
+            Some(Rise {
+                rise: d("25"),
+                percent: Some(d("25")),
+                at: Bound::Max
+            })
         );
         assert_eq!(t(Some("25"), None).exceeded(&up), None);
         assert!(t(None, Some("24.99")).exceeded(&up).is_some());
@@ -1229,12 +1263,52 @@ spec: {name: elsewhere}
         // From nothing: no percentage, the amount alone decides.
         let new = delta(None, "600");
         assert_eq!(t(Some("1"), None).exceeded(&new), None);
-        assert_eq!(t(None, Some("500")).exceeded(&new), Some((d("600"), None)));
+        assert_eq!(
+            t(None, Some("500")).exceeded(&new),
+            Some(Rise {
+                rise: d("600"),
+                percent: None,
+                at: Bound::Max
+            })
+        );
         // Down: never.
         assert_eq!(
             t(Some("1"), Some("1")).exceeded(&delta(Some("600"), "1")),
             None
         );
+    }
+
+    #[test]
+    fn a_threshold_judges_the_rise_of_the_floor_too() {
+        // The autoscaler 2–10 → 10–10: the ceiling does not move, the floor
+        // rises 5× (6.7525 → 33.7625).
+        let floor = Delta {
+            environment: "production".into(),
+            service: "payments".into(),
+            old: Some(Range {
+                min: d("6.7525"),
+                max: d("33.7625"),
+            }),
+            new: Some(Range::fixed(d("33.7625"))),
+        };
+        let t = |p: Option<&str>, m: Option<&str>| Threshold {
+            percent: p.map(d),
+            monthly: m.map(d),
+        };
+        let got = t(Some("20"), Some("500")).exceeded(&floor);
+        assert_eq!(
+            got,
+            Some(Rise {
+                rise: d("27.01"),
+                percent: Some(d("400")),
+                at: Bound::Min
+            })
+        );
+        assert_eq!(
+            t(None, Some("27")).exceeded(&floor).map(|r| r.at),
+            Some(Bound::Min)
+        );
+        assert_eq!(t(Some("400"), Some("28")).exceeded(&floor), None);
     }
 
     #[test]
