@@ -729,10 +729,16 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
     // there is a price table and a budget (docs/cost.md, "Budgets").
     let budgeted = platform.cost.is_some()
         && !(platform.budgets.is_empty() && platform.service_budgets.is_empty());
+    // With a price table, every instance must be priceable (no quantity
+    // too large), so resolve whenever there is one.
+    let priced = platform.cost.is_some();
     let mut instances = Vec::new();
-    if budgeted && diag::count_errors(&diags) == 0 {
+    if priced && diag::count_errors(&diags) == 0 {
         instances = model::resolve(&platform, &services);
-        diags.extend(semantic::over_budget(&platform, &services, &instances));
+        diags.extend(semantic::unpriceable(&platform, &services, &instances));
+        if budgeted {
+            diags.extend(semantic::over_budget(&platform, &services, &instances));
+        }
     }
     if diag::count_errors(&diags) > 0 || !resolve {
         diag::sort(&mut diags);
@@ -742,7 +748,7 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
         return Ok(c);
     }
 
-    if !budgeted {
+    if !priced {
         instances = model::resolve(&platform, &services);
     }
     c.blueprints = Some(Blueprints::new(overrides));

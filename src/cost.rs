@@ -125,18 +125,63 @@ pub(crate) struct Estimate {
 
 /// The estimates, one per instance in the instances' order; `None` when
 /// paved.yaml has no price table.
+///
+/// An instance that cannot be priced ([`priceable`]: a quantity too large)
+/// has no estimate: validation refuses it first
+/// (`paved::semantic::unpriceable-quantity`), so no command reaches here
+/// with one.
 pub(crate) fn estimate(platform: &Platform, instances: &[Instance]) -> Option<Vec<Estimate>> {
     let table = platform.cost.as_ref()?;
-    Some(instances.iter().map(|i| of_instance(table, i)).collect())
+    Some(
+        instances
+            .iter()
+            .filter_map(|i| of_instance(table, i))
+            .collect(),
+    )
 }
 
-fn of_instance(table: &CostConfig, i: &Instance) -> Estimate {
+/// The largest monthly figure the estimate prices (10¹⁵ in the currency):
+/// any sum of figures up to it over any fleet stays exact in a decimal.
+pub(crate) const MAX_MONTHLY: i64 = 1_000_000_000_000_000;
+
+/// Whether `i`'s quantities can be priced at `table`: each quantity read as
+/// a decimal, and every figure at most [`MAX_MONTHLY`].
+pub(crate) fn priceable(table: &CostConfig, i: &Instance) -> bool {
+    of_instance(table, i).is_some()
+}
+
+/// Whether one pod of this CPU alone, or this memory alone, can be priced
+/// for a month: which quantity of an unpriceable instance is at fault.
+pub(crate) fn pod_priceable(table: &CostConfig, cpu: Option<&str>, memory: Option<&str>) -> bool {
+    let (Some(cpu_cores), Some(memory_gib)) = (
+        cpu.map_or(Some(Decimal::ZERO), cpu_cores),
+        memory.map_or(Some(Decimal::ZERO), memory_gib),
+    ) else {
+        return false;
+    };
+    let pods = vec![Pods {
+        cpu_cores,
+        memory_gib,
+        min: 1,
+        max: 1,
+    }];
+    price_facts(
+        table,
+        &Facts {
+            pods,
+            resources: Vec::new(),
+        },
+    )
+    .is_some()
+}
+
+fn of_instance(table: &CostConfig, i: &Instance) -> Option<Estimate> {
     let q = match table.basis {
         CostBasis::Requests => &i.compute.requests,
         CostBasis::Limits => &i.compute.limits,
     };
-    let cpu_cores = cpu_cores(&q.cpu).unwrap_or_default();
-    let memory_gib = memory_gib(&q.memory).unwrap_or_default();
+    let cpu_cores = cpu_cores(&q.cpu)?;
+    let memory_gib = memory_gib(&q.memory)?;
     let (replicas_min, replicas_max, replicas_from) = match (&i.autoscaling, i.replicas) {
         (Some(a), _) => (a.min, a.max, ReplicasFrom::Autoscaling),
         (None, Some(n)) => (n, n, ReplicasFrom::Fixed),
@@ -163,7 +208,7 @@ fn of_instance(table: &CostConfig, i: &Instance) -> Estimate {
                 })
                 .collect(),
         },
-    );
+    )?;
     let workload = Workload {
         cpu: q.cpu.clone(),
         memory: q.memory.clone(),
@@ -188,7 +233,7 @@ fn of_instance(table: &CostConfig, i: &Instance) -> Estimate {
             monthly,
         })
         .collect();
-    Estimate {
+    Some(Estimate {
         service: i.name.clone(),
         team: i.owner.clone(),
         environment: i.environment.name.clone(),
@@ -196,7 +241,7 @@ fn of_instance(table: &CostConfig, i: &Instance) -> Estimate {
         workload,
         resources,
         monthly: priced.monthly,
-    }
+    })
 }
 
 /// A price from paved.yaml as the decimal it was written as: YAML gives the
@@ -220,7 +265,7 @@ pub(crate) fn money(v: Decimal) -> String {
 
 /// The estimate of one instance; `None` without a price table.
 pub(crate) fn estimate_one(platform: &Platform, instance: &Instance) -> Option<Estimate> {
-    Some(of_instance(platform.cost.as_ref()?, instance))
+    of_instance(platform.cost.as_ref()?, instance)
 }
 
 /// Cores in a Kubernetes CPU quantity: `250m` → 0.25, `1.5` → 1.5, `2` → 2.
@@ -255,6 +300,21 @@ pub(crate) fn memory_gib(q: &str) -> Option<Decimal> {
     let n = whole(num)?;
     n.checked_mul(Decimal::from(mul))?
         .checked_div(Decimal::from(div))
+}
+
+/// Whether a CPU (`memory: false`) or memory quantity is a whole number
+/// of digits with one of its unit suffixes that [`cpu_cores`] or
+/// [`memory_gib`] still cannot read: one too large for a decimal, which
+/// cannot be priced (text Paved does not read at all counts as 0).
+pub(crate) fn too_large(q: &str, memory: bool) -> bool {
+    let units: &[&str] = if memory {
+        &["Ki", "Mi", "Gi", "Ti", "K", "M", "G", "T"]
+    } else {
+        &["m"]
+    };
+    let digits = units.iter().find_map(|u| q.strip_suffix(u)).unwrap_or(q);
+    let read = if memory { memory_gib(q) } else { cpu_cores(q) };
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && read.is_none()
 }
 
 /// A whole number written in digits only.
@@ -310,57 +370,79 @@ pub(crate) struct Priced {
 
 /// Every price of the estimate: pods × replicas at the CPU and memory
 /// prices × 730 hours, each resource by class and storage (a bucket at
-/// `assumedGiB`), summed. Exact; nothing rounded.
-pub(crate) fn price_facts(table: &CostConfig, f: &Facts) -> Priced {
+/// `assumedGiB`), summed. Exact; nothing rounded. `None` when a figure
+/// would exceed [`MAX_MONTHLY`] (or a decimal): such facts cannot be priced.
+pub(crate) fn price_facts(table: &CostConfig, f: &Facts) -> Option<Priced> {
+    let cap = Decimal::from(MAX_MONTHLY);
+    let capped = |v: Option<Decimal>| v.filter(|v| *v <= cap);
+    let add = |a: Range, b: Range| -> Option<Range> {
+        Some(Range {
+            min: capped(a.min.checked_add(b.min))?,
+            max: capped(a.max.checked_add(b.max))?,
+        })
+    };
     let mut pod_months = Vec::with_capacity(f.pods.len());
     let mut workload = Range::default();
     for p in &f.pods {
-        let hourly = p.cpu_cores * price(table.cpu_per_core_hour)
-            + p.memory_gib * price(table.memory_per_gib_hour);
-        let pod_month = hourly * Decimal::from(HOURS_PER_MONTH);
+        let hourly = p
+            .cpu_cores
+            .checked_mul(price(table.cpu_per_core_hour))?
+            .checked_add(p.memory_gib.checked_mul(price(table.memory_per_gib_hour))?)?;
+        let pod_month = capped(hourly.checked_mul(Decimal::from(HOURS_PER_MONTH)))?;
         pod_months.push(pod_month);
-        workload = workload.add(Range {
-            min: pod_month * Decimal::from(p.min),
-            max: pod_month * Decimal::from(p.max),
+        workload = add(
+            workload,
+            Range {
+                min: capped(pod_month.checked_mul(Decimal::from(p.min)))?,
+                max: capped(pod_month.checked_mul(Decimal::from(p.max)))?,
+            },
+        )?;
+    }
+    let mut resources: Vec<(Option<u32>, Option<Decimal>)> = Vec::with_capacity(f.resources.len());
+    for r in &f.resources {
+        resources.push(if r.kind == "bucket" {
+            let b = table.resources.bucket.as_ref();
+            let monthly = match b {
+                Some(b) => Some(capped(
+                    price(b.per_gib_month).checked_mul(Decimal::from(b.assumed_gib)),
+                )?),
+                None => None,
+            };
+            (b.map(|b| b.assumed_gib), monthly)
+        } else {
+            let c = table.resources.classes(&r.kind);
+            let monthly = match c.and_then(|c| Some((price(c.of(&r.class)?), c))) {
+                Some((class, c)) => {
+                    let gb = Decimal::from(r.storage_gb.unwrap_or(0));
+                    Some(capped(
+                        gb.checked_mul(price(c.storage_per_gb_month))?
+                            .checked_add(class),
+                    )?)
+                }
+                None => None,
+            };
+            (r.storage_gb, monthly)
         });
     }
-    let resources: Vec<(Option<u32>, Option<Decimal>)> = f
-        .resources
-        .iter()
-        .map(|r| {
-            if r.kind == "bucket" {
-                let b = table.resources.bucket.as_ref();
-                (
-                    b.map(|b| b.assumed_gib),
-                    b.map(|b| price(b.per_gib_month) * Decimal::from(b.assumed_gib)),
-                )
-            } else {
-                let c = table.resources.classes(&r.kind);
-                let monthly = c.and_then(|c| {
-                    let class = price(c.of(&r.class)?);
-                    let gb = Decimal::from(r.storage_gb.unwrap_or(0));
-                    Some(class + gb * price(c.storage_per_gb_month))
-                });
-                (r.storage_gb, monthly)
-            }
-        })
-        .collect();
-    let monthly = resources
-        .iter()
-        .filter_map(|r| r.1)
-        .fold(workload, |acc, m| acc.add(Range::fixed(m)));
-    Priced {
+    let mut monthly = workload;
+    for m in resources.iter().filter_map(|r| r.1) {
+        monthly = add(monthly, Range::fixed(m))?;
+    }
+    Some(Priced {
         pod_months,
         workload,
         resources,
         monthly,
-    }
+    })
 }
 
 /// The estimates of `instances` at `table`'s prices (a side of a review
 /// priced with the other side's table when it has none).
 pub(crate) fn estimate_with(table: &CostConfig, instances: &[Instance]) -> Vec<Estimate> {
-    instances.iter().map(|i| of_instance(table, i)).collect()
+    instances
+        .iter()
+        .filter_map(|i| of_instance(table, i))
+        .collect()
 }
 
 /// The composite resource kinds of Paved's infrastructure API (under
@@ -405,12 +487,13 @@ fn quantity_text(v: Option<&serde_json::Value>) -> String {
 /// from the HorizontalPodAutoscaler that scales it (`minReplicas`, default
 /// 1, to `maxReplicas`), else `spec.replicas` (default 1), a CronJob 0 to 1;
 /// and each composite resource of `api_group` by its class and `storageGB`.
-/// A quantity Paved cannot read counts as 0, as in the model.
+/// A quantity Paved cannot read counts as 0; `None` when the quantities
+/// are too large to sum (they cannot be priced).
 pub(crate) fn rendered_facts<'a>(
     objects: impl IntoIterator<Item = &'a serde_json::Value>,
     basis: CostBasis,
     api_group: &str,
-) -> Facts {
+) -> Option<Facts> {
     let objects: Vec<&serde_json::Value> = objects.into_iter().collect();
     let text = |v: &serde_json::Value, p: &str| -> String {
         v.pointer(p)
@@ -468,9 +551,18 @@ pub(crate) fn rendered_facts<'a>(
                 .flatten()
             {
                 let q = c.get("resources").and_then(|r| r.get(which));
-                cpu += cpu_cores(&quantity_text(q.and_then(|q| q.get("cpu")))).unwrap_or_default();
-                memory +=
-                    memory_gib(&quantity_text(q.and_then(|q| q.get("memory")))).unwrap_or_default();
+                let (c, m) = (
+                    quantity_text(q.and_then(|q| q.get("cpu"))),
+                    quantity_text(q.and_then(|q| q.get("memory"))),
+                );
+                // Unreadable text counts as 0; digits too many to read cannot be priced.
+                let read = |v: Option<Decimal>, t: &str, memory: bool| match v {
+                    Some(v) => Some(v),
+                    None if too_large(t, memory) => None,
+                    None => Some(Decimal::ZERO),
+                };
+                cpu = cpu.checked_add(read(cpu_cores(&c), &c, false)?)?;
+                memory = memory.checked_add(read(memory_gib(&m), &m, true)?)?;
             }
             let (min, max) = if kind == "CronJob" {
                 (0, 1)
@@ -504,17 +596,18 @@ pub(crate) fn rendered_facts<'a>(
             }
         }
     }
-    facts
+    Some(facts)
 }
 
 /// Rendered objects, as (environment, service, object), priced per
 /// (environment, service); objects of no environment or service (the
-/// platform's, the catalog's) are left out.
+/// platform's, the catalog's) are left out. `Err`: the (environment,
+/// service) whose quantities cannot be priced.
 pub(crate) fn rendered_monthly<'a>(
     table: &CostConfig,
     api_group: &str,
     objects: impl IntoIterator<Item = (&'a str, &'a str, &'a serde_json::Value)>,
-) -> std::collections::BTreeMap<(String, String), Range> {
+) -> Result<std::collections::BTreeMap<(String, String), Range>, (String, String)> {
     let mut by: std::collections::BTreeMap<(String, String), Vec<&serde_json::Value>> =
         std::collections::BTreeMap::new();
     for (env, service, v) in objects {
@@ -526,8 +619,12 @@ pub(crate) fn rendered_monthly<'a>(
     }
     by.into_iter()
         .map(|(k, objects)| {
-            let f = rendered_facts(objects, table.basis, api_group);
-            (k, price_facts(table, &f).monthly)
+            match rendered_facts(objects, table.basis, api_group)
+                .and_then(|f| price_facts(table, &f))
+            {
+                Some(p) => Ok((k, p.monthly)),
+                None => Err(k),
+            }
         })
         .collect()
 }
@@ -750,20 +847,20 @@ pub(crate) fn catalog(platform: &Platform, instances: &[&Instance]) -> Option<Ca
     let table = platform.cost.as_ref()?;
     let environments: Vec<CatalogFigure> = instances
         .iter()
-        .map(|i| {
-            let e = of_instance(table, i);
+        .filter_map(|i| {
+            let e = of_instance(table, i)?;
             let (min, max) = (money(e.monthly.min), money(e.monthly.max));
             let text = if min == max {
                 format!("{max} {}", prices.currency)
             } else {
                 format!("{min} to {max} {}", prices.currency)
             };
-            CatalogFigure {
+            Some(CatalogFigure {
                 environment: e.environment,
                 min,
                 max,
                 text,
-            }
+            })
         })
         .collect();
     let summary = environments
@@ -856,6 +953,26 @@ mod tests {
         assert_eq!(memory_gib("1073741824"), Some(d("1")));
         assert_eq!(memory_gib("Gi"), None);
         assert_eq!(memory_gib("1.5Gi"), None);
+    }
+
+    #[test]
+    fn a_quantity_too_large_is_not_priced_never_priced_at_0() {
+        let p = platform(Some(PRICES));
+        let t = p.cost.as_ref().unwrap();
+        for memory in [
+            "9999999999999999999999999Ti",
+            "999999999999999999999999999999Ti",
+        ] {
+            let spec = format!("  replicas: 2\n  compute: {{cpu: 250m, memory: \"{memory}\"}}\n");
+            let instances = crate::model::resolve(&p, &[service("orders", &spec)]);
+            assert!(!priceable(t, &instances[0]), "{memory}");
+            assert_eq!(estimate(&p, &instances).unwrap(), Vec::new(), "{memory}");
+            assert!(!pod_priceable(t, None, Some(memory)), "{memory}");
+            assert!(pod_priceable(t, Some("250m"), None));
+        }
+        assert!(too_large("999999999999999999999999999999Ti", true));
+        assert!(!too_large("1.5Gi", true));
+        assert!(!too_large("250m", false));
     }
 
     #[test]
@@ -1058,7 +1175,7 @@ spec: {name: elsewhere}
     #[test]
     fn rendered_objects_give_the_facts_the_model_would() {
         let objs = objects(RENDERED);
-        let f = rendered_facts(&objs, CostBasis::Requests, "platform.acme.dev");
+        let f = rendered_facts(&objs, CostBasis::Requests, "platform.acme.dev").unwrap();
         assert_eq!(
             f.pods,
             [
@@ -1090,7 +1207,7 @@ spec: {name: elsewhere}
             ]
         );
         let p = platform(Some(PRICES));
-        let priced = price_facts(p.cost.as_ref().unwrap(), &f);
+        let priced = price_facts(p.cost.as_ref().unwrap(), &f).unwrap();
         // orders: 9.125 a pod, 2–5 pods: 18.25–45.625; nightly: 0–32.85;
         // db: 60 + 20 × 0.1 = 62; files: 2. Whole: 82.25–142.475.
         assert_eq!(priced.pod_months, [d("9.125"), d("32.85")]);
@@ -1102,7 +1219,7 @@ spec: {name: elsewhere}
             }
         );
         // Limits: 500m and 512Mi a pod.
-        let f = rendered_facts(&objs, CostBasis::Limits, "platform.acme.dev");
+        let f = rendered_facts(&objs, CostBasis::Limits, "platform.acme.dev").unwrap();
         assert_eq!(
             (f.pods[0].cpu_cores, f.pods[1].cpu_cores),
             (d("0.5"), d("0"))
@@ -1110,7 +1227,10 @@ spec: {name: elsewhere}
         // Without an autoscaler: `spec.replicas`, else 1.
         let alone: Vec<serde_json::Value> = objs[..1].to_vec();
         assert_eq!(
-            rendered_facts(&alone, CostBasis::Requests, "x").pods[0].max,
+            rendered_facts(&alone, CostBasis::Requests, "x")
+                .unwrap()
+                .pods[0]
+                .max,
             1
         );
     }
@@ -1130,7 +1250,7 @@ spec: {name: elsewhere}
                     1,
                 ),
         );
-        let f = rendered_facts(&objs, CostBasis::Requests, "platform.acme.dev");
+        let f = rendered_facts(&objs, CostBasis::Requests, "platform.acme.dev").unwrap();
         assert_eq!(
             f.pods[0],
             Pods {

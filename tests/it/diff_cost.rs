@@ -567,3 +567,59 @@ fn base_gives_one_cost_risk_for_a_rollout_change() {
         "{risks:?}"
     );
 }
+
+#[test]
+fn a_quantity_too_large_to_price_is_refused_by_every_command_without_a_panic() {
+    let dir = commerce();
+    let d = dir.path();
+    expect(&run(d, &["render", "--out", "old"]), 0);
+    edit(
+        d,
+        "checkout/platform.yaml",
+        "size: medium",
+        "compute: {cpu: 250m, memory: \"9999999999999999999999999Ti\"}",
+    );
+    for args in [&["validate"][..], &["render", "--out", "new"], &["cost"]] {
+        let o = run(d, args);
+        expect(&o, 1);
+        assert!(
+            stderr(&o).contains("paved::semantic::unpriceable-quantity"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    // Rendered objects no estimate can price: the diff refuses them (exit 1).
+    expect(&run(d, &["render", "--out", "new"]), 1);
+    std::fs::create_dir_all(d.join("new")).unwrap();
+    for f in walk(&d.join("old")) {
+        let rel = f.strip_prefix(d.join("old")).unwrap();
+        let to = d.join("new").join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        let mut text = std::fs::read_to_string(&f).unwrap();
+        if rel.ends_with("production/checkout/deployment-checkout.yaml") {
+            text = text.replace("memory: 1Gi", "memory: 9999999999999999T");
+        }
+        std::fs::write(to, text).unwrap();
+    }
+    let o = run(d, &["diff", "old", "new"]);
+    expect(&o, 1);
+    assert!(
+        stderr(&o).contains("paved::semantic::unpriceable-quantity")
+            && stderr(&o).contains("`checkout` in production cannot be priced"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+fn walk(d: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
