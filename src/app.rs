@@ -833,7 +833,11 @@ fn load_platform(
         }
     };
     let d = semantic::check_platform(&platform, &src, &doc);
-    let failed = d.iter().any(|d| d.severity == Severity::Error);
+    // A budget's unknown name leaves the model whole: the specs still load,
+    // so a service budget's unknown service is reported in the same run.
+    let failed = d
+        .iter()
+        .any(|d| d.severity == Severity::Error && d.code != codes::SEMANTIC_UNKNOWN_BUDGET_NAME);
     diags.extend(d);
     if failed {
         return Ok(None);
