@@ -651,8 +651,8 @@ impl Delta {
 }
 
 /// The cost section of a review: the currency and basis of the (new side's)
-/// price table, and each (environment, service) whose estimate, as shown
-/// (rounded once, to cents), changed, by environment then service.
+/// price table, and each (environment, service) whose change, as shown
+/// (rounded once, to cents), is not 0.00, by environment then service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Review {
     pub currency: String,
@@ -677,8 +677,8 @@ impl Review {
 }
 
 /// The review of two sides' estimates, per (environment, service): the
-/// pairs whose figure as shown differs (a side where one does not run
-/// counts as 0).
+/// pairs whose change, rounded to cents, is not 0.00 at the minimum or the
+/// maximum (a side where one does not run counts as 0).
 pub(crate) fn review(
     table: &CostConfig,
     old: &std::collections::BTreeMap<(String, String), Range>,
@@ -686,18 +686,19 @@ pub(crate) fn review(
 ) -> Review {
     let keys: std::collections::BTreeSet<&(String, String)> =
         old.keys().chain(new.keys()).collect();
-    let shown = |r: Option<&Range>| {
-        let r = r.copied().unwrap_or_default();
-        (money(r.min), money(r.max))
-    };
+    // A row is kept when its change, as shown (rounded once, to cents), is
+    // not 0.00 at either bound: the row and its delta always agree.
     let changes = keys
         .into_iter()
-        .filter(|k| shown(old.get(*k)) != shown(new.get(*k)))
         .map(|k| Delta {
             environment: k.0.clone(),
             service: k.1.clone(),
             old: old.get(k).copied(),
             new: new.get(k).copied(),
+        })
+        .filter(|d| {
+            let c = d.change();
+            !round(c.min).is_zero() || !round(c.max).is_zero()
         })
         .collect();
     Review {
@@ -1352,6 +1353,34 @@ spec: {name: elsewhere}
         assert_eq!(signed(d("0.125")), "+0.13");
         assert_eq!(percent(d("191.68")), "191.7");
         assert_eq!(percent(d("0.05")), "0.1");
+    }
+
+    #[test]
+    fn a_row_is_kept_when_its_rounded_delta_is_not_zero() {
+        let p = platform(Some(PRICES));
+        let table = p.cost.as_ref().unwrap();
+        let k = |s: &str| ("staging".to_string(), s.to_string());
+        let old: std::collections::BTreeMap<_, _> = [
+            (k("edge"), Range::fixed(d("10.004"))),
+            (k("half"), Range::fixed(d("10"))),
+        ]
+        .into_iter()
+        .collect();
+        let new: std::collections::BTreeMap<_, _> = [
+            // Shown 10.00 → 10.01, but the change is 0.002: 0.00, no row.
+            (k("edge"), Range::fixed(d("10.006"))),
+            // A change of half a cent: +0.01, a row.
+            (k("half"), Range::fixed(d("10.005"))),
+        ]
+        .into_iter()
+        .collect();
+        let r = review(table, &old, &new);
+        let rows: Vec<(&str, String)> = r
+            .changes
+            .iter()
+            .map(|d| (d.service.as_str(), signed(d.change().max)))
+            .collect();
+        assert_eq!(rows, [("half", "+0.01".to_string())]);
     }
 
     #[test]
