@@ -2853,9 +2853,11 @@ pub(crate) mod tests {
 
     #[test]
     fn a_folded_cost_table_keeps_the_largest_changes() {
-        let mut r = Report::default();
         // service i rises by 10 + i at the maximum: the last is the largest.
-        r.cost = Some(cost_review(2000));
+        let r = Report {
+            cost: Some(cost_review(2000)),
+            ..Default::default()
+        };
         let md = markdown(&r, MARKDOWN_LIMIT);
         assert!(md.contains("more rows | | | | |"), "{md}");
         let rows: Vec<&str> = md

@@ -670,7 +670,7 @@ fn dashboards_price_the_limits_when_the_basis_is_limits() {
     assert_eq!(cost["targets"][0]["legendFormat"], "limits");
     let expr = cost["targets"][0]["expr"].as_str().unwrap();
     assert!(
-        expr.starts_with(r#"(sum(kube_pod_container_resource_limits{namespace="orders", container="orders", resource="cpu"}) * 0.031 + "#)
+        expr.starts_with(r#"(sum(kube_pod_container_resource_limits{namespace="orders", container="orders", resource="cpu"} * on(namespace, pod) group_left() max by (namespace, pod) (kube_pod_status_phase{namespace="orders", phase="Running"} == 1)) * 0.031 + "#)
             && expr.ends_with(" / 1073741824 * 0.0042) * 730"),
         "{expr}"
     );
