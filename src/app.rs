@@ -768,6 +768,11 @@ pub fn compile(inputs: &Inputs, resolve: bool) -> Result<Compiled, Fault> {
     // (docs/cost.md, "Budgets").
     let budgeted = platform.cost.is_some()
         && !(platform.budgets.is_empty() && platform.service_budgets.is_empty());
+    // With a price table, every (service, environment) must be priceable
+    // (no quantity too large): sized the same cheap way (docs/cost.md).
+    if platform.cost.is_some() && diag::count_errors(&diags) == 0 {
+        diags.extend(semantic::unpriceable(&platform, &services));
+    }
     if budgeted && diag::count_errors(&diags) == 0 {
         diags.extend(semantic::over_budget(&platform, &services));
     }
@@ -862,7 +867,11 @@ fn load_platform(
         }
     };
     let d = semantic::check_platform(&platform, &src, &doc);
-    let failed = d.iter().any(|d| d.severity == Severity::Error);
+    // A budget's unknown name leaves the model whole: the specs still load,
+    // so a service budget's unknown service is reported in the same run.
+    let failed = d
+        .iter()
+        .any(|d| d.severity == Severity::Error && d.code != codes::SEMANTIC_UNKNOWN_BUDGET_NAME);
     diags.extend(d);
     if failed {
         return Ok(None);

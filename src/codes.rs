@@ -417,6 +417,17 @@ its severity; the estimate is from requests, not a bill.",
     example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev}\n  teams:\n    team-orders: {group: \"sso:orders-devs\"}\n  cost: {currency: EUR, cpuPerCoreHour: 0.04, memoryPerGiBHour: 0.005}\n  budgets:\n    team-orders: {production: 20}\n  budgetEnforcement: error\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  replicas: 3\n  compute: {cpu: 250m, memory: 512Mi}\n",
     fix: "  replicas: 2",
 };
+pub(crate) const SEMANTIC_UNPRICEABLE_QUANTITY: &Code = &Code {
+    code: "paved::semantic::unpriceable-quantity",
+    title: "a CPU or memory quantity too large for the cost estimate",
+    explanation: "With a price table (`cost` in paved.yaml), every instance is priced (docs/cost.md): its \
+CPU cores and memory GiB × the prices × 730 hours × its replicas. A quantity whose figure a month would \
+exceed 10^15 in the currency (or that no decimal can hold) cannot be priced: rather than count it as 0, \
+which would let it past every budget, Paved refuses it, at the quantity (or the size) that sets it. \
+`paved diff` of two folders refuses rendered workloads it cannot price the same way.",
+    example: "# file: paved.yaml\napiVersion: paved.dev/v1\nkind: Platform\nmetadata: {name: acme}\nspec:\n  environments:\n    production: {cluster: \"https://prod.k8s.acme.internal\", domain: acme.dev}\n  cost: {currency: EUR, cpuPerCoreHour: 0.04, memoryPerGiBHour: 0.005}\n# file: orders/platform.yaml\napiVersion: paved.dev/v1\nkind: Application\nmetadata: {name: orders, owner: team-orders, costCenter: cc-1234}\nspec:\n  image: ghcr.io/acme/orders:1.4.2\n  ports: [{name: http, port: 8080}]\n  compute: {cpu: 250m, memory: \"9999999999999999999999999Ti\"}\n",
+    fix: "  compute: {cpu: 250m, memory: 512Mi}",
+};
 pub(crate) const SEMANTIC_UNKNOWN_BUDGET_NAME: &Code = &Code {
     code: "paved::semantic::unknown-budget-name",
     title: "a budget for a team, service or environment that does not exist",
@@ -1025,6 +1036,7 @@ pub static CODES: &[&Code] = &[
     SEMANTIC_PREVIEW_SEPARATOR,
     SEMANTIC_PREVIEW_NOT_IN_FROM,
     POLICY_OVER_BUDGET,
+    SEMANTIC_UNPRICEABLE_QUANTITY,
     SEMANTIC_INVALID_LOG_PATTERN,
     SEMANTIC_NAME_COLLISION,
     SEMANTIC_API_DEFINITION,

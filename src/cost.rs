@@ -128,12 +128,51 @@ pub(crate) struct Estimate {
 
 /// The estimates, one per instance in the instances' order; `None` when
 /// paved.yaml has no price table.
+///
+/// An instance that cannot be priced ([`priceable`]: a quantity too large)
+/// has no estimate: validation refuses it first
+/// (`paved::semantic::unpriceable-quantity`), so no command reaches here
+/// with one.
 pub(crate) fn estimate(platform: &Platform, instances: &[Instance]) -> Option<Vec<Estimate>> {
     let table = platform.cost.as_ref()?;
-    Some(instances.iter().map(|i| of_instance(table, i)).collect())
+    Some(
+        instances
+            .iter()
+            .filter_map(|i| of_instance(table, i))
+            .collect(),
+    )
 }
 
-fn of_instance(table: &CostConfig, i: &Instance) -> Estimate {
+/// The largest monthly figure the estimate prices (10¹⁵ in the currency):
+/// any sum of figures up to it over any fleet stays exact in a decimal.
+pub(crate) const MAX_MONTHLY: i64 = 1_000_000_000_000_000;
+
+/// Whether one pod of this CPU alone, or this memory alone, can be priced
+/// for a month: which quantity of an unpriceable instance is at fault.
+pub(crate) fn pod_priceable(table: &CostConfig, cpu: Option<&str>, memory: Option<&str>) -> bool {
+    let (Some(cpu_cores), Some(memory_gib)) = (
+        cpu.map_or(Some(Decimal::ZERO), cpu_cores),
+        memory.map_or(Some(Decimal::ZERO), memory_gib),
+    ) else {
+        return false;
+    };
+    let pods = vec![Pods {
+        cpu_cores,
+        memory_gib,
+        min: 1,
+        max: 1,
+    }];
+    price_facts(
+        table,
+        &Facts {
+            pods,
+            resources: Vec::new(),
+        },
+    )
+    .is_some()
+}
+
+fn of_instance(table: &CostConfig, i: &Instance) -> Option<Estimate> {
     of_parts(
         table,
         Parts {
@@ -170,7 +209,7 @@ pub(crate) fn estimate_sizing(
     service: &Service,
     environment: &str,
     sizing: &Sizing,
-) -> Estimate {
+) -> Option<Estimate> {
     of_parts(
         table,
         Parts {
@@ -208,13 +247,13 @@ struct Parts<'a> {
     resources: Vec<(&'a str, &'a str, &'a str, Option<u32>)>,
 }
 
-fn of_parts(table: &CostConfig, i: Parts) -> Estimate {
+fn of_parts(table: &CostConfig, i: Parts) -> Option<Estimate> {
     let q = match table.basis {
         CostBasis::Requests => &i.compute.requests,
         CostBasis::Limits => &i.compute.limits,
     };
-    let cpu_cores = cpu_cores(&q.cpu).unwrap_or_default();
-    let memory_gib = memory_gib(&q.memory).unwrap_or_default();
+    let cpu_cores = cpu_cores(&q.cpu)?;
+    let memory_gib = memory_gib(&q.memory)?;
     let (replicas_min, replicas_max, replicas_from) = match (i.autoscaling, i.replicas) {
         (Some(a), _) => (a.min, a.max, ReplicasFrom::Autoscaling),
         (None, Some(n)) => (n, n, ReplicasFrom::Fixed),
@@ -241,7 +280,7 @@ fn of_parts(table: &CostConfig, i: Parts) -> Estimate {
                 })
                 .collect(),
         },
-    );
+    )?;
     let workload = Workload {
         cpu: q.cpu.clone(),
         memory: q.memory.clone(),
@@ -268,7 +307,7 @@ fn of_parts(table: &CostConfig, i: Parts) -> Estimate {
             },
         )
         .collect();
-    Estimate {
+    Some(Estimate {
         service: i.service.to_string(),
         team: i.team.to_string(),
         environment: i.environment.to_string(),
@@ -276,7 +315,7 @@ fn of_parts(table: &CostConfig, i: Parts) -> Estimate {
         workload,
         resources,
         monthly: priced.monthly,
-    }
+    })
 }
 
 /// A price from paved.yaml as the decimal it was written as: YAML gives the
@@ -332,6 +371,21 @@ pub(crate) fn memory_gib(q: &str) -> Option<Decimal> {
         .checked_div(Decimal::from(div))
 }
 
+/// Whether a CPU (`memory: false`) or memory quantity is a whole number
+/// of digits with one of its unit suffixes that [`cpu_cores`] or
+/// [`memory_gib`] still cannot read: one too large for a decimal, which
+/// cannot be priced (text Paved does not read at all counts as 0).
+pub(crate) fn too_large(q: &str, memory: bool) -> bool {
+    let units: &[&str] = if memory {
+        &["Ki", "Mi", "Gi", "Ti", "K", "M", "G", "T"]
+    } else {
+        &["m"]
+    };
+    let digits = units.iter().find_map(|u| q.strip_suffix(u)).unwrap_or(q);
+    let read = if memory { memory_gib(q) } else { cpu_cores(q) };
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && read.is_none()
+}
+
 /// A whole number written in digits only.
 fn whole(s: &str) -> Option<Decimal> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -385,57 +439,79 @@ pub(crate) struct Priced {
 
 /// Every price of the estimate: pods × replicas at the CPU and memory
 /// prices × 730 hours, each resource by class and storage (a bucket at
-/// `assumedGiB`), summed. Exact; nothing rounded.
-pub(crate) fn price_facts(table: &CostConfig, f: &Facts) -> Priced {
+/// `assumedGiB`), summed. Exact; nothing rounded. `None` when a figure
+/// would exceed [`MAX_MONTHLY`] (or a decimal): such facts cannot be priced.
+pub(crate) fn price_facts(table: &CostConfig, f: &Facts) -> Option<Priced> {
+    let cap = Decimal::from(MAX_MONTHLY);
+    let capped = |v: Option<Decimal>| v.filter(|v| *v <= cap);
+    let add = |a: Range, b: Range| -> Option<Range> {
+        Some(Range {
+            min: capped(a.min.checked_add(b.min))?,
+            max: capped(a.max.checked_add(b.max))?,
+        })
+    };
     let mut pod_months = Vec::with_capacity(f.pods.len());
     let mut workload = Range::default();
     for p in &f.pods {
-        let hourly = p.cpu_cores * price(table.cpu_per_core_hour)
-            + p.memory_gib * price(table.memory_per_gib_hour);
-        let pod_month = hourly * Decimal::from(HOURS_PER_MONTH);
+        let hourly = p
+            .cpu_cores
+            .checked_mul(price(table.cpu_per_core_hour))?
+            .checked_add(p.memory_gib.checked_mul(price(table.memory_per_gib_hour))?)?;
+        let pod_month = capped(hourly.checked_mul(Decimal::from(HOURS_PER_MONTH)))?;
         pod_months.push(pod_month);
-        workload = workload.add(Range {
-            min: pod_month * Decimal::from(p.min),
-            max: pod_month * Decimal::from(p.max),
+        workload = add(
+            workload,
+            Range {
+                min: capped(pod_month.checked_mul(Decimal::from(p.min)))?,
+                max: capped(pod_month.checked_mul(Decimal::from(p.max)))?,
+            },
+        )?;
+    }
+    let mut resources: Vec<(Option<u32>, Option<Decimal>)> = Vec::with_capacity(f.resources.len());
+    for r in &f.resources {
+        resources.push(if r.kind == "bucket" {
+            let b = table.resources.bucket.as_ref();
+            let monthly = match b {
+                Some(b) => Some(capped(
+                    price(b.per_gib_month).checked_mul(Decimal::from(b.assumed_gib)),
+                )?),
+                None => None,
+            };
+            (b.map(|b| b.assumed_gib), monthly)
+        } else {
+            let c = table.resources.classes(&r.kind);
+            let monthly = match c.and_then(|c| Some((price(c.of(&r.class)?), c))) {
+                Some((class, c)) => {
+                    let gb = Decimal::from(r.storage_gb.unwrap_or(0));
+                    Some(capped(
+                        gb.checked_mul(price(c.storage_per_gb_month))?
+                            .checked_add(class),
+                    )?)
+                }
+                None => None,
+            };
+            (r.storage_gb, monthly)
         });
     }
-    let resources: Vec<(Option<u32>, Option<Decimal>)> = f
-        .resources
-        .iter()
-        .map(|r| {
-            if r.kind == "bucket" {
-                let b = table.resources.bucket.as_ref();
-                (
-                    b.map(|b| b.assumed_gib),
-                    b.map(|b| price(b.per_gib_month) * Decimal::from(b.assumed_gib)),
-                )
-            } else {
-                let c = table.resources.classes(&r.kind);
-                let monthly = c.and_then(|c| {
-                    let class = price(c.of(&r.class)?);
-                    let gb = Decimal::from(r.storage_gb.unwrap_or(0));
-                    Some(class + gb * price(c.storage_per_gb_month))
-                });
-                (r.storage_gb, monthly)
-            }
-        })
-        .collect();
-    let monthly = resources
-        .iter()
-        .filter_map(|r| r.1)
-        .fold(workload, |acc, m| acc.add(Range::fixed(m)));
-    Priced {
+    let mut monthly = workload;
+    for m in resources.iter().filter_map(|r| r.1) {
+        monthly = add(monthly, Range::fixed(m))?;
+    }
+    Some(Priced {
         pod_months,
         workload,
         resources,
         monthly,
-    }
+    })
 }
 
 /// The estimates of `instances` at `table`'s prices (a side of a review
 /// priced with the other side's table when it has none).
 pub(crate) fn estimate_with(table: &CostConfig, instances: &[Instance]) -> Vec<Estimate> {
-    instances.iter().map(|i| of_instance(table, i)).collect()
+    instances
+        .iter()
+        .filter_map(|i| of_instance(table, i))
+        .collect()
 }
 
 /// The composite resource kinds of Paved's infrastructure API (under
@@ -447,6 +523,24 @@ pub(crate) const RENDERED_KINDS: [(&str, &str); 3] = [
     ("Bucket", "bucket"),
 ];
 
+/// The workload kinds the estimate prices, as rendered: (API group, kind,
+/// the pointer to their pod spec). One home for `rendered_facts` and the
+/// review's risk rules ([`is_priced_kind`]).
+pub(crate) const WORKLOAD_KINDS: [(&str, &str, &str); 4] = [
+    ("apps", "Deployment", "/spec/template/spec"),
+    ("apps", "StatefulSet", "/spec/template/spec"),
+    ("argoproj.io", "Rollout", "/spec/template/spec"),
+    ("batch", "CronJob", "/spec/jobTemplate/spec/template/spec"),
+];
+
+/// Whether the estimate prices the replicas or requests of `kind`: a
+/// workload of [`WORKLOAD_KINDS`] or the HorizontalPodAutoscaler that
+/// scales one. With a price table and `review.costThreshold`, their changes
+/// are judged by the estimate, not by the factor rule.
+pub(crate) fn is_priced_kind(kind: &str) -> bool {
+    kind == "HorizontalPodAutoscaler" || WORKLOAD_KINDS.iter().any(|(_, k, _)| *k == kind)
+}
+
 /// A quantity of a rendered object as text (`"1"`, `100m`, or a number).
 fn quantity_text(v: Option<&serde_json::Value>) -> String {
     match v {
@@ -457,17 +551,18 @@ fn quantity_text(v: Option<&serde_json::Value>) -> String {
 }
 
 /// The facts of one service in one environment, read from its rendered
-/// objects: each Deployment and StatefulSet (`apps`) and CronJob (`batch`)
-/// with its containers' requests or limits summed per pod, its replicas
+/// objects: each workload of [`WORKLOAD_KINDS`] (Deployment, StatefulSet,
+/// Argo Rollout, CronJob) with its containers' requests or limits summed per pod, its replicas
 /// from the HorizontalPodAutoscaler that scales it (`minReplicas`, default
 /// 1, to `maxReplicas`), else `spec.replicas` (default 1), a CronJob 0 to 1;
 /// and each composite resource of `api_group` by its class and `storageGB`.
-/// A quantity Paved cannot read counts as 0, as in the model.
+/// A quantity Paved cannot read counts as 0; `None` when the quantities
+/// are too large to sum (they cannot be priced).
 pub(crate) fn rendered_facts<'a>(
     objects: impl IntoIterator<Item = &'a serde_json::Value>,
     basis: CostBasis,
     api_group: &str,
-) -> Facts {
+) -> Option<Facts> {
     let objects: Vec<&serde_json::Value> = objects.into_iter().collect();
     let text = |v: &serde_json::Value, p: &str| -> String {
         v.pointer(p)
@@ -512,11 +607,10 @@ pub(crate) fn rendered_facts<'a>(
     for v in &objects {
         let kind = text(v, "/kind");
         let group = group_of(v);
-        let pod = match (group.as_str(), kind.as_str()) {
-            ("apps", "Deployment" | "StatefulSet") => v.pointer("/spec/template/spec"),
-            ("batch", "CronJob") => v.pointer("/spec/jobTemplate/spec/template/spec"),
-            _ => None,
-        };
+        let pod = WORKLOAD_KINDS
+            .iter()
+            .find(|(g, k, _)| *g == group && *k == kind)
+            .and_then(|(_, _, at)| v.pointer(at));
         if let Some(pod) = pod {
             let (mut cpu, mut memory) = (Decimal::ZERO, Decimal::ZERO);
             for c in pod
@@ -526,9 +620,18 @@ pub(crate) fn rendered_facts<'a>(
                 .flatten()
             {
                 let q = c.get("resources").and_then(|r| r.get(which));
-                cpu += cpu_cores(&quantity_text(q.and_then(|q| q.get("cpu")))).unwrap_or_default();
-                memory +=
-                    memory_gib(&quantity_text(q.and_then(|q| q.get("memory")))).unwrap_or_default();
+                let (c, m) = (
+                    quantity_text(q.and_then(|q| q.get("cpu"))),
+                    quantity_text(q.and_then(|q| q.get("memory"))),
+                );
+                // Unreadable text counts as 0; digits too many to read cannot be priced.
+                let read = |v: Option<Decimal>, t: &str, memory: bool| match v {
+                    Some(v) => Some(v),
+                    None if too_large(t, memory) => None,
+                    None => Some(Decimal::ZERO),
+                };
+                cpu = cpu.checked_add(read(cpu_cores(&c), &c, false)?)?;
+                memory = memory.checked_add(read(memory_gib(&m), &m, true)?)?;
             }
             let (min, max) = if kind == "CronJob" {
                 (0, 1)
@@ -562,17 +665,18 @@ pub(crate) fn rendered_facts<'a>(
             }
         }
     }
-    facts
+    Some(facts)
 }
 
 /// Rendered objects, as (environment, service, object), priced per
 /// (environment, service); objects of no environment or service (the
-/// platform's, the catalog's) are left out.
+/// platform's, the catalog's) are left out. `Err`: the (environment,
+/// service) whose quantities cannot be priced.
 pub(crate) fn rendered_monthly<'a>(
     table: &CostConfig,
     api_group: &str,
     objects: impl IntoIterator<Item = (&'a str, &'a str, &'a serde_json::Value)>,
-) -> std::collections::BTreeMap<(String, String), Range> {
+) -> Result<std::collections::BTreeMap<(String, String), Range>, (String, String)> {
     let mut by: std::collections::BTreeMap<(String, String), Vec<&serde_json::Value>> =
         std::collections::BTreeMap::new();
     for (env, service, v) in objects {
@@ -584,8 +688,12 @@ pub(crate) fn rendered_monthly<'a>(
     }
     by.into_iter()
         .map(|(k, objects)| {
-            let f = rendered_facts(objects, table.basis, api_group);
-            (k, price_facts(table, &f).monthly)
+            match rendered_facts(objects, table.basis, api_group)
+                .and_then(|f| price_facts(table, &f))
+            {
+                Some(p) => Ok((k, p.monthly)),
+                None => Err(k),
+            }
         })
         .collect()
 }
@@ -612,8 +720,8 @@ impl Delta {
 }
 
 /// The cost section of a review: the currency and basis of the (new side's)
-/// price table, and each (environment, service) whose estimate, as shown
-/// (rounded once, to cents), changed, by environment then service.
+/// price table, and each (environment, service) whose change, as shown
+/// (rounded once, to cents), is not 0.00, by environment then service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Review {
     pub currency: String,
@@ -638,8 +746,8 @@ impl Review {
 }
 
 /// The review of two sides' estimates, per (environment, service): the
-/// pairs whose figure as shown differs (a side where one does not run
-/// counts as 0).
+/// pairs whose change, rounded to cents, is not 0.00 at the minimum or the
+/// maximum (a side where one does not run counts as 0).
 pub(crate) fn review(
     table: &CostConfig,
     old: &std::collections::BTreeMap<(String, String), Range>,
@@ -647,18 +755,19 @@ pub(crate) fn review(
 ) -> Review {
     let keys: std::collections::BTreeSet<&(String, String)> =
         old.keys().chain(new.keys()).collect();
-    let shown = |r: Option<&Range>| {
-        let r = r.copied().unwrap_or_default();
-        (money(r.min), money(r.max))
-    };
+    // A row is kept when its change, as shown (rounded once, to cents), is
+    // not 0.00 at either bound: the row and its delta always agree.
     let changes = keys
         .into_iter()
-        .filter(|k| shown(old.get(*k)) != shown(new.get(*k)))
         .map(|k| Delta {
             environment: k.0.clone(),
             service: k.1.clone(),
             old: old.get(k).copied(),
             new: new.get(k).copied(),
+        })
+        .filter(|d| {
+            let c = d.change();
+            !round(c.min).is_zero() || !round(c.max).is_zero()
         })
         .collect();
     Review {
@@ -683,19 +792,49 @@ impl Threshold {
         }
     }
 
-    /// When `d`'s maximum rises by more than the percent or the amount: the
-    /// rise and, when there was an old figure above 0, its percentage.
-    pub(crate) fn exceeded(&self, d: &Delta) -> Option<(Decimal, Option<Decimal>)> {
-        let old = d.old.unwrap_or_default().max;
-        let rise = d.change().max;
-        if rise <= Decimal::ZERO {
-            return None;
-        }
-        let pct = (old > Decimal::ZERO).then(|| rise * Decimal::from(100) / old);
-        let by_percent = matches!((pct, self.percent), (Some(p), Some(t)) if p > t);
-        let by_amount = self.monthly.is_some_and(|m| rise > m);
-        (by_percent || by_amount).then_some((rise, pct))
+    /// When `d`'s ceiling (its maximum) or its floor (its minimum) rises
+    /// by more than the percent or the amount: the rise, its percentage of
+    /// the old figure when that was above 0, and the bound that rose (the
+    /// ceiling when both did).
+    pub(crate) fn exceeded(&self, d: &Delta) -> Option<Rise> {
+        let (old, change) = (d.old.unwrap_or_default(), d.change());
+        [
+            (old.max, change.max, Bound::Max),
+            (old.min, change.min, Bound::Min),
+        ]
+        .into_iter()
+        .find_map(|(old, rise, at)| {
+            if rise <= Decimal::ZERO {
+                return None;
+            }
+            let pct = (old > Decimal::ZERO).then(|| rise * Decimal::from(100) / old);
+            let by_percent = matches!((pct, self.percent), (Some(p), Some(t)) if p > t);
+            let by_amount = self.monthly.is_some_and(|m| rise > m);
+            (by_percent || by_amount).then_some(Rise {
+                rise,
+                percent: pct,
+                at,
+            })
+        })
     }
+}
+
+/// Which bound of a range a threshold judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bound {
+    /// The ceiling: what can be spent.
+    Max,
+    /// The floor: what is spent at the least.
+    Min,
+}
+
+/// A rise over `review.costThreshold`: by how much, its percentage of the
+/// old figure (none from 0), and at which bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rise {
+    pub rise: Decimal,
+    pub percent: Option<Decimal>,
+    pub at: Bound,
 }
 
 /// A percentage as shown: one decimal, halves away from zero (`191.7`).
@@ -778,20 +917,20 @@ pub(crate) fn catalog(platform: &Platform, instances: &[&Instance]) -> Option<Ca
     let table = platform.cost.as_ref()?;
     let environments: Vec<CatalogFigure> = instances
         .iter()
-        .map(|i| {
-            let e = of_instance(table, i);
+        .filter_map(|i| {
+            let e = of_instance(table, i)?;
             let (min, max) = (money(e.monthly.min), money(e.monthly.max));
             let text = if min == max {
                 format!("{max} {}", prices.currency)
             } else {
                 format!("{min} to {max} {}", prices.currency)
             };
-            CatalogFigure {
+            Some(CatalogFigure {
                 environment: e.environment,
                 min,
                 max,
                 text,
-            }
+            })
         })
         .collect();
     let summary = environments
@@ -884,6 +1023,26 @@ mod tests {
         assert_eq!(memory_gib("1073741824"), Some(d("1")));
         assert_eq!(memory_gib("Gi"), None);
         assert_eq!(memory_gib("1.5Gi"), None);
+    }
+
+    #[test]
+    fn a_quantity_too_large_is_not_priced_never_priced_at_0() {
+        let p = platform(Some(PRICES));
+        let t = p.cost.as_ref().unwrap();
+        for memory in [
+            "9999999999999999999999999Ti",
+            "999999999999999999999999999999Ti",
+        ] {
+            let spec = format!("  replicas: 2\n  compute: {{cpu: 250m, memory: \"{memory}\"}}\n");
+            let instances = crate::model::resolve(&p, &[service("orders", &spec)]);
+            assert!(of_instance(t, &instances[0]).is_none(), "{memory}");
+            assert_eq!(estimate(&p, &instances).unwrap(), Vec::new(), "{memory}");
+            assert!(!pod_priceable(t, None, Some(memory)), "{memory}");
+            assert!(pod_priceable(t, Some("250m"), None));
+        }
+        assert!(too_large("999999999999999999999999999999Ti", true));
+        assert!(!too_large("1.5Gi", true));
+        assert!(!too_large("250m", false));
     }
 
     #[test]
@@ -1086,7 +1245,7 @@ spec: {name: elsewhere}
     #[test]
     fn rendered_objects_give_the_facts_the_model_would() {
         let objs = objects(RENDERED);
-        let f = rendered_facts(&objs, CostBasis::Requests, "platform.acme.dev");
+        let f = rendered_facts(&objs, CostBasis::Requests, "platform.acme.dev").unwrap();
         assert_eq!(
             f.pods,
             [
@@ -1118,7 +1277,7 @@ spec: {name: elsewhere}
             ]
         );
         let p = platform(Some(PRICES));
-        let priced = price_facts(p.cost.as_ref().unwrap(), &f);
+        let priced = price_facts(p.cost.as_ref().unwrap(), &f).unwrap();
         // orders: 9.125 a pod, 2–5 pods: 18.25–45.625; nightly: 0–32.85;
         // db: 60 + 20 × 0.1 = 62; files: 2. Whole: 82.25–142.475.
         assert_eq!(priced.pod_months, [d("9.125"), d("32.85")]);
@@ -1130,7 +1289,7 @@ spec: {name: elsewhere}
             }
         );
         // Limits: 500m and 512Mi a pod.
-        let f = rendered_facts(&objs, CostBasis::Limits, "platform.acme.dev");
+        let f = rendered_facts(&objs, CostBasis::Limits, "platform.acme.dev").unwrap();
         assert_eq!(
             (f.pods[0].cpu_cores, f.pods[1].cpu_cores),
             (d("0.5"), d("0"))
@@ -1138,9 +1297,49 @@ spec: {name: elsewhere}
         // Without an autoscaler: `spec.replicas`, else 1.
         let alone: Vec<serde_json::Value> = objs[..1].to_vec();
         assert_eq!(
-            rendered_facts(&alone, CostBasis::Requests, "x").pods[0].max,
+            rendered_facts(&alone, CostBasis::Requests, "x")
+                .unwrap()
+                .pods[0]
+                .max,
             1
         );
+    }
+
+    #[test]
+    fn an_argo_rollout_is_priced_as_a_deployment_and_its_kinds_are_priced() {
+        let objs = objects(
+            &RENDERED
+                .replacen(
+                    "apiVersion: apps/v1\nkind: Deployment",
+                    "apiVersion: argoproj.io/v1alpha1\nkind: Rollout",
+                    1,
+                )
+                .replacen(
+                    "{apiVersion: apps/v1, kind: Deployment, name: orders}",
+                    "{apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: orders}",
+                    1,
+                ),
+        );
+        let f = rendered_facts(&objs, CostBasis::Requests, "platform.acme.dev").unwrap();
+        assert_eq!(
+            f.pods[0],
+            Pods {
+                cpu_cores: d("0.25"),
+                memory_gib: d("0.5"),
+                min: 2,
+                max: 5
+            }
+        );
+        for kind in [
+            "Rollout",
+            "Deployment",
+            "StatefulSet",
+            "CronJob",
+            "HorizontalPodAutoscaler",
+        ] {
+            assert!(is_priced_kind(kind), "{kind}");
+        }
+        assert!(!is_priced_kind("Service"));
     }
 
     #[test]
@@ -1226,6 +1425,34 @@ spec: {name: elsewhere}
     }
 
     #[test]
+    fn a_row_is_kept_when_its_rounded_delta_is_not_zero() {
+        let p = platform(Some(PRICES));
+        let table = p.cost.as_ref().unwrap();
+        let k = |s: &str| ("staging".to_string(), s.to_string());
+        let old: std::collections::BTreeMap<_, _> = [
+            (k("edge"), Range::fixed(d("10.004"))),
+            (k("half"), Range::fixed(d("10"))),
+        ]
+        .into_iter()
+        .collect();
+        let new: std::collections::BTreeMap<_, _> = [
+            // Shown 10.00 → 10.01, but the change is 0.002: 0.00, no row.
+            (k("edge"), Range::fixed(d("10.006"))),
+            // A change of half a cent: +0.01, a row.
+            (k("half"), Range::fixed(d("10.005"))),
+        ]
+        .into_iter()
+        .collect();
+        let r = review(table, &old, &new);
+        let rows: Vec<(&str, String)> = r
+            .changes
+            .iter()
+            .map(|d| (d.service.as_str(), signed(d.change().max)))
+            .collect();
+        assert_eq!(rows, [("half", "+0.01".to_string())]);
+    }
+
+    #[test]
     fn a_threshold_is_exceeded_by_percent_or_amount_on_the_maximum() {
         let delta = |old: Option<&str>, new: &str| Delta {
             environment: "production".into(),
@@ -1241,7 +1468,11 @@ spec: {name: elsewhere}
         let up = delta(Some("100"), "125");
         assert_eq!(
             t(Some("20"), None).exceeded(&up),
-            Some((d("25"), Some(d("25"))))
+            Some(Rise {
+                rise: d("25"),
+                percent: Some(d("25")),
+                at: Bound::Max
+            })
         );
         assert_eq!(t(Some("25"), None).exceeded(&up), None);
         assert!(t(None, Some("24.99")).exceeded(&up).is_some());
@@ -1250,12 +1481,52 @@ spec: {name: elsewhere}
         // From nothing: no percentage, the amount alone decides.
         let new = delta(None, "600");
         assert_eq!(t(Some("1"), None).exceeded(&new), None);
-        assert_eq!(t(None, Some("500")).exceeded(&new), Some((d("600"), None)));
+        assert_eq!(
+            t(None, Some("500")).exceeded(&new),
+            Some(Rise {
+                rise: d("600"),
+                percent: None,
+                at: Bound::Max
+            })
+        );
         // Down: never.
         assert_eq!(
             t(Some("1"), Some("1")).exceeded(&delta(Some("600"), "1")),
             None
         );
+    }
+
+    #[test]
+    fn a_threshold_judges_the_rise_of_the_floor_too() {
+        // The autoscaler 2–10 → 10–10: the ceiling does not move, the floor
+        // rises 5× (6.7525 → 33.7625).
+        let floor = Delta {
+            environment: "production".into(),
+            service: "payments".into(),
+            old: Some(Range {
+                min: d("6.7525"),
+                max: d("33.7625"),
+            }),
+            new: Some(Range::fixed(d("33.7625"))),
+        };
+        let t = |p: Option<&str>, m: Option<&str>| Threshold {
+            percent: p.map(d),
+            monthly: m.map(d),
+        };
+        let got = t(Some("20"), Some("500")).exceeded(&floor);
+        assert_eq!(
+            got,
+            Some(Rise {
+                rise: d("27.01"),
+                percent: Some(d("400")),
+                at: Bound::Min
+            })
+        );
+        assert_eq!(
+            t(None, Some("27")).exceeded(&floor).map(|r| r.at),
+            Some(Bound::Min)
+        );
+        assert_eq!(t(Some("400"), Some("28")).exceeded(&floor), None);
     }
 
     #[test]
@@ -1380,9 +1651,8 @@ spec: {name: elsewhere}
                     i.name,
                     env.name
                 );
-                autoscaled += usize::from(
-                    from_sizing.workload.replicas_min < from_sizing.workload.replicas_max,
-                );
+                let w = from_sizing.expect("priced").workload;
+                autoscaled += usize::from(w.replicas_min < w.replicas_max);
             }
             assert!(autoscaled > 2, "{autoscaled}");
         }

@@ -235,7 +235,10 @@ pub(crate) fn compare(
     );
     report.risks = risk::classify(&sides.old, &sides.new, &risk_options(platform));
     report.promotions = semantic::promotions(&sides.old, &sides.new, &platform.promotion.order);
-    report.cost = priced.or_else(|| rendered_cost(platform, &sides));
+    report.cost = match priced {
+        Some(p) => Some(p),
+        None => rendered_cost(platform, &sides)?,
+    };
     if let (Some(review), Some(t)) = (&report.cost, &platform.review.cost_threshold) {
         report
             .risks
@@ -252,8 +255,14 @@ pub(crate) fn compare(
 /// difference, on both sides, so each such service is priced whole; a
 /// service with none is priced from the same files on both sides, or not
 /// at all, and shows no change either way.
-fn rendered_cost(platform: &Platform, sides: &semantic::Sides) -> Option<cost::Review> {
-    let table = platform.cost.as_ref()?;
+/// `Err`: a service whose rendered quantities are too large to price.
+fn rendered_cost(
+    platform: &Platform,
+    sides: &semantic::Sides,
+) -> Result<Option<cost::Review>, Vec<crate::diag::Diagnostic>> {
+    let Some(table) = platform.cost.as_ref() else {
+        return Ok(None);
+    };
     let group = platform.crossplane.api_group.as_str();
     let priced = |side: &[semantic::Resource]| {
         cost::rendered_monthly(
@@ -263,11 +272,24 @@ fn rendered_cost(platform: &Platform, sides: &semantic::Sides) -> Option<cost::R
                 .map(|r| (r.environment.as_str(), r.service.as_str(), &r.value)),
         )
     };
-    Some(cost::review(
+    let refuse = |(env, service): (String, String)| {
+        vec![crate::diag::Diagnostic::error(
+            crate::codes::SEMANTIC_UNPRICEABLE_QUANTITY,
+            format!(
+                "the rendered workloads of `{service}` in {env} cannot be priced: a CPU or memory quantity, or its replicas, is too large for the estimate"
+            ),
+        )
+        .help(format!(
+            "the estimate prices up to {} {} a month per service and environment; fix the quantity in the rendered files (or the spec they come from), or diff without a price table",
+            cost::MAX_MONTHLY,
+            table.currency
+        ))]
+    };
+    Ok(Some(cost::review(
         table,
-        &priced(&sides.old),
-        &priced(&sides.new),
-    ))
+        &priced(&sides.old).map_err(refuse)?,
+        &priced(&sides.new).map_err(refuse)?,
+    )))
 }
 
 /// The cost delta of `--base` from the two compiled workspaces: each side's

@@ -2111,14 +2111,23 @@ pub(crate) fn markdown(r: &Report, limit: usize) -> String {
 const COST_SHARE: usize = 8;
 
 /// The markdown's cost section (see [`cost_text`]), at most `limit /
-/// COST_SHARE` bytes: rows that do not fit are counted in one row, the
-/// total always shown. When rows were folded: how many are shown, of how many.
+/// COST_SHARE` bytes, the largest changes first: rows that do not fit are
+/// counted in one row, the total always shown. When rows were folded: how many are shown, of how many.
 fn cost_markdown(r: &Report, limit: usize, out: &mut String) -> Option<(usize, usize)> {
     let c = r.cost.as_ref().filter(|c| !c.changes.is_empty())?;
     let _ = writeln!(out, "#### Monthly cost ({})\n", html(&c.currency));
     out.push_str("| Environment | Service | Before | After | Change |\n|---|---|--:|--:|--:|\n");
     let start = out.len();
-    let mut cells = cost_cells(c);
+    // The largest changes first (by the size of the change at the maximum,
+    // then at the minimum, then by name), so a folded table keeps them.
+    let mut sorted = c.clone();
+    sorted.changes.sort_by(|a, b| {
+        let (ca, cb) = (a.change(), b.change());
+        (cb.max.abs(), cb.min.abs())
+            .cmp(&(ca.max.abs(), ca.min.abs()))
+            .then_with(|| (&a.environment, &a.service).cmp(&(&b.environment, &b.service)))
+    });
+    let mut cells = cost_cells(&sorted);
     let total = cells.pop().unwrap_or_default();
     let total_row = format!(
         "| **total** | | **{}** | **{}** | **{}** |\n",
@@ -2864,6 +2873,25 @@ pub(crate) mod tests {
                 table.len()
             );
         }
+    }
+
+    #[test]
+    fn a_folded_cost_table_keeps_the_largest_changes() {
+        // service i rises by 10 + i at the maximum: the last is the largest.
+        let r = Report {
+            cost: Some(cost_review(2000)),
+            ..Default::default()
+        };
+        let md = markdown(&r, MARKDOWN_LIMIT);
+        assert!(md.contains("more rows | | | | |"), "{md}");
+        let rows: Vec<&str> = md
+            .lines()
+            .filter(|l| l.starts_with("| production | service-number-"))
+            .collect();
+        assert!(rows.len() > 2, "{md}");
+        assert!(rows[0].contains("service-number-01999"), "{rows:?}");
+        assert!(rows[1].contains("service-number-01998"), "{rows:?}");
+        assert!(!md.contains("service-number-00000"), "{md}");
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub(crate) struct RiskOptions {
     pub manual_by_default: BTreeMap<String, bool>,
     /// A price table and `review.costThreshold`: the cost of workloads is
     /// judged by [`over_threshold`], so the factor rule skips the kinds the
-    /// estimate prices ([`PRICED_KINDS`]).
+    /// estimate prices ([`crate::cost::is_priced_kind`]).
     pub priced: bool,
     /// The name prefix of preview environments (`preview-`) when the
     /// platform has previews: an environment `manual_by_default` does not
@@ -128,15 +128,6 @@ impl Default for RiskOptions {
     }
 }
 
-/// The kinds whose replicas and requests the cost estimate prices: with a
-/// price table and a threshold, their changes are judged by the estimate.
-pub(crate) const PRICED_KINDS: [&str; 4] = [
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "HorizontalPodAutoscaler",
-];
-
 /// A cost risk for each (environment, service) whose monthly estimate rises
 /// above the platform's threshold (`review.costThreshold`), naming the
 /// figures: old → new, the rise and its percentage of the old maximum.
@@ -161,14 +152,17 @@ pub(crate) fn over_threshold(review: &Review, t: &Threshold) -> Vec<Risk> {
         .changes
         .iter()
         .filter_map(|d| {
-            let (rise, pct) = t.exceeded(d)?;
+            let r = t.exceeded(d)?;
             let ranged = [d.old, d.new].iter().flatten().any(|r| r.min != r.max);
-            let mut figures = crate::cost::signed(rise);
-            if let Some(p) = pct {
+            let mut figures = crate::cost::signed(r.rise);
+            if let Some(p) = r.percent {
                 let _ = write!(figures, ", +{} %", crate::cost::percent(p));
             }
             if ranged {
-                figures.push_str(" at the maximum");
+                figures.push_str(match r.at {
+                    crate::cost::Bound::Max => " at the maximum",
+                    crate::cost::Bound::Min => " at the minimum",
+                });
             }
             Some(Risk {
                 severity: Severity::Medium,
@@ -240,7 +234,7 @@ pub(crate) fn classify(old: &[Resource], new: &[Resource], opts: &RiskOptions) -
         network(key, ov, nv, new_namespace, &mut add);
         promotion(key, at, ov, nv, new, opts, &mut add);
         security(key, ov, nv, &mut add);
-        if !(opts.priced && PRICED_KINDS.contains(&key.kind.as_str())) {
+        if !(opts.priced && crate::cost::is_priced_kind(&key.kind)) {
             cost(key, ov, nv, old, opts.cost_factor, &mut add);
         }
     }
@@ -1768,6 +1762,39 @@ mod tests {
                 .map(|r| r.category)
                 .collect::<Vec<_>>(),
             [Category::Cost]
+        );
+    }
+
+    #[test]
+    fn a_rise_of_the_floor_over_the_threshold_is_a_cost_risk() {
+        use crate::cost::{Delta, Range, Review, Threshold};
+        use rust_decimal::Decimal;
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        // payments' autoscaler 2–10 → 10–10: the ceiling stays, the floor ×5.
+        let review = Review {
+            currency: "EUR".into(),
+            basis: "requests",
+            changes: vec![Delta {
+                environment: "production".into(),
+                service: "payments".into(),
+                old: Some(Range {
+                    min: d("6.7525"),
+                    max: d("33.7625"),
+                }),
+                new: Some(Range::fixed(d("33.7625"))),
+            }],
+        };
+        let t = Threshold {
+            percent: Some(d("20")),
+            monthly: Some(d("500")),
+        };
+        let got: Vec<String> = over_threshold(&review, &t)
+            .into_iter()
+            .map(|r| r.message)
+            .collect();
+        assert_eq!(
+            got,
+            ["monthly estimate 6.75–33.76 → 33.76 EUR (+27.01, +400.0 % at the minimum), over review.costThreshold (+20 % or +500 EUR)"]
         );
     }
 

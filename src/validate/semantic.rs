@@ -957,6 +957,86 @@ fn promotion_order(platform: &Platform, src: &SourceRef, doc: &Node) -> Vec<Diag
         .collect()
 }
 
+/// `paved::semantic::unpriceable-quantity`: with a price table, each
+/// service whose quantities in an environment are too large to price
+/// ([`cost::estimate_sizing`] gives none; sized with [`model::sizing`], not
+/// resolved, as budgets are),
+/// located at the quantity that sets it: the environment's `compute` or
+/// `size`, else the spec's (the memory or cpu value when written), else the
+/// replicas. One finding per service (its first such environment).
+pub(crate) fn unpriceable(platform: &Platform, services: &[Service]) -> Vec<Diagnostic> {
+    let Some(table) = &platform.cost else {
+        return Vec::new();
+    };
+    // In the order `model::resolve` gives instances: environments as the
+    // platform lists them, services by name.
+    let mut sorted: Vec<&Service> = services.iter().collect();
+    sorted.sort_by(|a, b| a.name().cmp(b.name()));
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for environment in platform.environments.values() {
+        for s in sorted.iter().filter(|s| s.runs_in(&environment.name)) {
+            let i = crate::model::sizing(platform, environment, s);
+            if seen.contains(s.name())
+                || cost::estimate_sizing(table, s, &environment.name, &i).is_some()
+            {
+                continue;
+            }
+            seen.insert(s.name());
+            let env = format!("/spec/environments/{}", esc(&environment.name));
+            let pointers = [
+                format!("{env}/compute/memory"),
+                format!("{env}/compute/cpu"),
+                format!("{env}/compute"),
+                format!("{env}/size"),
+                "/spec/compute/memory".to_string(),
+                "/spec/compute/cpu".to_string(),
+                "/spec/compute".to_string(),
+                "/spec/size".to_string(),
+                format!("{env}/autoscaling/max"),
+                "/spec/autoscaling/max".to_string(),
+                format!("{env}/replicas"),
+                "/spec/replicas".to_string(),
+            ];
+            let q = &i.compute.requests;
+            let (span, label) = pointers
+                .iter()
+                .find_map(|p| {
+                    let (n, _) = s.doc.pointer(p)?;
+                    let bad = if p.ends_with("/memory") {
+                        !cost::pod_priceable(table, None, Some(&q.memory))
+                    } else if p.ends_with("/cpu") {
+                        !cost::pod_priceable(table, Some(&q.cpu), None)
+                    } else {
+                        true
+                    };
+                    bad.then_some((n.span, "too large to price"))
+                })
+                .unwrap_or((at(s, "/spec").0, "too large to price"));
+            out.push(
+            Diagnostic::error(
+                codes::SEMANTIC_UNPRICEABLE_QUANTITY,
+                format!(
+                    "`{}` in {} cannot be priced: {} CPU and {} memory × up to {} replicas is more than the estimate can price",
+                    s.name(),
+                    environment.name,
+                    q.cpu,
+                    q.memory,
+                    i.autoscaling.as_ref().map_or(i.replicas.unwrap_or(i.min_replicas), |a| a.max),
+                ),
+            )
+            .at(&s.source, span, label)
+            .help(format!(
+                "paved.yaml `cost` prices every instance; a figure above {} {} a month is refused rather than counted as 0. Write the quantity the service needs (e.g. `memory: 512Mi`).",
+                cost::MAX_MONTHLY,
+                table.currency
+            )),
+        );
+        }
+    }
+    out
+}
+
 /// `paved::policy::over-budget`: each team's services in an environment, and
 /// each service, against paved.yaml's `budgets` and `serviceBudgets`
 /// (docs/cost.md, "Budgets"). Computes nothing without a price table and a
@@ -993,7 +1073,10 @@ pub(crate) fn over_budget(platform: &Platform, services: &[Service]) -> Vec<Diag
                 continue;
             }
             let sizing = crate::model::sizing(platform, environment, s);
-            let e = cost::estimate_sizing(table, s, env, &sizing);
+            // An unpriceable one is `unpriceable-quantity`, found first.
+            let Some(e) = cost::estimate_sizing(table, s, env, &sizing) else {
+                continue;
+            };
             if let Some(b) = service {
                 alone.push((e.clone(), b));
             }

@@ -433,3 +433,193 @@ fn the_cost_threshold_by_percent_or_amount_replaces_the_factor_for_workloads() {
     with("{costThreshold: {percent: 300}, failOn: [cost]}");
     expect(&run(d, &["diff", "old", "new"]), 0);
 }
+
+/// The storefront input (Argo Rollouts: every workload is a `Rollout`, web's
+/// scaled by a HorizontalPodAutoscaler) with a price table and a threshold,
+/// in a folder of its own.
+fn storefront() -> tempfile::TempDir {
+    let dir = copy_case(&root().join("fixtures/storefront/input"));
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let text = read(dir.path(), "paved.yaml");
+    write(
+        dir.path(),
+        "paved.yaml",
+        &format!(
+            "{text}\n  cost:\n    currency: EUR\n    cpuPerCoreHour: 0.04\n    memoryPerGiBHour: 0.005\n    resources:\n      postgresql: {{small: 30, standard: 60, large: 120}}\n      redis: {{small: 10, standard: 20, large: 40}}\n  review: {{costThreshold: {{percent: 20, monthly: 500}}}}\n"
+        ),
+    );
+    dir
+}
+
+#[test]
+fn folders_price_argo_rollouts_as_paved_cost_does() {
+    let dir = storefront();
+    let d = dir.path();
+    let before = cost_rows(d);
+    // Every service is new: each row's new figure is `paved cost`'s.
+    std::fs::create_dir(d.join("empty")).unwrap();
+    expect(&run(d, &["render", "--out", "old"]), 0);
+    let o = run(
+        d,
+        &[
+            "diff",
+            "empty",
+            "old",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+    );
+    expect(&o, 0);
+    let v = json(&o);
+    let rows: BTreeSet<(String, String)> = deltas(&v).into_keys().collect();
+    assert_eq!(rows, before.keys().cloned().collect(), "{:#}", v["cost"]);
+    for c in v["cost"]["changes"].as_array().unwrap() {
+        let k = key(
+            c["environment"].as_str().unwrap(),
+            c["service"].as_str().unwrap(),
+        );
+        assert_eq!(Some(&c["new"]), before.get(&k), "new side of {k:?}");
+    }
+    // web's autoscaler 3–12 → 3–120 in production: a cost change, over the
+    // threshold, one risk (not the factor rule's as well), gated.
+    edit(
+        d,
+        "web/platform.yaml",
+        "autoscaling: {min: 3, max: 12}",
+        "autoscaling: {min: 3, max: 120}",
+    );
+    let after = cost_rows(d);
+    expect(&run(d, &["render", "--out", "new"]), 0);
+    let o = run(
+        d,
+        &[
+            "diff",
+            "old",
+            "new",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+    );
+    expect(&o, 0);
+    let v = json(&o);
+    assert_eq!(
+        deltas(&v).into_keys().collect::<Vec<_>>(),
+        [key("production", "web")],
+        "{:#}",
+        v["cost"]
+    );
+    assert_oracle(&v, &before, &after);
+    let risks = cost_risks(d);
+    assert_eq!(risks.len(), 1, "{risks:?}");
+    assert!(
+        risks[0].2.contains("over review.costThreshold"),
+        "{risks:?}"
+    );
+    let o = run(d, &["diff", "old", "new", "--fail-on", "cost"]);
+    expect(&o, 1);
+}
+
+#[test]
+fn base_gives_one_cost_risk_for_a_rollout_change() {
+    let dir = storefront();
+    let d = dir.path();
+    std::fs::remove_dir(d.join(".git")).unwrap();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    edit(d, "web/platform.yaml", "size: medium", "size: large");
+    let o = run(
+        d,
+        &[
+            "diff",
+            "--base",
+            "main",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+    );
+    expect(&o, 0);
+    let risks: Vec<(String, String)> = json(&o)["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["category"] == "cost")
+        .map(|r| {
+            (
+                r["environment"].as_str().unwrap().to_string(),
+                r["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // One risk per environment, the threshold's: the factor rule does not
+    // judge the Rollout too.
+    assert_eq!(risks.len(), 2, "{risks:?}");
+    assert!(
+        risks
+            .iter()
+            .all(|r| r.1.contains("over review.costThreshold")),
+        "{risks:?}"
+    );
+}
+
+#[test]
+fn a_quantity_too_large_to_price_is_refused_by_every_command_without_a_panic() {
+    let dir = commerce();
+    let d = dir.path();
+    expect(&run(d, &["render", "--out", "old"]), 0);
+    edit(
+        d,
+        "checkout/platform.yaml",
+        "size: medium",
+        "compute: {cpu: 250m, memory: \"9999999999999999999999999Ti\"}",
+    );
+    for args in [&["validate"][..], &["render", "--out", "new"], &["cost"]] {
+        let o = run(d, args);
+        expect(&o, 1);
+        assert!(
+            stderr(&o).contains("paved::semantic::unpriceable-quantity"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    // Rendered objects no estimate can price: the diff refuses them (exit 1).
+    expect(&run(d, &["render", "--out", "new"]), 1);
+    std::fs::create_dir_all(d.join("new")).unwrap();
+    for f in walk(&d.join("old")) {
+        let rel = f.strip_prefix(d.join("old")).unwrap();
+        let to = d.join("new").join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        let mut text = std::fs::read_to_string(&f).unwrap();
+        if rel.ends_with("production/checkout/deployment-checkout.yaml") {
+            text = text.replace("memory: 1Gi", "memory: 9999999999999999T");
+        }
+        std::fs::write(to, text).unwrap();
+    }
+    let o = run(d, &["diff", "old", "new"]);
+    expect(&o, 1);
+    assert!(
+        stderr(&o).contains("paved::semantic::unpriceable-quantity")
+            && stderr(&o).contains("`checkout` in production cannot be priced"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+fn walk(d: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

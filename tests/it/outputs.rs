@@ -580,7 +580,14 @@ fn dashboards_price_requested_and_used_resources_with_the_price_table() {
     assert_eq!(memory[0], ("used".to_string(), mem_used.clone()));
     assert_eq!(memory[1], ("requested".to_string(), req("memory")));
     // paved.yaml: cpuPerCoreHour 0.04, memoryPerGiBHour 0.005, a month of
-    // 730 hours; memory in bytes / 2^30 = GiB.
+    // 730 hours; memory in bytes / 2^30 = GiB. The cost panels count only
+    // Running pods (as kubernetes-mixin does): a finished job's or an
+    // evicted pod's requests cost nothing and are not idle cost.
+    let req = |r: &str| {
+        format!(
+            r#"sum(kube_pod_container_resource_requests{{{ctr}, resource="{r}"}} * on(namespace, pod) group_left() max by (namespace, pod) (kube_pod_status_phase{{namespace="checkout", phase="Running"}} == 1))"#
+        )
+    };
     let cost = panel("Monthly cost: requested vs used");
     assert_eq!(cost["fieldConfig"]["defaults"]["unit"], "suffix: EUR");
     assert_eq!(
@@ -673,7 +680,7 @@ fn dashboards_price_the_limits_when_the_basis_is_limits() {
     assert_eq!(cost["targets"][0]["legendFormat"], "limits");
     let expr = cost["targets"][0]["expr"].as_str().unwrap();
     assert!(
-        expr.starts_with(r#"(sum(kube_pod_container_resource_limits{namespace="orders", container="orders", resource="cpu"}) * 0.031 + "#)
+        expr.starts_with(r#"(sum(kube_pod_container_resource_limits{namespace="orders", container="orders", resource="cpu"} * on(namespace, pod) group_left() max by (namespace, pod) (kube_pod_status_phase{namespace="orders", phase="Running"} == 1)) * 0.031 + "#)
             && expr.ends_with(" / 1073741824 * 0.0042) * 730"),
         "{expr}"
     );
