@@ -1257,10 +1257,7 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
         if !OUTPUT_FOLDERS.contains(&name.as_str()) {
             continue;
         }
-        let span = doc
-            .pointer(&format!("/spec/environments/{}", esc(name)))
-            .map(|(n, k)| k.unwrap_or(n.span))
-            .unwrap_or(doc.span);
+        let span = environment_key(doc, name);
         out.push(
             Diagnostic::error(
                 codes::SEMANTIC_RESERVED_NAME,
@@ -1300,6 +1297,13 @@ pub(crate) fn check_platform(platform: &Platform, src: &SourceRef, doc: &Node) -
     out
 }
 
+/// The key of environment `name` in paved.yaml (the document when absent).
+fn environment_key(doc: &Node, name: &str) -> Span {
+    doc.pointer(&format!("/spec/environments/{}", esc(name)))
+        .map(|(n, k)| k.unwrap_or(n.span))
+        .unwrap_or(doc.span)
+}
+
 /// With `previews` set, an environment named like a preview's environment
 /// (`preview-<NAME>`) would share that preview's Argo CD Applications and
 /// labels: the prefix is reserved for previews.
@@ -1317,10 +1321,7 @@ fn preview_prefixed_environments(
         let Some(rest) = name.strip_prefix(ENVIRONMENT_PREFIX) else {
             continue;
         };
-        let span = doc
-            .pointer(&format!("/spec/environments/{}", esc(name)))
-            .map(|(n, k)| k.unwrap_or(n.span))
-            .unwrap_or(doc.span);
+        let span = environment_key(doc, name);
         out.push(
             Diagnostic::error(
                 codes::SEMANTIC_RESERVED_NAME,
